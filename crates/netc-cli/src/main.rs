@@ -1,0 +1,37 @@
+//! The `netc` command. Each subcommand lives in `commands/` with its own
+//! argument struct; this file only dispatches.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+
+#[derive(Parser)]
+#[command(name = "netc", version, about = "Check, explain and train neural-network model files")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and check model files, printing diagnostics.
+    Check(commands::check::CheckArgs),
+    /// Print the long documentation of a diagnostic code or name.
+    Explain(commands::explain::ExplainArgs),
+    /// Train a model on CSV data.
+    Train(commands::train::TrainArgs),
+    /// Apply a trained model to CSV data.
+    Predict(commands::predict::PredictArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => commands::check::run(args),
+        Command::Explain(args) => commands::explain::run(args),
+        Command::Train(args) => commands::train::run(args),
+        Command::Predict(args) => commands::predict::run(args),
+    }
+}

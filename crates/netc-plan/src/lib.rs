@@ -1,0 +1,1 @@
+//! IR → Plan (autodiff, buffer scheduling) and the Plan interpreter.

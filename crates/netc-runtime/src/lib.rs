@@ -1,0 +1,6 @@
+//! The runtime every executor links: kernels, losses, optimizers, init,
+//! weights, data and the training loop. It knows nothing of the compiler.
+
+pub mod network;
+
+pub use network::{Network, NonFinite, TensorData, TensorRef, WeightError};
