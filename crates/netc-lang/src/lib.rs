@@ -1,3 +1,6 @@
 //! The compiler's front half: model text → AST → checked IR + diagnostics.
 
+pub mod diagnostic;
 pub mod ir;
+
+pub use diagnostic::{Diagnostic, Edit, Label, Severity};
