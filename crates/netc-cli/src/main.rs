@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 mod commands;
 
 #[derive(Parser)]
-#[command(name = "netc", version, about = "Check, explain and train neural-network model files")]
+#[command(
+    name = "netc",
+    version,
+    about = "Check, explain and train neural-network model files"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -253,10 +253,19 @@ pub enum NodeKind {
     Input,
     /// A declared layer applied to a value. The same layer may be called by
     /// several nodes (shared weights).
-    Call { layer: Handle<Layer>, arg: Handle<Node> },
-    Activation { activation: Activation, arg: Handle<Node> },
+    Call {
+        layer: Handle<Layer>,
+        arg: Handle<Node>,
+    },
+    Activation {
+        activation: Activation,
+        arg: Handle<Node>,
+    },
     /// Residual `lhs + rhs`, both of the node's width.
-    Add { lhs: Handle<Node>, rhs: Handle<Node> },
+    Add {
+        lhs: Handle<Node>,
+        rhs: Handle<Node>,
+    },
 }
 
 impl NodeKind {

@@ -2,5 +2,7 @@
 
 pub mod diagnostic;
 pub mod ir;
+pub mod render;
+pub mod rules;
 
 pub use diagnostic::{Diagnostic, Edit, Label, Severity};

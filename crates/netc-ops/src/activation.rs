@@ -2,15 +2,22 @@
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Activation {
     Relu,
-    LeakyRelu { negative_slope: f64 },
-    Elu { alpha: f64 },
+    LeakyRelu {
+        negative_slope: f64,
+    },
+    Elu {
+        alpha: f64,
+    },
     Selu,
     /// Exact (erf) GELU, PyTorch's `approximate='none'`.
     Gelu,
     Silu,
     Tanh,
     Sigmoid,
-    Softplus { beta: f64, threshold: f64 },
+    Softplus {
+        beta: f64,
+        threshold: f64,
+    },
     Identity,
     /// Row-wise over the feature axis.
     Softmax,

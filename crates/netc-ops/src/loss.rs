@@ -10,12 +10,20 @@ pub enum Loss {
     Mse,
     L1,
     /// `HuberLoss(delta=1.0)`.
-    Huber { delta: f64 },
+    Huber {
+        delta: f64,
+    },
 }
 
 impl Loss {
-    pub const NAMES: &'static [&'static str] =
-        &["bce", "bce_with_logits", "cross_entropy", "mse", "l1", "huber"];
+    pub const NAMES: &'static [&'static str] = &[
+        "bce",
+        "bce_with_logits",
+        "cross_entropy",
+        "mse",
+        "l1",
+        "huber",
+    ];
 
     pub fn name(&self) -> &'static str {
         match self {

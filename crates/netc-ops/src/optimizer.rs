@@ -64,17 +64,17 @@ impl Optimizer {
 
     pub fn lr(&self) -> f64 {
         match *self {
-            Optimizer::Sgd { lr, .. } | Optimizer::Adam { lr, .. } | Optimizer::AdamW { lr, .. } => {
-                lr
-            }
+            Optimizer::Sgd { lr, .. }
+            | Optimizer::Adam { lr, .. }
+            | Optimizer::AdamW { lr, .. } => lr,
         }
     }
 
     pub fn with_lr(mut self, new_lr: f64) -> Self {
         match &mut self {
-            Optimizer::Sgd { lr, .. } | Optimizer::Adam { lr, .. } | Optimizer::AdamW { lr, .. } => {
-                *lr = new_lr
-            }
+            Optimizer::Sgd { lr, .. }
+            | Optimizer::Adam { lr, .. }
+            | Optimizer::AdamW { lr, .. } => *lr = new_lr,
         }
         self
     }
@@ -102,7 +102,8 @@ impl LrSchedule {
             LrSchedule::Cosine { t_max, eta_min } => {
                 let t_max = t_max.unwrap_or(epochs).max(1) as f64;
                 eta_min
-                    + (base_lr - eta_min) * (1.0 + (std::f64::consts::PI * epoch as f64 / t_max).cos())
+                    + (base_lr - eta_min)
+                        * (1.0 + (std::f64::consts::PI * epoch as f64 / t_max).cos())
                         / 2.0
             }
         }

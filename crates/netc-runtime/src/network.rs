@@ -33,33 +33,74 @@ pub struct NonFinite {
 
 impl fmt::Display for NonFinite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "non-finite value first in `{}` during {}", self.location, self.phase)
+        write!(
+            f,
+            "non-finite value first in `{}` during {}",
+            self.location, self.phase
+        )
     }
 }
 
 /// A weight file or state that does not fit the model.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WeightError {
-    Missing { name: String },
-    Unexpected { name: String },
-    Shape { name: String, expected: Vec<usize>, found: Vec<usize> },
-    Dtype { name: String, expected: &'static str, found: String },
-    Io { path: String, message: String },
-    Format { path: String, message: String },
+    Missing {
+        name: String,
+    },
+    Unexpected {
+        name: String,
+    },
+    Shape {
+        name: String,
+        expected: Vec<usize>,
+        found: Vec<usize>,
+    },
+    Dtype {
+        name: String,
+        expected: &'static str,
+        found: String,
+    },
+    Io {
+        path: String,
+        message: String,
+    },
+    Format {
+        path: String,
+        message: String,
+    },
 }
 
 impl fmt::Display for WeightError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            WeightError::Missing { name } => write!(f, "tensor `{name}` is missing from the weight file"),
+            WeightError::Missing { name } => {
+                write!(f, "tensor `{name}` is missing from the weight file")
+            }
             WeightError::Unexpected { name } => {
-                write!(f, "tensor `{name}` in the weight file is not a parameter of this model")
+                write!(
+                    f,
+                    "tensor `{name}` in the weight file is not a parameter of this model"
+                )
             }
-            WeightError::Shape { name, expected, found } => {
-                write!(f, "tensor `{name}` has shape {found:?}, but the model expects {expected:?}")
+            WeightError::Shape {
+                name,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "tensor `{name}` has shape {found:?}, but the model expects {expected:?}"
+                )
             }
-            WeightError::Dtype { name, expected, found } => {
-                write!(f, "tensor `{name}` has dtype {found}, but the model expects {expected}")
+            WeightError::Dtype {
+                name,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "tensor `{name}` has dtype {found}, but the model expects {expected}"
+                )
             }
             WeightError::Io { path, message } => write!(f, "{path}: {message}"),
             WeightError::Format { path, message } => {

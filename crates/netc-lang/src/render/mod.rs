@@ -1,0 +1,1 @@
+//! Renderers turn diagnostics (data) into text for people and machines.

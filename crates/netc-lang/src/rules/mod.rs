@@ -1,0 +1,76 @@
+//! The one registry of diagnostic codes: code, kebab name, default
+//! severity. Codes are stable (LINTS-AND-GRADIENTS.md): a rule may be
+//! refined, never renumbered.
+
+use crate::diagnostic::Severity;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line: what the rule detects.
+    pub summary: &'static str,
+}
+
+macro_rules! rules {
+    ($($ident:ident = $code:literal, $name:literal, $sev:ident, $summary:literal;)*) => {
+        $(pub const $ident: Rule = Rule {
+            code: $code,
+            name: $name,
+            severity: Severity::$sev,
+            summary: $summary,
+        };)*
+        /// Every rule, ordered by code.
+        pub const ALL: &[Rule] = &[$($ident),*];
+    };
+}
+
+rules! {
+    SYNTAX_ERROR = "NN000", "syntax-error", Error, "the model file does not parse";
+    UNDEFINED_LAYER = "NN001", "undefined-layer", Error, "a name used in `forward` is not declared";
+    UNUSED_LAYER = "NN002", "unused-layer", Warning, "a declared layer is never reached from the output";
+    DUPLICATE_NAME = "NN003", "duplicate-name", Error, "two declarations share a name";
+    SHAPE_MISMATCH = "NN004", "shape-mismatch", Error, "a layer's input width differs from the width it receives";
+    LOSS_OUTPUT_MISMATCH = "NN005", "loss-output-mismatch", Error, "the output width does not fit the loss";
+    COLLAPSED_LINEARS = "NN006", "collapsed-linears", Warning, "two linear layers with no nonlinearity between them";
+    DOUBLE_ACTIVATION = "NN007", "double-activation", Warning, "an activation directly followed by another";
+    DOUBLE_SOFTMAX = "NN008", "double-softmax", Warning, "a final softmax before cross_entropy";
+    UNFUSED_SIGMOID_BCE = "NN009", "unfused-sigmoid-bce", Warning, "a final sigmoid with bce instead of bce_with_logits";
+    FINAL_ACTIVATION_VS_LOSS = "NN010", "final-activation-vs-loss", Warning, "the final activation cannot produce the loss's targets";
+    CONSTANT_INIT = "NN011", "constant-init", Error, "a hidden layer's weights start constant";
+    KAIMING_WITHOUT_RELU = "NN012", "kaiming-without-relu", Warning, "kaiming init feeding a non-ReLU activation";
+    RELU_WITHOUT_KAIMING = "NN013", "relu-without-kaiming", Warning, "a deep ReLU chain with an init that shrinks the signal";
+    SELU_MISUSE = "NN014", "selu-misuse", Warning, "SELU without the conditions that make it self-normalising";
+    NONZERO_BIAS_INIT = "NN015", "nonzero-bias-init", Info, "a hidden bias initialised to a nonzero constant";
+    DYING_RELU_INIT = "NN016", "dying-relu-init", Warning, "a bias init that leaves most ReLU units inactive";
+    DYING_RELU_RISK = "NN017", "dying-relu-risk", Info, "ReLU without normalisation at a high learning rate";
+    BIAS_BEFORE_BATCHNORM = "NN018", "bias-before-batchnorm", Info, "a linear bias cancelled by the batchnorm after it";
+    BATCHNORM_BATCH_ONE = "NN019", "batchnorm-batch-one", Error, "batchnorm trained on batches of one sample";
+    BATCHNORM_SMALL_BATCH = "NN020", "batchnorm-small-batch", Warning, "batchnorm with noisy statistics from small batches";
+    DROPOUT_BEFORE_BATCHNORM = "NN021", "dropout-before-batchnorm", Warning, "dropout directly before batchnorm";
+    SATURATING_DEEP_STACK = "NN022", "saturating-deep-stack", Warning, "a deep stack of saturating activations without normalisation";
+    PREDICTED_VANISHING = "NN023", "predicted-vanishing", Warning, "gradients predicted to vanish at initialisation";
+    PREDICTED_EXPLODING = "NN024", "predicted-exploding", Warning, "gradients predicted to explode at initialisation";
+    ACTIVATION_SCALE_DRIFT = "NN025", "activation-scale-drift", Warning, "activation variance predicted to blow up or collapse with depth";
+    SATURATION_AT_INIT = "NN026", "saturation-at-init", Warning, "sigmoid/tanh inputs saturated at initialisation";
+    LOGIT_SCALE = "NN027", "logit-scale", Info, "initial logits so large the loss starts saturated";
+    DEEP_BATCHNORM_WITHOUT_RESIDUAL = "NN028", "deep-batchnorm-without-residual", Info, "a deep batchnorm stack without residual connections";
+    LEARNING_RATE_RANGE = "NN029", "learning-rate-range", Warning, "a learning rate outside the usual range";
+    EXPLODING_WITHOUT_CLIPPING = "NN030", "exploding-without-clipping", Info, "predicted exploding gradients and no gradient clipping";
+    INVALID_CLIP_VALUE = "NN031", "invalid-clip-value", Error, "a gradient-clipping norm that is not positive and finite";
+    TRAIN_HYPERPARAMETERS = "NN032", "train-hyperparameters", Error, "a batch size or epoch count that cannot train";
+    DROPOUT_RATE = "NN033", "dropout-rate", Warning, "a dropout probability that is invalid or drops most units";
+    MISSING_FORWARD = "NN034", "missing-forward", Error, "a model without a `forward` block";
+    MISSING_RETURN = "NN035", "missing-return", Error, "a `forward` block that never returns a value";
+    UNKNOWN_NAME = "NN036", "unknown-name", Error, "an unknown layer kind, activation, init, loss, optimizer or keyword";
+    INVALID_VALUE = "NN037", "invalid-value", Error, "an argument value outside what the parameter accepts";
+    INVALID_TRAIN_KEY = "NN038", "invalid-train-key", Error, "an unknown or repeated key in a `train` block";
+    SOFTMAX_OVER_ONE = "NN039", "softmax-over-one", Error, "softmax over a single output";
+}
+
+/// A rule by code (`NN001`, case-insensitive) or kebab name.
+pub fn lookup(code_or_name: &str) -> Option<&'static Rule> {
+    ALL.iter()
+        .find(|rule| rule.code.eq_ignore_ascii_case(code_or_name) || rule.name == code_or_name)
+}
