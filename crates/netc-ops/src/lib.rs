@@ -9,6 +9,7 @@ mod activation;
 mod init;
 mod loss;
 mod optimizer;
+pub mod scalar;
 mod train;
 
 pub use activation::{Activation, SELU_ALPHA, SELU_SCALE};
