@@ -1,5 +1,6 @@
 //! The compiler's front half: model text → AST → checked IR + diagnostics.
 
+pub mod analysis;
 pub mod diagnostic;
 pub mod ir;
 pub mod render;

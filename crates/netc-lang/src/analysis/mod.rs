@@ -1,0 +1,189 @@
+//! Static gradient-flow analysis: the mean-field prediction of signal and
+//! gradient magnitudes at initialisation (LINTS-AND-GRADIENTS.md §3), from
+//! the model alone. `netc analyze` prints it; lints NN013, NN022–NN028 and
+//! NN030 read it.
+
+pub mod moments;
+mod propagate;
+
+pub use propagate::{bias_second_moment, init_mean, weight_variance, ValueStats};
+
+use moments::MomentCache;
+use propagate::Propagation;
+
+use crate::ir::{Handle, Layer, LayerKind, Model, Node, NodeKind};
+
+/// AUTOTRAINER's thresholds on R (§1, §5).
+pub const VANISHING_BELOW: f64 = 1e-3;
+pub const EXPLODING_ABOVE: f64 = 70.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Healthy,
+    Vanishing,
+    Exploding,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Healthy => "healthy",
+            Verdict::Vanishing => "vanishing",
+            Verdict::Exploding => "exploding",
+        }
+    }
+
+    /// The verdict for a gradient ratio; no ratio (fewer than two weight
+    /// matrices) is healthy.
+    pub fn of_ratio(ratio: Option<f64>) -> Self {
+        match ratio {
+            Some(r) if r < VANISHING_BELOW => Verdict::Vanishing,
+            Some(r) if r > EXPLODING_ABOVE => Verdict::Exploding,
+            _ => Verdict::Healthy,
+        }
+    }
+}
+
+/// One layer application in forward order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerRow {
+    pub layer: Handle<Layer>,
+    /// The call node this row describes.
+    pub node: Handle<Node>,
+    pub name: String,
+    /// `linear`, `batchnorm`, `layernorm`.
+    pub kind: &'static str,
+    /// Linear: the pre-activation second moment q_l. Batchnorm/layernorm:
+    /// the variance they normalise.
+    pub q: f64,
+    /// Second moment after the activations applied directly to the output
+    /// (`q` itself when none follows).
+    pub big_q: f64,
+    /// E[δ²] at the layer's output, relative to the model output's.
+    pub d: f64,
+    /// Linear only: E‖∇W‖²_F = N_out N_in D Q_in.
+    pub g: Option<f64>,
+    /// Linear only: the relative step √(D Q_in / v) (`None` for zero init).
+    pub step: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub rows: Vec<LayerRow>,
+    /// √(G_first / G_last) over the linear layers in forward order; `None`
+    /// with fewer than two or a zero gradient moment at the end.
+    pub r: Option<f64>,
+    pub verdict: Verdict,
+}
+
+impl Analysis {
+    pub fn linear_rows(&self) -> impl Iterator<Item = &LayerRow> + '_ {
+        self.rows.iter().filter(|row| row.kind == "linear")
+    }
+
+    pub fn row(&self, node: Handle<Node>) -> Option<&LayerRow> {
+        self.rows.iter().find(|row| row.node == node)
+    }
+}
+
+/// Predicts q, Q, D, G per layer and the gradient ratio R of a model.
+pub fn analyze(model: &Model) -> Analysis {
+    let mut cache = MomentCache::new();
+    let propagation = Propagation::run(model, &mut cache);
+    let users = users_of(model);
+    let mut rows = Vec::new();
+    for (handle, node) in model.nodes.iter() {
+        let NodeKind::Call { layer, arg } = node.kind else {
+            continue;
+        };
+        if let Some(row) = layer_row(model, &propagation, &users, handle, layer, arg) {
+            rows.push(row);
+        }
+    }
+    let r = gradient_ratio(model, &rows);
+    Analysis {
+        verdict: Verdict::of_ratio(r),
+        rows,
+        r,
+    }
+}
+
+fn layer_row(
+    model: &Model,
+    propagation: &Propagation,
+    users: &[Vec<Handle<Node>>],
+    node: Handle<Node>,
+    layer: Handle<Layer>,
+    arg: Handle<Node>,
+) -> Option<LayerRow> {
+    let output = propagation.value(node);
+    let input = propagation.value(arg);
+    let d = propagation.grad(node);
+    let (kind, q, g, step) = match &model.layers[layer].kind {
+        LayerKind::Linear(spec) => {
+            let v = weight_variance(spec);
+            let g = spec.out_features as f64 * spec.in_features as f64 * d * input.second;
+            let step = (v > 0.0).then(|| (d * input.second / v).sqrt());
+            ("linear", output.second, Some(g), step)
+        }
+        LayerKind::BatchNorm(_) => ("batchnorm", input.batch_variance, None, None),
+        LayerKind::LayerNorm(_) => (
+            "layernorm",
+            (input.second - input.mean * input.mean).max(0.0),
+            None,
+            None,
+        ),
+        LayerKind::Dropout(_) => return None,
+    };
+    let after = activated(model, users, node);
+    Some(LayerRow {
+        layer,
+        node,
+        name: model.layers[layer].name.clone(),
+        kind,
+        q,
+        big_q: propagation.value(after).second,
+        d,
+        g,
+        step,
+    })
+}
+
+/// Follows single-user elementwise activations from `node`.
+fn activated(model: &Model, users: &[Vec<Handle<Node>>], mut node: Handle<Node>) -> Handle<Node> {
+    while let [user] = users[node.index()].as_slice() {
+        match model.nodes[*user].kind {
+            NodeKind::Activation { activation, .. } if !activation.is_row_wise() => node = *user,
+            _ => break,
+        }
+    }
+    node
+}
+
+fn users_of(model: &Model) -> Vec<Vec<Handle<Node>>> {
+    let mut users = vec![Vec::new(); model.nodes.len()];
+    for (handle, node) in model.nodes.iter() {
+        for operand in node.kind.operands() {
+            users[operand.index()].push(handle);
+        }
+    }
+    users
+}
+
+/// R over weight matrices: a layer called several times (shared weights)
+/// accumulates the gradient moments of its calls.
+fn gradient_ratio(model: &Model, rows: &[LayerRow]) -> Option<f64> {
+    let mut order: Vec<Handle<Layer>> = Vec::new();
+    let mut total = vec![0.0; model.layers.len()];
+    for row in rows {
+        if let Some(g) = row.g {
+            total[row.layer.index()] += g;
+            order.retain(|&l| l != row.layer);
+            order.push(row.layer);
+        }
+    }
+    let first = rows.iter().find(|row| row.g.is_some())?.layer;
+    let last = *order.last()?;
+    let (g_first, g_last) = (total[first.index()], total[last.index()]);
+    (first != last && g_last > 0.0).then(|| (g_first / g_last).sqrt())
+}

@@ -1,0 +1,260 @@
+//! Gaussian moments of an activation: `E φ(z)`, `E φ(z)²`, `E φ'(z)²` for
+//! z ~ N(0, q). Closed forms where LINTS-AND-GRADIENTS.md §3 gives exact
+//! ones, composite Simpson otherwise, memoised by (activation, q).
+
+use std::collections::HashMap;
+use std::f64::consts::{PI, SQRT_2};
+use std::sync::OnceLock;
+
+use netc_ops::scalar::{erfcx, ScalarActivation};
+use netc_ops::{Activation, SELU_ALPHA, SELU_SCALE};
+
+/// The three expectations the mean-field recursion needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moments {
+    /// E φ(z).
+    pub mean: f64,
+    /// E φ(z)².
+    pub second: f64,
+    /// E φ'(z)².
+    pub derivative_sq: f64,
+}
+
+impl Moments {
+    /// Var φ(z).
+    pub fn variance(&self) -> f64 {
+        (self.second - self.mean * self.mean).max(0.0)
+    }
+}
+
+/// Memoised moments; one per analysis run, so repeated layers of the same
+/// activation and variance cost one evaluation.
+#[derive(Debug, Default)]
+pub struct MomentCache {
+    entries: HashMap<(ActivationKey, u64), Moments>,
+}
+
+/// An activation with its parameters as bits, hashable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct ActivationKey(&'static str, u64, u64);
+
+impl ActivationKey {
+    fn of(activation: Activation) -> Self {
+        let (a, b) = match activation {
+            Activation::LeakyRelu { negative_slope } => (negative_slope, 0.0),
+            Activation::Elu { alpha } => (alpha, 0.0),
+            Activation::Softplus { beta, threshold } => (beta, threshold),
+            _ => (0.0, 0.0),
+        };
+        ActivationKey(activation.name(), a.to_bits(), b.to_bits())
+    }
+}
+
+impl MomentCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moments of `activation` at z ~ N(0, q).
+    pub fn get(&mut self, activation: ScalarActivation, q: f64) -> Moments {
+        let key = (ActivationKey::of(activation.activation()), q.to_bits());
+        *self
+            .entries
+            .entry(key)
+            .or_insert_with(|| gaussian_moments(activation, q))
+    }
+}
+
+/// Moments without the cache.
+pub fn gaussian_moments(activation: ScalarActivation, q: f64) -> Moments {
+    let q = q.max(0.0);
+    let s = q.sqrt();
+    let numeric = |f: &dyn Fn(f64) -> f64| simpson_expectation(s, f);
+    match activation.activation() {
+        Activation::Relu => Moments {
+            mean: s / (2.0 * PI).sqrt(),
+            second: q / 2.0,
+            derivative_sq: 0.5,
+        },
+        Activation::LeakyRelu { negative_slope: a } => Moments {
+            mean: (1.0 - a) * s / (2.0 * PI).sqrt(),
+            second: (1.0 + a * a) * q / 2.0,
+            derivative_sq: (1.0 + a * a) / 2.0,
+        },
+        Activation::Elu { alpha } => elu_moments(alpha, q),
+        Activation::Selu => {
+            let m = elu_moments(SELU_ALPHA, q);
+            let l2 = SELU_SCALE * SELU_SCALE;
+            Moments {
+                mean: SELU_SCALE * m.mean,
+                second: l2 * m.second,
+                derivative_sq: l2 * m.derivative_sq,
+            }
+        }
+        Activation::Gelu => Moments {
+            mean: q / (2.0 * PI * (1.0 + q)).sqrt(),
+            second: q / 4.0
+                + q / (2.0 * PI)
+                    * ((q / (1.0 + q)).asin() + 2.0 * q / ((1.0 + q) * (1.0 + 2.0 * q).sqrt())),
+            derivative_sq: numeric(&|z| activation.derivative(z).powi(2)),
+        },
+        Activation::Sigmoid => Moments {
+            mean: 0.5,
+            second: numeric(&|z| activation.value(z).powi(2)),
+            derivative_sq: numeric(&|z| activation.derivative(z).powi(2)),
+        },
+        Activation::Identity | Activation::Softmax | Activation::LogSoftmax => Moments {
+            mean: 0.0,
+            second: q,
+            derivative_sq: 1.0,
+        },
+        Activation::Tanh | Activation::Silu | Activation::Softplus { .. } => Moments {
+            mean: numeric(&|z| activation.value(z)),
+            second: numeric(&|z| activation.value(z).powi(2)),
+            derivative_sq: numeric(&|z| activation.derivative(z).powi(2)),
+        },
+    }
+}
+
+/// ELU(α) at N(0, q). `e^{q/2}Φ(−s)` and `e^{2q}Φ(−2s)` are written with
+/// the scaled erfc so they stay finite for large q.
+fn elu_moments(alpha: f64, q: f64) -> Moments {
+    let s = q.sqrt();
+    let tail_half = 0.5 * erfcx(s / SQRT_2); // e^{q/2} Φ(−s)
+    let tail_two = 0.5 * erfcx(SQRT_2 * s); // e^{2q} Φ(−2s)
+    Moments {
+        mean: s / (2.0 * PI).sqrt() + alpha * (tail_half - 0.5),
+        second: q / 2.0 + alpha * alpha * (tail_two - 2.0 * tail_half + 0.5),
+        derivative_sq: 0.5 + alpha * alpha * tail_two,
+    }
+}
+
+/// Nodes per half line (u ∈ [0, 10], h = 0.0125).
+const SIMPSON_NODES: usize = 801;
+const SIMPSON_UPPER: f64 = 10.0;
+/// The first node sits just right of 0 so kinked derivatives take their
+/// one-sided limits (a grid through 0 gives relu E φ'² = 0.498).
+const FIRST_NODE: f64 = 1e-12;
+
+/// `(u_i, w_i ϕ(u_i))` for composite Simpson on [0, 10].
+fn simpson_table() -> &'static [(f64, f64)] {
+    static TABLE: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let intervals = SIMPSON_NODES - 1;
+        let h = SIMPSON_UPPER / intervals as f64;
+        (0..SIMPSON_NODES)
+            .map(|i| {
+                let u = if i == 0 { FIRST_NODE } else { i as f64 * h };
+                let coefficient = if i == 0 || i == intervals {
+                    1.0
+                } else if i % 2 == 1 {
+                    4.0
+                } else {
+                    2.0
+                };
+                let density = (-0.5 * u * u).exp() / (2.0 * PI).sqrt();
+                (u, coefficient * h / 3.0 * density)
+            })
+            .collect()
+    })
+}
+
+/// `E f(z)`, z ~ N(0, s²), as `Σ w_i ϕ(u_i) [f(s u_i) + f(−s u_i)]`.
+fn simpson_expectation(s: f64, f: &dyn Fn(f64) -> f64) -> f64 {
+    simpson_table()
+        .iter()
+        .map(|&(u, weight)| weight * (f(s * u) + f(-s * u)))
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at_one(activation: Activation) -> Moments {
+        gaussian_moments(ScalarActivation::new(activation).expect("elementwise"), 1.0)
+    }
+
+    /// The §3 table of values at q = 1: (E φ, E φ², E φ'², χ_BN).
+    #[test]
+    fn moments_at_unit_variance_match_the_specification_table() {
+        let table = [
+            (Activation::Relu, 0.3989, 0.5000, 0.5000, 1.467),
+            (
+                Activation::LeakyRelu {
+                    negative_slope: 0.01,
+                },
+                0.3950,
+                0.5001,
+                0.5001,
+                1.453,
+            ),
+            (Activation::Elu { alpha: 1.0 }, 0.1605, 0.6449, 0.6681, 1.079),
+            (Activation::Selu, 0.0, 1.0000, 1.0716, 1.072),
+            (Activation::Tanh, 0.0, 0.3943, 0.4644, 1.178),
+            (Activation::Sigmoid, 0.5, 0.2934, 0.0448, 1.034),
+            (Activation::Gelu, 0.2821, 0.4252, 0.4559, 1.319),
+            (Activation::Silu, 0.2066, 0.3558, 0.3795, 1.212),
+            (
+                Activation::Softplus {
+                    beta: 1.0,
+                    threshold: 20.0,
+                },
+                0.8061,
+                0.9212,
+                0.2934,
+                1.081,
+            ),
+            (Activation::Identity, 0.0, 1.0, 1.0, 1.0),
+        ];
+        for (activation, mean, second, dsq, chi_bn) in table {
+            let m = at_one(activation);
+            let close = |got: f64, want: f64| (got - want).abs() <= 6e-4;
+            assert!(close(m.mean, mean), "{activation:?} mean {}", m.mean);
+            assert!(close(m.second, second), "{activation:?} E φ² {}", m.second);
+            assert!(
+                close(m.derivative_sq, dsq),
+                "{activation:?} E φ'² {}",
+                m.derivative_sq
+            );
+            let chi = m.derivative_sq / m.variance();
+            assert!((chi - chi_bn).abs() <= 2e-3, "{activation:?} χ_BN {chi}");
+        }
+    }
+
+    #[test]
+    fn closed_forms_agree_with_simpson() {
+        for activation in [
+            Activation::Relu,
+            Activation::Elu { alpha: 1.0 },
+            Activation::Selu,
+            Activation::Gelu,
+        ] {
+            let f = ScalarActivation::new(activation).expect("elementwise");
+            for q in [0.01, 1.0, 10.0, 100.0] {
+                let closed = gaussian_moments(f, q);
+                let s = q.sqrt();
+                let mean = simpson_expectation(s, &|z| f.value(z));
+                let second = simpson_expectation(s, &|z| f.value(z).powi(2));
+                let dsq = simpson_expectation(s, &|z| f.derivative(z).powi(2));
+                let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-12);
+                assert!(rel(closed.second, second) < 1e-4, "{activation:?} q={q}");
+                assert!(rel(closed.derivative_sq, dsq) < 1e-4, "{activation:?} q={q}");
+                assert!(
+                    (closed.mean - mean).abs() < 1e-4 * (1.0 + mean.abs()),
+                    "{activation:?} q={q}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn cache_returns_the_same_moments() {
+        let mut cache = MomentCache::new();
+        let tanh = ScalarActivation::new(Activation::Tanh).expect("elementwise");
+        let first = cache.get(tanh, 0.7);
+        assert_eq!(cache.get(tanh, 0.7), first);
+        assert_eq!(cache.entries.len(), 1);
+        assert_ne!(cache.get(tanh, 0.8), first);
+    }
+}
