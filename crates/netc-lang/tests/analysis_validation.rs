@@ -140,17 +140,67 @@ fn assert_within_20_percent(label: &str, model: &Model, simulated: f64) {
 #[test]
 fn plain_chains_match_the_simulated_ratios() {
     let rows: [(&str, Activation, Setup, f64); 11] = [
-        ("relu+kaiming", Activation::Relu, Setup::NoBias(kaiming()), 0.91),
-        ("relu+torch default", Activation::Relu, Setup::TorchDefault, 1.17e-2),
-        ("tanh+xavier", Activation::Tanh, Setup::NoBias(xavier()), 1.17),
-        ("tanh+torch default", Activation::Tanh, Setup::TorchDefault, 0.118),
-        ("sigmoid+xavier", Activation::Sigmoid, Setup::NoBias(xavier()), 3.6e-6),
-        ("sigmoid N(0,1)", Activation::Sigmoid, Setup::NoBias(standard_normal()), 7.6),
-        ("tanh N(0,1)", Activation::Tanh, Setup::NoBias(standard_normal()), 1.70e4),
+        (
+            "relu+kaiming",
+            Activation::Relu,
+            Setup::NoBias(kaiming()),
+            0.91,
+        ),
+        (
+            "relu+torch default",
+            Activation::Relu,
+            Setup::TorchDefault,
+            1.17e-2,
+        ),
+        (
+            "tanh+xavier",
+            Activation::Tanh,
+            Setup::NoBias(xavier()),
+            1.17,
+        ),
+        (
+            "tanh+torch default",
+            Activation::Tanh,
+            Setup::TorchDefault,
+            0.118,
+        ),
+        (
+            "sigmoid+xavier",
+            Activation::Sigmoid,
+            Setup::NoBias(xavier()),
+            3.6e-6,
+        ),
+        (
+            "sigmoid N(0,1)",
+            Activation::Sigmoid,
+            Setup::NoBias(standard_normal()),
+            7.6,
+        ),
+        (
+            "tanh N(0,1)",
+            Activation::Tanh,
+            Setup::NoBias(standard_normal()),
+            1.70e4,
+        ),
         ("selu+lecun", Activation::Selu, Setup::NoBias(lecun()), 1.36),
-        ("elu+kaiming", Activation::Elu { alpha: 1.0 }, Setup::NoBias(kaiming()), 1.19),
-        ("gelu+kaiming", Activation::Gelu, Setup::NoBias(kaiming()), 1.27),
-        ("silu+kaiming", Activation::Silu, Setup::NoBias(kaiming()), 1.30),
+        (
+            "elu+kaiming",
+            Activation::Elu { alpha: 1.0 },
+            Setup::NoBias(kaiming()),
+            1.19,
+        ),
+        (
+            "gelu+kaiming",
+            Activation::Gelu,
+            Setup::NoBias(kaiming()),
+            1.27,
+        ),
+        (
+            "silu+kaiming",
+            Activation::Silu,
+            Setup::NoBias(kaiming()),
+            1.30,
+        ),
     ];
     for (label, activation, setup, simulated) in rows {
         assert_within_20_percent(label, &chain(activation, setup, 10, false), simulated);
@@ -186,11 +236,26 @@ fn batchnorm_ratio_does_not_depend_on_the_init_scale() {
 
 #[test]
 fn verdicts_follow_the_autotrainer_thresholds() {
-    let vanishing = analyze(&chain(Activation::Sigmoid, Setup::NoBias(xavier()), 10, false));
+    let vanishing = analyze(&chain(
+        Activation::Sigmoid,
+        Setup::NoBias(xavier()),
+        10,
+        false,
+    ));
     assert_eq!(vanishing.verdict, Verdict::Vanishing);
-    let exploding = analyze(&chain(Activation::Tanh, Setup::NoBias(standard_normal()), 10, false));
+    let exploding = analyze(&chain(
+        Activation::Tanh,
+        Setup::NoBias(standard_normal()),
+        10,
+        false,
+    ));
     assert_eq!(exploding.verdict, Verdict::Exploding);
-    let healthy = analyze(&chain(Activation::Relu, Setup::NoBias(kaiming()), 10, false));
+    let healthy = analyze(&chain(
+        Activation::Relu,
+        Setup::NoBias(kaiming()),
+        10,
+        false,
+    ));
     assert_eq!(healthy.verdict, Verdict::Healthy);
     // One row per linear, and per batchnorm when present.
     assert_eq!(healthy.rows.len(), 10);
@@ -201,7 +266,12 @@ fn verdicts_follow_the_autotrainer_thresholds() {
 #[test]
 fn relu_forward_scale_explodes_while_the_ratio_stays_one() {
     // §3 caveat: for bias-free relu nets R ignores σ_w²; q does not.
-    let model = chain(Activation::Relu, Setup::NoBias(standard_normal()), 10, false);
+    let model = chain(
+        Activation::Relu,
+        Setup::NoBias(standard_normal()),
+        10,
+        false,
+    );
     let analysis = analyze(&model);
     let r = analysis.r.expect("ratio");
     assert!((r - 1.0).abs() < 0.05, "R = {r}");

@@ -189,7 +189,13 @@ mod tests {
                 0.5001,
                 1.453,
             ),
-            (Activation::Elu { alpha: 1.0 }, 0.1605, 0.6449, 0.6681, 1.079),
+            (
+                Activation::Elu { alpha: 1.0 },
+                0.1605,
+                0.6449,
+                0.6681,
+                1.079,
+            ),
             (Activation::Selu, 0.0, 1.0000, 1.0716, 1.072),
             (Activation::Tanh, 0.0, 0.3943, 0.4644, 1.178),
             (Activation::Sigmoid, 0.5, 0.2934, 0.0448, 1.034),
@@ -239,7 +245,10 @@ mod tests {
                 let dsq = simpson_expectation(s, &|z| f.derivative(z).powi(2));
                 let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-12);
                 assert!(rel(closed.second, second) < 1e-4, "{activation:?} q={q}");
-                assert!(rel(closed.derivative_sq, dsq) < 1e-4, "{activation:?} q={q}");
+                assert!(
+                    rel(closed.derivative_sq, dsq) < 1e-4,
+                    "{activation:?} q={q}"
+                );
                 assert!(
                     (closed.mean - mean).abs() < 1e-4 * (1.0 + mean.abs()),
                     "{activation:?} q={q}"
