@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""PyTorch side of netc's training-step benchmark.
+
+The same three workloads as `cargo run --release -p netc-bench` (their
+netc model files are in crates/netc-bench/models/), on one thread, timed the
+same way: warm up, then time chunks of steps until at least --min-time
+seconds have passed, and report the median chunk's time per step.
+
+Usage: python3 scripts/torch_reference/bench_torch.py [--json] [--min-time S]
+"""
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# A chunk is timed as a whole so the clock's resolution and overhead vanish
+# against it; the median over chunks discards scheduler hiccups.
+CHUNK_SECONDS = 0.01
+WARMUP_SECONDS = 0.1
+MIN_CHUNKS = 5
+
+
+class Seed(nn.Module):
+    """crates/netc-bench/models/seed.nn"""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(9, 16)
+        self.bn1 = nn.BatchNorm1d(16)
+        self.fc2 = nn.Linear(16, 8)
+        self.bn2 = nn.BatchNorm1d(8)
+        self.fc3 = nn.Linear(8, 1)
+
+    def forward(self, x):
+        x = F.elu(self.bn1(self.fc1(x)))
+        x = F.elu(self.bn2(self.fc2(x)))
+        return torch.sigmoid(self.fc3(x))
+
+
+class Mnist(nn.Module):
+    """crates/netc-bench/models/mnist.nn"""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 512)
+        self.fc2 = nn.Linear(512, 256)
+        self.fc3 = nn.Linear(256, 10)
+
+    def forward(self, x):
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+class Deep(nn.Module):
+    """crates/netc-bench/models/deep.nn: 20 linear→batchnorm→elu blocks."""
+
+    BLOCKS = 20
+
+    def __init__(self):
+        super().__init__()
+        for i in range(1, self.BLOCKS + 1):
+            setattr(self, f"fc{i}", nn.Linear(9 if i == 1 else 64, 64))
+            setattr(self, f"bn{i}", nn.BatchNorm1d(64))
+        self.fc_out = nn.Linear(64, 1)
+
+    def forward(self, x):
+        for i in range(1, self.BLOCKS + 1):
+            x = F.elu(getattr(self, f"bn{i}")(getattr(self, f"fc{i}")(x)))
+        return self.fc_out(x)
+
+
+def binary_targets(batch, _width, gen):
+    return torch.randint(0, 2, (batch, 1), generator=gen).float()
+
+
+def class_targets(batch, width, gen):
+    return torch.randint(0, width, (batch,), generator=gen)
+
+
+WORKLOADS = [
+    # name, module, input width, output width, batch, loss, targets
+    ("seed", Seed, 9, 1, 32, F.binary_cross_entropy, binary_targets),
+    ("mnist", Mnist, 784, 10, 128, F.cross_entropy, class_targets),
+    ("deep", Deep, 9, 1, 64, F.binary_cross_entropy_with_logits, binary_targets),
+]
+
+
+def median_step_seconds(step, min_time):
+    """Warm up, size chunks to CHUNK_SECONDS, then return the median time per
+    step over chunks totalling at least `min_time` seconds."""
+    start = time.perf_counter()
+    warm_steps = 0
+    while time.perf_counter() - start < WARMUP_SECONDS or warm_steps < 3:
+        step()
+        warm_steps += 1
+    per_step = (time.perf_counter() - start) / warm_steps
+    chunk = max(1, round(CHUNK_SECONDS / per_step))
+
+    samples = []
+    total = 0.0
+    while total < min_time or len(samples) < MIN_CHUNKS:
+        t0 = time.perf_counter()
+        for _ in range(chunk):
+            step()
+        elapsed = time.perf_counter() - t0
+        samples.append(elapsed / chunk)
+        total += elapsed
+    return statistics.median(samples), len(samples) * chunk
+
+
+def bench(workload, min_time):
+    name, module, width, out_width, batch, loss_fn, targets = workload
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    model = module()
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(batch, width, generator=gen) * 2.0 - 1.0
+    y = targets(batch, out_width, gen)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    seconds, steps = median_step_seconds(step, min_time)
+    return {"workload": name, "torch_train_step_us": seconds * 1e6, "steps_timed": steps,
+            "torch_version": torch.__version__}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="one JSON line per workload")
+    parser.add_argument("--min-time", type=float, default=0.5,
+                        help="seconds of timed steps per workload (default 0.5)")
+    args = parser.parse_args()
+
+    torch.set_num_threads(1)
+    results = [bench(w, args.min_time) for w in WORKLOADS]
+    if args.json:
+        for r in results:
+            print(json.dumps(r))
+    else:
+        print(f"PyTorch {torch.__version__}, 1 thread")
+        print(f"{'workload':10} {'train step (us)':>16} {'steps':>8}")
+        for r in results:
+            print(f"{r['workload']:10} {r['torch_train_step_us']:16.2f} {r['steps_timed']:8}")
+
+
+if __name__ == "__main__":
+    main()
