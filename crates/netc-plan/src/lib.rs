@@ -1,1 +1,17 @@
 //! IR → Plan (autodiff, buffer scheduling) and the Plan interpreter.
+//!
+//! [`build_plan`] turns a checked model and its train settings into a
+//! [`Plan`]: named buffers and explicit forward, inference, backward and
+//! update op lists over the runtime's kernels. The [`Interpreter`] runs a
+//! Plan and implements `netc_runtime::Network`; the code generator walks
+//! the same Plan to emit Rust.
+
+mod autodiff;
+mod display;
+mod plan;
+mod schedule;
+
+pub use autodiff::build_plan;
+pub use plan::{
+    Access, Buffer, BufferId, BufferKind, BufferLen, Op, OpKind, Plan, StateEntry,
+};

@@ -4,5 +4,6 @@
 pub mod data;
 pub mod network;
 pub mod train;
+pub mod weights;
 
 pub use network::{Network, NonFinite, TensorData, TensorRef, WeightError};
