@@ -1,6 +1,11 @@
 //! The one registry of diagnostic codes: code, kebab name, default
-//! severity. Codes are stable (LINTS-AND-GRADIENTS.md): a rule may be
-//! refined, never renumbered.
+//! severity, and the long documentation `netc explain` prints. Codes are
+//! stable (LINTS-AND-GRADIENTS.md): a rule may be refined, never renumbered.
+//!
+//! Each rule's documentation is `docs/<CODE>.md`, in ruff's three sections
+//! ("What it does", "Why is this bad?", "Example") plus "Source", where the
+//! rule comes from. The file is included at compile time, so a rule without
+//! documentation does not build.
 
 use crate::diagnostic::Severity;
 
@@ -11,6 +16,8 @@ pub struct Rule {
     pub severity: Severity,
     /// One line: what the rule detects.
     pub summary: &'static str,
+    /// The long form, Markdown: what it does, why it is bad, an example.
+    pub doc: &'static str,
 }
 
 macro_rules! rules {
@@ -20,6 +27,7 @@ macro_rules! rules {
             name: $name,
             severity: Severity::$sev,
             summary: $summary,
+            doc: include_str!(concat!("docs/", $code, ".md")),
         };)*
         /// Every rule, ordered by code.
         pub const ALL: &[Rule] = &[$($ident),*];
@@ -73,4 +81,63 @@ rules! {
 pub fn lookup(code_or_name: &str) -> Option<&'static Rule> {
     ALL.iter()
         .find(|rule| rule.code.eq_ignore_ascii_case(code_or_name) || rule.name == code_or_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_numbered_in_order_without_gaps() {
+        for (number, rule) in ALL.iter().enumerate() {
+            assert_eq!(rule.code, format!("NN{number:03}"));
+        }
+    }
+
+    #[test]
+    fn names_are_unique_kebab_case() {
+        for (i, rule) in ALL.iter().enumerate() {
+            assert!(
+                rule.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{}",
+                rule.name
+            );
+            assert!(ALL[..i].iter().all(|other| other.name != rule.name));
+        }
+    }
+
+    #[test]
+    fn every_doc_has_the_sections_in_order_and_an_example() {
+        let sections = [
+            "## What it does\n",
+            "## Why is this bad?\n",
+            "## Example\n",
+            "## Source\n",
+        ];
+        for rule in ALL {
+            let mut from = 0;
+            for section in sections {
+                let at = rule.doc[from..].find(section).unwrap_or_else(|| {
+                    panic!(
+                        "{}: `{}` missing or out of order",
+                        rule.code,
+                        section.trim()
+                    )
+                });
+                from += at + section.len();
+            }
+            let example = &rule.doc[rule.doc.find("## Example").unwrap_or(0)..];
+            assert!(example.contains("```text\n"), "{}: no example", rule.code);
+        }
+    }
+
+    #[test]
+    fn lookup_by_code_any_case_or_by_name() {
+        assert_eq!(lookup("NN001"), Some(&UNDEFINED_LAYER));
+        assert_eq!(lookup("nn001"), Some(&UNDEFINED_LAYER));
+        assert_eq!(lookup("undefined-layer"), Some(&UNDEFINED_LAYER));
+        assert_eq!(lookup("NN040"), None);
+    }
 }
