@@ -1,0 +1,64 @@
+//! `torch.nn.utils.clip_grad_norm_` with the 2-norm.
+
+use crate::simd::{multiversion, Fma, Isa};
+
+/// The 2-norm of all gradients taken as one vector, accumulated in f64.
+pub fn global_grad_norm(grads: &[&[f32]]) -> f32 {
+    let isa = Isa::detect();
+    let total: f64 = grads.iter().map(|g| sum_squares_with(isa, g)).sum();
+    total.sqrt() as f32
+}
+
+/// Scales every gradient by `min(1, max_norm / (total + 1e-6))` — always,
+/// as PyTorch, so a non-finite norm propagates into the gradients — and
+/// returns the pre-clip total norm.
+pub fn clip_grad_norm(grads: &mut [&mut [f32]], max_norm: f32) -> f32 {
+    let isa = Isa::detect();
+    let total: f64 = grads.iter().map(|g| sum_squares_with(isa, g)).sum();
+    let total = total.sqrt() as f32;
+    let coef = max_norm / (total + 1e-6);
+    // Not `f32::min`: that would turn a NaN coefficient into 1.
+    let coef = if coef > 1.0 { 1.0 } else { coef };
+    for g in grads.iter_mut() {
+        scale_with(isa, g, coef);
+    }
+    total
+}
+
+/// Lanes of f64 partial sums (8 fill one AVX-512 register).
+const LANES64: usize = 8;
+
+multiversion! {
+    fn sum_squares_with(x: &[f32]) -> f64 => sum_squares_body;
+}
+
+multiversion! {
+    fn scale_with(x: &mut [f32], coef: f32) => scale_body;
+}
+
+#[inline(always)]
+fn sum_squares_body<M: Fma>(x: &[f32]) -> f64 {
+    let mut acc = [0f64; LANES64];
+    let mut chunks = x.chunks_exact(LANES64);
+    for c in &mut chunks {
+        for l in 0..LANES64 {
+            let v = f64::from(c[l]);
+            acc[l] = M::mul_add64(v, v, acc[l]);
+        }
+    }
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum();
+    acc.iter().sum::<f64>() + tail
+}
+
+// Generic only so that `multiversion!` can compile it once per ISA.
+#[allow(clippy::extra_unused_type_parameters)]
+#[inline(always)]
+fn scale_body<M: Fma>(x: &mut [f32], coef: f32) {
+    for v in x.iter_mut() {
+        *v *= coef;
+    }
+}

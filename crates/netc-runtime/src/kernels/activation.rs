@@ -1,0 +1,213 @@
+//! Activations, forward and backward, PyTorch's definitions.
+
+use netc_ops::{Activation, SELU_ALPHA, SELU_SCALE};
+
+use crate::simd::{self, math, multiversion, Fma, Isa};
+
+/// `y = act(x)`; `width` is the row length the softmax family reduces over.
+pub fn activation_forward(act: &Activation, x: &[f32], y: &mut [f32], width: usize) {
+    activation_forward_with(Isa::detect(), act, x, y, width);
+}
+
+/// `dx += dy · act'(x)`, reading the pre-activation `x` or the output `y`.
+pub fn activation_backward(
+    act: &Activation,
+    x: &[f32],
+    y: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+    width: usize,
+) {
+    activation_backward_with(Isa::detect(), act, x, y, dy, dx, width);
+}
+
+multiversion! {
+    /// [`activation_forward`] on a chosen path (tests and benchmarks).
+    pub fn activation_forward_with(act: &Activation, x: &[f32], y: &mut [f32], width: usize) => forward_body;
+}
+
+multiversion! {
+    /// [`activation_backward`] on a chosen path (tests and benchmarks).
+    pub fn activation_backward_with(
+        act: &Activation,
+        x: &[f32],
+        y: &[f32],
+        dy: &[f32],
+        dx: &mut [f32],
+        width: usize,
+    ) => backward_body;
+}
+
+#[inline(always)]
+fn map(x: &[f32], y: &mut [f32], f: impl Fn(f32) -> f32) {
+    for (o, &v) in y.iter_mut().zip(x) {
+        *o = f(v);
+    }
+}
+
+/// `dx += dy · g(a)` for an elementwise derivative `g` of `a` (x or y).
+#[inline(always)]
+fn map_grad<M: Fma>(a: &[f32], dy: &[f32], dx: &mut [f32], g: impl Fn(f32) -> f32) {
+    for ((d, &v), &gy) in dx.iter_mut().zip(a).zip(dy) {
+        *d = M::mul_add(gy, g(v), *d);
+    }
+}
+
+/// Same, for a derivative that needs both x and y.
+#[inline(always)]
+fn map_grad2<M: Fma>(
+    x: &[f32],
+    y: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+    g: impl Fn(f32, f32) -> f32,
+) {
+    for (((d, &xv), &yv), &gy) in dx.iter_mut().zip(x).zip(y).zip(dy) {
+        *d = M::mul_add(gy, g(xv, yv), *d);
+    }
+}
+
+#[inline(always)]
+fn forward_body<M: Fma>(act: &Activation, x: &[f32], y: &mut [f32], width: usize) {
+    debug_assert_eq!(x.len(), y.len());
+    match *act {
+        // `x < 0` rather than `x > 0` keeps NaN visible, as torch.relu does.
+        Activation::Relu => map(x, y, |v| if v < 0.0 { 0.0 } else { v }),
+        Activation::LeakyRelu { negative_slope } => {
+            let s = negative_slope as f32;
+            map(x, y, |v| if v > 0.0 { v } else { v * s })
+        }
+        Activation::Elu { alpha } => {
+            let a = alpha as f32;
+            map(x, y, |v| if v > 0.0 { v } else { a * math::expm1::<M>(v) })
+        }
+        Activation::Selu => {
+            let (scale, sa) = (SELU_SCALE as f32, (SELU_SCALE * SELU_ALPHA) as f32);
+            map(x, y, |v| {
+                if v > 0.0 {
+                    scale * v
+                } else {
+                    sa * math::expm1::<M>(v)
+                }
+            })
+        }
+        Activation::Gelu => map(x, y, |v| v * math::normal_cdf::<M>(v)),
+        Activation::Silu => map(x, y, |v| v * math::sigmoid::<M>(v)),
+        Activation::Tanh => map(x, y, math::tanh::<M>),
+        Activation::Sigmoid => map(x, y, math::sigmoid::<M>),
+        Activation::Softplus { beta, threshold } => {
+            let (b, inv_b, t) = (beta as f32, (1.0 / beta) as f32, threshold as f32);
+            map(x, y, |v| {
+                let bx = v * b;
+                let soft = math::softplus::<M>(bx) * inv_b;
+                if bx > t {
+                    v
+                } else {
+                    soft
+                }
+            })
+        }
+        Activation::Identity => y.copy_from_slice(x),
+        Activation::Softmax => {
+            debug_assert!(width > 0 && x.len().is_multiple_of(width));
+            for (xr, yr) in x.chunks_exact(width).zip(y.chunks_exact_mut(width)) {
+                let m = simd::max(xr);
+                map(xr, yr, |v| math::exp::<M>(v - m));
+                let s = simd::sum(yr);
+                for o in yr.iter_mut() {
+                    *o /= s;
+                }
+            }
+        }
+        Activation::LogSoftmax => {
+            debug_assert!(width > 0 && x.len().is_multiple_of(width));
+            for (xr, yr) in x.chunks_exact(width).zip(y.chunks_exact_mut(width)) {
+                let m = simd::max(xr);
+                map(xr, yr, |v| math::exp::<M>(v - m));
+                let lse = m + math::ln::<M>(simd::sum(yr));
+                map(xr, yr, |v| v - lse);
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn backward_body<M: Fma>(
+    act: &Activation,
+    x: &[f32],
+    y: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+    width: usize,
+) {
+    debug_assert!(x.len() == dx.len() && y.len() == dx.len() && dy.len() == dx.len());
+    match *act {
+        // PyTorch's threshold_backward masks on the output.
+        Activation::Relu => map_grad::<M>(y, dy, dx, |v| if v > 0.0 { 1.0 } else { 0.0 }),
+        Activation::LeakyRelu { negative_slope } => {
+            let s = negative_slope as f32;
+            map_grad::<M>(x, dy, dx, |v| if v > 0.0 { 1.0 } else { s })
+        }
+        // For x ≤ 0, α·eˣ = y + α: no second exp.
+        Activation::Elu { alpha } => {
+            let a = alpha as f32;
+            map_grad2::<M>(x, y, dy, dx, |xv, yv| if xv > 0.0 { 1.0 } else { yv + a })
+        }
+        Activation::Selu => {
+            let (scale, sa) = (SELU_SCALE as f32, (SELU_SCALE * SELU_ALPHA) as f32);
+            map_grad2::<M>(
+                x,
+                y,
+                dy,
+                dx,
+                |xv, yv| if xv > 0.0 { scale } else { yv + sa },
+            )
+        }
+        Activation::Gelu => map_grad::<M>(x, dy, dx, |v| {
+            M::mul_add(v, math::normal_pdf::<M>(v), math::normal_cdf::<M>(v))
+        }),
+        Activation::Silu => map_grad::<M>(x, dy, dx, |v| {
+            let s = math::sigmoid::<M>(v);
+            s * M::mul_add(v, 1.0 - s, 1.0)
+        }),
+        Activation::Tanh => map_grad::<M>(y, dy, dx, |v| M::mul_add(-v, v, 1.0)),
+        Activation::Sigmoid => map_grad::<M>(y, dy, dx, |v| v * (1.0 - v)),
+        Activation::Softplus { beta, threshold } => {
+            let (b, t) = (beta as f32, threshold as f32);
+            map_grad::<M>(x, dy, dx, |v| {
+                let bx = v * b;
+                let s = math::sigmoid::<M>(bx);
+                if bx > t {
+                    1.0
+                } else {
+                    s
+                }
+            })
+        }
+        Activation::Identity => {
+            for (d, &g) in dx.iter_mut().zip(dy) {
+                *d += g;
+            }
+        }
+        Activation::Softmax => {
+            debug_assert!(width > 0 && x.len().is_multiple_of(width));
+            let rows = y.chunks_exact(width).zip(dy.chunks_exact(width));
+            for ((yr, gr), dr) in rows.zip(dx.chunks_exact_mut(width)) {
+                let s = simd::dot::<M>(gr, yr);
+                for ((d, &yv), &g) in dr.iter_mut().zip(yr).zip(gr) {
+                    *d = M::mul_add(yv, g - s, *d);
+                }
+            }
+        }
+        Activation::LogSoftmax => {
+            debug_assert!(width > 0 && x.len().is_multiple_of(width));
+            let rows = y.chunks_exact(width).zip(dy.chunks_exact(width));
+            for ((yr, gr), dr) in rows.zip(dx.chunks_exact_mut(width)) {
+                let s = simd::sum(gr);
+                for ((d, &yv), &g) in dr.iter_mut().zip(yr).zip(gr) {
+                    *d += M::mul_add(-math::exp::<M>(yv), s, g);
+                }
+            }
+        }
+    }
+}

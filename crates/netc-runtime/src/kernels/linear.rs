@@ -1,0 +1,282 @@
+//! `nn.Linear`: `y = x·Wᵀ + b` with W stored as PyTorch's `[out, in]`.
+//!
+//! Small layers (the common case for netc models) run a register-level
+//! loop kernel where call overhead would dominate; from
+//! [`GEMM_MIN_MACS`] multiply-adds on, the `gemm` crate's packed
+//! micro-kernels take over. `gemm` allocates packing scratch on each call
+//! (see the allocation test), which is negligible at those sizes.
+
+use gemm::Parallelism;
+
+use crate::simd::{self, multiversion, Fma, Isa};
+
+/// batch·in·out from which the `gemm` crate is used.
+pub const GEMM_MIN_MACS: usize = 32 * 1024;
+
+fn use_gemm(batch: usize, in_f: usize, out_f: usize) -> bool {
+    batch.saturating_mul(in_f).saturating_mul(out_f) >= GEMM_MIN_MACS
+}
+
+/// `y[b,o] = Σᵢ x[b,i]·w[o,i] + bias[o]`.
+pub fn linear_forward(
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    batch: usize,
+    in_f: usize,
+    out_f: usize,
+) {
+    check_shapes(x, w, y, batch, in_f, out_f);
+    debug_assert!(bias.is_none_or(|b| b.len() == out_f));
+    if use_gemm(batch, in_f, out_f) {
+        fill_bias(bias, y, out_f);
+        // y[batch×out] += x[batch×in] · wᵀ[in×out]
+        // SAFETY: the shape checks above give every pointer/stride pair
+        // exactly the extent gemm reads or writes: x is batch×in with row
+        // stride in_f, wᵀ is read through w (in_f × out_f, column stride
+        // in_f, row stride 1), y is batch×out with row stride out_f; y does
+        // not alias x or w (it is a unique borrow).
+        unsafe {
+            gemm::gemm(
+                batch,
+                out_f,
+                in_f,
+                y.as_mut_ptr(),
+                1,
+                out_f as isize,
+                true,
+                x.as_ptr(),
+                1,
+                in_f as isize,
+                w.as_ptr(),
+                in_f as isize,
+                1,
+                1.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                Parallelism::None,
+            );
+        }
+    } else {
+        linear_forward_with(Isa::detect(), x, w, bias, y, batch, in_f, out_f);
+    }
+}
+
+/// `dx += dy·W`, `dw += dyᵀ·x`, `db += Σ_b dy`.
+#[allow(clippy::too_many_arguments)]
+pub fn linear_backward(
+    x: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: Option<&mut [f32]>,
+    batch: usize,
+    in_f: usize,
+    out_f: usize,
+) {
+    check_shapes(x, w, dy, batch, in_f, out_f);
+    debug_assert!(dx.as_ref().is_none_or(|d| d.len() == batch * in_f));
+    debug_assert_eq!(dw.len(), out_f * in_f);
+    debug_assert!(db.as_ref().is_none_or(|d| d.len() == out_f));
+    if !use_gemm(batch, in_f, out_f) {
+        linear_backward_with(Isa::detect(), x, w, dy, dx, dw, db, batch, in_f, out_f);
+        return;
+    }
+    if let Some(dx) = dx {
+        // dx[batch×in] += dy[batch×out] · w[out×in]
+        // SAFETY: dy is batch×out (row stride out_f), w is out×in (row
+        // stride in_f), dx is batch×in (row stride in_f), all checked above;
+        // dx is a unique borrow, so it aliases neither input.
+        unsafe {
+            gemm::gemm(
+                batch,
+                in_f,
+                out_f,
+                dx.as_mut_ptr(),
+                1,
+                in_f as isize,
+                true,
+                dy.as_ptr(),
+                1,
+                out_f as isize,
+                w.as_ptr(),
+                1,
+                in_f as isize,
+                1.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                Parallelism::None,
+            );
+        }
+    }
+    // dw[out×in] += dyᵀ[out×batch] · x[batch×in]
+    // SAFETY: dyᵀ is read through dy (out × batch: column stride out_f, row
+    // stride 1), x is batch×in (row stride in_f), dw is out×in (row stride
+    // in_f), all checked above; dw is a unique borrow.
+    unsafe {
+        gemm::gemm(
+            out_f,
+            in_f,
+            batch,
+            dw.as_mut_ptr(),
+            1,
+            in_f as isize,
+            true,
+            dy.as_ptr(),
+            out_f as isize,
+            1,
+            x.as_ptr(),
+            1,
+            in_f as isize,
+            1.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
+    if let Some(db) = db {
+        bias_grad_with(Isa::detect(), dy, db, out_f);
+    }
+}
+
+fn check_shapes(x: &[f32], w: &[f32], y: &[f32], batch: usize, in_f: usize, out_f: usize) {
+    // Hard asserts: the gemm path hands raw pointers over, so a wrong
+    // length must stop here even in release builds.
+    assert_eq!(x.len(), batch * in_f, "linear: x is not [batch, in]");
+    assert_eq!(w.len(), out_f * in_f, "linear: w is not [out, in]");
+    assert_eq!(y.len(), batch * out_f, "linear: y/dy is not [batch, out]");
+}
+
+fn fill_bias(bias: Option<&[f32]>, y: &mut [f32], out_f: usize) {
+    match bias {
+        Some(b) => {
+            for row in y.chunks_exact_mut(out_f) {
+                row.copy_from_slice(b);
+            }
+        }
+        None => y.fill(0.0),
+    }
+}
+
+multiversion! {
+    /// [`linear_forward`]'s loop kernel on a chosen path, at any size.
+    pub fn linear_forward_with(
+        x: &[f32],
+        w: &[f32],
+        bias: Option<&[f32]>,
+        y: &mut [f32],
+        batch: usize,
+        in_f: usize,
+        out_f: usize,
+    ) => forward_body;
+}
+
+multiversion! {
+    /// [`linear_backward`]'s loop kernel on a chosen path, at any size.
+    pub fn linear_backward_with(
+        x: &[f32],
+        w: &[f32],
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        dw: &mut [f32],
+        db: Option<&mut [f32]>,
+        batch: usize,
+        in_f: usize,
+        out_f: usize,
+    ) => backward_body;
+}
+
+multiversion! {
+    fn bias_grad_with(dy: &[f32], db: &mut [f32], out_f: usize) => bias_grad_body;
+}
+
+#[inline(always)]
+fn forward_body<M: Fma>(
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    batch: usize,
+    in_f: usize,
+    out_f: usize,
+) {
+    if batch == 0 || out_f == 0 {
+        return;
+    }
+    if in_f == 0 {
+        fill_bias(bias, y, out_f);
+        return;
+    }
+    for (xr, yr) in x.chunks_exact(in_f).zip(y.chunks_exact_mut(out_f)) {
+        for (o, (yo, wr)) in yr.iter_mut().zip(w.chunks_exact(in_f)).enumerate() {
+            let b = bias.map_or(0.0, |b| b[o]);
+            *yo = simd::dot::<M>(xr, wr) + b;
+        }
+    }
+}
+
+#[inline(always)]
+fn axpy<M: Fma>(a: f32, x: &[f32], y: &mut [f32]) {
+    for (yv, &xv) in y.iter_mut().zip(x) {
+        *yv = M::mul_add(a, xv, *yv);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn backward_body<M: Fma>(
+    x: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: Option<&mut [f32]>,
+    batch: usize,
+    in_f: usize,
+    out_f: usize,
+) {
+    if batch == 0 || out_f == 0 {
+        return;
+    }
+    if let Some(db) = db {
+        bias_grad_body::<M>(dy, db, out_f);
+    }
+    if in_f == 0 {
+        return;
+    }
+    if let Some(dx) = dx {
+        for (gr, dxr) in dy.chunks_exact(out_f).zip(dx.chunks_exact_mut(in_f)) {
+            for (&g, wr) in gr.iter().zip(w.chunks_exact(in_f)) {
+                axpy::<M>(g, wr, dxr);
+            }
+        }
+    }
+    // Row o of dw stays hot while the batch streams past.
+    for (o, dwr) in dw.chunks_exact_mut(in_f).enumerate() {
+        for (gr, xr) in dy.chunks_exact(out_f).zip(x.chunks_exact(in_f)) {
+            axpy::<M>(gr[o], xr, dwr);
+        }
+    }
+}
+
+// Generic only so that `multiversion!` can compile it once per ISA.
+#[allow(clippy::extra_unused_type_parameters)]
+#[inline(always)]
+fn bias_grad_body<M: Fma>(dy: &[f32], db: &mut [f32], out_f: usize) {
+    if out_f == 0 {
+        return;
+    }
+    for gr in dy.chunks_exact(out_f) {
+        for (d, &g) in db.iter_mut().zip(gr) {
+            *d += g;
+        }
+    }
+}

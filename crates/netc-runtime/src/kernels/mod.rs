@@ -1,0 +1,33 @@
+//! Forward and backward kernels over caller-owned row-major
+//! `[batch, features]` f32 buffers. Forward outputs are overwritten;
+//! every backward output (`dx`, `dw`, `db`, `dgamma`, `dbeta`) is
+//! accumulated, so the caller zeroes gradients once per step. No kernel
+//! allocates (except `gemm`'s packing scratch for large linear layers).
+//!
+//! Each kernel has a `*_with(isa, ..)` twin that runs a chosen [`Isa`]
+//! path, for the scalar-vs-SIMD tests and benchmarks.
+//!
+//! [`Isa`]: crate::simd::Isa
+
+mod activation;
+mod batchnorm;
+mod dropout;
+mod elementwise;
+mod layernorm;
+mod linear;
+
+pub use activation::{
+    activation_backward, activation_backward_with, activation_forward, activation_forward_with,
+};
+pub use batchnorm::{
+    batchnorm_backward, batchnorm_backward_with, batchnorm_forward_eval,
+    batchnorm_forward_eval_with, batchnorm_forward_train, batchnorm_forward_train_with, Stats,
+};
+pub use dropout::{dropout_backward, dropout_backward_with, dropout_forward};
+pub use elementwise::{accumulate, accumulate_with, add_forward, add_forward_with};
+pub use layernorm::{
+    layernorm_backward, layernorm_backward_with, layernorm_forward, layernorm_forward_with,
+};
+pub use linear::{
+    linear_backward, linear_backward_with, linear_forward, linear_forward_with, GEMM_MIN_MACS,
+};

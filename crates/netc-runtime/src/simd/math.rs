@@ -1,0 +1,181 @@
+//! Branch-free f32 transcendental functions that LLVM vectorises: bit
+//! tricks plus Cephes polynomials, selects instead of branches, no libm
+//! call. NaN inputs give NaN (a non-finite activation must stay visible).
+
+use super::Fma;
+
+/// ln(f32::MAX): above it exp overflows to +inf.
+const EXP_HI: f32 = 88.722_84;
+/// Below it exp rounds to 0 (ln of half the smallest subnormal).
+const EXP_LO: f32 = -103.972_08;
+const LOG2E: f32 = std::f32::consts::LOG2_E;
+/// ln 2 split so that `n·LN2_HI` is exact for every |n| ≤ 150 (Cody–Waite).
+const LN2_HI: f32 = 0.693_359_4;
+const LN2_LO: f32 = -2.121_944_4e-4;
+/// 1.5·2²³: adding it rounds an f32 of magnitude < 2²² to an integer and
+/// leaves that integer in the low mantissa bits.
+const ROUND_SHIFTER: f32 = 12_582_912.0;
+
+/// eˣ with a relative error below 3e-7 on [-87, 88]; subnormal results
+/// down to the smallest subnormal, +inf above ln(f32::MAX).
+#[inline(always)]
+pub fn exp<M: Fma>(x: f32) -> f32 {
+    // `clamp` keeps NaN, so NaN flows through to the result.
+    let xc = x.clamp(EXP_LO, EXP_HI);
+    let t = M::mul_add(xc, LOG2E, ROUND_SHIFTER);
+    let n = t - ROUND_SHIFTER;
+    let r = M::mul_add(n, -LN2_HI, xc);
+    let r = M::mul_add(n, -LN2_LO, r);
+    let mut p = 1.987_569_1e-4;
+    p = M::mul_add(p, r, 1.398_199_9e-3);
+    p = M::mul_add(p, r, 8.333_452e-3);
+    p = M::mul_add(p, r, 4.166_579_6e-2);
+    p = M::mul_add(p, r, 1.666_666_5e-1);
+    p = M::mul_add(p, r, 5e-1);
+    let y = M::mul_add(p, r * r, r) + 1.0;
+    // 2ⁿ for n ∈ [-150, 128] as two normal factors 2^(n/2)·2^(n - n/2).
+    let ni = (t.to_bits() as i32).wrapping_sub(0x4B40_0000);
+    let n1 = ni >> 1;
+    let n2 = ni.wrapping_sub(n1);
+    let s1 = f32::from_bits((n1.wrapping_add(127) << 23) as u32);
+    let s2 = f32::from_bits((n2.wrapping_add(127) << 23) as u32);
+    let e = y * s1 * s2;
+    if x > EXP_HI {
+        f32::INFINITY
+    } else if x < EXP_LO {
+        0.0
+    } else {
+        e
+    }
+}
+
+/// eˣ − 1 without the cancellation near 0 (ELU and SELU use it as
+/// PyTorch uses `expm1`).
+#[inline(always)]
+pub fn expm1<M: Fma>(x: f32) -> f32 {
+    const HALF_LN2: f32 = 0.346_573_6;
+    let e = exp::<M>(x) - 1.0;
+    // Taylor to x⁷ is exact to 2e-8 relative for |x| < ln2/2.
+    let mut p = 1.0 / 5040.0;
+    p = M::mul_add(p, x, 1.0 / 720.0);
+    p = M::mul_add(p, x, 1.0 / 120.0);
+    p = M::mul_add(p, x, 1.0 / 24.0);
+    p = M::mul_add(p, x, 1.0 / 6.0);
+    p = M::mul_add(p, x, 0.5);
+    let t = M::mul_add(p, x * x, x);
+    if x.abs() < HALF_LN2 {
+        t
+    } else {
+        e
+    }
+}
+
+/// Natural logarithm (Cephes `logf`), subnormals included; ln 0 = -inf,
+/// negative → NaN.
+#[inline(always)]
+pub fn ln<M: Fma>(x: f32) -> f32 {
+    const SQRT_HALF: f32 = std::f32::consts::FRAC_1_SQRT_2;
+    let subnormal = x < f32::MIN_POSITIVE;
+    let xs = if subnormal { x * 8_388_608.0 } else { x };
+    let bits = xs.to_bits();
+    // xs = m·2ᵉ with m ∈ [0.5, 1).
+    let e = ((bits >> 23) & 0xff) as i32 - 126 - if subnormal { 23 } else { 0 };
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f00_0000);
+    let low = m < SQRT_HALF;
+    let e = if low { e - 1 } else { e };
+    let z = if low { m + m - 1.0 } else { m - 1.0 };
+    let ef = e as f32;
+    let z2 = z * z;
+    let mut p = 7.037_683_6e-2;
+    p = M::mul_add(p, z, -1.151_461e-1);
+    p = M::mul_add(p, z, 1.167_699_9e-1);
+    p = M::mul_add(p, z, -1.242_014_1e-1);
+    p = M::mul_add(p, z, 1.424_932_3e-1);
+    p = M::mul_add(p, z, -1.666_805_8e-1);
+    p = M::mul_add(p, z, 2.000_071_4e-1);
+    p = M::mul_add(p, z, -2.499_999_4e-1);
+    p = M::mul_add(p, z, 3.333_333e-1);
+    let mut y = p * z * z2;
+    y = M::mul_add(ef, LN2_LO, y);
+    y = M::mul_add(z2, -0.5, y);
+    let r = M::mul_add(ef, LN2_HI, z + y);
+    if x == f32::INFINITY {
+        x
+    } else if x == 0.0 {
+        f32::NEG_INFINITY
+    } else if x > 0.0 {
+        r
+    } else {
+        f32::NAN
+    }
+}
+
+/// ln(1 + u) for u > −1, exact near 0 (Goldberg: ln(w)·u/(w−1), w = 1+u).
+#[inline(always)]
+pub fn log1p<M: Fma>(u: f32) -> f32 {
+    let w = 1.0 + u;
+    let d = w - 1.0;
+    let l = ln::<M>(w);
+    if d == 0.0 {
+        u
+    } else {
+        l * (u / d)
+    }
+}
+
+/// ln(1 + eˣ) without overflow: max(x, 0) + ln(1 + e^−|x|).
+#[inline(always)]
+pub fn softplus<M: Fma>(x: f32) -> f32 {
+    let pos = if x > 0.0 { x } else { 0.0 };
+    pos + log1p::<M>(exp::<M>(-x.abs()))
+}
+
+/// 1 / (1 + e^−x).
+#[inline(always)]
+pub fn sigmoid<M: Fma>(x: f32) -> f32 {
+    1.0 / (1.0 + exp::<M>(-x))
+}
+
+/// tanh through expm1: sign(x)·(−m)/(2 + m), m = e^(−2|x|) − 1.
+#[inline(always)]
+pub fn tanh<M: Fma>(x: f32) -> f32 {
+    let m = expm1::<M>(-2.0 * x.abs());
+    (-m / (2.0 + m)).copysign(x)
+}
+
+/// erfc with a relative error near 1.2e-7 (Numerical Recipes' Chebyshev
+/// fit), accurate in the far tail where 1 − erf would cancel.
+#[inline(always)]
+pub fn erfc<M: Fma>(x: f32) -> f32 {
+    let z = x.abs();
+    let t = 1.0 / M::mul_add(0.5, z, 1.0);
+    let mut p = 0.170_872_77;
+    p = M::mul_add(p, t, -0.822_152_2);
+    p = M::mul_add(p, t, 1.488_515_9);
+    p = M::mul_add(p, t, -1.135_204);
+    p = M::mul_add(p, t, 0.278_868_07);
+    p = M::mul_add(p, t, -0.186_288_06);
+    p = M::mul_add(p, t, 0.096_784_18);
+    p = M::mul_add(p, t, 0.374_091_96);
+    p = M::mul_add(p, t, 1.000_023_7);
+    p = M::mul_add(p, t, -1.265_512_2);
+    let r = t * exp::<M>(M::mul_add(-z, z, p));
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+/// Φ(x), the standard normal CDF.
+#[inline(always)]
+pub fn normal_cdf<M: Fma>(x: f32) -> f32 {
+    0.5 * erfc::<M>(-x * std::f32::consts::FRAC_1_SQRT_2)
+}
+
+/// φ(x), the standard normal density.
+#[inline(always)]
+pub fn normal_pdf<M: Fma>(x: f32) -> f32 {
+    const INV_SQRT_2PI: f32 = 0.398_942_3;
+    INV_SQRT_2PI * exp::<M>(-0.5 * x * x)
+}

@@ -1,0 +1,170 @@
+//! Run-time choice of instruction set for the numeric kernels.
+//!
+//! Every kernel body is written once as an `#[inline(always)]` function
+//! generic over [`Fma`]; [`multiversion!`] compiles it three times — inside
+//! an AVX-512 and an AVX2+FMA `#[target_feature]` wrapper, where LLVM
+//! vectorises it for that ISA, and as the portable scalar fallback — and
+//! picks one per call. The detection runs once and is cached.
+
+mod isa;
+pub mod math;
+
+pub use isa::Isa;
+
+/// How a kernel body spells `a·b + c`.
+///
+/// rustc never contracts `a*b + c` into an FMA on its own, and `mul_add`
+/// outside an FMA-enabled function is a software `fmaf` call per element;
+/// so the FMA paths use [`Fused`] and the scalar path [`Unfused`].
+pub trait Fma: Copy {
+    fn mul_add(a: f32, b: f32, c: f32) -> f32;
+    fn mul_add64(a: f64, b: f64, c: f64) -> f64;
+}
+
+/// A single rounding: only used inside FMA-enabled wrappers.
+#[derive(Debug, Clone, Copy)]
+pub struct Fused;
+
+/// Multiply then add: the portable fallback.
+#[derive(Debug, Clone, Copy)]
+pub struct Unfused;
+
+impl Fma for Fused {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn mul_add64(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+}
+
+impl Fma for Unfused {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+    #[inline(always)]
+    fn mul_add64(a: f64, b: f64, c: f64) -> f64 {
+        a * b + c
+    }
+}
+
+/// Defines `$name(isa, args..)` running the generic body `$body::<M>` on
+/// the best path `isa` allows on this CPU.
+macro_rules! multiversion {
+    ($(#[$attr:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? => $body:ident;) => {
+        $(#[$attr])*
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name(isa: $crate::simd::Isa, $($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx512($($arg: $ty),*) $(-> $ret)? {
+                    $body::<$crate::simd::Fused>($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx2($($arg: $ty),*) $(-> $ret)? {
+                    $body::<$crate::simd::Fused>($($arg),*)
+                }
+                match isa.usable() {
+                    // SAFETY: `usable` yields Avx512 only after the CPU
+                    // reported avx512f/vl/bw/dq, avx2 and fma.
+                    $crate::simd::Isa::Avx512 => return unsafe { avx512($($arg),*) },
+                    // SAFETY: `usable` yields Avx2Fma only after the CPU
+                    // reported avx2 and fma.
+                    $crate::simd::Isa::Avx2Fma => return unsafe { avx2($($arg),*) },
+                    $crate::simd::Isa::Scalar => {}
+                }
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            let _ = isa;
+            $body::<$crate::simd::Unfused>($($arg),*)
+        }
+    };
+}
+
+pub(crate) use multiversion;
+
+/// Lane count of the fixed partial sums: reductions over 16 independent
+/// accumulators vectorise without reassociating (no fast-math needed).
+pub(crate) const LANES: usize = 16;
+
+/// Σ a[i]·b[i] with [`LANES`] partial sums.
+#[inline(always)]
+pub(crate) fn dot<M: Fma>(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    let (a_main, a_tail) = a.split_at(a.len() / LANES * LANES);
+    let (b_main, b_tail) = b.split_at(a_main.len());
+    for (ca, cb) in a_main.chunks_exact(LANES).zip(b_main.chunks_exact(LANES)) {
+        for l in 0..LANES {
+            acc[l] = M::mul_add(ca[l], cb[l], acc[l]);
+        }
+    }
+    let mut tail = 0f32;
+    for (&x, &y) in a_tail.iter().zip(b_tail) {
+        tail = M::mul_add(x, y, tail);
+    }
+    hsum(&acc) + tail
+}
+
+/// Σ a[i] with [`LANES`] partial sums.
+#[inline(always)]
+pub(crate) fn sum(a: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    let mut chunks = a.chunks_exact(LANES);
+    for c in &mut chunks {
+        for l in 0..LANES {
+            acc[l] += c[l];
+        }
+    }
+    let tail: f32 = chunks.remainder().iter().sum();
+    hsum(&acc) + tail
+}
+
+/// Σ (a[i] − centre)² with [`LANES`] partial sums (the second pass of a
+/// two-pass variance).
+#[inline(always)]
+pub(crate) fn sum_sq_dev<M: Fma>(a: &[f32], centre: f32) -> f32 {
+    let mut acc = [0f32; LANES];
+    let mut chunks = a.chunks_exact(LANES);
+    for c in &mut chunks {
+        for l in 0..LANES {
+            let d = c[l] - centre;
+            acc[l] = M::mul_add(d, d, acc[l]);
+        }
+    }
+    let mut tail = 0f32;
+    for &x in chunks.remainder() {
+        let d = x - centre;
+        tail = M::mul_add(d, d, tail);
+    }
+    hsum(&acc) + tail
+}
+
+/// Pairwise sum of the lanes.
+#[inline(always)]
+pub(crate) fn hsum(acc: &[f32; LANES]) -> f32 {
+    let mut h = [0f32; LANES / 2];
+    for l in 0..LANES / 2 {
+        h[l] = acc[l] + acc[l + LANES / 2];
+    }
+    let mut q = [0f32; LANES / 4];
+    for l in 0..LANES / 4 {
+        q[l] = h[l] + h[l + LANES / 4];
+    }
+    (q[0] + q[2]) + (q[1] + q[3])
+}
+
+/// Row maximum, NaN-propagating (a NaN logit must not vanish in softmax).
+#[inline(always)]
+pub(crate) fn max(a: &[f32]) -> f32 {
+    let mut m = f32::NEG_INFINITY;
+    for &x in a {
+        m = if x > m || x.is_nan() { x } else { m };
+    }
+    m
+}
