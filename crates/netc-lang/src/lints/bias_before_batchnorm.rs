@@ -1,0 +1,44 @@
+//! NN018 `bias-before-batchnorm` (rules/docs/NN018.md): batchnorm subtracts
+//! the batch mean, so the bias of the linear layer right before it has no
+//! effect (and its gradient is zero).
+
+use super::context::LintContext;
+use crate::diagnostic::Diagnostic;
+use crate::ir::{LayerKind, NodeKind};
+use crate::rules::BIAS_BEFORE_BATCHNORM;
+
+pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let mut reported = Vec::new();
+    for (node, n) in ctx.model.nodes.iter() {
+        let NodeKind::Call { layer, .. } = n.kind else {
+            continue;
+        };
+        let layer_data = &ctx.model.layers[layer];
+        let LayerKind::Linear(spec) = &layer_data.kind else {
+            continue;
+        };
+        let feeds_batchnorm = ctx.sole_user(node).is_some_and(|user| {
+            ctx.called_layer(user)
+                .is_some_and(|(_, l)| matches!(l.kind, LayerKind::BatchNorm(_)))
+        });
+        if !spec.bias || !feeds_batchnorm || reported.contains(&layer) {
+            continue;
+        }
+        reported.push(layer);
+        let name = &layer_data.name;
+        let mut diagnostic = Diagnostic::new(
+            &BIAS_BEFORE_BATCHNORM,
+            ctx.layer_span(layer),
+            format!("bias of {name} is cancelled by batchnorm mean subtraction; set bias=false"),
+        )
+        .with_help(format!("declare `{name}` with `bias=false`"));
+        if let Some(arg) = ctx.source.layer_keyword(name, "bias") {
+            diagnostic = diagnostic.with_fix(arg.value.span, "false");
+        } else if let Some(end) = ctx.source.layer_call_end(name) {
+            diagnostic = diagnostic.with_fix(end, ", bias=false");
+        }
+        found.push(diagnostic);
+    }
+    found
+}

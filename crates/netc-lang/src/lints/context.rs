@@ -1,0 +1,164 @@
+//! What every rule reads: the checked model, its syntax tree for exact
+//! spans, the gradient-flow analysis, and graph navigation.
+
+use netc_ops::{Activation, Loss};
+
+use super::locate::Locator;
+use crate::analysis::{analyze, Analysis};
+use crate::ast;
+use crate::ir::{Handle, Layer, LayerKind, Model, Node, NodeKind, Span};
+
+pub struct LintContext<'a> {
+    pub model: &'a Model,
+    pub source: Locator<'a>,
+    pub analysis: Analysis,
+    users: Vec<Vec<Handle<Node>>>,
+}
+
+impl<'a> LintContext<'a> {
+    pub fn new(model: &'a Model, syntax: &'a ast::Model) -> Self {
+        let mut users = vec![Vec::new(); model.nodes.len()];
+        for (handle, node) in model.nodes.iter() {
+            for operand in node.kind.operands() {
+                users[operand.index()].push(handle);
+            }
+        }
+        LintContext {
+            model,
+            source: Locator::new(syntax),
+            analysis: analyze(model),
+            users,
+        }
+    }
+
+    pub fn users(&self, node: Handle<Node>) -> &[Handle<Node>] {
+        &self.users[node.index()]
+    }
+
+    /// The only user of `node`, if it has exactly one.
+    pub fn sole_user(&self, node: Handle<Node>) -> Option<Handle<Node>> {
+        match self.users(node) {
+            [user] => Some(*user),
+            _ => None,
+        }
+    }
+
+    pub fn node(&self, node: Handle<Node>) -> &'a Node {
+        &self.model.nodes[node]
+    }
+
+    pub fn node_span(&self, node: Handle<Node>) -> Span {
+        self.model.nodes.span(node)
+    }
+
+    /// The layer a node calls, if it is a layer call.
+    pub fn called_layer(&self, node: Handle<Node>) -> Option<(Handle<Layer>, &'a Layer)> {
+        match self.node(node).kind {
+            NodeKind::Call { layer, .. } => Some((layer, &self.model.layers[layer])),
+            _ => None,
+        }
+    }
+
+    pub fn is_linear_call(&self, node: Handle<Node>) -> bool {
+        self.called_layer(node)
+            .is_some_and(|(_, layer)| matches!(layer.kind, LayerKind::Linear(_)))
+    }
+
+    pub fn activation(&self, node: Handle<Node>) -> Option<Activation> {
+        match self.node(node).kind {
+            NodeKind::Activation { activation, .. } => Some(activation),
+            _ => None,
+        }
+    }
+
+    /// The span of a layer's declaration (`fc1 = linear(9, 16)`).
+    pub fn layer_span(&self, layer: Handle<Layer>) -> Span {
+        let name = &self.model.layers[layer].name;
+        self.source
+            .layer_decl(name)
+            .map_or_else(|| self.model.layers.span(layer), |decl| decl.span)
+    }
+
+    /// The span of a layer's keyword argument's value, else its declaration.
+    pub fn layer_keyword_span(&self, layer: Handle<Layer>, key: &str) -> Span {
+        let name = &self.model.layers[layer].name;
+        self.source
+            .layer_keyword(name, key)
+            .map_or_else(|| self.layer_span(layer), |arg| arg.value.span)
+    }
+
+    /// A train key's value, else the train block, else the model name.
+    pub fn train_value_span(&self, key: &str) -> Span {
+        self.source
+            .train_entry(key)
+            .map(|entry| entry.value.span)
+            .or(self.model.train_span)
+            .unwrap_or(self.model.name_span)
+    }
+
+    pub fn loss(&self) -> Option<Loss> {
+        self.model.train.as_ref().map(|train| train.loss)
+    }
+
+    pub fn output(&self) -> Option<Handle<Node>> {
+        self.model.output
+    }
+
+    /// The first activation applied to `node`'s value, looking through
+    /// batchnorm, layernorm and dropout (`fc1 → bn1 → elu` gives elu).
+    pub fn next_activation(&self, mut node: Handle<Node>) -> Option<(Handle<Node>, Activation)> {
+        loop {
+            let user = self.sole_user(node)?;
+            if let Some(activation) = self.activation(user) {
+                return Some((user, activation));
+            }
+            let (_, layer) = self.called_layer(user)?;
+            if matches!(layer.kind, LayerKind::Linear(_)) {
+                return None;
+            }
+            node = user;
+        }
+    }
+
+    /// The linear layer that produces the model's output (through final
+    /// activations, dropout and normalisation), which several rules treat
+    /// differently from the hidden ones.
+    pub fn output_linear(&self) -> Option<Handle<Layer>> {
+        let mut node = self.output()?;
+        loop {
+            match self.node(node).kind {
+                NodeKind::Call { layer, arg } => match self.model.layers[layer].kind {
+                    LayerKind::Linear(_) => return Some(layer),
+                    _ => node = arg,
+                },
+                NodeKind::Activation { arg, .. } => node = arg,
+                NodeKind::Input | NodeKind::Add { .. } => return None,
+            }
+        }
+    }
+
+    pub fn has_layer_kind(&self, matches: impl Fn(&LayerKind) -> bool) -> bool {
+        self.model
+            .layers
+            .iter()
+            .any(|(_, layer)| matches(&layer.kind))
+    }
+
+    /// The name of the layer that produced `node`, for messages.
+    pub fn producer_name(&self, node: Handle<Node>) -> Option<&'a str> {
+        self.called_layer(node)
+            .map(|(_, layer)| layer.name.as_str())
+    }
+}
+
+/// Edits that unwrap `outer(inner, ...)` to `inner`: delete the text before
+/// and after the first argument.
+pub fn unwrap_call(ctx: &LintContext, call_node: Handle<Node>) -> Option<[(Span, String); 2]> {
+    let call_span = ctx.node_span(call_node);
+    let call = ctx.source.call_at(call_span)?;
+    let inner = call.args.first()?.value.span;
+    Some([
+        (Span::new(call_span.start, inner.start), String::new()),
+        (Span::new(inner.end, call_span.end), String::new()),
+    ])
+}

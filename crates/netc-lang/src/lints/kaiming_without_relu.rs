@@ -1,0 +1,78 @@
+//! NN012 `kaiming-without-relu` (rules/docs/NN012.md): kaiming init with a
+//! ReLU gain (√2, or the leaky gain) feeding an activation it was not
+//! derived for. Warning for saturating ones, info for elu/gelu/silu, which
+//! are ReLU-like for positive inputs.
+
+use netc_ops::{Activation, Init, Nonlinearity};
+
+use super::context::LintContext;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::ir::{LayerKind, NodeKind};
+use crate::rules::KAIMING_WITHOUT_RELU;
+
+pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for (node, n) in ctx.model.nodes.iter() {
+        let NodeKind::Call { layer, .. } = n.kind else {
+            continue;
+        };
+        let layer_data = &ctx.model.layers[layer];
+        let LayerKind::Linear(spec) = &layer_data.kind else {
+            continue;
+        };
+        if !spec.init.is_some_and(is_relu_kaiming) {
+            continue;
+        }
+        let Some((_, activation)) = ctx.next_activation(node) else {
+            continue;
+        };
+        let severity = match activation {
+            Activation::Relu | Activation::LeakyRelu { .. } => continue,
+            Activation::Elu { .. } | Activation::Gelu | Activation::Silu => Severity::Info,
+            _ => Severity::Warning,
+        };
+        let mut diagnostic = Diagnostic::new(
+            &KAIMING_WITHOUT_RELU,
+            ctx.layer_keyword_span(layer, "init"),
+            format!(
+                "kaiming init assumes ReLU; {} feeds {}: use xavier (tanh/sigmoid) or lecun (selu)",
+                layer_data.name,
+                activation.name()
+            ),
+        );
+        diagnostic.severity = severity;
+        if let Some(replacement) = replacement_init(activation) {
+            diagnostic = diagnostic.with_help(format!("use `init={replacement}`"));
+            if ctx.source.layer_keyword(&layer_data.name, "init").is_some() {
+                diagnostic =
+                    diagnostic.with_fix(ctx.layer_keyword_span(layer, "init"), replacement);
+            }
+        }
+        found.push(diagnostic);
+    }
+    found
+}
+
+/// Kaiming with the gain of relu or leaky_relu (PyTorch's default
+/// `nonlinearity='leaky_relu'` with a = 0 is the ReLU gain).
+fn is_relu_kaiming(init: Init) -> bool {
+    match init {
+        Init::KaimingUniform { nonlinearity, .. } | Init::KaimingNormal { nonlinearity, .. } => {
+            matches!(nonlinearity, Nonlinearity::Relu | Nonlinearity::LeakyRelu)
+        }
+        _ => false,
+    }
+}
+
+/// The init derived for the activation (gain 5/3 written out: the
+/// language has no division).
+fn replacement_init(activation: Activation) -> Option<&'static str> {
+    match activation {
+        Activation::Tanh => Some("xavier_uniform(gain=1.6666667)"),
+        Activation::Sigmoid | Activation::Softplus { .. } | Activation::Identity => {
+            Some("xavier_uniform()")
+        }
+        Activation::Selu => Some("kaiming_normal(nonlinearity=linear)"),
+        _ => None,
+    }
+}

@@ -1,0 +1,87 @@
+//! NN023 `predicted-vanishing`, NN024 `predicted-exploding` and NN030
+//! `exploding-without-clipping` (rules/docs/NN023.md, NN024.md, NN030.md):
+//! the analysis' R = √(G_first/G_last) against AUTOTRAINER's thresholds.
+
+use super::context::LintContext;
+use super::number::short;
+use crate::analysis::{Verdict, EXPLODING_ABOVE, VANISHING_BELOW};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::ir::Span;
+use crate::rules::{EXPLODING_WITHOUT_CLIPPING, PREDICTED_EXPLODING, PREDICTED_VANISHING};
+
+/// Below this the vanishing warning becomes an error: no optimiser step
+/// reaches the first layer.
+const VANISHING_ERROR_BELOW: f64 = 1e-6;
+
+pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
+    let Some(r) = ctx.analysis.r else {
+        return Vec::new();
+    };
+    let linears: Vec<_> = ctx.analysis.linear_rows().collect();
+    let (Some(first), Some(last)) = (linears.first(), linears.last()) else {
+        return Vec::new();
+    };
+    let first_span = ctx.layer_span(first.layer);
+    let last_label = (
+        ctx.layer_span(last.layer),
+        format!("relative to `{}`", ctx.model.layers[last.layer].name),
+    );
+    match ctx.analysis.verdict {
+        Verdict::Healthy => Vec::new(),
+        Verdict::Vanishing => {
+            let mut diagnostic = Diagnostic::new(
+                &PREDICTED_VANISHING,
+                first_span,
+                format!(
+                    "predicted ‖∇W1‖/‖∇W_L‖ = {}: vanishing gradients; use relu+kaiming, elu, or batchnorm",
+                    short(r)
+                ),
+            )
+            .with_label(last_label.0, last_label.1)
+            .with_note(format!("AUTOTRAINER calls R < {VANISHING_BELOW:e} vanishing"));
+            if r < VANISHING_ERROR_BELOW {
+                diagnostic.severity = Severity::Error;
+            }
+            vec![diagnostic]
+        }
+        Verdict::Exploding => {
+            let exploding = Diagnostic::new(
+                &PREDICTED_EXPLODING,
+                first_span,
+                format!(
+                    "predicted gradient ratio {}: exploding; reduce init scale or add clipping/batchnorm",
+                    short(r)
+                ),
+            )
+            .with_label(last_label.0, last_label.1)
+            .with_note(format!("AUTOTRAINER calls R > {EXPLODING_ABOVE} exploding"));
+            let mut found = vec![exploding];
+            found.extend(without_clipping(ctx));
+            found
+        }
+    }
+}
+
+fn without_clipping(ctx: &LintContext) -> Option<Diagnostic> {
+    let clipped = ctx
+        .model
+        .train
+        .as_ref()
+        .is_some_and(|train| train.clip_grad_norm.is_some());
+    if clipped {
+        return None;
+    }
+    let span: Span = ctx
+        .source
+        .train_block()
+        .map(|block| block.keyword)
+        .unwrap_or(ctx.model.name_span);
+    Some(
+        Diagnostic::new(
+            &EXPLODING_WITHOUT_CLIPPING,
+            span,
+            "add clip_grad_norm (e.g. max_norm=1.0)",
+        )
+        .with_help("add `clip_grad_norm = 1.0` to the train block"),
+    )
+}
