@@ -2,6 +2,7 @@
 //! Rendering (terminal, JSON, proc-macro errors) is a separate step.
 
 use crate::ir::Span;
+use crate::rules::Rule;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -50,4 +51,57 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// Edits that fix the problem, when the fix is mechanical.
     pub fix: Vec<Edit>,
+}
+
+impl Diagnostic {
+    /// A diagnostic of `rule` (its code, name and default severity) at
+    /// `span`; every check builds its diagnostics through this.
+    pub fn new(rule: &Rule, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code: rule.code,
+            name: rule.name,
+            severity: rule.severity,
+            message: message.into(),
+            span,
+            span_label: String::new(),
+            labels: Vec::new(),
+            help: None,
+            notes: Vec::new(),
+            fix: Vec::new(),
+        }
+    }
+
+    /// The text under the primary span.
+    pub fn with_span_label(mut self, label: impl Into<String>) -> Self {
+        self.span_label = label.into();
+        self
+    }
+
+    /// A secondary span with its message.
+    pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// A mechanical fix: replace `span` with `replacement`.
+    pub fn with_fix(mut self, span: Span, replacement: impl Into<String>) -> Self {
+        self.fix.push(Edit {
+            span,
+            replacement: replacement.into(),
+        });
+        self
+    }
 }

@@ -1,0 +1,172 @@
+//! The syntax tree of a model file, as written, with a byte span on every
+//! node. Nothing is resolved here: names are strings, numbers keep their
+//! text, and layer calls look like any other call. Lowering gives meaning.
+
+pub use crate::ir::Span;
+
+/// A whole model file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct File {
+    pub models: Vec<Model>,
+    pub span: Span,
+}
+
+/// A name as written, with where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// `model Name { ... }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub name: Ident,
+    pub items: Vec<Item>,
+    pub span: Span,
+}
+
+/// One declaration or block inside a model, in source order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Input(InputDecl),
+    Layer(LayerDecl),
+    Forward(ForwardBlock),
+    Train(TrainBlock),
+}
+
+/// `input x: 9`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputDecl {
+    pub name: Ident,
+    pub width: Expr,
+    pub span: Span,
+}
+
+/// `fc1 = linear(9, 16)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerDecl {
+    pub name: Ident,
+    pub value: Expr,
+    pub span: Span,
+}
+
+/// `forward { ... }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwardBlock {
+    /// The `forward` keyword.
+    pub keyword: Span,
+    pub statements: Vec<Statement>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub kind: StatementKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatementKind {
+    /// `x = expr`.
+    Assign { target: Ident, value: Expr },
+    /// `return expr`.
+    Return(Expr),
+}
+
+/// `train { key = value ... }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainBlock {
+    /// The `train` keyword.
+    pub keyword: Span,
+    pub entries: Vec<TrainEntry>,
+    pub span: Span,
+}
+
+/// `epochs = 50`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainEntry {
+    pub key: Ident,
+    pub value: Expr,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Number(Number),
+    Bool(bool),
+    /// The text between the quotes.
+    Str(String),
+    /// A bare name: a variable, `relu`, `fan_in`, `bce`, ...
+    Name(String),
+    /// `(a, b)`; a single parenthesised expression is a one-element tuple
+    /// (see [`Expr::ungrouped`]).
+    Tuple(Vec<Expr>),
+    Call(Call),
+    /// `a + b + c`, flat: two or more terms.
+    Add(Vec<Expr>),
+}
+
+impl Expr {
+    /// The expression with grouping parentheses `(e)` removed.
+    pub fn ungrouped(&self) -> &Expr {
+        let mut expr = self;
+        while let ExprKind::Tuple(items) = &expr.kind {
+            match items.as_slice() {
+                [inner] => expr = inner,
+                _ => break,
+            }
+        }
+        expr
+    }
+
+    /// A short description for messages: "a number", "the name `relu`".
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            ExprKind::Number(n) => format!("the number `{}`", n.text),
+            ExprKind::Bool(b) => format!("`{b}`"),
+            ExprKind::Str(_) => "a string".to_string(),
+            ExprKind::Name(name) => format!("the name `{name}`"),
+            ExprKind::Tuple(_) => "a tuple".to_string(),
+            ExprKind::Call(call) => format!("a call of `{}`", call.callee.name),
+            ExprKind::Add(_) => "a sum".to_string(),
+        }
+    }
+}
+
+/// A number literal: its value and its text (`16` is an integer, `16.0` is
+/// not).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Number {
+    pub value: f64,
+    pub text: String,
+}
+
+impl Number {
+    /// Written without a fraction or exponent.
+    pub fn is_integer_literal(&self) -> bool {
+        let digits = self.text.strip_prefix('-').unwrap_or(&self.text);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    }
+}
+
+/// `callee(arg, key=value, ...)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub callee: Ident,
+    pub args: Vec<Arg>,
+}
+
+/// A positional (`16`) or keyword (`eps=1e-5`) argument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arg {
+    pub key: Option<Ident>,
+    pub value: Expr,
+    pub span: Span,
+}

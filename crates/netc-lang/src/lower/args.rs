@@ -1,0 +1,464 @@
+//! Binding a call's arguments to parameters, and reading argument values
+//! with NN036/NN037 diagnostics. Every layer, init, activation, loss,
+//! optimizer and schedule reads its arguments through here, so they all
+//! accept and reject the same way (Python's rules: positional first, each
+//! parameter at most once).
+
+use crate::ast::{Call, Expr, ExprKind};
+use crate::diagnostic::Diagnostic;
+use crate::rules;
+use crate::suggest::did_you_mean;
+
+/// Arguments bound to a parameter list: `values[i]` is what was passed for
+/// `params[i]`.
+pub(crate) struct Bound<'e> {
+    values: Vec<Option<&'e Expr>>,
+}
+
+impl<'e> Bound<'e> {
+    pub(crate) fn get(&self, index: usize) -> Option<&'e Expr> {
+        self.values.get(index).copied().flatten()
+    }
+}
+
+/// Binds `call`'s arguments to `params`, the first `positional` of which
+/// may be passed by position. `what` names the callee in messages
+/// ("`linear`").
+pub(crate) fn bind<'e>(
+    call: &'e Call,
+    what: &str,
+    params: &[&str],
+    positional: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Bound<'e> {
+    let order: Vec<usize> = (0..positional.min(params.len())).collect();
+    bind_in_order(call, what, params, &order, diags)
+}
+
+/// [`bind`] with the parameters positional arguments fill given
+/// explicitly: `linear(16)` fills `out_features`, not `in_features`.
+pub(crate) fn bind_in_order<'e>(
+    call: &'e Call,
+    what: &str,
+    params: &[&str],
+    order: &[usize],
+    diags: &mut Vec<Diagnostic>,
+) -> Bound<'e> {
+    let positional = order.len();
+    let mut values: Vec<Option<&'e Expr>> = vec![None; params.len()];
+    let mut spans = vec![None; params.len()];
+    let mut next_position = 0;
+    let mut seen_keyword = false;
+    for arg in &call.args {
+        let index = match &arg.key {
+            None if seen_keyword => {
+                diags.push(
+                    Diagnostic::new(
+                        &rules::INVALID_VALUE,
+                        arg.span,
+                        "positional argument after a keyword argument",
+                    )
+                    .with_span_label("name this argument")
+                    .with_help(format!(
+                        "`{what}` takes its parameters in this order: {}",
+                        params.join(", ")
+                    )),
+                );
+                continue;
+            }
+            None => {
+                if next_position >= positional {
+                    diags.push(too_many_positional(what, params, positional, arg.span));
+                    next_position += 1;
+                    continue;
+                }
+                next_position += 1;
+                order[next_position - 1]
+            }
+            Some(key) => {
+                seen_keyword = true;
+                let Some(index) = params.iter().position(|p| *p == key.name) else {
+                    diags.push(unknown_name(
+                        "argument",
+                        &key.name,
+                        key.span,
+                        params,
+                        &format!("for `{what}`"),
+                    ));
+                    continue;
+                };
+                index
+            }
+        };
+        if let Some(first) = spans[index] {
+            diags.push(
+                Diagnostic::new(
+                    &rules::INVALID_VALUE,
+                    arg.span,
+                    format!("argument `{}` given twice", params[index]),
+                )
+                .with_span_label("given again here")
+                .with_label(first, "first given here"),
+            );
+            continue;
+        }
+        values[index] = Some(&arg.value);
+        spans[index] = Some(arg.span);
+    }
+    Bound { values }
+}
+
+fn too_many_positional(
+    what: &str,
+    params: &[&str],
+    positional: usize,
+    span: crate::ir::Span,
+) -> Diagnostic {
+    let message = match positional {
+        0 => format!("`{what}` takes no positional arguments"),
+        1 => format!("`{what}` takes 1 positional argument"),
+        n => format!("`{what}` takes at most {n} positional arguments"),
+    };
+    let diag =
+        Diagnostic::new(&rules::INVALID_VALUE, span, message).with_span_label("extra argument");
+    if params.is_empty() {
+        diag.with_help(format!("`{what}` takes no arguments"))
+    } else {
+        diag.with_help(format!("`{what}` accepts: {}", params.join(", ")))
+    }
+}
+
+/// NN036 for a name that is not among `known`, with did-you-mean. `kind`
+/// names the category ("activation"), `context` ends the message ("for
+/// `adam`", may be empty).
+pub(crate) fn unknown_name(
+    kind: &str,
+    name: &str,
+    span: crate::ir::Span,
+    known: &[&str],
+    context: &str,
+) -> Diagnostic {
+    unknown_name_of(&rules::UNKNOWN_NAME, kind, name, span, known, context)
+}
+
+/// [`unknown_name`] under another rule (NN038 for train keys).
+pub(crate) fn unknown_name_of(
+    rule: &rules::Rule,
+    kind: &str,
+    name: &str,
+    span: crate::ir::Span,
+    known: &[&str],
+    context: &str,
+) -> Diagnostic {
+    let message = if context.is_empty() {
+        format!("unknown {kind} `{name}`")
+    } else {
+        format!("unknown {kind} `{name}` {context}")
+    };
+    let diag = Diagnostic::new(rule, span, message);
+    match did_you_mean(name, known.iter().copied()) {
+        Some(similar) => diag
+            .with_span_label(format!("did you mean `{similar}`?"))
+            .with_help(format!(
+                "{} with a similar name exists: `{similar}`",
+                a_or_an(kind)
+            ))
+            .with_fix(span, similar),
+        None if known.is_empty() => diag.with_span_label(format!("unknown {kind}")),
+        None => diag
+            .with_span_label(format!("unknown {kind}"))
+            .with_help(format!("expected one of: {}", known.join(", "))),
+    }
+}
+
+fn a_or_an(word: &str) -> String {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {word}")
+    } else {
+        format!("a {word}")
+    }
+}
+
+/// NN037: a value of the wrong sort or out of range.
+pub(crate) fn invalid(expr: &Expr, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(&rules::INVALID_VALUE, expr.span, message)
+}
+
+/// NN037 for a required argument that is missing.
+pub(crate) fn missing(call_span: crate::ir::Span, what: &str, param: &str) -> Diagnostic {
+    Diagnostic::new(
+        &rules::INVALID_VALUE,
+        call_span,
+        format!("`{what}` is missing its argument `{param}`"),
+    )
+    .with_span_label(format!("`{param}` is required"))
+}
+
+/// A number, or NN037.
+pub(crate) fn number(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<f64> {
+    match &expr.ungrouped().kind {
+        ExprKind::Number(n) if n.value.is_finite() => Some(n.value),
+        ExprKind::Number(n) => {
+            diags.push(invalid(
+                expr,
+                format!("`{param}` = {} is not a finite number", n.text),
+            ));
+            None
+        }
+        _ => {
+            diags.push(
+                invalid(
+                    expr,
+                    format!("`{param}` expects a number, found {}", expr.describe()),
+                )
+                .with_span_label("expected a number"),
+            );
+            None
+        }
+    }
+}
+
+/// A number in `[low, high]`, or NN037.
+pub(crate) fn number_in(
+    expr: &Expr,
+    param: &str,
+    low: f64,
+    high: f64,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<f64> {
+    let value = number(expr, param, diags)?;
+    if (low..=high).contains(&value) {
+        Some(value)
+    } else {
+        diags.push(
+            invalid(
+                expr,
+                format!("`{param}` must be in [{low}, {high}], found {value}"),
+            )
+            .with_span_label("out of range"),
+        );
+        None
+    }
+}
+
+/// A number > 0, or NN037.
+pub(crate) fn positive_number(
+    expr: &Expr,
+    param: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<f64> {
+    let value = number(expr, param, diags)?;
+    if value > 0.0 {
+        Some(value)
+    } else {
+        diags.push(
+            invalid(expr, format!("`{param}` must be positive, found {value}"))
+                .with_span_label("must be > 0"),
+        );
+        None
+    }
+}
+
+/// Widths above this are a typo, not a model (and would overflow
+/// parameter counts downstream).
+pub(crate) const MAX_WIDTH: usize = 1 << 24;
+
+/// An integer written without fraction or exponent, in `[min, max]`.
+pub(crate) fn integer(
+    expr: &Expr,
+    param: &str,
+    min: i64,
+    max: u64,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<u64> {
+    let ExprKind::Number(n) = &expr.ungrouped().kind else {
+        diags.push(
+            invalid(
+                expr,
+                format!("`{param}` expects an integer, found {}", expr.describe()),
+            )
+            .with_span_label("expected an integer"),
+        );
+        return None;
+    };
+    if !n.is_integer_literal() {
+        diags.push(
+            invalid(
+                expr,
+                format!("`{param}` must be an integer, found `{}`", n.text),
+            )
+            .with_span_label("not an integer"),
+        );
+        return None;
+    }
+    let in_range = n
+        .text
+        .parse::<i128>()
+        .ok()
+        .filter(|&v| v >= i128::from(min) && v <= i128::from(max));
+    match in_range.and_then(|v| u64::try_from(v).ok()) {
+        Some(v) => Some(v),
+        None => {
+            let bound = if min > 0 {
+                format!("an integer in {min}..={max}")
+            } else {
+                format!("an integer in 0..={max}")
+            };
+            diags.push(
+                invalid(
+                    expr,
+                    format!("`{param}` must be {bound}, found `{}`", n.text),
+                )
+                .with_span_label("out of range"),
+            );
+            None
+        }
+    }
+}
+
+/// A width: a positive integer.
+pub(crate) fn width(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<usize> {
+    let value = integer(expr, param, 1, MAX_WIDTH as u64, diags)?;
+    usize::try_from(value).ok()
+}
+
+/// `true` or `false`, or NN037.
+pub(crate) fn boolean(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<bool> {
+    match &expr.ungrouped().kind {
+        ExprKind::Bool(value) => Some(*value),
+        _ => {
+            diags.push(
+                invalid(
+                    expr,
+                    format!(
+                        "`{param}` expects `true` or `false`, found {}",
+                        expr.describe()
+                    ),
+                )
+                .with_span_label("expected `true` or `false`"),
+            );
+            None
+        }
+    }
+}
+
+/// A string, or NN037.
+pub(crate) fn string<'e>(
+    expr: &'e Expr,
+    param: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<&'e str> {
+    match &expr.ungrouped().kind {
+        ExprKind::Str(text) => Some(text),
+        _ => {
+            diags.push(
+                invalid(
+                    expr,
+                    format!("`{param}` expects a string, found {}", expr.describe()),
+                )
+                .with_span_label("expected a quoted string"),
+            );
+            None
+        }
+    }
+}
+
+/// A bare name among `known` (NN036 with did-you-mean otherwise), or NN037
+/// when something other than a name was written.
+pub(crate) fn name_among<'e>(
+    expr: &'e Expr,
+    param: &str,
+    kind: &str,
+    known: &[&str],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<&'e str> {
+    match &expr.ungrouped().kind {
+        ExprKind::Name(name) if known.contains(&name.as_str()) => Some(name),
+        ExprKind::Name(name) => {
+            diags.push(unknown_name(kind, name, expr.span, known, ""));
+            None
+        }
+        _ => {
+            diags.push(
+                invalid(
+                    expr,
+                    format!("`{param}` expects a name, found {}", expr.describe()),
+                )
+                .with_span_label("expected a name")
+                .with_help(format!("expected one of: {}", known.join(", "))),
+            );
+            None
+        }
+    }
+}
+
+/// A callee with optional arguments: `adam`, `adam()`, `adam(lr=1e-3)`.
+/// `None` (with NN037) for other shapes.
+pub(crate) enum NamedCall<'e> {
+    Bare(&'e str),
+    Call(&'e Call),
+}
+
+impl<'e> NamedCall<'e> {
+    pub(crate) fn name(&self) -> &'e str {
+        match self {
+            NamedCall::Bare(name) => name,
+            NamedCall::Call(call) => &call.callee.name,
+        }
+    }
+
+    /// The arguments (none for a bare name).
+    pub(crate) fn bind(
+        &self,
+        what: &str,
+        params: &[&str],
+        positional: usize,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Bound<'e> {
+        match self {
+            NamedCall::Bare(_) => Bound {
+                values: vec![None; params.len()],
+            },
+            NamedCall::Call(call) => bind(call, what, params, positional, diags),
+        }
+    }
+}
+
+/// Reads `expr` as a bare name or a call; `param` and `kind` word the
+/// NN037 otherwise.
+pub(crate) fn named_call<'e>(
+    expr: &'e Expr,
+    param: &str,
+    kind: &str,
+    known: &[&str],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<NamedCall<'e>> {
+    match &expr.ungrouped().kind {
+        ExprKind::Name(name) => Some(NamedCall::Bare(name)),
+        ExprKind::Call(call) => Some(NamedCall::Call(call)),
+        _ => {
+            diags.push(
+                invalid(
+                    expr,
+                    format!(
+                        "`{param}` expects {} name, found {}",
+                        a_or_an(kind),
+                        expr.describe()
+                    ),
+                )
+                .with_span_label(format!("expected {} name", a_or_an(kind)))
+                .with_help(format!("expected one of: {}", known.join(", "))),
+            );
+            None
+        }
+    }
+}
+
+/// The span of a named call's callee (the whole expression for a bare
+/// name).
+pub(crate) fn callee_span(expr: &Expr) -> crate::ir::Span {
+    match &expr.ungrouped().kind {
+        ExprKind::Call(call) => call.callee.span,
+        _ => expr.ungrouped().span,
+    }
+}

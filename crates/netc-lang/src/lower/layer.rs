@@ -1,0 +1,224 @@
+//! Layer declarations (`fc1 = linear(9, 16)`) → `LayerKind`, with
+//! PyTorch's defaults.
+
+use netc_ops::Activation;
+
+use super::args::{self, Bound};
+use super::init::lower_init;
+use crate::ast::{Call, Expr, ExprKind};
+use crate::diagnostic::Diagnostic;
+use crate::ir::{BatchNormSpec, DropoutSpec, LayerKind, LayerNormSpec, LinearSpec, Span};
+use crate::rules;
+
+/// A declared layer's widths as far as the declaration tells them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Widths {
+    /// The width the layer accepts, with the span that fixed it; `None`
+    /// for `linear(out)` until its first call.
+    pub input: Option<(usize, Span)>,
+    /// The width the layer produces with the span that fixed it; `None`
+    /// for width-preserving layers (dropout).
+    pub output: Option<(usize, Span)>,
+}
+
+/// A successfully read declaration.
+pub(crate) struct LoweredLayer {
+    pub kind: LayerKind,
+    pub widths: Widths,
+}
+
+/// Reads the right-hand side of a layer declaration.
+pub(crate) fn lower_layer(value: &Expr, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
+    let call = match &value.kind {
+        ExprKind::Call(call) => call,
+        ExprKind::Name(name) if LayerKind::NAMES.contains(&name.as_str()) => {
+            diags.push(
+                args::invalid(value, format!("`{name}` needs its arguments"))
+                    .with_span_label("not called")
+                    .with_help(format!("call it: `{name}(...)`")),
+            );
+            return None;
+        }
+        _ => {
+            diags.push(
+                args::invalid(value, format!("expected a layer, found {}", value.describe()))
+                    .with_span_label("not a layer")
+                    .with_help("declare a layer with one of: linear(...), batchnorm(...), layernorm(...), dropout(...)"),
+            );
+            return None;
+        }
+    };
+    let kind = call.callee.name.as_str();
+    let span = value.span;
+    match kind {
+        "linear" => linear(call, span, diags),
+        "batchnorm" => batchnorm(call, span, diags),
+        "layernorm" => layernorm(call, span, diags),
+        "dropout" => dropout(call, diags),
+        other => {
+            diags.push(not_a_layer_kind(other, call.callee.span));
+            None
+        }
+    }
+}
+
+/// NN036 for a callee that is no layer kind: an activation or init in the
+/// wrong place, or a typo.
+fn not_a_layer_kind(name: &str, span: Span) -> Diagnostic {
+    if Activation::NAMES.contains(&name) {
+        return Diagnostic::new(
+            &rules::UNKNOWN_NAME,
+            span,
+            format!("`{name}` is an activation, not a layer kind"),
+        )
+        .with_span_label("activations are not declared")
+        .with_help(format!("call it in `forward` on a value: `{name}(x)`"));
+    }
+    args::unknown_name("layer kind", name, span, LayerKind::NAMES, "")
+}
+
+fn required<'e>(
+    bound: &Bound<'e>,
+    index: usize,
+    call_span: Span,
+    what: &str,
+    param: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<&'e Expr> {
+    let value = bound.get(index);
+    if value.is_none() {
+        diags.push(args::missing(call_span, what, param));
+    }
+    value
+}
+
+fn linear(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
+    let params = ["in_features", "out_features", "bias", "init", "bias_init"];
+    // `linear(16)` means the output width; the input is inferred.
+    let positional = call.args.iter().filter(|a| a.key.is_none()).count();
+    let names_out = call
+        .args
+        .iter()
+        .any(|a| a.key.as_ref().is_some_and(|k| k.name == "out_features"));
+    let order: &[usize] = if positional == 1 && !names_out {
+        &[1]
+    } else {
+        &[0, 1, 2]
+    };
+    let bound = args::bind_in_order(call, "linear", &params, order, diags);
+    let input = match bound.get(0) {
+        Some(e) => Some((args::width(e, "in_features", diags)?, e.span)),
+        None => None,
+    };
+    let out_expr = required(&bound, 1, span, "linear", "out_features", diags)?;
+    let out_features = args::width(out_expr, "out_features", diags)?;
+    let bias = match bound.get(2) {
+        Some(e) => args::boolean(e, "bias", diags)?,
+        None => true,
+    };
+    let init = match bound.get(3) {
+        Some(e) => Some(lower_init(e, "init", diags)?),
+        None => None,
+    };
+    let bias_init = match bound.get(4) {
+        Some(e) => Some(lower_init(e, "bias_init", diags)?),
+        None => None,
+    };
+    if bias_init.is_some() && !bias {
+        if let Some(e) = bound.get(4) {
+            diags.push(
+                args::invalid(e, "`bias_init` on a linear layer with `bias=false`")
+                    .with_span_label("there is no bias to initialise"),
+            );
+            return None;
+        }
+    }
+    Some(LoweredLayer {
+        kind: LayerKind::Linear(LinearSpec {
+            in_features: input.map_or(0, |(w, _)| w),
+            out_features,
+            bias,
+            init,
+            bias_init,
+        }),
+        widths: Widths {
+            input,
+            output: Some((out_features, out_expr.span)),
+        },
+    })
+}
+
+fn batchnorm(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
+    let params = ["num_features", "eps", "momentum", "affine"];
+    let bound = args::bind(call, "batchnorm", &params, 4, diags);
+    let size = required(&bound, 0, span, "batchnorm", "num_features", diags)?;
+    let num_features = args::width(size, "num_features", diags)?;
+    let eps = match bound.get(1) {
+        Some(e) => args::positive_number(e, "eps", diags)?,
+        None => 1e-5,
+    };
+    let momentum = match bound.get(2) {
+        // PyTorch's `momentum=None`: a cumulative moving average.
+        Some(e) if matches!(&e.ungrouped().kind, ExprKind::Name(n) if n == "none") => None,
+        Some(e) => Some(args::number_in(e, "momentum", 0.0, 1.0, diags)?),
+        None => Some(0.1),
+    };
+    let affine = match bound.get(3) {
+        Some(e) => args::boolean(e, "affine", diags)?,
+        None => true,
+    };
+    let widths = Widths {
+        input: Some((num_features, size.span)),
+        output: Some((num_features, size.span)),
+    };
+    Some(LoweredLayer {
+        kind: LayerKind::BatchNorm(BatchNormSpec {
+            num_features,
+            eps,
+            momentum,
+            affine,
+        }),
+        widths,
+    })
+}
+
+fn layernorm(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
+    let params = ["normalized_shape", "eps", "elementwise_affine"];
+    let bound = args::bind(call, "layernorm", &params, 3, diags);
+    let size = required(&bound, 0, span, "layernorm", "normalized_shape", diags)?;
+    let normalized_shape = args::width(size, "normalized_shape", diags)?;
+    let eps = match bound.get(1) {
+        Some(e) => args::positive_number(e, "eps", diags)?,
+        None => 1e-5,
+    };
+    let elementwise_affine = match bound.get(2) {
+        Some(e) => args::boolean(e, "elementwise_affine", diags)?,
+        None => true,
+    };
+    Some(LoweredLayer {
+        kind: LayerKind::LayerNorm(LayerNormSpec {
+            normalized_shape,
+            eps,
+            elementwise_affine,
+        }),
+        widths: Widths {
+            input: Some((normalized_shape, size.span)),
+            output: Some((normalized_shape, size.span)),
+        },
+    })
+}
+
+fn dropout(call: &Call, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
+    let bound = args::bind(call, "dropout", &["p"], 1, diags);
+    let p = match bound.get(0) {
+        Some(e) => args::number_in(e, "p", 0.0, 1.0, diags)?,
+        None => 0.5,
+    };
+    Some(LoweredLayer {
+        kind: LayerKind::Dropout(DropoutSpec { p }),
+        widths: Widths {
+            input: None,
+            output: None,
+        },
+    })
+}
