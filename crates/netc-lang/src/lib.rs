@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod ast;
 pub mod diagnostic;
 pub mod ir;
+pub mod lints;
 mod lower;
 mod parser;
 pub mod render;
