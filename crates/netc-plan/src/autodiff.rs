@@ -11,8 +11,11 @@
 use netc_lang::ir::{Handle, LayerKind, Model, Node, NodeKind};
 use netc_ops::TrainConfig;
 
-use crate::plan::{Buffer, BufferId, BufferKind, BufferLen, Op, OpKind, Plan, StateEntry};
+use crate::plan::{
+    Buffer, BufferId, BufferKind, BufferLen, Initializer, Op, OpKind, Plan, StateEntry,
+};
 use crate::schedule;
+use netc_ops::Init;
 
 /// Compiles a *valid* model (checked without errors) and its training
 /// settings into a Plan.
@@ -43,10 +46,7 @@ struct LayerBuffers {
 #[derive(Clone, Copy)]
 enum Saved {
     Nothing,
-    Norm {
-        xhat: BufferId,
-        invstd: BufferId,
-    },
+    Norm { xhat: BufferId, invstd: BufferId },
     Mask(BufferId),
 }
 
@@ -112,7 +112,12 @@ impl<'m> Builder<'m> {
     }
 
     /// A trainable parameter with its gradient, appended to the state.
-    fn parameter(&mut self, name: String, shape: Vec<usize>) -> (BufferId, BufferId) {
+    fn parameter(
+        &mut self,
+        name: String,
+        shape: Vec<usize>,
+        init: Initializer,
+    ) -> (BufferId, BufferId) {
         let len = shape.iter().product();
         let param = self.fixed(&name, BufferKind::Param, len);
         let grad = self.fixed(&format!("{name}.grad"), BufferKind::Grad, len);
@@ -121,11 +126,18 @@ impl<'m> Builder<'m> {
             shape,
             buffer: param,
             grad: Some(grad),
+            init,
         });
         (param, grad)
     }
 
-    fn non_trainable(&mut self, name: String, kind: BufferKind, shape: Vec<usize>) -> BufferId {
+    fn non_trainable(
+        &mut self,
+        name: String,
+        kind: BufferKind,
+        shape: Vec<usize>,
+        init: Initializer,
+    ) -> BufferId {
         let len = shape.iter().product::<usize>();
         let buffer = self.fixed(&name, kind, len);
         self.state.push(StateEntry {
@@ -133,6 +145,7 @@ impl<'m> Builder<'m> {
             shape,
             buffer,
             grad: None,
+            init,
         });
         buffer
     }
@@ -144,8 +157,10 @@ impl<'m> Builder<'m> {
             let name = &layer.name;
             let mut buffers = LayerBuffers::default();
             let affine = |this: &mut Self, n: usize, buffers: &mut LayerBuffers| {
-                let (w, dw) = this.parameter(format!("{name}.weight"), vec![n]);
-                let (b, db) = this.parameter(format!("{name}.bias"), vec![n]);
+                let (w, dw) =
+                    this.parameter(format!("{name}.weight"), vec![n], Initializer::Fill(1.0));
+                let (b, db) =
+                    this.parameter(format!("{name}.bias"), vec![n], Initializer::Fill(0.0));
                 buffers.weight = Some(w);
                 buffers.weight_grad = Some(dw);
                 buffers.bias = Some(b);
@@ -153,15 +168,33 @@ impl<'m> Builder<'m> {
             };
             match &layer.kind {
                 LayerKind::Linear(spec) => {
+                    let (fan_in, fan_out) = (spec.in_features, spec.out_features);
+                    let weight_init = Initializer::Random {
+                        init: spec.init.unwrap_or_else(Init::linear_default_weight),
+                        fan_in,
+                        fan_out,
+                    };
                     let (w, dw) = self.parameter(
                         format!("{name}.weight"),
-                        vec![spec.out_features, spec.in_features],
+                        vec![fan_out, fan_in],
+                        weight_init,
                     );
                     buffers.weight = Some(w);
                     buffers.weight_grad = Some(dw);
                     if spec.bias {
+                        // PyTorch has no fans for a 1-d tensor; an explicit
+                        // bias init gets the weight's, so fan-based inits
+                        // scale as they would for the weight.
+                        let bias_init = match spec.bias_init {
+                            Some(init) => Initializer::Random {
+                                init,
+                                fan_in,
+                                fan_out,
+                            },
+                            None => Initializer::LinearDefaultBias { fan_in },
+                        };
                         let (b, db) =
-                            self.parameter(format!("{name}.bias"), vec![spec.out_features]);
+                            self.parameter(format!("{name}.bias"), vec![fan_out], bias_init);
                         buffers.bias = Some(b);
                         buffers.bias_grad = Some(db);
                     }
@@ -175,16 +208,19 @@ impl<'m> Builder<'m> {
                         format!("{name}.running_mean"),
                         BufferKind::RunningStat,
                         vec![n],
+                        Initializer::Fill(0.0),
                     ));
                     buffers.running_var = Some(self.non_trainable(
                         format!("{name}.running_var"),
                         BufferKind::RunningStat,
                         vec![n],
+                        Initializer::Fill(1.0),
                     ));
                     buffers.counter = Some(self.non_trainable(
                         format!("{name}.num_batches_tracked"),
                         BufferKind::Counter,
                         Vec::new(),
+                        Initializer::Fill(0.0),
                     ));
                 }
                 LayerKind::LayerNorm(spec) => {
@@ -218,7 +254,11 @@ impl<'m> Builder<'m> {
                 self.input
             } else {
                 let name = self.labels[handle.index()].clone();
-                self.buffer(&name, BufferKind::Activation, BufferLen::PerSample(node.width))
+                self.buffer(
+                    &name,
+                    BufferKind::Activation,
+                    BufferLen::PerSample(node.width),
+                )
             };
             self.values.push(value);
             let saved = self.lower_node(handle, node, &mut calls);

@@ -8,10 +8,12 @@
 
 mod autodiff;
 mod display;
+mod interpreter;
 mod plan;
 mod schedule;
 
 pub use autodiff::build_plan;
+pub use interpreter::Interpreter;
 pub use plan::{
-    Access, Buffer, BufferId, BufferKind, BufferLen, Op, OpKind, Plan, StateEntry,
+    Access, Buffer, BufferId, BufferKind, BufferLen, Initializer, Op, OpKind, Plan, StateEntry,
 };

@@ -2,7 +2,7 @@
 //! code generator) run. Plain data: buffers with a kind and a size, and
 //! three op lists over buffer ids. Nothing here executes anything.
 
-use netc_ops::{Activation, Loss, Optimizer};
+use netc_ops::{Activation, Init, Loss, Optimizer};
 
 /// An index into [`Plan::buffers`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -140,7 +140,10 @@ pub enum OpKind {
         p: f32,
     },
     /// Eval-mode dropout.
-    Copy { x: BufferId, y: BufferId },
+    Copy {
+        x: BufferId,
+        y: BufferId,
+    },
     Activation {
         act: Activation,
         x: BufferId,
@@ -160,7 +163,9 @@ pub enum OpKind {
         out: BufferId,
         width: usize,
     },
-    Zero { buf: BufferId },
+    Zero {
+        buf: BufferId,
+    },
     /// Overwrites `dpred` (the first backward op).
     LossBackward {
         loss: Loss,
@@ -213,9 +218,15 @@ pub enum OpKind {
         width: usize,
     },
     /// `dst += src`: the gradient through a residual `+`.
-    Accumulate { dst: BufferId, src: BufferId },
+    Accumulate {
+        dst: BufferId,
+        src: BufferId,
+    },
     /// PyTorch's total norm: the 2-norm of the per-tensor 2-norms.
-    GradNorm { grads: Vec<BufferId>, out: BufferId },
+    GradNorm {
+        grads: Vec<BufferId>,
+        out: BufferId,
+    },
     /// `coef = min(max_norm / (norm + 1e-6), 1)`.
     ClipCoef {
         norm: BufferId,
@@ -666,6 +677,24 @@ pub struct StateEntry {
     pub buffer: BufferId,
     /// The gradient buffer of a trainable parameter.
     pub grad: Option<BufferId>,
+    /// How the executor fills it at construction.
+    pub init: Initializer,
+}
+
+/// A `state_dict` entry's initial value. Executors draw the random ones
+/// in `state_dict` order from one stream seeded by the model seed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Initializer {
+    /// `netc_runtime::init::init_weight` with these fans.
+    Random {
+        init: Init,
+        fan_in: usize,
+        fan_out: usize,
+    },
+    /// `nn.Linear`'s default bias: U(±1/√fan_in).
+    LinearDefaultBias { fan_in: usize },
+    /// Every element (or the counter) set to this value.
+    Fill(f32),
 }
 
 impl StateEntry {
