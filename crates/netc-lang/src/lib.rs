@@ -21,6 +21,8 @@ pub use parser::{parse, MAX_NESTING, MAX_SYNTAX_ERRORS};
 pub fn check_source(source: &str) -> (ir::Program, Vec<Diagnostic>) {
     let (file, mut diagnostics) = parse(source);
     let program = lower::lower(&file, &mut diagnostics);
+    let lints = lints::run_clean_models(&program, &file, &diagnostics);
+    diagnostics.extend(lints);
     // Stable: diagnostics at one position keep the order they were found.
     diagnostics.sort_by_key(|d| d.span.start);
     (program, diagnostics)

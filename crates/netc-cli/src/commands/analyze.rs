@@ -140,7 +140,7 @@ fn text_report(model: &Model, analysis: &Analysis) -> String {
         .max()
         .unwrap_or(5);
     out += &format!(
-        "{:<name_width$}  {:<9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  gradient (log scale)\n",
+        "{:<name_width$}  {:<9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  gradient (log scale)\n",
         "layer", "kind", "q", "Q", "D", "G", "|∇W|/|∇W_L|"
     );
     let last_g = analysis.linear_rows().last().and_then(|row| row.g);
@@ -148,7 +148,7 @@ fn text_report(model: &Model, analysis: &Analysis) -> String {
     for row in &analysis.rows {
         let relative = row.g.zip(last_g).map(|(g, l)| (g / l).sqrt());
         out += &format!(
-            "{:<name_width$}  {:<9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {}\n",
+            "{:<name_width$}  {:<9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {}\n",
             row.name,
             row.kind,
             sci(row.q),

@@ -71,12 +71,15 @@ impl<'a> LintContext<'a> {
         }
     }
 
-    /// The span of a layer's declaration (`fc1 = linear(9, 16)`).
+    /// The span of a layer's declaration (`fc1 = linear(9, 16)`), from
+    /// the name to the end of the value: the declaration's own span runs on
+    /// over the whitespace after it.
     pub fn layer_span(&self, layer: Handle<Layer>) -> Span {
         let name = &self.model.layers[layer].name;
-        self.source
-            .layer_decl(name)
-            .map_or_else(|| self.model.layers.span(layer), |decl| decl.span)
+        self.source.layer_decl(name).map_or_else(
+            || self.model.layers.span(layer),
+            |decl| Span::new(decl.name.span.start, decl.value.span.end),
+        )
     }
 
     /// The span of a layer's keyword argument's value, else its declaration.

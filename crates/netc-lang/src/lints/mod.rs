@@ -38,8 +38,34 @@ mod unfused_sigmoid_bce;
 pub use context::LintContext;
 
 use crate::ast;
-use crate::diagnostic::Diagnostic;
-use crate::ir::Model;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::ir::{Model, Program};
+
+/// The lints of every model of a file that checked without errors (the IR
+/// of a model with errors may be incomplete); `found` are the checker's
+/// diagnostics so far.
+pub fn run_clean_models(
+    program: &Program,
+    file: &ast::File,
+    found: &[Diagnostic],
+) -> Vec<Diagnostic> {
+    let mut lints = Vec::new();
+    for syntax in &file.models {
+        let has_errors = found.iter().any(|d| {
+            d.severity == Severity::Error
+                && d.span.start >= syntax.span.start
+                && d.span.end <= syntax.span.end
+        });
+        let model = program
+            .models
+            .iter()
+            .find(|m| m.name_span == syntax.name.span);
+        if let (false, Some(model)) = (has_errors, model) {
+            lints.extend(run(model, syntax));
+        }
+    }
+    lints
+}
 
 /// Every lint on one checked model; `syntax` is the same model's syntax
 /// tree, for the exact spans of arguments and train keys. Diagnostics come
