@@ -69,12 +69,8 @@ fn softmax_f64(x: &[f64], width: usize, log: bool) -> Vec<f64> {
 /// ∂/∂xᵢ Σ dy·f(x) by central differences in f64.
 fn finite_difference(f: &dyn Fn(&[f64]) -> Vec<f64>, x: &[f32], dy: &[f32]) -> Vec<f64> {
     let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
-    let objective = |x: &[f64]| -> f64 {
-        f(x).iter()
-            .zip(dy)
-            .map(|(y, &g)| y * f64::from(g))
-            .sum()
-    };
+    let objective =
+        |x: &[f64]| -> f64 { f(x).iter().zip(dy).map(|(y, &g)| y * f64::from(g)).sum() };
     (0..x.len())
         .map(|i| {
             let h = 1e-5 * x64[i].abs().max(1.0);
@@ -126,14 +122,18 @@ fn elementwise_backward_matches_finite_differences() {
 #[test]
 fn softmax_backward_matches_finite_differences() {
     for width in [1, 5, 19, 40] {
-        check(&Activation::Softmax, width, &|x| softmax_f64(x, width, false));
+        check(&Activation::Softmax, width, &|x| {
+            softmax_f64(x, width, false)
+        });
     }
 }
 
 #[test]
 fn log_softmax_backward_matches_finite_differences() {
     for width in [1, 5, 19, 40] {
-        check(&Activation::LogSoftmax, width, &|x| softmax_f64(x, width, true));
+        check(&Activation::LogSoftmax, width, &|x| {
+            softmax_f64(x, width, true)
+        });
     }
 }
 
@@ -144,11 +144,7 @@ fn finite_difference_check_rejects_a_wrong_derivative() {
     let x = inputs(16, &mut rng);
     let dy = vec![1.0f32; 16];
     let sigmoid = ScalarActivation::new(Activation::Sigmoid).expect("elementwise");
-    let fd = finite_difference(
-        &|x| x.iter().map(|&v| sigmoid.value(v)).collect(),
-        &x,
-        &dy,
-    );
+    let fd = finite_difference(&|x| x.iter().map(|&v| sigmoid.value(v)).collect(), &x, &dy);
     let mut y = vec![0.0; 16];
     activation_forward_with(Isa::Scalar, &Activation::Tanh, &x, &mut y, 16);
     let mut dx = vec![0.0; 16];

@@ -78,7 +78,11 @@ fn cases() -> Vec<Case> {
             "grad" => pending_grad = Some(floats(rest)),
             "param" => {
                 let g = pending_grad.take().expect("grad before param");
-                cases.last_mut().expect("case").steps.push((g, floats(rest)));
+                cases
+                    .last_mut()
+                    .expect("case")
+                    .steps
+                    .push((g, floats(rest)));
             }
             other => panic!("unknown fixture line {other}"),
         }
@@ -90,11 +94,17 @@ fn cases() -> Vec<Case> {
 fn fixture_covers_every_optimizer_variant() {
     let cases = cases();
     assert_eq!(cases.len(), 8);
-    assert!(cases.iter().all(|c| c.steps.len() == 6 && !c.init.is_empty()));
+    assert!(cases
+        .iter()
+        .all(|c| c.steps.len() == 6 && !c.init.is_empty()));
     let has = |f: &dyn Fn(&Optimizer) -> bool| cases.iter().any(|c| f(&c.opt));
     assert!(has(&|o| matches!(o, Optimizer::Sgd { nesterov: true, .. })));
-    assert!(has(&|o| matches!(o, Optimizer::Sgd { momentum, .. } if *momentum == 0.0)));
-    assert!(has(&|o| matches!(o, Optimizer::Adam { weight_decay, .. } if *weight_decay > 0.0)));
+    assert!(has(
+        &|o| matches!(o, Optimizer::Sgd { momentum, .. } if *momentum == 0.0)
+    ));
+    assert!(has(
+        &|o| matches!(o, Optimizer::Adam { weight_decay, .. } if *weight_decay > 0.0)
+    ));
     assert!(has(&|o| matches!(o, Optimizer::AdamW { .. })));
 }
 
@@ -106,7 +116,14 @@ fn every_path_reproduces_torch_optim_step_by_step() {
             let mut state = ParamState::new(param.len(), &case.opt);
             for (step, (grad, want)) in case.steps.iter().enumerate() {
                 let before = param.clone();
-                optimizer_step_with(isa, &case.opt, &mut param, grad, &mut state, step as u64 + 1);
+                optimizer_step_with(
+                    isa,
+                    &case.opt,
+                    &mut param,
+                    grad,
+                    &mut state,
+                    step as u64 + 1,
+                );
                 for (i, ((&got, &w), &b)) in param.iter().zip(want).zip(&before).enumerate() {
                     // A few f32 ulps of the operands plus the rounding every
                     // earlier step of size ~lr carried in: FMA and PyTorch's
@@ -141,5 +158,8 @@ fn optimizer_state_has_the_buffers_the_rule_needs() {
     };
     assert_eq!(ParamState::new(n, &momentum).first_moment().len(), n);
     let adam = ParamState::new(n, &Optimizer::adam_default());
-    assert_eq!((adam.first_moment().len(), adam.second_moment().len()), (n, n));
+    assert_eq!(
+        (adam.first_moment().len(), adam.second_moment().len()),
+        (n, n)
+    );
 }
