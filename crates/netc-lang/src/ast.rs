@@ -9,6 +9,26 @@ pub use crate::ir::Span;
 pub struct File {
     pub models: Vec<Model>,
     pub span: Span,
+    /// Text that error recovery removed after a syntax error.
+    pub dropped: Vec<Dropped>,
+}
+
+/// A stretch of text removed by error recovery (a statement or a block with
+/// a syntax error). The checks after parsing consult it so that a name it
+/// declared is not reported as undefined, nor one it used as unused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dropped {
+    pub span: Span,
+    /// `name` of a dropped `name = ...`.
+    pub assigned: Option<Ident>,
+    /// Every name and keyword in the dropped text.
+    pub names: Vec<String>,
+}
+
+impl Dropped {
+    pub fn mentions(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
 }
 
 /// A name as written, with where it was written.

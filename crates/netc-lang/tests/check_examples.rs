@@ -15,10 +15,11 @@ fn text<'s>(source: &'s str, d: &Diagnostic) -> &'s str {
 }
 
 #[test]
-fn water_checks_without_diagnostics() {
+fn water_checks_without_errors() {
     let source = example("water.nn");
     let (program, diags) = check_source(&source);
-    assert!(diags.is_empty(), "{diags:#?}");
+    // Lints may advise (e.g. on sigmoid + bce); nothing is an error.
+    assert!(!has_errors(&diags), "{diags:#?}");
     let model = program.model("WaterNet").expect("WaterNet");
     assert_eq!(model.input.width, 9);
     assert_eq!(model.layers.len(), 5);

@@ -291,29 +291,23 @@ pub(crate) fn integer(
         );
         return None;
     }
-    let in_range = n
-        .text
-        .parse::<i128>()
-        .ok()
-        .filter(|&v| v >= i128::from(min) && v <= i128::from(max));
-    match in_range.and_then(|v| u64::try_from(v).ok()) {
-        Some(v) => Some(v),
-        None => {
-            let bound = if min > 0 {
-                format!("an integer in {min}..={max}")
-            } else {
-                format!("an integer in 0..={max}")
-            };
-            diags.push(
-                invalid(
-                    expr,
-                    format!("`{param}` must be {bound}, found `{}`", n.text),
-                )
-                .with_span_label("out of range"),
-            );
-            None
+    let value = n.text.parse::<i128>().unwrap_or(i128::MAX);
+    let problem = if value < i128::from(min) {
+        match min {
+            1 => "must be a positive integer".to_string(),
+            0 => "must not be negative".to_string(),
+            _ => format!("must be at least {min}"),
         }
-    }
+    } else if value > i128::from(max) {
+        format!("must be at most {max}")
+    } else {
+        return u64::try_from(value).ok();
+    };
+    diags.push(
+        invalid(expr, format!("`{param}` {problem}, found `{}`", n.text))
+            .with_span_label("out of range"),
+    );
+    None
 }
 
 /// A width: a positive integer.

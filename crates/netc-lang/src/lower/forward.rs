@@ -2,7 +2,7 @@
 //! checking that widths agree (NN004), that names resolve (NN001, NN036)
 //! and that values are used as values (NN037).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use netc_ops::Activation;
 
@@ -53,6 +53,9 @@ pub(crate) struct ForwardLowering<'a> {
     by_name: HashMap<String, usize>,
     origins: Vec<Origin>,
     vars: HashMap<String, Var>,
+    /// Names in text that error recovery dropped: unknown, but not
+    /// undefined (their definition may be what was dropped).
+    dropped_names: HashSet<&'a str>,
     diags: &'a mut Vec<Diagnostic>,
 }
 
@@ -76,6 +79,7 @@ impl<'a> ForwardLowering<'a> {
             by_name,
             origins: Vec::new(),
             vars: HashMap::new(),
+            dropped_names: HashSet::new(),
             diags,
         };
         if let Some((name, width, width_span)) = input {
@@ -101,12 +105,30 @@ impl<'a> ForwardLowering<'a> {
         lowering
     }
 
+    /// Names from text that error recovery dropped.
+    pub(crate) fn with_dropped_names(mut self, names: impl IntoIterator<Item = &'a str>) -> Self {
+        self.dropped_names.extend(names);
+        self
+    }
+
     /// Lowers the block's statements; sets `model.output` at `return`.
-    pub(crate) fn lower(mut self, block: &ForwardBlock) -> ForwardOutcome {
+    /// `poisoned`: targets of assignments that error recovery dropped; from
+    /// where they were, their variables hold no value (and stay quiet).
+    pub(crate) fn lower(mut self, block: &ForwardBlock, poisoned: &[&Ident]) -> ForwardOutcome {
         let before = self.diags.len();
         let mut last_assigned = None;
         let mut returned: Option<Span> = None;
+        let mut poisoned = poisoned.iter().peekable();
         for statement in &block.statements {
+            while let Some(target) = poisoned.next_if(|t| t.span.start < statement.span.start) {
+                self.vars.insert(
+                    target.name.clone(),
+                    Var {
+                        node: None,
+                        span: target.span,
+                    },
+                );
+            }
             if let Some(return_span) = returned {
                 self.diags.push(
                     Diagnostic::new(
@@ -196,6 +218,9 @@ impl<'a> ForwardLowering<'a> {
         if let Some(var) = self.vars.get(name) {
             return var.node;
         }
+        if self.dropped_names.contains(name) {
+            return None;
+        }
         let diag = if let Some(&i) = self.by_name.get(name) {
             self.layers[i].called = true;
             Diagnostic::new(
@@ -252,6 +277,9 @@ impl<'a> ForwardLowering<'a> {
         // reporting, and the layers they call are used.
         for arg in &call.args {
             self.expr(&arg.value);
+        }
+        if self.dropped_names.contains(callee) {
+            return None;
         }
         if LayerKind::NAMES.contains(&callee) {
             self.diags.push(

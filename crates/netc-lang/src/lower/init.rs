@@ -17,21 +17,19 @@ pub(crate) fn lower_init(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) 
     Some(match name {
         "kaiming_uniform" | "kaiming_normal" => {
             let bound = init.bind(what, &["a", "mode", "nonlinearity"], 3, diags);
-            let a = match bound.get(0) {
-                Some(e) => args::number(e, "a", diags)?,
-                None => 0.0,
-            };
-            let mode = match bound.get(1) {
-                Some(e) => match args::name_among(e, "mode", "mode", FAN_MODES, diags)? {
+            // Every argument is read before any error returns, so one run
+            // reports them all.
+            let a = optional_number(bound.get(0), "a", 0.0, diags);
+            let mode = bound.get(1).map_or(Some(FanMode::FanIn), |e| {
+                args::name_among(e, "mode", "mode", FAN_MODES, diags).map(|m| match m {
                     "fan_out" => FanMode::FanOut,
                     _ => FanMode::FanIn,
-                },
-                None => FanMode::FanIn,
-            };
-            let nonlinearity = match bound.get(2) {
-                Some(e) => nonlinearity(e, diags)?,
-                None => Nonlinearity::LeakyRelu,
-            };
+                })
+            });
+            let nonlinearity = bound
+                .get(2)
+                .map_or(Some(Nonlinearity::LeakyRelu), |e| nonlinearity(e, diags));
+            let (a, mode, nonlinearity) = (a?, mode?, nonlinearity?);
             if name == "kaiming_uniform" {
                 Init::KaimingUniform {
                     a,
@@ -48,10 +46,7 @@ pub(crate) fn lower_init(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) 
         }
         "xavier_uniform" | "xavier_normal" | "orthogonal" => {
             let bound = init.bind(what, &["gain"], 1, diags);
-            let gain = match bound.get(0) {
-                Some(e) => args::number(e, "gain", diags)?,
-                None => 1.0,
-            };
+            let gain = optional_number(bound.get(0), "gain", 1.0, diags)?;
             match name {
                 "xavier_uniform" => Init::XavierUniform { gain },
                 "xavier_normal" => Init::XavierNormal { gain },
@@ -60,8 +55,9 @@ pub(crate) fn lower_init(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) 
         }
         "uniform" => {
             let bound = init.bind(what, &["a", "b"], 2, diags);
-            let a = optional_number(bound.get(0), "a", 0.0, diags)?;
-            let b = optional_number(bound.get(1), "b", 1.0, diags)?;
+            let a = optional_number(bound.get(0), "a", 0.0, diags);
+            let b = optional_number(bound.get(1), "b", 1.0, diags);
+            let (a, b) = (a?, b?);
             if a > b {
                 let span = bound.get(0).map_or(callee_span(expr), |e| e.span);
                 diags.push(
@@ -78,17 +74,25 @@ pub(crate) fn lower_init(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) 
         }
         "normal" => {
             let bound = init.bind(what, &["mean", "std"], 2, diags);
-            let mean = optional_number(bound.get(0), "mean", 0.0, diags)?;
-            let std = optional_non_negative(bound.get(1), "std", 1.0, diags)?;
-            Init::Normal { mean, std }
+            let mean = optional_number(bound.get(0), "mean", 0.0, diags);
+            let std = optional_non_negative(bound.get(1), "std", 1.0, diags);
+            Init::Normal {
+                mean: mean?,
+                std: std?,
+            }
         }
         "trunc_normal" => {
             let bound = init.bind(what, &["mean", "std", "a", "b"], 4, diags);
-            let mean = optional_number(bound.get(0), "mean", 0.0, diags)?;
-            let std = optional_non_negative(bound.get(1), "std", 1.0, diags)?;
-            let a = optional_number(bound.get(2), "a", -2.0, diags)?;
-            let b = optional_number(bound.get(3), "b", 2.0, diags)?;
-            Init::TruncNormal { mean, std, a, b }
+            let mean = optional_number(bound.get(0), "mean", 0.0, diags);
+            let std = optional_non_negative(bound.get(1), "std", 1.0, diags);
+            let a = optional_number(bound.get(2), "a", -2.0, diags);
+            let b = optional_number(bound.get(3), "b", 2.0, diags);
+            Init::TruncNormal {
+                mean: mean?,
+                std: std?,
+                a: a?,
+                b: b?,
+            }
         }
         "constant" => {
             let bound = init.bind(what, &["val"], 1, diags);

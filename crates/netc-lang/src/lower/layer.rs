@@ -92,6 +92,9 @@ fn required<'e>(
     value
 }
 
+// Each reader below reads every argument before any error returns, so
+// one run reports all of a declaration's mistakes.
+
 fn linear(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
     let params = ["in_features", "out_features", "bias", "init", "bias_init"];
     // `linear(16)` means the output width; the input is inferred.
@@ -106,32 +109,32 @@ fn linear(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Lowere
         &[0, 1, 2]
     };
     let bound = args::bind_in_order(call, "linear", &params, order, diags);
+    // `Some(None)`: left out; `None`: invalid (already reported).
     let input = match bound.get(0) {
-        Some(e) => Some((args::width(e, "in_features", diags)?, e.span)),
-        None => None,
+        Some(e) => args::width(e, "in_features", diags).map(|w| Some((w, e.span))),
+        None => Some(None),
     };
-    let out_expr = required(&bound, 1, span, "linear", "out_features", diags)?;
-    let out_features = args::width(out_expr, "out_features", diags)?;
-    let bias = match bound.get(2) {
-        Some(e) => args::boolean(e, "bias", diags)?,
-        None => true,
-    };
+    let out_expr = required(&bound, 1, span, "linear", "out_features", diags);
+    let out_features = out_expr.and_then(|e| args::width(e, "out_features", diags));
+    let bias = bound
+        .get(2)
+        .map_or(Some(true), |e| args::boolean(e, "bias", diags));
     let init = match bound.get(3) {
-        Some(e) => Some(lower_init(e, "init", diags)?),
-        None => None,
+        Some(e) => lower_init(e, "init", diags).map(Some),
+        None => Some(None),
     };
     let bias_init = match bound.get(4) {
-        Some(e) => Some(lower_init(e, "bias_init", diags)?),
-        None => None,
+        Some(e) => lower_init(e, "bias_init", diags).map(Some),
+        None => Some(None),
     };
-    if bias_init.is_some() && !bias {
-        if let Some(e) = bound.get(4) {
-            diags.push(
-                args::invalid(e, "`bias_init` on a linear layer with `bias=false`")
-                    .with_span_label("there is no bias to initialise"),
-            );
-            return None;
-        }
+    let (input, out_expr, out_features, bias) = (input?, out_expr?, out_features?, bias?);
+    let (init, bias_init) = (init?, bias_init?);
+    if let (Some(_), false, Some(e)) = (bias_init, bias, bound.get(4)) {
+        diags.push(
+            args::invalid(e, "`bias_init` on a linear layer with `bias=false`")
+                .with_span_label("there is no bias to initialise"),
+        );
+        return None;
     }
     Some(LoweredLayer {
         kind: LayerKind::Linear(LinearSpec {
@@ -148,25 +151,29 @@ fn linear(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Lowere
     })
 }
 
+/// `eps`: positive, PyTorch's 1e-5 when left out.
+fn eps(bound: &Bound<'_>, index: usize, diags: &mut Vec<Diagnostic>) -> Option<f64> {
+    bound
+        .get(index)
+        .map_or(Some(1e-5), |e| args::positive_number(e, "eps", diags))
+}
+
 fn batchnorm(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
     let params = ["num_features", "eps", "momentum", "affine"];
     let bound = args::bind(call, "batchnorm", &params, 4, diags);
-    let size = required(&bound, 0, span, "batchnorm", "num_features", diags)?;
-    let num_features = args::width(size, "num_features", diags)?;
-    let eps = match bound.get(1) {
-        Some(e) => args::positive_number(e, "eps", diags)?,
-        None => 1e-5,
-    };
+    let size = required(&bound, 0, span, "batchnorm", "num_features", diags);
+    let num_features = size.and_then(|e| args::width(e, "num_features", diags));
+    let eps = eps(&bound, 1, diags);
     let momentum = match bound.get(2) {
         // PyTorch's `momentum=None`: a cumulative moving average.
-        Some(e) if matches!(&e.ungrouped().kind, ExprKind::Name(n) if n == "none") => None,
-        Some(e) => Some(args::number_in(e, "momentum", 0.0, 1.0, diags)?),
-        None => Some(0.1),
+        Some(e) if matches!(&e.ungrouped().kind, ExprKind::Name(n) if n == "none") => Some(None),
+        Some(e) => args::number_in(e, "momentum", 0.0, 1.0, diags).map(Some),
+        None => Some(Some(0.1)),
     };
-    let affine = match bound.get(3) {
-        Some(e) => args::boolean(e, "affine", diags)?,
-        None => true,
-    };
+    let affine = bound
+        .get(3)
+        .map_or(Some(true), |e| args::boolean(e, "affine", diags));
+    let (size, num_features) = (size?, num_features?);
     let widths = Widths {
         input: Some((num_features, size.span)),
         output: Some((num_features, size.span)),
@@ -174,9 +181,9 @@ fn batchnorm(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Low
     Some(LoweredLayer {
         kind: LayerKind::BatchNorm(BatchNormSpec {
             num_features,
-            eps,
-            momentum,
-            affine,
+            eps: eps?,
+            momentum: momentum?,
+            affine: affine?,
         }),
         widths,
     })
@@ -185,21 +192,18 @@ fn batchnorm(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Low
 fn layernorm(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
     let params = ["normalized_shape", "eps", "elementwise_affine"];
     let bound = args::bind(call, "layernorm", &params, 3, diags);
-    let size = required(&bound, 0, span, "layernorm", "normalized_shape", diags)?;
-    let normalized_shape = args::width(size, "normalized_shape", diags)?;
-    let eps = match bound.get(1) {
-        Some(e) => args::positive_number(e, "eps", diags)?,
-        None => 1e-5,
-    };
-    let elementwise_affine = match bound.get(2) {
-        Some(e) => args::boolean(e, "elementwise_affine", diags)?,
-        None => true,
-    };
+    let size = required(&bound, 0, span, "layernorm", "normalized_shape", diags);
+    let normalized_shape = size.and_then(|e| args::width(e, "normalized_shape", diags));
+    let eps = eps(&bound, 1, diags);
+    let elementwise_affine = bound.get(2).map_or(Some(true), |e| {
+        args::boolean(e, "elementwise_affine", diags)
+    });
+    let (size, normalized_shape) = (size?, normalized_shape?);
     Some(LoweredLayer {
         kind: LayerKind::LayerNorm(LayerNormSpec {
             normalized_shape,
-            eps,
-            elementwise_affine,
+            eps: eps?,
+            elementwise_affine: elementwise_affine?,
         }),
         widths: Widths {
             input: Some((normalized_shape, size.span)),

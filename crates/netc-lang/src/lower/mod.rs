@@ -27,7 +27,12 @@ pub(crate) fn lower(file: &ast::File, diags: &mut Vec<Diagnostic>) -> Program {
         } else {
             seen.insert(&model.name.name, model.name.span);
         }
-        program.models.push(lower_model(model, diags));
+        let dropped: Vec<&ast::Dropped> = file
+            .dropped
+            .iter()
+            .filter(|d| d.span.start >= model.span.start && d.span.start < model.span.end)
+            .collect();
+        program.models.push(lower_model(model, &dropped, diags));
     }
     program
 }
@@ -112,12 +117,25 @@ fn repeated_block(what: &str, span: Span, first: Span) -> Diagnostic {
     .with_help("merge the two")
 }
 
-fn lower_model(model: &ast::Model, diags: &mut Vec<Diagnostic>) -> Model {
+/// `dropped`: text of this model that error recovery removed; names it
+/// mentions are neither undefined nor unused, and blocks it held are not
+/// missing.
+fn lower_model(
+    model: &ast::Model,
+    dropped: &[&ast::Dropped],
+    diags: &mut Vec<Diagnostic>,
+) -> Model {
     let items = sort_items(model, diags);
+    let mentioned = |word: &str| dropped.iter().any(|d| d.mentions(word));
+    let in_forward = |d: &&&ast::Dropped| {
+        items
+            .forward
+            .is_some_and(|f| d.span.start >= f.span.start && d.span.start < f.span.end)
+    };
     let input_width = items
         .input
         .and_then(|input| args::width(&input.width, "input width", diags));
-    if items.input.is_none() {
+    if items.input.is_none() && !mentioned("input") {
         diags.push(
             Diagnostic::new(
                 &rules::INVALID_VALUE,
@@ -164,9 +182,25 @@ fn lower_model(model: &ast::Model, diags: &mut Vec<Diagnostic>) -> Model {
             called: false,
         })
         .collect();
+    for d in dropped.iter().filter(|d| !in_forward(d)) {
+        if let Some(name) = &d.assigned {
+            if !entries.iter().any(|e| e.name == name.name) {
+                entries.push(LayerEntry {
+                    name: name.name.clone(),
+                    span: name.span,
+                    lowered: None,
+                    called: false,
+                });
+            }
+        }
+    }
+    for entry in &mut entries {
+        entry.called |= mentioned(&entry.name);
+    }
 
     let mut output_span = None;
     match items.forward {
+        None if mentioned("forward") => {}
         None => diags.push(
             Diagnostic::new(
                 &rules::MISSING_FORWARD,
@@ -180,12 +214,27 @@ fn lower_model(model: &ast::Model, diags: &mut Vec<Diagnostic>) -> Model {
             let input = items
                 .input
                 .map(|decl| (&decl.name, input_width, decl.width.span));
-            let outcome = ForwardLowering::new(&mut ir, &mut entries, input, diags).lower(block);
+            let poisoned: Vec<&ast::Ident> = dropped
+                .iter()
+                .filter(in_forward)
+                .filter_map(|d| d.assigned.as_ref())
+                .collect();
+            let outcome = ForwardLowering::new(&mut ir, &mut entries, input, diags)
+                .with_dropped_names(
+                    dropped
+                        .iter()
+                        .flat_map(|d| d.names.iter().map(String::as_str)),
+                )
+                .lower(block, &poisoned);
+            let forward_dropped = dropped.iter().any(|d| in_forward(&d));
             output_span = block.statements.iter().find_map(|s| match &s.kind {
                 ast::StatementKind::Return(value) => Some(value.span),
                 ast::StatementKind::Assign { .. } => None,
             });
-            if output_span.is_none() {
+            let return_dropped = dropped
+                .iter()
+                .any(|d| in_forward(&d) && d.mentions("return"));
+            if output_span.is_none() && !return_dropped {
                 let help = match &outcome.last_assigned {
                     Some(var) => format!("end `forward` with `return {var}`"),
                     None => "end `forward` with `return` and the value it computes".to_string(),
@@ -201,7 +250,8 @@ fn lower_model(model: &ast::Model, diags: &mut Vec<Diagnostic>) -> Model {
                 );
             }
             uninferred_inputs(&entries, diags);
-            diags.extend(unused::unused_layers(&ir, &entries, outcome.clean));
+            let clean = outcome.clean && !forward_dropped;
+            diags.extend(unused::unused_layers(&ir, &entries, clean));
         }
     }
 

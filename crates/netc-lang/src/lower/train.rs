@@ -151,26 +151,26 @@ fn optimizer(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<Optimizer> {
             let params = ["lr", "momentum", "nesterov", "weight_decay"];
             let bound = optimizer.bind(name, &params, 4, diags);
             let Optimizer::Sgd {
-                mut lr,
-                mut momentum,
-                mut nesterov,
-                mut weight_decay,
+                lr,
+                momentum,
+                nesterov,
+                weight_decay,
             } = Optimizer::sgd_default()
             else {
                 return None;
             };
-            if let Some(e) = bound.get(0) {
-                lr = args::number(e, "lr", diags)?;
-            }
-            if let Some(e) = bound.get(1) {
-                momentum = args::number_in(e, "momentum", 0.0, f64::MAX, diags)?;
-            }
-            if let Some(e) = bound.get(2) {
-                nesterov = args::boolean(e, "nesterov", diags)?;
-            }
-            if let Some(e) = bound.get(3) {
-                weight_decay = args::number_in(e, "weight_decay", 0.0, f64::MAX, diags)?;
-            }
+            // Read every argument before returning on an error.
+            let lr = optional(bound.get(0), lr, |e| args::number(e, "lr", diags));
+            let momentum = optional(bound.get(1), momentum, |e| {
+                non_negative(e, "momentum", diags)
+            });
+            let nesterov = optional(bound.get(2), nesterov, |e| {
+                args::boolean(e, "nesterov", diags)
+            });
+            let weight_decay = optional(bound.get(3), weight_decay, |e| {
+                non_negative(e, "weight_decay", diags)
+            });
+            let (lr, momentum, nesterov, weight_decay) = (lr?, momentum?, nesterov?, weight_decay?);
             if nesterov && momentum <= 0.0 {
                 let span = bound.get(2).map_or(callee_span(expr), |e| e.span);
                 diags.push(
@@ -200,32 +200,27 @@ fn optimizer(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<Optimizer> {
                 Optimizer::adamw_default()
             };
             let (Optimizer::Adam {
-                mut lr,
-                mut betas,
-                mut eps,
-                mut weight_decay,
+                lr,
+                betas,
+                eps,
+                weight_decay,
             }
             | Optimizer::AdamW {
-                mut lr,
-                mut betas,
-                mut eps,
-                mut weight_decay,
+                lr,
+                betas,
+                eps,
+                weight_decay,
             }) = defaults
             else {
                 return None;
             };
-            if let Some(e) = bound.get(0) {
-                lr = args::number(e, "lr", diags)?;
-            }
-            if let Some(e) = bound.get(1) {
-                betas = adam_betas(e, diags)?;
-            }
-            if let Some(e) = bound.get(2) {
-                eps = args::number_in(e, "eps", 0.0, f64::MAX, diags)?;
-            }
-            if let Some(e) = bound.get(3) {
-                weight_decay = args::number_in(e, "weight_decay", 0.0, f64::MAX, diags)?;
-            }
+            let lr = optional(bound.get(0), lr, |e| args::number(e, "lr", diags));
+            let betas = optional(bound.get(1), betas, |e| adam_betas(e, diags));
+            let eps = optional(bound.get(2), eps, |e| non_negative(e, "eps", diags));
+            let weight_decay = optional(bound.get(3), weight_decay, |e| {
+                non_negative(e, "weight_decay", diags)
+            });
+            let (lr, betas, eps, weight_decay) = (lr?, betas?, eps?, weight_decay?);
             if name == "adam" {
                 Optimizer::Adam {
                     lr,
@@ -253,6 +248,22 @@ fn optimizer(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<Optimizer> {
             return None;
         }
     })
+}
+
+/// The default when the argument is absent, else what `read` makes of it.
+fn optional<T>(
+    expr: Option<&Expr>,
+    default: T,
+    read: impl FnOnce(&Expr) -> Option<T>,
+) -> Option<T> {
+    match expr {
+        Some(e) => read(e),
+        None => Some(default),
+    }
+}
+
+fn non_negative(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<f64> {
+    args::number_in(expr, param, 0.0, f64::MAX, diags)
 }
 
 /// `betas=(0.9, 0.999)`: two numbers in [0, 1).

@@ -71,7 +71,11 @@ impl Builder {
             .filter(|pair| pair.as_rule() == Rule::model)
             .filter_map(|pair| self.model(pair))
             .collect();
-        File { models, span }
+        File {
+            models,
+            span,
+            dropped: Vec::new(),
+        }
     }
 
     fn model(&self, model: Pair<'_, Rule>) -> Option<Model> {
@@ -149,6 +153,12 @@ impl Builder {
                     return terms.pop().unwrap_or_else(|| empty_tuple(span));
                 }
                 ExprKind::Add(terms)
+            }
+            Rule::term => {
+                return match meaningful(pair.into_inner()).next() {
+                    Some(inner) => self.expr(inner),
+                    None => empty_tuple(span),
+                };
             }
             Rule::call => {
                 let mut inner = meaningful(pair.into_inner());

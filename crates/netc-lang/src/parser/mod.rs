@@ -5,6 +5,7 @@
 
 mod build;
 mod depth;
+mod dropped;
 mod lexical;
 mod recovery;
 mod syntax_error;
@@ -29,6 +30,7 @@ pub fn parse(source: &str) -> (ast::File, Vec<Diagnostic>) {
     let empty = ast::File {
         models: Vec::new(),
         span: Span::new(0, source.len()),
+        dropped: Vec::new(),
     };
     if let Some(too_deep) = depth::check_nesting(source) {
         return (empty, vec![too_deep]);
@@ -38,10 +40,12 @@ pub fn parse(source: &str) -> (ast::File, Vec<Diagnostic>) {
     };
     let mut text = source.to_string();
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut dropped: Vec<ast::Dropped> = Vec::new();
     for _ in 0..MAX_SYNTAX_ERRORS {
         let error = match NetcParser::parse(Rule::file, &text) {
             Ok(mut pairs) => {
-                let file = pairs.next().map_or(empty, |file| builder.file(file));
+                let mut file = pairs.next().map_or(empty, |file| builder.file(file));
+                file.dropped = dropped;
                 return (file, diagnostics);
             }
             Err(error) => error,
@@ -53,8 +57,13 @@ pub fn parse(source: &str) -> (ast::File, Vec<Diagnostic>) {
             diagnostics.push(diagnostic);
         }
         let expects_close_brace = expected.contains(&"`}`");
-        if !recovery::recover(&mut text, offset, expects_close_brace) {
-            break;
+        let before = text.clone();
+        match recovery::recover(&mut text, offset, expects_close_brace) {
+            recovery::Recovery::Blanked(start, end) => {
+                dropped.push(dropped::describe(&before, start, end));
+            }
+            recovery::Recovery::Closed => {}
+            recovery::Recovery::Stuck => break,
         }
     }
     (empty, diagnostics)

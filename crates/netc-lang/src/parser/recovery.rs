@@ -5,18 +5,28 @@
 
 use super::lexical::{for_each_code_byte, line_end, line_start};
 
+/// What one recovery step did.
+#[derive(Debug, PartialEq)]
+pub(super) enum Recovery {
+    /// Blanked `[start, end)`.
+    Blanked(usize, usize),
+    /// Appended a `}` to close a block the file left open.
+    Closed,
+    /// Nothing left to change: recovery is over.
+    Stuck,
+}
+
 /// Blanks the statement responsible for a syntax error found at `offset`,
-/// or closes the braces left open at the end of the file. Returns false
-/// when there is nothing left to change (recovery is over).
-pub(super) fn recover(text: &mut String, offset: usize, expects_close_brace: bool) -> bool {
+/// or closes the braces left open at the end of the file.
+pub(super) fn recover(text: &mut String, offset: usize, expects_close_brace: bool) -> Recovery {
     let offset = offset.min(text.len());
     if text[offset..].trim().is_empty() {
         // The file ended inside a block: close it and parse what is there.
         if expects_close_brace {
             text.push('}');
-            return true;
+            return Recovery::Closed;
         }
-        return false;
+        return Recovery::Stuck;
     }
     let (start, end) = culprit(text, offset);
     blank(text, start, end)
@@ -59,7 +69,7 @@ fn culprit(text: &str, offset: usize) -> (usize, usize) {
 /// Replaces `[start, end)` with spaces, widened so braces stay balanced: a
 /// `{` opened inside is blanked together with its block, and a `}` that
 /// closes an enclosing block is kept.
-fn blank(text: &mut String, start: usize, end: usize) -> bool {
+fn blank(text: &mut String, start: usize, end: usize) -> Recovery {
     let mut remove: Vec<(usize, usize)> = Vec::new();
     let mut depth = 0usize;
     let mut run_start = start;
@@ -104,16 +114,23 @@ fn blank(text: &mut String, start: usize, end: usize) -> bool {
         }
     }
     *text = String::from_utf8(bytes).unwrap_or_default();
-    changed
+    if changed {
+        Recovery::Blanked(start, stop.max(start))
+    } else {
+        Recovery::Stuck
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::recover;
+    use super::{recover, Recovery};
 
     fn recovered(text: &str, offset: usize) -> String {
         let mut text = text.to_string();
-        assert!(recover(&mut text, offset, false));
+        assert!(matches!(
+            recover(&mut text, offset, false),
+            Recovery::Blanked(..)
+        ));
         text
     }
 
@@ -145,9 +162,9 @@ mod tests {
     #[test]
     fn closes_a_block_left_open_at_the_end() {
         let mut text = "model A {\n".to_string();
-        assert!(recover(&mut text, 10, true));
+        assert_eq!(recover(&mut text, 10, true), Recovery::Closed);
         assert_eq!(text, "model A {\n}");
         let mut done = "model A {\n".to_string();
-        assert!(!recover(&mut done, 10, false));
+        assert_eq!(recover(&mut done, 10, false), Recovery::Stuck);
     }
 }

@@ -24,7 +24,7 @@ fn phrase(rule: Rule) -> &'static str {
         Rule::return_stmt | Rule::kw_return => "`return`",
         Rule::train_block | Rule::kw_train => "`train`",
         Rule::train_entry | Rule::train_key => "a train setting",
-        Rule::expr => "a value",
+        Rule::expr | Rule::term => "a value",
         Rule::call | Rule::callee => "a call",
         Rule::arg => "an argument",
         Rule::arg_key => "an argument name",
@@ -46,8 +46,7 @@ fn phrase(rule: Rule) -> &'static str {
         | Rule::COMMENT
         | Rule::ident_start
         | Rule::ident_char
-        | Rule::name_chars
-        | Rule::term => "",
+        | Rule::name_chars => "",
     }
 }
 
