@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod commands;
+mod source;
+mod term;
 
 #[derive(Parser)]
 #[command(

@@ -40,7 +40,7 @@ impl<'a> LineIndex<'a> {
     /// and offsets inside a multi-byte character snap back to its start, so a
     /// slightly wrong span from a checker still renders instead of panicking.
     pub fn position(&self, offset: usize) -> Position {
-        let offset = self.clamp(offset);
+        let offset = self.floor(offset);
         // `line_starts` is sorted and starts with 0, so the partition point is
         // at least 1: the line holding `offset` is the last start <= offset.
         let line = self.line_starts.partition_point(|&start| start <= offset);
@@ -54,26 +54,39 @@ impl<'a> LineIndex<'a> {
     }
 
     /// A span made safe to slice this text with: both ends clamped to the
-    /// text and snapped to character boundaries, `start <= end`.
+    /// text, `start <= end`, and widened to whole characters (the start
+    /// snaps back, the end forward), so a span over part of a character,
+    /// like the first byte of a `U+FFFD` standing for an invalid byte, shows
+    /// the whole character.
     ///
     /// An empty span at the very end of a text that ends in a newline (where
     /// "unexpected end of file" points) moves onto that newline, so it is
     /// shown after the last character people can see, not on an empty line
     /// the editor doesn't show.
     pub fn clamp_span(&self, span: Span) -> Span {
-        let start = self.clamp(span.start);
-        let end = self.clamp(span.end).max(start);
         let len = self.text.len();
+        let start = self.floor(span.start);
+        let end = self.ceil(span.end).max(start);
         if start == len && end == len && self.text.ends_with('\n') {
             return Span::new(len - 1, len - 1);
         }
         Span::new(start, end)
     }
 
-    fn clamp(&self, offset: usize) -> usize {
+    /// The start of the character holding `offset`, or the end of the text.
+    fn floor(&self, offset: usize) -> usize {
         let mut offset = offset.min(self.text.len());
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
+        }
+        offset
+    }
+
+    /// The end of the character holding `offset`, or the end of the text.
+    fn ceil(&self, offset: usize) -> usize {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset += 1;
         }
         offset
     }
@@ -146,8 +159,9 @@ mod tests {
     fn clamped_spans_are_sliceable_and_ordered() {
         let text = "aé";
         let index = LineIndex::new(text);
-        let span = index.clamp_span(Span::new(2, 1));
-        assert_eq!(span, Span::new(1, 1));
+        assert_eq!(index.clamp_span(Span::new(2, 1)), Span::new(1, 1));
+        // Part of `é` widens to all of it.
+        assert_eq!(index.clamp_span(Span::new(1, 2)), Span::new(1, 3));
         let span = index.clamp_span(Span::new(0, 50));
         assert_eq!(&text[span.start..span.end], "aé");
     }

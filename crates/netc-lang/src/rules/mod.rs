@@ -8,6 +8,7 @@
 //! documentation does not build.
 
 use crate::diagnostic::Severity;
+use crate::suggest::did_you_mean;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
@@ -83,6 +84,24 @@ pub fn lookup(code_or_name: &str) -> Option<&'static Rule> {
         .find(|rule| rule.code.eq_ignore_ascii_case(code_or_name) || rule.name == code_or_name)
 }
 
+/// The rule someone most likely meant by an unknown code or name: a code
+/// by its number (`NN1`, `nn0001`, `1` all mean `NN001`, which edit
+/// distance would confuse with `NN010`), a name by rustc's similarity rule.
+pub fn closest(code_or_name: &str) -> Option<&'static Rule> {
+    let digits = code_or_name
+        .get(..2)
+        .filter(|prefix| prefix.eq_ignore_ascii_case("NN"))
+        .map_or(code_or_name, |_| &code_or_name[2..]);
+    if let Some(rule) = digits.parse::<usize>().ok().and_then(|n| ALL.get(n)) {
+        return Some(rule);
+    }
+    did_you_mean(
+        &code_or_name.to_ascii_lowercase(),
+        ALL.iter().map(|rule| rule.name),
+    )
+    .and_then(lookup)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +158,16 @@ mod tests {
         assert_eq!(lookup("nn001"), Some(&UNDEFINED_LAYER));
         assert_eq!(lookup("undefined-layer"), Some(&UNDEFINED_LAYER));
         assert_eq!(lookup("NN040"), None);
+    }
+
+    #[test]
+    fn closest_reads_codes_by_number_and_names_by_similarity() {
+        assert_eq!(closest("NN1"), Some(&UNDEFINED_LAYER));
+        assert_eq!(closest("nn0001"), Some(&UNDEFINED_LAYER));
+        assert_eq!(closest("10"), Some(&FINAL_ACTIVATION_VS_LOSS));
+        assert_eq!(closest("NN040"), None);
+        assert_eq!(closest("undefined-layr"), Some(&UNDEFINED_LAYER));
+        assert_eq!(closest("Unused-Layer"), Some(&UNUSED_LAYER));
+        assert_eq!(closest("gradient-magic"), None);
     }
 }
