@@ -18,7 +18,7 @@ fn nn022_saturating_deep_stack() {
     assert_eq!(fires.text(d), "sigmoid(fc1(x))");
     assert_eq!(
         d.message,
-        "6 sigmoid layers without normalization: gradients vanish (χ≈0.053 per layer)"
+        "6 sigmoid layers without normalization: gradients vanish (χ≈0.0532 per layer)"
     );
     let four = lint(&chain(64, 5, "sigmoid", XAVIER, ""));
     assert!(four.one("NN022").message.starts_with("4 sigmoid layers"));
@@ -184,7 +184,7 @@ fn nn028_deep_batchnorm_without_residual() {
     assert_eq!(fires.text(d), "bn1 = batchnorm(32)");
     assert_eq!(
         d.message,
-        "batchnorm itself explodes gradients ×1.467/layer for relu"
+        "batchnorm itself explodes gradients ×1.47/layer for relu"
     );
 
     lint(&batchnorm_stack(20, false)).none("NN028");

@@ -123,6 +123,27 @@ impl<'a> LintContext<'a> {
         }
     }
 
+    /// Whether a batchnorm or layernorm lies on the single-user path from
+    /// `from` to `to`.
+    pub fn normalised_between(&self, mut from: Handle<Node>, to: Handle<Node>) -> bool {
+        while let Some(user) = self.sole_user(from) {
+            if user == to {
+                return false;
+            }
+            let normalises = self.called_layer(user).is_some_and(|(_, layer)| {
+                matches!(
+                    layer.kind,
+                    LayerKind::BatchNorm(_) | LayerKind::LayerNorm(_)
+                )
+            });
+            if normalises {
+                return true;
+            }
+            from = user;
+        }
+        false
+    }
+
     /// The linear layer that produces the model's output (through final
     /// activations, dropout and normalisation), which several rules treat
     /// differently from the hidden ones.

@@ -23,9 +23,14 @@ pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
         if !spec.init.is_some_and(is_relu_kaiming) {
             continue;
         }
-        let Some((_, activation)) = ctx.next_activation(node) else {
+        // Normalisation between the layer and its activation resets the
+        // scale, so the init's gain no longer matters.
+        let Some((activation_node, activation)) = ctx.next_activation(node) else {
             continue;
         };
+        if ctx.normalised_between(node, activation_node) {
+            continue;
+        }
         let severity = match activation {
             Activation::Relu | Activation::LeakyRelu { .. } => continue,
             Activation::Elu { .. } | Activation::Gelu | Activation::Silu => Severity::Info,
