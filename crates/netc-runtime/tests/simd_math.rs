@@ -98,9 +98,12 @@ fn ln_is_accurate_over_the_whole_positive_range() {
     }
 }
 
+/// Name, the f32 function, its f64 reference, the relative tolerance.
+type Case = (&'static str, fn(f32) -> f32, fn(f64) -> f64, f64);
+
 #[test]
 fn tanh_sigmoid_softplus_and_normal_cdf_match_libm() {
-    let cases: [(&str, fn(f32) -> f32, fn(f64) -> f64, f64); 4] = [
+    let cases: [Case; 4] = [
         ("tanh", math::tanh::<Fused>, f64::tanh, 6e-7),
         (
             "sigmoid",
