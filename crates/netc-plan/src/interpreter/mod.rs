@@ -181,8 +181,19 @@ fn outputs_finite(plan: &Plan, op: &Op, store: &Store, batch: usize) -> bool {
                 BufferKind::Counter | BufferKind::OptimizerState
             );
         if checked && finite {
-            finite = store.get(id, batch).iter().all(|v| v.is_finite());
+            finite = all_finite(store.get(id, batch));
         }
     });
     finite
+}
+
+/// An OR-reduction over the exponent bits instead of an early-exit
+/// `all(is_finite)`: integer reductions vectorise, and the scan runs after
+/// every op of every step.
+fn all_finite(values: &[f32]) -> bool {
+    const EXPONENT: u32 = 0x7f80_0000;
+    let non_finite = values.iter().fold(0u32, |acc, v| {
+        acc | u32::from(v.to_bits() & EXPONENT == EXPONENT)
+    });
+    non_finite == 0
 }
