@@ -5,7 +5,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod checkpoint;
 mod commands;
+mod epoch_json;
+mod failure;
+mod health_text;
+mod model_file;
+mod plot;
+mod progress;
 mod source;
 mod term;
 

@@ -118,6 +118,16 @@ fn dying_relu_at_seventy_percent_zero_gradient() {
 }
 
 #[test]
+fn all_zero_gradients_are_vanishing() {
+    let s = summary(&[("fc1.weight", 0.0), ("fc3.weight", 0.0)], &[]);
+    let findings = diagnose(&s, &layers());
+    assert!(
+        matches!(&findings[..], [HealthFinding::Vanishing { ratio, .. }] if *ratio == 0.0),
+        "{findings:?}"
+    );
+}
+
+#[test]
 fn a_single_layer_has_no_ratio() {
     let s = summary(&[("fc.weight", 1e-9)], &[]);
     assert!(diagnose(&s, &["fc.weight".to_string()]).is_empty());

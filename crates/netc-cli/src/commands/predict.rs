@@ -1,9 +1,180 @@
+//! `netc predict FILE --weights W --data CSV [--out preds.csv]`: apply a
+//! trained model to new rows with the preprocessing recorded at training
+//! (the sidecar `W.json`), writing probabilities and the class for
+//! classifiers, the value for regression.
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct PredictArgs {}
+use netc_ops::Loss;
+use netc_runtime::data::{features_for_prediction, Table};
+use netc_runtime::train::Task;
+use netc_runtime::weights::load_safetensors;
+use netc_runtime::Network;
 
-pub fn run(_args: PredictArgs) -> ExitCode {
-    eprintln!("netc predict: not available yet");
-    ExitCode::from(2)
+use crate::checkpoint::{self, Sidecar};
+use crate::commands::train::weight_failure;
+use crate::failure::{finish, Failure};
+use crate::model_file::ModelFile;
+
+/// Rows per `predict` call: large enough to amortise the call, small
+/// enough to keep the buffers small.
+const BATCH: usize = 256;
+
+#[derive(clap::Args)]
+pub struct PredictArgs {
+    /// The model file the weights were trained from.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// The model (default: the one the checkpoint names).
+    #[arg(long, value_name = "NAME")]
+    model: Option<String>,
+    /// Weights written by `netc train --save` (its `.json` sidecar must
+    /// sit beside them).
+    #[arg(long, value_name = "W.safetensors")]
+    weights: PathBuf,
+    /// Rows to predict; the feature columns are found by name, a target
+    /// column is ignored.
+    #[arg(long, value_name = "CSV")]
+    data: PathBuf,
+    /// Write the predictions here instead of stdout.
+    #[arg(long, value_name = "PREDS.csv")]
+    out: Option<PathBuf>,
+}
+
+pub fn run(args: PredictArgs) -> ExitCode {
+    finish(predict(args))
+}
+
+fn predict(args: PredictArgs) -> Result<(), Failure> {
+    for (path, what) in [(&args.weights, "weight file"), (&args.data, "data file")] {
+        if !path.is_file() {
+            return Err(Failure::usage(format!(
+                "{what} `{}` does not exist",
+                path.display()
+            )));
+        }
+    }
+    let sidecar_path = checkpoint::sidecar_path(&args.weights);
+    let sidecar = Sidecar::read(&sidecar_path).map_err(Failure::input)?;
+    let file = ModelFile::load(&args.file)?;
+    if file.sha256 != sidecar.model_sha256 {
+        eprintln!(
+            "warning: {} changed since {} was trained from it",
+            args.file.display(),
+            args.weights.display()
+        );
+    }
+    let model = file.select(Some(args.model.as_deref().unwrap_or(&sidecar.model)))?;
+    let config = model.train.clone().unwrap_or_default();
+    let mut net = netc_plan::Interpreter::from_model(model, &config, config.seed);
+    load_safetensors(&mut net, &args.weights).map_err(|e| weight_failure(&args.weights, e))?;
+
+    let loss = loss_named(&sidecar.loss).ok_or_else(|| {
+        Failure::input(format!(
+            "{}: unknown loss `{}`",
+            sidecar_path.display(),
+            sidecar.loss
+        ))
+    })?;
+    let task = Task::for_loss(loss, net.output_width());
+    let preprocessing = sidecar.preprocessing.to_runtime().ok_or_else(|| {
+        Failure::input(format!(
+            "{}: inconsistent preprocessing fields",
+            sidecar_path.display()
+        ))
+    })?;
+    if preprocessing.features.len() != net.input_width() {
+        return Err(Failure::input(format!(
+            "{}: {} features, but model `{}` takes {}",
+            sidecar_path.display(),
+            preprocessing.features.len(),
+            model.name,
+            net.input_width()
+        )));
+    }
+    let table = Table::read(&args.data).map_err(Failure::input)?;
+    let data = features_for_prediction(&table, &preprocessing).map_err(Failure::input)?;
+
+    let width = net.output_width();
+    let mut text = header(task, width, &preprocessing.target);
+    let mut out = vec![0.0; BATCH * width];
+    for start in (0..table.rows()).step_by(BATCH) {
+        let rows = BATCH.min(table.rows() - start);
+        let x = &data.x[start * data.width..(start + rows) * data.width];
+        net.predict(x, &mut out[..rows * width]);
+        for row in out[..rows * width].chunks_exact(width) {
+            text.push_str(&prediction_line(task, row));
+        }
+    }
+    match &args.out {
+        Some(path) => checkpoint::write_atomically(path, text.as_bytes()).map_err(Failure::input),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn loss_named(name: &str) -> Option<Loss> {
+    [
+        Loss::Bce,
+        Loss::BceWithLogits,
+        Loss::CrossEntropy,
+        Loss::Mse,
+        Loss::L1,
+        Loss::Huber { delta: 1.0 },
+    ]
+    .into_iter()
+    .find(|loss| loss.name() == name)
+}
+
+fn header(task: Task, width: usize, target: &str) -> String {
+    let mut columns: Vec<String> = match task {
+        Task::Binary { .. } => vec!["probability".into()],
+        Task::Multiclass { classes } => (0..classes).map(|k| format!("prob_{k}")).collect(),
+        Task::Regression if width == 1 => vec![target.to_string()],
+        Task::Regression => (0..width).map(|k| format!("{target}_{k}")).collect(),
+    };
+    if task != Task::Regression {
+        columns.push("class".into());
+    }
+    columns.join(",") + "\n"
+}
+
+/// One output row as CSV: probabilities (a logit through the sigmoid,
+/// logits through the softmax) and the class, or the raw values.
+fn prediction_line(task: Task, row: &[f32]) -> String {
+    let values: Vec<f64> = match task {
+        Task::Binary { logits: true } => vec![1.0 / (1.0 + (-f64::from(row[0])).exp())],
+        Task::Binary { logits: false } | Task::Regression => {
+            row.iter().map(|&v| f64::from(v)).collect()
+        }
+        Task::Multiclass { .. } => {
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let exp: Vec<f64> = row.iter().map(|&v| f64::from(v - max).exp()).collect();
+            let sum: f64 = exp.iter().sum();
+            exp.iter().map(|e| e / sum).collect()
+        }
+    };
+    let mut fields: Vec<String> = values.iter().map(|v| format!("{v}")).collect();
+    match task {
+        Task::Binary { .. } => fields.push(u8::from(values[0] >= 0.5).to_string()),
+        Task::Multiclass { .. } => {
+            let class = values
+                .iter()
+                .enumerate()
+                .fold((0, f64::NEG_INFINITY), |best, (k, &p)| {
+                    if p > best.1 {
+                        (k, p)
+                    } else {
+                        best
+                    }
+                })
+                .0;
+            fields.push(class.to_string());
+        }
+        Task::Regression => {}
+    }
+    fields.join(",") + "\n"
 }

@@ -1,9 +1,307 @@
+//! `netc train FILE [options]`: train a model on CSV data (CLI.md). With
+//! no options the model's train block decides everything, including the
+//! data file (relative to the model file).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
+
+use netc_ops::TrainConfig;
+use netc_runtime::data::{prepare, DataOptions, MissingPolicy, Prepared, Table};
+use netc_runtime::train::{fit, Task, TrainSettings, TrainSummary};
+use netc_runtime::weights::{load_safetensors, save_safetensors};
+use netc_runtime::{Network, WeightError};
+
+use crate::checkpoint::{self, Sidecar, SidecarPreprocessing};
+use crate::epoch_json;
+use crate::failure::{finish, Failure};
+use crate::model_file::{linear_weights_in_forward_order, ModelFile};
+use crate::plot;
+use crate::progress::{metrics_text, Format, TrainOutput};
 
 #[derive(clap::Args)]
-pub struct TrainArgs {}
+pub struct TrainArgs {
+    /// The model file.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// The model to train (default: the first with a train block).
+    #[arg(long, value_name = "NAME")]
+    model: Option<String>,
+    /// CSV data (`.csv.gz` is read directly); default: the train block's
+    /// `data`.
+    #[arg(long, value_name = "CSV")]
+    data: Option<PathBuf>,
+    /// Target column (default: the train block's `target`, else the last
+    /// column).
+    #[arg(long, value_name = "COLUMN")]
+    target: Option<String>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    epochs: Option<u64>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    batch: Option<u64>,
+    /// Learning rate (overrides the optimizer's).
+    #[arg(long, value_name = "X", value_parser = positive_number)]
+    lr: Option<f64>,
+    /// Seed for initialisation, the split and the batch order.
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Fraction of rows held out for validation (0 = none).
+    #[arg(long, value_name = "F", default_value_t = 0.2, value_parser = fraction)]
+    val_split: f64,
+    /// Keep file order: no shuffle before the split or between epochs.
+    #[arg(long)]
+    no_shuffle: bool,
+    /// Standardise features with the training split's mean and deviation
+    /// (the default).
+    #[arg(long, overrides_with = "no_standardize")]
+    standardize: bool,
+    #[arg(long, overrides_with = "standardize")]
+    no_standardize: bool,
+    /// Missing feature cells: impute the training mean, drop the row, or
+    /// stop with an error.
+    #[arg(long, value_enum, default_value_t = Missing::Mean)]
+    missing: Missing,
+    /// Start from these parameters instead of the init.
+    #[arg(long, value_name = "W.safetensors")]
+    init_weights: Option<PathBuf>,
+    /// Write the trained weights (and `OUT.json` beside them).
+    #[arg(long, value_name = "OUT.safetensors")]
+    save: Option<PathBuf>,
+    /// Write loss and gradient-norm plots (SVG and PNG) into this folder.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
 
-pub fn run(_args: TrainArgs) -> ExitCode {
-    eprintln!("netc train: not available yet");
-    ExitCode::from(2)
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Missing {
+    Mean,
+    Drop,
+    Error,
+}
+
+impl Missing {
+    fn policy(self) -> MissingPolicy {
+        match self {
+            Missing::Mean => MissingPolicy::Mean,
+            Missing::Drop => MissingPolicy::Drop,
+            Missing::Error => MissingPolicy::Error,
+        }
+    }
+}
+
+fn positive_number(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a positive number")),
+    }
+}
+
+fn fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{text}` is not a fraction in [0, 1)")),
+    }
+}
+
+pub fn run(args: TrainArgs) -> ExitCode {
+    finish(train(args))
+}
+
+fn train(args: TrainArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let file = ModelFile::load(&args.file)?;
+    let model = file.select(args.model.as_deref())?;
+    let config = configure(model.train.clone().unwrap_or_default(), &args);
+    let data_path = match (&args.data, &config.data) {
+        (Some(path), _) => path.clone(),
+        (None, Some(path)) => file.relative(path),
+        (None, None) => {
+            return Err(Failure::usage(format!(
+                "model `{}` names no data in its train block; pass --data CSV",
+                model.name
+            )))
+        }
+    };
+    require_file(&data_path, "data file")?;
+    if let Some(weights) = &args.init_weights {
+        require_file(weights, "weight file")?;
+    }
+    if let Some(save) = &args.save {
+        checkpoint::check_writable(save).map_err(Failure::input)?;
+    }
+
+    let mut net = netc_plan::Interpreter::from_model(model, &config, config.seed);
+    if let Some(weights) = &args.init_weights {
+        load_safetensors(&mut net, weights).map_err(|e| weight_failure(weights, e))?;
+    }
+    let task = Task::for_loss(config.loss, net.output_width());
+    let table = Table::read(&data_path).map_err(Failure::input)?;
+    let prepared = prepare(
+        &table,
+        &DataOptions {
+            target: args.target.clone().or_else(|| config.target.clone()),
+            target_kind: task.target_kind(),
+            input_width: net.input_width(),
+            missing: args.missing.policy(),
+            standardize: !args.no_standardize,
+            val_split: args.val_split,
+            shuffle: !args.no_shuffle,
+            seed: config.seed,
+        },
+    )
+    .map_err(Failure::input)?;
+    let settings = TrainSettings {
+        epochs: config.epochs,
+        batch: config.batch,
+        lr: config.optimizer.lr(),
+        schedule: config.lr_schedule,
+        shuffle: !args.no_shuffle,
+        seed: config.seed,
+        task,
+        layer_weights: linear_weights_in_forward_order(model),
+    };
+    if args.format == Format::Text {
+        println!(
+            "training `{}` on {}: {} training rows, {} validation rows, {} epochs, batch {}",
+            model.name,
+            data_path.display(),
+            prepared.train.rows(),
+            prepared.val.as_ref().map_or(0, |v| v.rows()),
+            settings.epochs,
+            settings.batch,
+        );
+    }
+
+    let mut output = TrainOutput::new(args.format, task);
+    let result = fit(
+        &mut net,
+        &prepared.train,
+        prepared.val.as_ref(),
+        &settings,
+        &mut output,
+    );
+    output.finish();
+    // Plots of a diverged run show where it went wrong, so they are
+    // written before the outcome is looked at.
+    if let Some(dir) = &args.plot {
+        let written = plot::write_plots(dir, &output.reports).map_err(Failure::input)?;
+        if args.format == Format::Text {
+            println!("plots: {}", written.join(", "));
+        }
+    }
+    let summary = result.map_err(Failure::input)?;
+    let seconds = started.elapsed().as_secs_f64();
+    match args.format {
+        Format::Json => println!("{}", epoch_json::last(&summary, task, seconds)),
+        Format::Text => print_summary(&summary, task, seconds),
+    }
+    if let Some(save) = &args.save {
+        let sidecar = Sidecar {
+            format: checkpoint::FORMAT.to_string(),
+            model: model.name.clone(),
+            model_file: file.path.display().to_string(),
+            model_sha256: file.sha256.clone(),
+            loss: config.loss.name().to_string(),
+            classes: classes(task),
+            preprocessing: SidecarPreprocessing::from_runtime(&prepared.preprocessing),
+            metrics: epoch_json::last(&summary, task, seconds),
+        };
+        save_checkpoint(&net, save, &sidecar, &prepared)?;
+        if args.format == Format::Text {
+            println!(
+                "saved {} and {}",
+                save.display(),
+                checkpoint::sidecar_path(save).display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The train block with the command line's overrides.
+fn configure(mut config: TrainConfig, args: &TrainArgs) -> TrainConfig {
+    if let Some(epochs) = args.epochs {
+        config.epochs = usize::try_from(epochs).unwrap_or(usize::MAX);
+    }
+    if let Some(batch) = args.batch {
+        config.batch = usize::try_from(batch).unwrap_or(usize::MAX);
+    }
+    if let Some(lr) = args.lr {
+        config.optimizer = config.optimizer.with_lr(lr);
+    }
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
+    config
+}
+
+fn require_file(path: &Path, what: &str) -> Result<(), Failure> {
+    if path.is_file() {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!(
+            "{what} `{}` does not exist",
+            path.display()
+        )))
+    }
+}
+
+/// A weight error that does not name the file yet gets its path.
+pub fn weight_failure(path: &Path, error: WeightError) -> Failure {
+    match error {
+        WeightError::Io { .. } | WeightError::Format { .. } => Failure::input(error),
+        _ => Failure::input(format!("{}: {error}", path.display())),
+    }
+}
+
+fn classes(task: Task) -> Option<usize> {
+    match task {
+        Task::Binary { .. } => Some(2),
+        Task::Multiclass { classes } => Some(classes),
+        Task::Regression => None,
+    }
+}
+
+fn save_checkpoint(
+    net: &dyn Network,
+    path: &Path,
+    sidecar: &Sidecar,
+    prepared: &Prepared,
+) -> Result<(), Failure> {
+    let metadata = HashMap::from([
+        ("format".to_string(), "pt".to_string()),
+        ("netc_model".to_string(), sidecar.model.clone()),
+        (
+            "netc_target".to_string(),
+            prepared.preprocessing.target.clone(),
+        ),
+    ]);
+    save_safetensors(net, path, &metadata).map_err(Failure::input)?;
+    sidecar
+        .write(&checkpoint::sidecar_path(path))
+        .map_err(Failure::input)
+}
+
+fn print_summary(summary: &TrainSummary, task: Task, seconds: f64) {
+    let Some(last) = summary.last() else {
+        return;
+    };
+    let best = &summary.epochs[summary
+        .best_epoch
+        .saturating_sub(1)
+        .min(summary.epochs.len() - 1)];
+    let split = |r: &netc_runtime::train::EpochReport| match &r.val {
+        Some(val) => format!("val {}", metrics_text(val, task)),
+        None => format!("train {}", metrics_text(&r.train, task)),
+    };
+    println!("best epoch {}: {}", best.epoch, split(best));
+    println!(
+        "final epoch {}: {} ({:.1}s in all)",
+        last.epoch,
+        split(last),
+        seconds
+    );
 }

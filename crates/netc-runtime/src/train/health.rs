@@ -128,7 +128,13 @@ pub fn diagnose(summary: &GradientSummary, layer_weights: &[String]) -> Vec<Heal
             if let (Some(first_norm), Some(last_norm)) =
                 (lookup(&summary.norms, first), lookup(&summary.norms, last))
             {
-                let ratio = first_norm / last_norm;
+                // All-zero gradients (every unit dead) are the extreme of
+                // vanishing, not an undefined 0/0.
+                let ratio = if first_norm == 0.0 && last_norm == 0.0 {
+                    0.0
+                } else {
+                    first_norm / last_norm
+                };
                 let (first, last) = (first.clone(), last.clone());
                 if !first_norm.is_finite() || !last_norm.is_finite() || ratio > EXPLODING_RATIO {
                     findings.push(HealthFinding::Exploding {

@@ -1,0 +1,121 @@
+//! Loading, checking and picking the model `train` and `predict` run:
+//! check errors are printed as diagnostics and stop the command.
+
+use std::path::{Path, PathBuf};
+
+use netc_lang::ir::{LayerKind, Model, NodeKind, Program};
+use netc_lang::render::{self, FileDiagnostics};
+use netc_lang::Severity;
+use sha2::{Digest, Sha256};
+
+use crate::failure::Failure;
+use crate::source::read_model;
+use crate::term;
+
+/// A model file that checked without errors.
+pub struct ModelFile {
+    pub path: PathBuf,
+    pub program: Program,
+    /// Hex SHA-256 of the file's bytes, recorded with checkpoints.
+    pub sha256: String,
+}
+
+impl ModelFile {
+    /// Reads and checks `path`. Errors (and the warnings beside them) are
+    /// printed in rustc's style; warnings alone are printed and the run
+    /// goes on.
+    pub fn load(path: &Path) -> Result<ModelFile, Failure> {
+        let bytes = read_model(path).map_err(Failure::usage)?;
+        let (program, diagnostics) = netc_lang::check_bytes(&bytes);
+        let shown: Vec<_> = diagnostics
+            .iter()
+            .filter(|d| d.severity != Severity::Info)
+            .cloned()
+            .collect();
+        if !shown.is_empty() {
+            let source = String::from_utf8_lossy(&bytes);
+            let path_text = path.display().to_string();
+            let file = FileDiagnostics {
+                path: &path_text,
+                source: &source,
+                diagnostics: &shown,
+            };
+            eprint!("{}", render::text::render(&[file], term::stderr_color()));
+        }
+        if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+            return Err(Failure::Reported);
+        }
+        Ok(ModelFile {
+            path: path.to_path_buf(),
+            program,
+            sha256: sha256_hex(&bytes),
+        })
+    }
+
+    /// `--model NAME`, else the first model with a train block, else the
+    /// only model.
+    pub fn select(&self, name: Option<&str>) -> Result<&Model, Failure> {
+        let models = &self.program.models;
+        let names = || {
+            models
+                .iter()
+                .map(|m| format!("`{}`", m.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match name {
+            Some(name) => self.program.model(name).ok_or_else(|| {
+                Failure::usage(format!(
+                    "{}: no model `{name}` (the file defines {})",
+                    self.path.display(),
+                    names()
+                ))
+            }),
+            None => models
+                .iter()
+                .find(|m| m.train.is_some())
+                .or(match models.as_slice() {
+                    [only] => Some(only),
+                    _ => None,
+                })
+                .ok_or_else(|| {
+                    Failure::usage(format!(
+                        "{}: no model has a train block; pick one with --model ({})",
+                        self.path.display(),
+                        names()
+                    ))
+                }),
+        }
+    }
+
+    /// A path from the model file (the train block's `data`), resolved
+    /// against the model file's folder.
+    pub fn relative(&self, path: &str) -> PathBuf {
+        self.path
+            .parent()
+            .map_or_else(|| PathBuf::from(path), |dir| dir.join(path))
+    }
+}
+
+/// The linear layers' weight names in forward order (first call wins), as
+/// the gradient health checks compare first with last.
+pub fn linear_weights_in_forward_order(model: &Model) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (_, node) in model.nodes.iter() {
+        if let NodeKind::Call { layer, .. } = node.kind {
+            let layer = &model.layers[layer];
+            let name = format!("{}.weight", layer.name);
+            if matches!(layer.kind, LayerKind::Linear(_)) && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,183 @@
+//! `netc predict`: the checkpoint's preprocessing applied to new rows.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn netc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netc"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("netc runs")
+}
+
+/// Trains `model` into `dir/w.safetensors`.
+fn checkpoint(model: &str, dir: &Path) -> PathBuf {
+    let weights = dir.join("w.safetensors");
+    let model = data(model);
+    let output = netc(&[
+        "train",
+        path(&model),
+        "--save",
+        path(&weights),
+        "--epochs",
+        "30",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    weights
+}
+
+#[test]
+fn binary_predictions_have_a_probability_and_a_class_per_row() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let weights = checkpoint("tiny.nn", dir.path());
+    let out = dir.path().join("preds.csv");
+    let model = data("tiny.nn");
+    let csv = data("tiny.csv");
+    let output = netc(&[
+        "predict",
+        path(&model),
+        "--weights",
+        path(&weights),
+        "--data",
+        path(&csv),
+        "--out",
+        path(&out),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(&out).expect("predictions");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("probability,class"));
+    let labels: Vec<u8> = std::fs::read_to_string(&csv)
+        .expect("csv")
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.rsplit(',')
+                .next()
+                .and_then(|v| v.parse().ok())
+                .expect("label")
+        })
+        .collect();
+    let rows: Vec<(f64, u8)> = lines
+        .map(|l| {
+            let (p, c) = l.split_once(',').expect("two fields");
+            (p.parse().expect("probability"), c.parse().expect("class"))
+        })
+        .collect();
+    assert_eq!(rows.len(), labels.len());
+    for &(p, c) in &rows {
+        assert!((0.0..=1.0).contains(&p));
+        assert_eq!(c, u8::from(p >= 0.5));
+    }
+    let correct = rows
+        .iter()
+        .zip(&labels)
+        .filter(|((_, c), l)| c == *l)
+        .count();
+    assert!(
+        correct * 10 >= labels.len() * 9,
+        "{correct}/{}",
+        labels.len()
+    );
+}
+
+#[test]
+fn multiclass_predictions_have_one_probability_per_class() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let weights = checkpoint("three.nn", dir.path());
+    let model = data("three.nn");
+    let csv = data("three.csv");
+    let output = netc(&[
+        "predict",
+        path(&model),
+        "--weights",
+        path(&weights),
+        "--data",
+        path(&csv),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut lines = stdout.lines();
+    assert_eq!(lines.next(), Some("prob_0,prob_1,prob_2,class"));
+    for line in lines {
+        let fields: Vec<f64> = line
+            .split(',')
+            .map(|f| f.parse().expect("number"))
+            .collect();
+        let sum: f64 = fields[..3].iter().sum();
+        assert!((sum - 1.0).abs() < 1e-6, "{line}");
+    }
+}
+
+#[test]
+fn prediction_needs_the_feature_columns_by_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let weights = checkpoint("tiny.nn", dir.path());
+    let csv = dir.path().join("other.csv");
+    std::fs::write(&csv, "a,c\n1,2\n").expect("write");
+    let model = data("tiny.nn");
+    let output = netc(&[
+        "predict",
+        path(&model),
+        "--weights",
+        path(&weights),
+        "--data",
+        path(&csv),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no column `b`"), "{stderr}");
+}
+
+#[test]
+fn missing_weights_or_sidecar() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = data("tiny.nn");
+    let csv = data("tiny.csv");
+    let absent = dir.path().join("absent.safetensors");
+    let output = netc(&[
+        "predict",
+        path(&model),
+        "--weights",
+        path(&absent),
+        "--data",
+        path(&csv),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+
+    let weights = checkpoint("tiny.nn", dir.path());
+    std::fs::remove_file(dir.path().join("w.json")).expect("remove sidecar");
+    let output = netc(&[
+        "predict",
+        path(&model),
+        "--weights",
+        path(&weights),
+        "--data",
+        path(&csv),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("w.json"));
+}
