@@ -23,6 +23,8 @@ pub struct Dropped {
     pub assigned: Option<Ident>,
     /// Every name and keyword in the dropped text.
     pub names: Vec<String>,
+    /// The dropped text held a `{ ... }` block (a misspelt `forward {`).
+    pub block: bool,
 }
 
 impl Dropped {

@@ -200,7 +200,8 @@ fn lower_model(
 
     let mut output_span = None;
     match items.forward {
-        None if mentioned("forward") => {}
+        // A dropped block may have been the `forward` (misspelt, say).
+        None if dropped.iter().any(|d| d.block || d.mentions("forward")) => {}
         None => diags.push(
             Diagnostic::new(
                 &rules::MISSING_FORWARD,

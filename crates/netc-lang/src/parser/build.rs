@@ -43,12 +43,18 @@ fn meaningful(pairs: Pairs<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
 }
 
 impl Builder {
+    /// The pair's span without trailing whitespace or comments: pest's
+    /// implicit whitespace before an optional or repeated part that then
+    /// matches nothing stays inside the enclosing rule's span, so a
+    /// rule's true end is the end of its last token.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
-        let span = pair.as_span();
-        Span::new(
-            span.start().min(self.source_len),
-            span.end().min(self.source_len),
-        )
+        let start = pair.as_span().start();
+        let mut last = pair.clone();
+        while let Some(inner) = last.clone().into_inner().last() {
+            last = inner;
+        }
+        let end = last.as_span().end();
+        Span::new(start.min(self.source_len), end.min(self.source_len))
     }
 
     fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {

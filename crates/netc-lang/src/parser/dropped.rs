@@ -11,7 +11,11 @@ pub(super) fn describe(text: &str, start: usize, end: usize) -> Dropped {
     let mut words: Vec<(usize, usize)> = Vec::new();
     let mut word_start: Option<usize> = None;
     let mut code = vec![false; region.len()];
-    for_each_code_byte(region, |at, _| code[at] = true);
+    let mut block = false;
+    for_each_code_byte(region, |at, byte| {
+        code[at] = true;
+        block |= byte == b'{';
+    });
     for (at, byte) in region.bytes().enumerate() {
         let in_word = code[at] && (byte.is_ascii_alphanumeric() || byte == b'_');
         match (in_word, word_start) {
@@ -45,6 +49,7 @@ pub(super) fn describe(text: &str, start: usize, end: usize) -> Dropped {
         span: Span::new(start, end),
         assigned,
         names,
+        block,
     }
 }
 
@@ -60,6 +65,7 @@ mod tests {
         assert_eq!(assigned.name, "fc1");
         assert_eq!(&text[assigned.span.start..assigned.span.end], "fc1");
         assert_eq!(dropped.names, ["fc1", "linear"]);
+        assert!(!dropped.block);
     }
 
     #[test]
@@ -68,5 +74,6 @@ mod tests {
         let dropped = describe(text, 0, text.len());
         assert_eq!(dropped.assigned, None);
         assert!(dropped.mentions("forwrd") && dropped.mentions("f"));
+        assert!(dropped.block);
     }
 }

@@ -13,7 +13,7 @@ use crate::rules;
 fn phrase(rule: Rule) -> &'static str {
     match rule {
         Rule::EOI => "end of file",
-        Rule::file => "a model file",
+        Rule::file => "`model`",
         Rule::model | Rule::kw_model => "`model`",
         Rule::model_name => "a model name",
         Rule::input_decl | Rule::kw_input => "`input`",
@@ -50,6 +50,39 @@ fn phrase(rule: Rule) -> &'static str {
     }
 }
 
+/// The order phrases are listed in: what starts an item before what
+/// continues or closes one.
+const ORDER: &[&str] = &[
+    "`model`",
+    "a model name",
+    "`input`",
+    "an input name",
+    "a layer name",
+    "`forward`",
+    "`train`",
+    "a train setting",
+    "`return`",
+    "a variable name",
+    "a value",
+    "a call",
+    "a tuple",
+    "a number",
+    "a string",
+    "`true` or `false`",
+    "a name",
+    "an argument",
+    "an argument name",
+    "`:`",
+    "`=`",
+    "`(`",
+    "`)`",
+    "`,`",
+    "`+`",
+    "`{`",
+    "`}`",
+    "end of file",
+];
+
 /// "a, b or c".
 fn join_alternatives(items: &[&str]) -> String {
     match items {
@@ -74,6 +107,9 @@ pub(super) fn expected_at(error: &Error<Rule>) -> (usize, Vec<&'static str>) {
             }
         }
     }
+    // pest lists rules in the order it tried them; a fixed order reads
+    // better and keeps messages stable when the grammar is reordered.
+    phrases.sort_by_key(|words| ORDER.iter().position(|w| w == words).unwrap_or(ORDER.len()));
     (offset, phrases)
 }
 
@@ -98,7 +134,19 @@ pub(super) fn to_diagnostic(error: &Error<Rule>, text: &str) -> Diagnostic {
 
 #[cfg(test)]
 mod tests {
-    use super::join_alternatives;
+    use super::{join_alternatives, phrase, ORDER};
+    use crate::parser::Rule;
+
+    #[test]
+    fn every_phrase_has_a_place_in_the_order() {
+        for &rule in Rule::all_rules() {
+            let words = phrase(rule);
+            assert!(
+                words.is_empty() || ORDER.contains(&words),
+                "{rule:?}: {words}"
+            );
+        }
+    }
 
     #[test]
     fn alternatives_read_as_a_list() {
