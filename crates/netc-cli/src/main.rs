@@ -29,6 +29,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Predict gradient flow at initialisation (mean field), per layer.
+    Analyze(commands::analyze::AnalyzeArgs),
     /// Parse and check model files, printing diagnostics.
     Check(commands::check::CheckArgs),
     /// Print the long documentation of a diagnostic code or name.
@@ -42,6 +44,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Analyze(args) => commands::analyze::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Train(args) => commands::train::run(args),
