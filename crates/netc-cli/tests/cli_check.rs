@@ -294,3 +294,58 @@ fn usage_errors_exit_two() {
     let bad_deny = netc(&["check", "--deny", "everything", "tests/models/clean.nn"]);
     assert_eq!(bad_deny.status.code(), Some(2));
 }
+
+#[test]
+fn text_reports_files_in_the_order_given() {
+    let output = netc(&[
+        "check",
+        "tests/models/nn035_missing_return.nn",
+        "tests/models/does-not-exist.nn",
+        "tests/models/nn001_undefined_layer.nn",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    let positions: Vec<usize> = ["[NN035]", "cannot read", "[NN001]"]
+        .iter()
+        .map(|needle| message.find(needle).expect(needle))
+        .collect();
+    assert!(
+        positions.windows(2).all(|pair| pair[0] < pair[1]),
+        "{message}"
+    );
+}
+
+#[test]
+fn sarif_is_a_log_with_one_result_per_diagnostic() {
+    let model = "tests/models/nn001_undefined_layer.nn";
+    let output = netc(&["check", "--format", "sarif", model]);
+    assert_eq!(output.status.code(), Some(1));
+    let log: Value = serde_json::from_slice(&output.stdout).expect("SARIF is JSON");
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    let json = json_array(&netc(&["check", "--format", "json", model]));
+    assert_eq!(results.len(), json.len());
+    assert_eq!(results[0]["ruleId"], "NN001");
+    let region = &results[0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], json[0]["span"]["start"]["line"]);
+    assert_eq!(region["startColumn"], json[0]["span"]["start"]["column"]);
+}
+
+#[test]
+fn github_annotations_point_at_the_span() {
+    let output = netc(&[
+        "check",
+        "--format",
+        "github",
+        "tests/models/nn001_undefined_layer.nn",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.starts_with(
+            "::error file=tests/models/nn001_undefined_layer.nn,line=9,col=17,endLine=9,endColumn=20,title=NN001 (undefined-layer)::undefined layer `bc1`"
+        ),
+        "{text}"
+    );
+}

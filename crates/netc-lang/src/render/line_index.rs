@@ -32,10 +32,6 @@ impl<'a> LineIndex<'a> {
         LineIndex { text, line_starts }
     }
 
-    pub fn text(&self) -> &'a str {
-        self.text
-    }
-
     /// The position of a byte offset. Offsets past the end clamp to the end
     /// and offsets inside a multi-byte character snap back to its start, so a
     /// slightly wrong span from a checker still renders instead of panicking.

@@ -4,8 +4,10 @@
 //! file, and gets positions from the one [`LineIndex`], so the terminal and
 //! JSON outputs always agree on lines and columns.
 
+pub mod github;
 pub mod json;
 pub mod line_index;
+pub mod sarif;
 pub mod summary;
 pub mod text;
 

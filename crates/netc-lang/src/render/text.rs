@@ -29,8 +29,9 @@ pub fn render(files: &[FileDiagnostics<'_>], color: bool) -> String {
     let renderer = renderer(color);
     let mut out = String::new();
     for file in files {
+        let index = LineIndex::new(file.source);
         for diagnostic in file.in_source_order() {
-            out.push_str(&render_one(diagnostic, file, &renderer));
+            out.push_str(&render_one(diagnostic, file, &index, &renderer));
             out.push_str("\n\n");
         }
         if let Some(line) = Tally::of(file.diagnostics).summary_line(file.path, &renderer) {
@@ -41,15 +42,6 @@ pub fn render(files: &[FileDiagnostics<'_>], color: bool) -> String {
     out
 }
 
-/// One diagnostic, without a trailing newline.
-pub fn render_diagnostic(
-    diagnostic: &Diagnostic,
-    file: &FileDiagnostics<'_>,
-    color: bool,
-) -> String {
-    render_one(diagnostic, file, &renderer(color))
-}
-
 fn renderer(color: bool) -> Renderer {
     if color {
         Renderer::styled()
@@ -58,8 +50,12 @@ fn renderer(color: bool) -> Renderer {
     }
 }
 
-fn render_one(diagnostic: &Diagnostic, file: &FileDiagnostics<'_>, renderer: &Renderer) -> String {
-    let index = LineIndex::new(file.source);
+fn render_one(
+    diagnostic: &Diagnostic,
+    file: &FileDiagnostics<'_>,
+    index: &LineIndex<'_>,
+    renderer: &Renderer,
+) -> String {
     let range = |span: Span| -> Range<usize> {
         let span = index.clamp_span(span);
         span.start..span.end
