@@ -242,3 +242,42 @@ fn dead_relu_units_are_reported_with_rule_codes() {
     // Each finding is worded once, not every epoch.
     assert_eq!(stderr.matches("warning[NN023]").count(), 1, "{stderr}");
 }
+
+#[test]
+fn the_model_with_a_train_block_is_the_default() {
+    let lines = train_json("two.nn", &[]);
+    assert!(
+        lines[0]["grad_norm"]["hidden.weight"].is_number(),
+        "{}",
+        lines[0]
+    );
+}
+
+#[test]
+fn model_flag_picks_another_model_which_then_needs_data() {
+    let model = data("two.nn");
+    let output = Command::new(env!("CARGO_BIN_EXE_netc"))
+        .args(["train", path(&model), "--model", "NoBlock"])
+        .output()
+        .expect("netc runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("model `NoBlock` names no data"), "{stderr}");
+
+    let csv = data("tiny.csv");
+    // Without a train block the target defaults to the last column.
+    let lines = train_json("two.nn", &["--model", "NoBlock", "--data", path(&csv)]);
+    assert!(
+        lines[0]["grad_norm"]["fc.weight"].is_number(),
+        "{}",
+        lines[0]
+    );
+
+    let output = Command::new(env!("CARGO_BIN_EXE_netc"))
+        .args(["train", path(&model), "--model", "Nope"])
+        .output()
+        .expect("netc runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no model `Nope`"), "{stderr}");
+}

@@ -1,6 +1,13 @@
 //! `netc train FILE [options]`: train a model on CSV data (CLI.md). With
 //! no options the model's train block decides everything, including the
 //! data file (relative to the model file).
+//!
+//! Per epoch, `train_loss` is the mean of the epoch's step losses (train
+//! mode, as PyTorch loops usually log it); `train_acc` and the other
+//! training metrics re-evaluate the training rows in eval mode after the
+//! epoch, since a step returns only its loss. Validation metrics are eval
+//! mode. Text goes to stdout (the progress bar and warnings to stderr);
+//! `--format json` puts only JSON lines on stdout.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
