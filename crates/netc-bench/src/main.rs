@@ -1,0 +1,116 @@
+//! `netc-bench`: times one training step of fixed workloads under each netc
+//! executor, optionally beside PyTorch.
+//!
+//! `cargo run --release -p netc-bench -- [--json] [--compare]`
+
+mod compare;
+mod executor;
+mod report;
+mod timing;
+mod workload;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+use executor::{Figure, EXECUTORS};
+use report::Row;
+use timing::Timing;
+use workload::{Workload, WORKLOADS};
+
+#[derive(Parser)]
+#[command(
+    name = "netc-bench",
+    about = "Time netc's training step on fixed workloads (one thread)"
+)]
+struct Args {
+    /// Print one JSON line per workload instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Also run scripts/torch_reference/bench_torch.py and add PyTorch's
+    /// step time and the ratios torch / netc.
+    #[arg(long)]
+    compare: bool,
+    /// Compare with PyTorch figures saved from `bench_torch.py --json`
+    /// instead of running it.
+    #[arg(long, value_name = "FILE")]
+    torch_json: Option<std::path::PathBuf>,
+    /// The Python that has torch installed.
+    #[arg(long, default_value = "python3")]
+    python: String,
+    /// Seconds of timed calls per figure.
+    #[arg(long, default_value_t = 0.5, value_parser = positive_seconds)]
+    min_time: f64,
+    /// Run only these workloads (repeatable).
+    #[arg(long = "workload", value_name = "NAME", value_parser = workload_name)]
+    workloads: Vec<String>,
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 => Ok(s),
+        _ => Err(format!("`{text}` is not a positive number of seconds")),
+    }
+}
+
+fn workload_name(text: &str) -> Result<String, String> {
+    if WORKLOADS.iter().any(|w| w.name == text) {
+        Ok(text.to_string())
+    } else {
+        let names: Vec<_> = WORKLOADS.iter().map(|w| w.name).collect();
+        Err(format!("unknown workload; one of: {}", names.join(", ")))
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let timing = Timing::with_min_time(Duration::from_secs_f64(args.min_time));
+    let selected: Vec<&Workload> = WORKLOADS
+        .iter()
+        .filter(|w| args.workloads.is_empty() || args.workloads.iter().any(|n| n == w.name))
+        .collect();
+
+    let mut rows = Vec::new();
+    for workload in selected {
+        let mut figures: Vec<Figure> = Vec::new();
+        for executor in EXECUTORS {
+            figures.extend(executor(workload, &timing).map_err(|e| e.to_string())?);
+        }
+        rows.push(Row {
+            workload: workload.name,
+            figures,
+        });
+    }
+
+    // PyTorch runs after netc so the two never share the cores.
+    let torch_lines = match (&args.torch_json, args.compare) {
+        (Some(path), _) => {
+            Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        (None, true) => Some(compare::run_torch(&args.python, args.min_time)?),
+        (None, false) => None,
+    };
+    if let Some(lines) = torch_lines {
+        compare::add_torch(&mut rows, &compare::parse_torch_lines(&lines)?);
+    }
+
+    if args.json {
+        for row in &rows {
+            println!("{}", report::json_line(row).map_err(|e| e.to_string())?);
+        }
+    } else {
+        print!("{}", report::table(&rows));
+    }
+    Ok(())
+}
