@@ -3,6 +3,7 @@
 
 pub mod clip;
 pub mod data;
+pub mod fixed;
 pub mod init;
 pub mod kernels;
 pub mod loss;

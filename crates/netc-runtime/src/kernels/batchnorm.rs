@@ -187,7 +187,7 @@ fn blocks(n: usize) -> impl Iterator<Item = (usize, usize)> {
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn train_body<M: Fma>(
+pub(crate) fn train_body<M: Fma>(
     x: &[f32],
     gamma: Option<&[f32]>,
     beta: Option<&[f32]>,
@@ -269,7 +269,7 @@ fn affine(
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn eval_body<M: Fma>(
+pub(crate) fn eval_body<M: Fma>(
     x: &[f32],
     gamma: Option<&[f32]>,
     beta: Option<&[f32]>,
@@ -304,7 +304,7 @@ fn eval_body<M: Fma>(
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn backward_body<M: Fma>(
+pub(crate) fn backward_body<M: Fma>(
     dy: &[f32],
     xhat: &[f32],
     invstd: &[f32],

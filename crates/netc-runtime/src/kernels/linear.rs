@@ -13,7 +13,7 @@ use crate::simd::{self, multiversion, Fma, Isa};
 /// batch·in·out from which the `gemm` crate is used.
 pub const GEMM_MIN_MACS: usize = 32 * 1024;
 
-fn use_gemm(batch: usize, in_f: usize, out_f: usize) -> bool {
+pub(crate) fn use_gemm(batch: usize, in_f: usize, out_f: usize) -> bool {
     batch.saturating_mul(in_f).saturating_mul(out_f) >= GEMM_MIN_MACS
 }
 
@@ -199,7 +199,7 @@ multiversion! {
 }
 
 #[inline(always)]
-fn forward_body<M: Fma>(
+pub(crate) fn forward_body<M: Fma>(
     x: &[f32],
     w: &[f32],
     bias: Option<&[f32]>,
@@ -232,7 +232,7 @@ fn axpy<M: Fma>(a: f32, x: &[f32], y: &mut [f32]) {
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn backward_body<M: Fma>(
+pub(crate) fn backward_body<M: Fma>(
     x: &[f32],
     w: &[f32],
     dy: &[f32],

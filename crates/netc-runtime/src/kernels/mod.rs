@@ -10,11 +10,11 @@
 //! [`Isa`]: crate::simd::Isa
 
 mod activation;
-mod batchnorm;
+pub(crate) mod batchnorm;
 mod dropout;
 mod elementwise;
 mod layernorm;
-mod linear;
+pub(crate) mod linear;
 
 pub use activation::{
     activation_backward, activation_backward_with, activation_forward, activation_forward_with,
