@@ -56,27 +56,28 @@ multiversion! {
     ) => backward_body;
 }
 
-/// Mean of `f(pred, target)` over matching elements, summed in f64.
-#[inline(always)]
-fn mean_of(pred: &[f32], target: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
-    if pred.is_empty() {
-        return f32::NAN;
-    }
-    let total: f64 = pred
-        .iter()
-        .zip(target)
-        .map(|(&p, &t)| f64::from(f(p, t)))
-        .sum();
-    (total / pred.len() as f64) as f32
+// Macros rather than closure-taking helpers so the per-element body
+// inlines into the ISA wrapper (see `kernels::activation`).
+
+/// Mean of `f(p, t)` over matching elements, summed in f64; NaN when empty.
+macro_rules! mean_of {
+    ($pred:expr, $target:expr, |$p:ident, $t:ident| $f:expr $(,)?) => {{
+        let mut total = 0f64;
+        for (&$p, &$t) in $pred.iter().zip($target) {
+            total += f64::from($f);
+        }
+        (total / $pred.len() as f64) as f32
+    }};
 }
 
-/// `dpred = g(pred, target) / N`.
-#[inline(always)]
-fn grad_of(pred: &[f32], target: &[f32], dpred: &mut [f32], g: impl Fn(f32, f32) -> f32) {
-    let inv_n = 1.0 / pred.len() as f32;
-    for ((d, &p), &t) in dpred.iter_mut().zip(pred).zip(target) {
-        *d = g(p, t) * inv_n;
-    }
+/// `dpred = g(p, t) / N`.
+macro_rules! grad_of {
+    ($pred:expr, $target:expr, $dpred:expr, |$p:ident, $t:ident| $g:expr $(,)?) => {{
+        let inv_n = 1.0 / $pred.len() as f32;
+        for ((d, &$p), &$t) in $dpred.iter_mut().zip($pred).zip($target) {
+            *d = $g * inv_n;
+        }
+    }};
 }
 
 /// The class a cross-entropy target names, if it is a valid index.
@@ -94,11 +95,11 @@ fn forward_body<M: Fma>(
     width: usize,
 ) -> f32 {
     match *loss {
-        Loss::Mse => mean_of(pred, target, |p, t| (p - t) * (p - t)),
-        Loss::L1 => mean_of(pred, target, |p, t| (p - t).abs()),
+        Loss::Mse => mean_of!(pred, target, |p, t| (p - t) * (p - t)),
+        Loss::L1 => mean_of!(pred, target, |p, t| (p - t).abs()),
         Loss::Huber { delta } => {
             let delta = delta as f32;
-            mean_of(pred, target, |p, t| {
+            mean_of!(pred, target, |p, t| {
                 let a = (p - t).abs();
                 if a < delta {
                     0.5 * a * a
@@ -107,12 +108,12 @@ fn forward_body<M: Fma>(
                 }
             })
         }
-        Loss::Bce => mean_of(pred, target, |p, t| {
+        Loss::Bce => mean_of!(pred, target, |p, t| {
             let lp = math::ln::<M>(p).max(BCE_LOG_FLOOR);
             let lq = math::log1p::<M>(-p).max(BCE_LOG_FLOOR);
             (t - 1.0) * lq - t * lp
         }),
-        Loss::BceWithLogits => mean_of(pred, target, |x, t| {
+        Loss::BceWithLogits => mean_of!(pred, target, |x, t| {
             M::mul_add(-x, t, math::softplus::<M>(x))
         }),
         Loss::CrossEntropy => {
@@ -153,8 +154,8 @@ fn backward_body<M: Fma>(
     width: usize,
 ) {
     match *loss {
-        Loss::Mse => grad_of(pred, target, dpred, |p, t| 2.0 * (p - t)),
-        Loss::L1 => grad_of(pred, target, dpred, |p, t| {
+        Loss::Mse => grad_of!(pred, target, dpred, |p, t| 2.0 * (p - t)),
+        Loss::L1 => grad_of!(pred, target, dpred, |p, t| {
             let d = p - t;
             if d > 0.0 {
                 1.0
@@ -166,7 +167,7 @@ fn backward_body<M: Fma>(
         }),
         Loss::Huber { delta } => {
             let delta = delta as f32;
-            grad_of(pred, target, dpred, |p, t| {
+            grad_of!(pred, target, dpred, |p, t| {
                 let d = p - t;
                 if d <= -delta {
                     -delta
@@ -177,10 +178,10 @@ fn backward_body<M: Fma>(
                 }
             })
         }
-        Loss::Bce => grad_of(pred, target, dpred, |p, t| {
+        Loss::Bce => grad_of!(pred, target, dpred, |p, t| {
             (p - t) / ((1.0 - p) * p).max(BCE_GRAD_EPS)
         }),
-        Loss::BceWithLogits => grad_of(pred, target, dpred, |x, t| math::sigmoid::<M>(x) - t),
+        Loss::BceWithLogits => grad_of!(pred, target, dpred, |x, t| math::sigmoid::<M>(x) - t),
         Loss::CrossEntropy => {
             if batch == 0 || width == 0 {
                 return;

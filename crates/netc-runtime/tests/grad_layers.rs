@@ -159,6 +159,8 @@ fn linear_backward_matches_finite_differences_small() {
     check_linear(32, 9, 16, true);
     check_linear(2, 17, 3, false);
     check_linear(4, 1, 1, true);
+    // Too wide for the stack panel: the dot/axpy fallback.
+    check_linear(2, 300, 40, true);
 }
 
 #[test]

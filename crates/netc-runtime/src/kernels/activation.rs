@@ -38,33 +38,37 @@ multiversion! {
     ) => backward_body;
 }
 
-#[inline(always)]
-fn map(x: &[f32], y: &mut [f32], f: impl Fn(f32) -> f32) {
-    for (o, &v) in y.iter_mut().zip(x) {
-        *o = f(v);
-    }
+// The loop helpers are macros, not functions taking closures: a closure
+// is a function of its own that LLVM may decline to inline into the ISA
+// wrapper, and then it runs without the wrapper's target features (a
+// software `fmaf` per element). Pasted into the loop, the body always
+// inlines.
+
+/// `y[i] = f(x[i])`.
+macro_rules! map {
+    ($x:expr, $y:expr, |$v:ident| $body:expr $(,)?) => {
+        for (o, &$v) in $y.iter_mut().zip($x) {
+            *o = $body;
+        }
+    };
 }
 
-/// `dx += dy · g(a)` for an elementwise derivative `g` of `a` (x or y).
-#[inline(always)]
-fn map_grad<M: Fma>(a: &[f32], dy: &[f32], dx: &mut [f32], g: impl Fn(f32) -> f32) {
-    for ((d, &v), &gy) in dx.iter_mut().zip(a).zip(dy) {
-        *d = M::mul_add(gy, g(v), *d);
-    }
+/// `dx[i] += dy[i] · g(a[i])` for an elementwise derivative of `a` (x or y).
+macro_rules! map_grad {
+    ($m:ty, $a:expr, $dy:expr, $dx:expr, |$v:ident| $g:expr $(,)?) => {
+        for ((d, &$v), &gy) in $dx.iter_mut().zip($a).zip($dy) {
+            *d = <$m>::mul_add(gy, $g, *d);
+        }
+    };
 }
 
 /// Same, for a derivative that needs both x and y.
-#[inline(always)]
-fn map_grad2<M: Fma>(
-    x: &[f32],
-    y: &[f32],
-    dy: &[f32],
-    dx: &mut [f32],
-    g: impl Fn(f32, f32) -> f32,
-) {
-    for (((d, &xv), &yv), &gy) in dx.iter_mut().zip(x).zip(y).zip(dy) {
-        *d = M::mul_add(gy, g(xv, yv), *d);
-    }
+macro_rules! map_grad2 {
+    ($m:ty, $x:expr, $y:expr, $dy:expr, $dx:expr, |$xv:ident, $yv:ident| $g:expr $(,)?) => {
+        for (((d, &$xv), &$yv), &gy) in $dx.iter_mut().zip($x).zip($y).zip($dy) {
+            *d = <$m>::mul_add(gy, $g, *d);
+        }
+    };
 }
 
 #[inline(always)]
@@ -72,18 +76,18 @@ fn forward_body<M: Fma>(act: &Activation, x: &[f32], y: &mut [f32], width: usize
     debug_assert_eq!(x.len(), y.len());
     match *act {
         // `x < 0` rather than `x > 0` keeps NaN visible, as torch.relu does.
-        Activation::Relu => map(x, y, |v| if v < 0.0 { 0.0 } else { v }),
+        Activation::Relu => map!(x, y, |v| if v < 0.0 { 0.0 } else { v }),
         Activation::LeakyRelu { negative_slope } => {
             let s = negative_slope as f32;
-            map(x, y, |v| if v > 0.0 { v } else { v * s })
+            map!(x, y, |v| if v > 0.0 { v } else { v * s })
         }
         Activation::Elu { alpha } => {
             let a = alpha as f32;
-            map(x, y, |v| if v > 0.0 { v } else { a * math::expm1::<M>(v) })
+            map!(x, y, |v| if v > 0.0 { v } else { a * math::expm1::<M>(v) })
         }
         Activation::Selu => {
             let (scale, sa) = (SELU_SCALE as f32, (SELU_SCALE * SELU_ALPHA) as f32);
-            map(x, y, |v| {
+            map!(x, y, |v| {
                 if v > 0.0 {
                     scale * v
                 } else {
@@ -91,13 +95,13 @@ fn forward_body<M: Fma>(act: &Activation, x: &[f32], y: &mut [f32], width: usize
                 }
             })
         }
-        Activation::Gelu => map(x, y, |v| v * math::normal_cdf::<M>(v)),
-        Activation::Silu => map(x, y, |v| v * math::sigmoid::<M>(v)),
-        Activation::Tanh => map(x, y, math::tanh::<M>),
-        Activation::Sigmoid => map(x, y, math::sigmoid::<M>),
+        Activation::Gelu => map!(x, y, |v| v * math::normal_cdf::<M>(v)),
+        Activation::Silu => map!(x, y, |v| v * math::sigmoid::<M>(v)),
+        Activation::Tanh => map!(x, y, |v| math::tanh::<M>(v)),
+        Activation::Sigmoid => map!(x, y, |v| math::sigmoid::<M>(v)),
         Activation::Softplus { beta, threshold } => {
             let (b, inv_b, t) = (beta as f32, (1.0 / beta) as f32, threshold as f32);
-            map(x, y, |v| {
+            map!(x, y, |v| {
                 let bx = v * b;
                 let soft = math::softplus::<M>(bx) * inv_b;
                 if bx > t {
@@ -112,7 +116,7 @@ fn forward_body<M: Fma>(act: &Activation, x: &[f32], y: &mut [f32], width: usize
             debug_assert!(width > 0 && x.len().is_multiple_of(width));
             for (xr, yr) in x.chunks_exact(width).zip(y.chunks_exact_mut(width)) {
                 let m = simd::max(xr);
-                map(xr, yr, |v| math::exp::<M>(v - m));
+                map!(xr, yr, |v| math::exp::<M>(v - m));
                 let s = simd::sum(yr);
                 for o in yr.iter_mut() {
                     *o /= s;
@@ -123,9 +127,9 @@ fn forward_body<M: Fma>(act: &Activation, x: &[f32], y: &mut [f32], width: usize
             debug_assert!(width > 0 && x.len().is_multiple_of(width));
             for (xr, yr) in x.chunks_exact(width).zip(y.chunks_exact_mut(width)) {
                 let m = simd::max(xr);
-                map(xr, yr, |v| math::exp::<M>(v - m));
+                map!(xr, yr, |v| math::exp::<M>(v - m));
                 let lse = m + math::ln::<M>(simd::sum(yr));
-                map(xr, yr, |v| v - lse);
+                map!(xr, yr, |v| v - lse);
             }
         }
     }
@@ -143,38 +147,40 @@ fn backward_body<M: Fma>(
     debug_assert!(x.len() == dx.len() && y.len() == dx.len() && dy.len() == dx.len());
     match *act {
         // PyTorch's threshold_backward masks on the output.
-        Activation::Relu => map_grad::<M>(y, dy, dx, |v| if v > 0.0 { 1.0 } else { 0.0 }),
+        Activation::Relu => map_grad!(M, y, dy, dx, |v| if v > 0.0 { 1.0 } else { 0.0 }),
         Activation::LeakyRelu { negative_slope } => {
             let s = negative_slope as f32;
-            map_grad::<M>(x, dy, dx, |v| if v > 0.0 { 1.0 } else { s })
+            map_grad!(M, x, dy, dx, |v| if v > 0.0 { 1.0 } else { s })
         }
         // For x ≤ 0, α·eˣ = y + α: no second exp.
         Activation::Elu { alpha } => {
             let a = alpha as f32;
-            map_grad2::<M>(x, y, dy, dx, |xv, yv| if xv > 0.0 { 1.0 } else { yv + a })
+            map_grad2!(M, x, y, dy, dx, |xv, yv| if xv > 0.0 {
+                1.0
+            } else {
+                yv + a
+            })
         }
         Activation::Selu => {
             let (scale, sa) = (SELU_SCALE as f32, (SELU_SCALE * SELU_ALPHA) as f32);
-            map_grad2::<M>(
-                x,
-                y,
-                dy,
-                dx,
-                |xv, yv| if xv > 0.0 { scale } else { yv + sa },
-            )
+            map_grad2!(M, x, y, dy, dx, |xv, yv| if xv > 0.0 {
+                scale
+            } else {
+                yv + sa
+            },)
         }
-        Activation::Gelu => map_grad::<M>(x, dy, dx, |v| {
+        Activation::Gelu => map_grad!(M, x, dy, dx, |v| {
             M::mul_add(v, math::normal_pdf::<M>(v), math::normal_cdf::<M>(v))
         }),
-        Activation::Silu => map_grad::<M>(x, dy, dx, |v| {
+        Activation::Silu => map_grad!(M, x, dy, dx, |v| {
             let s = math::sigmoid::<M>(v);
             s * M::mul_add(v, 1.0 - s, 1.0)
         }),
-        Activation::Tanh => map_grad::<M>(y, dy, dx, |v| M::mul_add(-v, v, 1.0)),
-        Activation::Sigmoid => map_grad::<M>(y, dy, dx, |v| v * (1.0 - v)),
+        Activation::Tanh => map_grad!(M, y, dy, dx, |v| M::mul_add(-v, v, 1.0)),
+        Activation::Sigmoid => map_grad!(M, y, dy, dx, |v| v * (1.0 - v)),
         Activation::Softplus { beta, threshold } => {
             let (b, t) = (beta as f32, threshold as f32);
-            map_grad::<M>(x, dy, dx, |v| {
+            map_grad!(M, x, dy, dx, |v| {
                 let bx = v * b;
                 let s = math::sigmoid::<M>(bx);
                 if bx > t {

@@ -1,13 +1,15 @@
 //! `nn.Linear`: `y = x·Wᵀ + b` with W stored as PyTorch's `[out, in]`.
 //!
-//! Small layers (the common case for netc models) run a register-level
-//! loop kernel where call overhead would dominate; from
+//! Small layers (the common case for netc models) run a register-tiled
+//! kernel over a stack panel (`small_gemm`), or plain dot/axpy loops when
+//! the panel would not fit; from
 //! [`GEMM_MIN_MACS`] multiply-adds on, the `gemm` crate's packed
 //! micro-kernels take over. `gemm` allocates packing scratch on each call
 //! (see the allocation test), which is negligible at those sizes.
 
 use gemm::Parallelism;
 
+use super::small_gemm::{small_gemm, Store, View};
 use crate::simd::{self, multiversion, Fma, Isa};
 
 /// batch·in·out from which the `gemm` crate is used.
@@ -215,6 +217,20 @@ pub(crate) fn forward_body<M: Fma>(
         fill_bias(bias, y, out_f);
         return;
     }
+    let a = View {
+        data: x,
+        rs: in_f,
+        cs: 1,
+    };
+    // B[i, o] = w[o, i]
+    let b = View {
+        data: w,
+        rs: 1,
+        cs: in_f,
+    };
+    if small_gemm::<M>(batch, in_f, out_f, a, b, y, Store::Overwrite(bias)) {
+        return;
+    }
     for (xr, yr) in x.chunks_exact(in_f).zip(y.chunks_exact_mut(out_f)) {
         for (o, (yo, wr)) in yr.iter_mut().zip(w.chunks_exact(in_f)).enumerate() {
             let b = bias.map_or(0.0, |b| b[o]);
@@ -253,16 +269,42 @@ pub(crate) fn backward_body<M: Fma>(
         return;
     }
     if let Some(dx) = dx {
-        for (gr, dxr) in dy.chunks_exact(out_f).zip(dx.chunks_exact_mut(in_f)) {
-            for (&g, wr) in gr.iter().zip(w.chunks_exact(in_f)) {
-                axpy::<M>(g, wr, dxr);
+        // dx[batch×in] += dy[batch×out] · w[out×in]
+        let a = View {
+            data: dy,
+            rs: out_f,
+            cs: 1,
+        };
+        let b = View {
+            data: w,
+            rs: in_f,
+            cs: 1,
+        };
+        if !small_gemm::<M>(batch, out_f, in_f, a, b, dx, Store::Accumulate) {
+            for (gr, dxr) in dy.chunks_exact(out_f).zip(dx.chunks_exact_mut(in_f)) {
+                for (&g, wr) in gr.iter().zip(w.chunks_exact(in_f)) {
+                    axpy::<M>(g, wr, dxr);
+                }
             }
         }
     }
-    // Row o of dw stays hot while the batch streams past.
-    for (o, dwr) in dw.chunks_exact_mut(in_f).enumerate() {
-        for (gr, xr) in dy.chunks_exact(out_f).zip(x.chunks_exact(in_f)) {
-            axpy::<M>(gr[o], xr, dwr);
+    // dw[out×in] += dyᵀ[out×batch] · x[batch×in]
+    let a = View {
+        data: dy,
+        rs: 1,
+        cs: out_f,
+    };
+    let b = View {
+        data: x,
+        rs: in_f,
+        cs: 1,
+    };
+    if !small_gemm::<M>(out_f, batch, in_f, a, b, dw, Store::Accumulate) {
+        // Row o of dw stays hot while the batch streams past.
+        for (o, dwr) in dw.chunks_exact_mut(in_f).enumerate() {
+            for (gr, xr) in dy.chunks_exact(out_f).zip(x.chunks_exact(in_f)) {
+                axpy::<M>(gr[o], xr, dwr);
+            }
         }
     }
 }

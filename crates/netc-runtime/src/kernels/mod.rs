@@ -15,6 +15,7 @@ mod dropout;
 mod elementwise;
 mod layernorm;
 pub(crate) mod linear;
+mod small_gemm;
 
 pub use activation::{
     activation_backward, activation_backward_with, activation_forward, activation_forward_with,

@@ -93,19 +93,38 @@ pub(crate) use multiversion;
 /// accumulators vectorise without reassociating (no fast-math needed).
 pub(crate) const LANES: usize = 16;
 
-/// Σ a[i]·b[i] with [`LANES`] partial sums.
+/// Σ a[i]·b[i]: four chains of [`LANES`] partial sums (enough
+/// independent FMAs to cover their latency), then one chain, then scalar.
 #[inline(always)]
 pub(crate) fn dot<M: Fma>(a: &[f32], b: &[f32]) -> f32 {
+    const WIDE: usize = 4 * LANES;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut wide = [0f32; WIDE];
+    let main = n / WIDE * WIDE;
+    for (ca, cb) in a[..main]
+        .chunks_exact(WIDE)
+        .zip(b[..main].chunks_exact(WIDE))
+    {
+        for l in 0..WIDE {
+            wide[l] = M::mul_add(ca[l], cb[l], wide[l]);
+        }
+    }
     let mut acc = [0f32; LANES];
-    let (a_main, a_tail) = a.split_at(a.len() / LANES * LANES);
-    let (b_main, b_tail) = b.split_at(a_main.len());
-    for (ca, cb) in a_main.chunks_exact(LANES).zip(b_main.chunks_exact(LANES)) {
+    for l in 0..LANES {
+        acc[l] = (wide[l] + wide[l + LANES]) + (wide[l + 2 * LANES] + wide[l + 3 * LANES]);
+    }
+    let mid = main + (n - main) / LANES * LANES;
+    for (ca, cb) in a[main..mid]
+        .chunks_exact(LANES)
+        .zip(b[main..mid].chunks_exact(LANES))
+    {
         for l in 0..LANES {
             acc[l] = M::mul_add(ca[l], cb[l], acc[l]);
         }
     }
     let mut tail = 0f32;
-    for (&x, &y) in a_tail.iter().zip(b_tail) {
+    for (&x, &y) in a[mid..].iter().zip(&b[mid..]) {
         tail = M::mul_add(x, y, tail);
     }
     hsum(&acc) + tail
