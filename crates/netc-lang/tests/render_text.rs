@@ -3,7 +3,7 @@
 
 use netc_lang::ir::Span;
 use netc_lang::render::{text, FileDiagnostics};
-use netc_lang::{Diagnostic, Label, Severity};
+use netc_lang::{Diagnostic, Edit, Label, Severity};
 
 const SOURCE: &str = "\
 model Net2 {
@@ -177,4 +177,40 @@ fn info_severity_has_its_own_header_and_no_summary() {
     let rendered = text::render(&[file(&diagnostics)], false);
     assert!(rendered.starts_with("info[NN018]: the bias"), "{rendered}");
     assert!(!rendered.contains("generated"), "{rendered}");
+}
+
+fn with_fix(fix: Vec<Edit>) -> Diagnostic {
+    Diagnostic {
+        fix,
+        ..undefined_layer()
+    }
+}
+
+#[test]
+fn a_fix_renders_as_a_suggestion_titled_by_the_help() {
+    let diagnostics = [with_fix(vec![Edit {
+        span: span_of("bc1", 0),
+        replacement: "bn1".into(),
+    }])];
+    let rendered = text::render(&[file(&diagnostics)], false);
+    assert!(!rendered.contains("= help"), "{rendered}");
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn overlapping_edits_show_only_the_consistent_prefix() {
+    let bc1 = span_of("bc1", 0);
+    let diagnostics = [with_fix(vec![
+        Edit {
+            span: Span::new(bc1.start + 1, bc1.end + 4),
+            replacement: "xx".into(),
+        },
+        Edit {
+            span: bc1,
+            replacement: "bn1".into(),
+        },
+    ])];
+    let rendered = text::render(&[file(&diagnostics)], false);
+    assert!(rendered.contains("x = elu(bn1(fc1(x)))"), "{rendered}");
+    assert!(!rendered.contains("xx"), "{rendered}");
 }

@@ -16,10 +16,10 @@
 
 use std::ops::Range;
 
-use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use annotate_snippets::{AnnotationKind, Level, Patch, Renderer, Snippet};
 
 use super::{FileDiagnostics, LineIndex, Tally};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Edit, Severity};
 use crate::ir::Span;
 
 /// Renders the diagnostics of several files, each file's in source order
@@ -76,23 +76,61 @@ fn render_one(
                 .label(label.message.as_str())
         }));
 
+    let edits = applicable_edits(&diagnostic.fix, index);
+    // With a fix, the help becomes the title of a suggestion showing the
+    // changed lines (as rustc does); without one it stays a footer.
+    let footer_help = diagnostic.help.as_deref().filter(|_| edits.is_empty());
     let group = level(diagnostic.severity)
         .primary_title(diagnostic.message.as_str())
         .id(diagnostic.code)
         .element(snippet)
-        .elements(
-            diagnostic
-                .help
-                .iter()
-                .map(|help| Level::HELP.message(help.as_str())),
-        )
+        .elements(footer_help.map(|help| Level::HELP.message(help)))
         .elements(
             diagnostic
                 .notes
                 .iter()
                 .map(|note| Level::NOTE.message(note.as_str())),
         );
-    renderer.render(&[group] as &[Group<'_>])
+    let mut groups = vec![group];
+    if !edits.is_empty() {
+        let title = diagnostic.help.as_deref().unwrap_or("apply this fix");
+        let patches = edits
+            .iter()
+            .map(|edit| Patch::new(edit.span.start..edit.span.end, edit.replacement.as_str()));
+        groups.push(
+            Level::HELP.secondary_title(title).element(
+                Snippet::source(file.source)
+                    .path(file.path)
+                    .patches(patches),
+            ),
+        );
+    }
+    renderer.render(&groups)
+}
+
+/// The edits of a fix, clamped to the text, in order, without overlaps: a
+/// fix whose edits overlap is inconsistent, so only the edits before the
+/// first overlap are shown rather than a garbled line.
+fn applicable_edits(edits: &[Edit], index: &LineIndex<'_>) -> Vec<Edit> {
+    let mut clamped: Vec<Edit> = edits
+        .iter()
+        .map(|edit| Edit {
+            span: index.clamp_span(edit.span),
+            replacement: edit.replacement.clone(),
+        })
+        .collect();
+    clamped.sort_by_key(|edit| (edit.span.start, edit.span.end));
+    let mut applicable: Vec<Edit> = Vec::with_capacity(clamped.len());
+    for edit in clamped {
+        if applicable
+            .last()
+            .is_some_and(|previous| previous.span.end > edit.span.start)
+        {
+            break;
+        }
+        applicable.push(edit);
+    }
+    applicable
 }
 
 fn level(severity: Severity) -> Level<'static> {
