@@ -97,7 +97,7 @@ mod tests {
             .y
             .iter()
             .all(|&c| c.fract() == 0.0 && (0.0..10.0).contains(&c)));
-        assert!(batch.y.iter().any(|&c| c == 9.0));
+        assert!(batch.y.contains(&9.0));
     }
 
     #[test]
