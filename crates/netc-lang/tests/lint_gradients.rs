@@ -56,6 +56,14 @@ fn nn023_predicted_vanishing() {
     assert_eq!(deeper.one("NN023").severity, Severity::Error);
 
     lint(&chain(256, 10, "relu", KAIMING, "")).none("NN023");
+    // A zero-initialised output layer blocks every gradient for one step
+    // only: no ratio, no verdict.
+    let zero_output = chain(256, 10, "relu", KAIMING, "").replace(
+        "fc10 = linear(256, 256, bias=false, init=kaiming_uniform(nonlinearity=relu))",
+        "fc10 = linear(256, 256, init=zeros)",
+    );
+    assert!(zero_output.contains("init=zeros"));
+    lint(&zero_output).none("NN023");
 }
 
 #[test]

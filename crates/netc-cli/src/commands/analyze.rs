@@ -107,7 +107,7 @@ fn json_report(model: &Model, analysis: &Analysis) -> Value {
         .map(|row| {
             json!({
                 "name": row.name,
-                "kind": row.kind,
+                "kind": row.kind.as_str(),
                 "q": row.q,
                 "Q": row.big_q,
                 "D": row.d,
@@ -150,7 +150,7 @@ fn text_report(model: &Model, analysis: &Analysis) -> String {
         out += &format!(
             "{:<name_width$}  {:<9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {}\n",
             row.name,
-            row.kind,
+            row.kind.as_str(),
             sci(row.q),
             sci(row.big_q),
             sci(row.d),
@@ -167,7 +167,7 @@ fn text_report(model: &Model, analysis: &Analysis) -> String {
             analysis.verdict.as_str()
         ),
         None => format!(
-            "R: needs two linear layers; verdict {}\n",
+            "R: undefined (fewer than two linear layers, or a zero-initialised weight matrix stops the gradient at init); verdict {}\n",
             analysis.verdict.as_str()
         ),
     };

@@ -44,6 +44,24 @@ impl Verdict {
     }
 }
 
+/// The layers that get a row: the ones with weights or a normalisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Linear,
+    BatchNorm,
+    LayerNorm,
+}
+
+impl RowKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowKind::Linear => "linear",
+            RowKind::BatchNorm => "batchnorm",
+            RowKind::LayerNorm => "layernorm",
+        }
+    }
+}
+
 /// One layer application in forward order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerRow {
@@ -51,8 +69,7 @@ pub struct LayerRow {
     /// The call node this row describes.
     pub node: Handle<Node>,
     pub name: String,
-    /// `linear`, `batchnorm`, `layernorm`.
-    pub kind: &'static str,
+    pub kind: RowKind,
     /// Linear: the pre-activation second moment q_l. Batchnorm/layernorm:
     /// the variance they normalise.
     pub q: f64,
@@ -71,14 +88,16 @@ pub struct LayerRow {
 pub struct Analysis {
     pub rows: Vec<LayerRow>,
     /// √(G_first / G_last) over the linear layers in forward order; `None`
-    /// with fewer than two or a zero gradient moment at the end.
+    /// with fewer than two, or when a zero-initialised weight matrix (a
+    /// zero output layer is a working technique) stops every gradient
+    /// before the first layer at init, where a ratio says nothing.
     pub r: Option<f64>,
     pub verdict: Verdict,
 }
 
 impl Analysis {
     pub fn linear_rows(&self) -> impl Iterator<Item = &LayerRow> + '_ {
-        self.rows.iter().filter(|row| row.kind == "linear")
+        self.rows.iter().filter(|row| row.kind == RowKind::Linear)
     }
 
     pub fn row(&self, node: Handle<Node>) -> Option<&LayerRow> {
@@ -124,11 +143,11 @@ fn layer_row(
             let v = weight_variance(spec);
             let g = spec.out_features as f64 * spec.in_features as f64 * d * input.second;
             let step = (v > 0.0).then(|| (d * input.second / v).sqrt());
-            ("linear", output.second, Some(g), step)
+            (RowKind::Linear, output.second, Some(g), step)
         }
-        LayerKind::BatchNorm(_) => ("batchnorm", input.batch_variance, None, None),
+        LayerKind::BatchNorm(_) => (RowKind::BatchNorm, input.batch_variance, None, None),
         LayerKind::LayerNorm(_) => (
-            "layernorm",
+            RowKind::LayerNorm,
             (input.second - input.mean * input.mean).max(0.0),
             None,
             None,
@@ -185,5 +204,6 @@ fn gradient_ratio(model: &Model, rows: &[LayerRow]) -> Option<f64> {
     let first = rows.iter().find(|row| row.g.is_some())?.layer;
     let last = *order.last()?;
     let (g_first, g_last) = (total[first.index()], total[last.index()]);
-    (first != last && g_last > 0.0).then(|| (g_first / g_last).sqrt())
+    let measurable = |g: f64| g > 0.0 && g.is_finite();
+    (first != last && measurable(g_first) && measurable(g_last)).then(|| (g_first / g_last).sqrt())
 }
