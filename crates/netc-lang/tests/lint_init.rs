@@ -62,6 +62,13 @@ fn nn012_kaiming_before_tanh_with_fix() {
     ))
     .none("NN012");
     lint(&mlp(", init=xavier_uniform()", "", "tanh(fc1(x))")).none("NN012");
+    // nn.Linear's own init, kaiming_uniform(a=√5), has gain √(1/3).
+    lint(&mlp(
+        ", init=kaiming_uniform(a=2.2360679)",
+        "",
+        "tanh(fc1(x))",
+    ))
+    .none("NN012");
     // Batchnorm between the layer and the activation resets the scale.
     let normalised = "model M {\n    input x: 64\n    fc1 = linear(64, 64, bias=false, init=kaiming_uniform(nonlinearity=relu))\n    bn1 = batchnorm(64)\n    fc2 = linear(64, 2)\n    forward {\n        return fc2(tanh(bn1(fc1(x))))\n    }\n}\n";
     lint(normalised).none("NN012");

@@ -59,11 +59,19 @@ pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
 }
 
 /// Kaiming with the gain of relu or leaky_relu (PyTorch's default
-/// `nonlinearity='leaky_relu'` with a = 0 is the ReLU gain).
+/// `nonlinearity='leaky_relu'` with a = 0 is the ReLU gain). A leaky gain
+/// above 1 means a slope below 1, a ReLU-like unit; `a=√5` (nn.Linear's
+/// own init, gain √(1/3)) is not a ReLU init.
 fn is_relu_kaiming(init: Init) -> bool {
     match init {
-        Init::KaimingUniform { nonlinearity, .. } | Init::KaimingNormal { nonlinearity, .. } => {
+        Init::KaimingUniform {
+            a, nonlinearity, ..
+        }
+        | Init::KaimingNormal {
+            a, nonlinearity, ..
+        } => {
             matches!(nonlinearity, Nonlinearity::Relu | Nonlinearity::LeakyRelu)
+                && nonlinearity.gain(Some(a)) > 1.0
         }
         _ => false,
     }

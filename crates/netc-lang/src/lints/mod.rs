@@ -35,11 +35,10 @@ mod softmax_over_one;
 mod train_hyperparameters;
 mod unfused_sigmoid_bce;
 
-pub use context::LintContext;
-
 use crate::ast;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::ir::{Model, Program};
+use context::LintContext;
 
 /// The lints of every model of a file that checked without errors (the IR
 /// of a model with errors may be incomplete); `found` are the checker's

@@ -14,15 +14,10 @@ use crate::rules::SATURATING_DEEP_STACK;
 const SIGMOID_LIMIT: usize = 4;
 const TANH_LIMIT: usize = 8;
 
-/// Activations of one family since the last normalisation or residual.
-#[derive(Default)]
-struct Run {
-    nodes: Vec<Handle<Node>>,
-}
-
 pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    let (mut sigmoid, mut tanh_like) = (Run::default(), Run::default());
+    // Activations of each family since the last normalisation or residual.
+    let (mut sigmoid, mut tanh_like) = (Vec::new(), Vec::new());
     for (node, n) in ctx.model.nodes.iter() {
         let breaks_stack = match n.kind {
             NodeKind::Add { .. } => true,
@@ -32,8 +27,8 @@ pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
             ),
             NodeKind::Activation { activation, .. } if Some(node) != ctx.output() => {
                 match activation {
-                    Activation::Sigmoid => sigmoid.nodes.push(node),
-                    Activation::Tanh | Activation::Softplus { .. } => tanh_like.nodes.push(node),
+                    Activation::Sigmoid => sigmoid.push(node),
+                    Activation::Tanh | Activation::Softplus { .. } => tanh_like.push(node),
                     _ => {}
                 }
                 false
@@ -50,8 +45,13 @@ pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
     found
 }
 
-fn report(ctx: &LintContext, run: &mut Run, family: &str, limit: usize) -> Option<Diagnostic> {
-    let nodes = std::mem::take(&mut run.nodes);
+fn report(
+    ctx: &LintContext,
+    run: &mut Vec<Handle<Node>>,
+    family: &str,
+    limit: usize,
+) -> Option<Diagnostic> {
+    let nodes = std::mem::take(run);
     if nodes.len() < limit {
         return None;
     }
