@@ -353,9 +353,9 @@ impl<'a> ForwardLowering<'a> {
         let arg = self.expr(arg_expr)?;
         let (layer, widths) = self.layers[index].lowered?;
         let received = self.width(arg);
-        let kind = self.model.layers[layer].kind.clone();
-        match (&kind, widths.input) {
-            (LayerKind::Linear(_), None) => {
+        let is_linear = matches!(self.model.layers[layer].kind, LayerKind::Linear(_));
+        match (is_linear, widths.input) {
+            (true, None) => {
                 // `linear(out)`: the first call fixes the input width.
                 if let LayerKind::Linear(spec) = &mut self.model.layers.get_mut(layer).kind {
                     spec.in_features = received;
@@ -366,9 +366,9 @@ impl<'a> ForwardLowering<'a> {
                 };
                 self.layers[index].lowered = Some((layer, fixed));
             }
-            (_, Some((expected, _))) if expected != received => {
-                self.diags
-                    .push(self.width_mismatch(&name, &kind, expected, widths, arg, arg_expr, call));
+            (_, Some(expected)) if expected.0 != received => {
+                let diag = self.width_mismatch(index, layer, expected, arg, arg_expr, call);
+                self.diags.push(diag);
                 return None;
             }
             _ => {}
@@ -386,19 +386,21 @@ impl<'a> ForwardLowering<'a> {
         Some(self.push_node(NodeKind::Call { layer, arg }, width, span, origin))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// NN004 for layer `index` called on `arg` (written `arg_expr`), whose
+    /// width differs from the layer's input width `expected` (fixed at its
+    /// span).
     fn width_mismatch(
         &self,
-        name: &str,
-        kind: &LayerKind,
-        expected: usize,
-        widths: Widths,
+        index: usize,
+        layer: Handle<crate::ir::Layer>,
+        (expected, fixed_at): (usize, Span),
         arg: Handle<Node>,
         arg_expr: &Expr,
         call: &Call,
     ) -> Diagnostic {
+        let name = self.layers[index].name.as_str();
         let received = self.width(arg);
-        let (message, declared) = match kind {
+        let (message, declared) = match &self.model.layers[layer].kind {
             LayerKind::Linear(_) => (
                 format!("`{name}` expects {expected} inputs but receives {received}"),
                 format!("`{name}` takes {expected} inputs"),
@@ -415,10 +417,7 @@ impl<'a> ForwardLowering<'a> {
         if origin.span != arg_expr.span {
             diag = diag.with_label(origin.span, origin.message);
         }
-        if let Some((_, at)) = widths.input {
-            diag = diag.with_label(at, declared);
-        }
-        diag
+        diag.with_label(fixed_at, declared)
     }
 
     fn activation(&mut self, call: &Call, span: Span) -> Option<Handle<Node>> {
