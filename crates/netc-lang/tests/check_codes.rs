@@ -599,6 +599,13 @@ mod nn037_invalid_values {
             )
         );
         assert_eq!(
+            invalid("    forward { return x(x) }"),
+            (
+                "x".to_string(),
+                "`x` is a value, not a layer or activation".to_string()
+            )
+        );
+        assert_eq!(
             invalid("    forward { return 3 }"),
             (
                 "3".to_string(),

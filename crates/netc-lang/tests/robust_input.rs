@@ -115,6 +115,15 @@ fn invalid_utf8_names_the_first_bad_byte() {
 }
 
 #[test]
+fn a_byte_order_mark_is_whitespace() {
+    let mut bytes = "\u{FEFF}".as_bytes().to_vec();
+    bytes.extend_from_slice(b"model M { input x: 1 forward { return x } }");
+    let (program, diags) = check_bytes(&bytes);
+    assert!(diags.is_empty(), "{diags:#?}");
+    assert_eq!(program.models[0].name, "M");
+}
+
+#[test]
 fn empty_and_blank_files_are_valid() {
     for source in ["", "   \n", "// only a comment\n"] {
         let (program, diags) = check_source(source);

@@ -281,6 +281,18 @@ impl<'a> ForwardLowering<'a> {
         if self.dropped_names.contains(callee) {
             return None;
         }
+        if let Some(var) = self.vars.get(callee) {
+            self.diags.push(
+                Diagnostic::new(
+                    &rules::INVALID_VALUE,
+                    call.callee.span,
+                    format!("`{callee}` is a value, not a layer or activation"),
+                )
+                .with_span_label("cannot be called")
+                .with_label(var.span, format!("`{callee}` is assigned here")),
+            );
+            return None;
+        }
         if LayerKind::NAMES.contains(&callee) {
             self.diags.push(
                 Diagnostic::new(
