@@ -86,10 +86,17 @@ fn render(diagnostic: &netc_lang::Diagnostic, path: &str, source: &str) -> Strin
     };
     let rendered = text::render(&[file], false);
     let rendered = rendered.trim_end();
-    match rendered.rsplit_once("\n\n") {
-        Some((diagnostic, _summary)) => diagnostic.to_string(),
-        None => rendered.to_string(),
-    }
+    let rendered = match rendered.rsplit_once("\n\n") {
+        Some((diagnostic, _summary)) => diagnostic,
+        None => rendered,
+    };
+    // rustc already prints `error:`/`warning:`; the code moves to the end
+    // of the headline, as for inline models.
+    let body = rendered.split_once('\n').map_or("", |(_, body)| body);
+    format!(
+        "{} [{} {}]\n{body}",
+        diagnostic.message, diagnostic.code, diagnostic.name
+    )
 }
 
 /// `written` relative to the invoking file's directory.
