@@ -16,6 +16,13 @@ pub(crate) struct Bound<'e> {
 }
 
 impl<'e> Bound<'e> {
+    /// `params` parameters, none given.
+    pub(crate) fn empty(params: usize) -> Self {
+        Bound {
+            values: vec![None; params],
+        }
+    }
+
     pub(crate) fn get(&self, index: usize) -> Option<&'e Expr> {
         self.values.get(index).copied().flatten()
     }
@@ -410,9 +417,7 @@ impl<'e> NamedCall<'e> {
         diags: &mut Vec<Diagnostic>,
     ) -> Bound<'e> {
         match self {
-            NamedCall::Bare(_) => Bound {
-                values: vec![None; params.len()],
-            },
+            NamedCall::Bare(_) => Bound::empty(params.len()),
             NamedCall::Call(call) => bind(call, what, params, positional, diags),
         }
     }

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use netc_ops::Activation;
 
-use super::args;
 use super::layer::Widths;
+use super::{activation, args};
 use crate::ast::{Call, Expr, ExprKind, ForwardBlock, Ident, StatementKind};
 use crate::diagnostic::Diagnostic;
 use crate::ir::{Handle, LayerKind, Model, Node, NodeKind, Span};
@@ -434,13 +434,8 @@ impl<'a> ForwardLowering<'a> {
 
     fn activation(&mut self, call: &Call, span: Span) -> Option<Handle<Node>> {
         let name = call.callee.name.as_str();
-        let options: &[&str] = match name {
-            "leaky_relu" => &["input", "negative_slope"],
-            "elu" => &["input", "alpha"],
-            "softplus" => &["input", "beta", "threshold"],
-            _ => &["input"],
-        };
-        let bound = args::bind(call, name, options, options.len(), self.diags);
+        let params = activation::params(name);
+        let bound = args::bind(call, name, params, params.len(), self.diags);
         let Some(input) = bound.get(0) else {
             self.diags.push(
                 Diagnostic::new(
@@ -454,41 +449,7 @@ impl<'a> ForwardLowering<'a> {
             return None;
         };
         let arg = self.expr(input);
-        let mut option = |index: usize, param: &str, default: f64| match bound.get(index) {
-            Some(e) => args::number(e, param, self.diags),
-            None => Some(default),
-        };
-        let activation = match name {
-            "relu" => Activation::Relu,
-            "leaky_relu" => Activation::LeakyRelu {
-                negative_slope: option(1, "negative_slope", 0.01)?,
-            },
-            "elu" => Activation::Elu {
-                alpha: option(1, "alpha", 1.0)?,
-            },
-            "selu" => Activation::Selu,
-            "gelu" => Activation::Gelu,
-            "silu" => Activation::Silu,
-            "tanh" => Activation::Tanh,
-            "sigmoid" => Activation::Sigmoid,
-            "softplus" => {
-                let beta = option(1, "beta", 1.0)?;
-                let threshold = option(2, "threshold", 20.0)?;
-                if beta == 0.0 {
-                    if let Some(e) = bound.get(1) {
-                        self.diags.push(
-                            args::invalid(e, "`beta` of `softplus` must not be 0")
-                                .with_span_label("softplus divides by beta"),
-                        );
-                    }
-                    return None;
-                }
-                Activation::Softplus { beta, threshold }
-            }
-            "identity" => Activation::Identity,
-            "softmax" => Activation::Softmax,
-            _ => Activation::LogSoftmax,
-        };
+        let activation = activation::read(name, &bound, self.diags)?;
         let arg = arg?;
         let width = self.width(arg);
         let origin = self.origin(arg);
