@@ -40,6 +40,19 @@ fn an_unclosed_call_expects_a_close_paren_or_comma() {
 }
 
 #[test]
+fn a_paren_left_open_at_the_end_of_a_line_is_labelled() {
+    let source =
+        "model A {\n    input x: 9\n    fc = linear(9, 1\n    forward { return fc(x) }\n}\n";
+    let (_, diags) = parse(source);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(slice(source, &diags[0]), "forward");
+    assert_eq!(diags[0].labels.len(), 1);
+    let label = &diags[0].labels[0];
+    assert_eq!(label.message, "this `(` is never closed");
+    assert_eq!(label.span.start, source.find("(9").expect("paren"));
+}
+
+#[test]
 fn a_missing_operand_expects_a_value() {
     let source = "model A { input x: 9 forward { y = x + } }";
     assert_eq!(

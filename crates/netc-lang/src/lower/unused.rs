@@ -31,6 +31,11 @@ pub(crate) fn unused_layers(model: &Model, entries: &[LayerEntry], clean: bool) 
         }
         _ => None,
     };
+    let label = if reached.is_some() {
+        "never reached from the output of `forward`"
+    } else {
+        "never called in `forward`"
+    };
     entries
         .iter()
         .filter(|entry| match (&reached, entry.lowered) {
@@ -44,7 +49,7 @@ pub(crate) fn unused_layers(model: &Model, entries: &[LayerEntry], clean: bool) 
                 entry.span,
                 format!("layer `{}` is declared but never used", entry.name),
             )
-            .with_span_label("never reached from the output of `forward`")
+            .with_span_label(label)
             .with_help(format!("remove `{}` or call it in `forward`", entry.name))
         })
         .collect()

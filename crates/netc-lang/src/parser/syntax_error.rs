@@ -3,7 +3,7 @@
 
 use pest::error::{Error, ErrorVariant, InputLocation};
 
-use super::lexical::token_at;
+use super::lexical::{for_each_code_byte, line_start, token_at};
 use super::Rule;
 use crate::diagnostic::Diagnostic;
 use crate::ir::Span;
@@ -128,8 +128,31 @@ pub(super) fn to_diagnostic(error: &Error<Rule>, text: &str) -> Diagnostic {
     } else {
         format!("expected {}", join_alternatives(&phrases))
     };
-    Diagnostic::new(&rules::SYNTAX_ERROR, Span::new(start, end), message)
-        .with_span_label(format!("unexpected {found}"))
+    let diagnostic = Diagnostic::new(&rules::SYNTAX_ERROR, Span::new(start, end), message)
+        .with_span_label(format!("unexpected {found}"));
+    // A missing `)` is found only at the next token, often on the next
+    // line: point at the parenthesis that is still open too.
+    match unclosed_paren(text, offset) {
+        Some(paren)
+            if phrases.contains(&"`)`") && line_start(text, paren) < line_start(text, offset) =>
+        {
+            diagnostic.with_label(Span::new(paren, paren + 1), "this `(` is never closed")
+        }
+        _ => diagnostic,
+    }
+}
+
+/// The innermost `(` still open at `offset`.
+fn unclosed_paren(text: &str, offset: usize) -> Option<usize> {
+    let mut open: Vec<usize> = Vec::new();
+    for_each_code_byte(&text[..offset], |at, byte| match byte {
+        b'(' => open.push(at),
+        b')' => {
+            open.pop();
+        }
+        _ => {}
+    });
+    open.pop()
 }
 
 #[cfg(test)]
