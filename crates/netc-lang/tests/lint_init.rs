@@ -46,7 +46,7 @@ fn nn012_kaiming_before_tanh_with_fix() {
     );
     let fixed = fires.fixed(d);
     assert!(
-        fixed.contains("init=xavier_uniform(gain=1.6666667)"),
+        fixed.contains("init=xavier_uniform(gain=1.6666666666666667)"),
         "{fixed}"
     );
     lint(&fixed).none("NN012");

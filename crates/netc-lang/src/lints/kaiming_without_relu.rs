@@ -81,7 +81,7 @@ fn is_relu_kaiming(init: Init) -> bool {
 /// language has no division).
 fn replacement_init(activation: Activation) -> Option<&'static str> {
     match activation {
-        Activation::Tanh => Some("xavier_uniform(gain=1.6666667)"),
+        Activation::Tanh => Some("xavier_uniform(gain=1.6666666666666667)"),
         Activation::Sigmoid | Activation::Softplus { .. } | Activation::Identity => {
             Some("xavier_uniform()")
         }

@@ -42,11 +42,11 @@ impl<'a> Locator<'a> {
         keyword(call, key).or_else(|| call.args.iter().filter(|a| a.key.is_none()).nth(position))
     }
 
-    /// An empty span just before the closing parenthesis of a layer's call,
-    /// where a new keyword argument goes.
+    /// An empty span right after the last argument of a layer's call,
+    /// where `, key=value` goes: before a trailing comma, a comment or a
+    /// line break, so each stays valid and where it was.
     pub fn layer_call_end(&self, name: &str) -> Option<Span> {
-        let decl = self.layer_decl(name)?;
-        let end = decl.value.ungrouped().span.end.checked_sub(1)?;
+        let end = self.layer_call(name)?.args.last()?.span.end;
         Some(Span::new(end, end))
     }
 

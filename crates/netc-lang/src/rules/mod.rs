@@ -76,6 +76,7 @@ rules! {
     INVALID_VALUE = "NN037", "invalid-value", Error, "an argument value outside what the parameter accepts";
     INVALID_TRAIN_KEY = "NN038", "invalid-train-key", Error, "an unknown or repeated key in a `train` block";
     SOFTMAX_OVER_ONE = "NN039", "softmax-over-one", Error, "softmax over a single output";
+    UNUSED_SUPPRESSION = "NN040", "unused-suppression", Warning, "a `// netc: allow(...)` comment that suppresses nothing or names no rule";
 }
 
 /// A rule by code (`NN001`, case-insensitive) or kebab name.
@@ -157,7 +158,8 @@ mod tests {
         assert_eq!(lookup("NN001"), Some(&UNDEFINED_LAYER));
         assert_eq!(lookup("nn001"), Some(&UNDEFINED_LAYER));
         assert_eq!(lookup("undefined-layer"), Some(&UNDEFINED_LAYER));
-        assert_eq!(lookup("NN040"), None);
+        assert_eq!(lookup("unused-suppression"), Some(&UNUSED_SUPPRESSION));
+        assert_eq!(lookup("NN041"), None);
     }
 
     #[test]
@@ -165,7 +167,7 @@ mod tests {
         assert_eq!(closest("NN1"), Some(&UNDEFINED_LAYER));
         assert_eq!(closest("nn0001"), Some(&UNDEFINED_LAYER));
         assert_eq!(closest("10"), Some(&FINAL_ACTIVATION_VS_LOSS));
-        assert_eq!(closest("NN040"), None);
+        assert_eq!(closest("NN041"), None);
         assert_eq!(closest("undefined-layr"), Some(&UNDEFINED_LAYER));
         assert_eq!(closest("Unused-Layer"), Some(&UNUSED_LAYER));
         assert_eq!(closest("gradient-magic"), None);
