@@ -3,7 +3,7 @@
 
 use netc_ops::Loss;
 
-use crate::simd::{self, math, multiversion, Fma, Isa};
+use crate::simd::{self, math, multiversion, Fma, Isa, LANES};
 
 /// PyTorch's BCELoss clamps each log term at −100.
 const BCE_LOG_FLOOR: f32 = -100.0;
@@ -59,11 +59,22 @@ multiversion! {
 // Macros rather than closure-taking helpers so the per-element body
 // inlines into the ISA wrapper (see `kernels::activation`).
 
-/// Mean of `f(p, t)` over matching elements, summed in f64; NaN when empty.
+/// Mean of `f(p, t)` over matching elements, summed in f64 over
+/// [`LANES`] partial sums so the per-element body still vectorises; NaN
+/// when empty.
 macro_rules! mean_of {
     ($pred:expr, $target:expr, |$p:ident, $t:ident| $f:expr $(,)?) => {{
-        let mut total = 0f64;
-        for (&$p, &$t) in $pred.iter().zip($target) {
+        let mut acc = [0f64; LANES];
+        let mut pc = $pred.chunks_exact(LANES);
+        let mut tc = $target.chunks_exact(LANES);
+        for (cp, ct) in (&mut pc).zip(&mut tc) {
+            for l in 0..LANES {
+                let ($p, $t) = (cp[l], ct[l]);
+                acc[l] += f64::from($f);
+            }
+        }
+        let mut total: f64 = acc.iter().sum();
+        for (&$p, &$t) in pc.remainder().iter().zip(tc.remainder()) {
             total += f64::from($f);
         }
         (total / $pred.len() as f64) as f32

@@ -128,3 +128,171 @@ fn small_layers_and_activations_per_path() {
         }
     }
 }
+
+/// One SGD step of the seed network (9→16→8→1, batchnorm, ELU, sigmoid +
+/// BCE, batch 32) composed from the public kernels, as the interpreter
+/// would run it.
+#[test]
+#[ignore = "benchmark"]
+fn seed_network_step() {
+    use netc_ops::{Loss, Optimizer};
+    use netc_runtime::kernels::*;
+    use netc_runtime::loss::{loss_backward, loss_forward};
+    use netc_runtime::optim::{optimizer_step, ParamState};
+
+    struct Layer {
+        w: Vec<f32>,
+        b: Vec<f32>,
+        dw: Vec<f32>,
+        db: Vec<f32>,
+        sw: ParamState,
+        sb: ParamState,
+    }
+    let batch = 32;
+    let dims = [(9, 16), (16, 8), (8, 1)];
+    let opt = Optimizer::Sgd {
+        lr: 0.01,
+        momentum: 0.9,
+        nesterov: false,
+        weight_decay: 0.0,
+    };
+    let mut rng = Rng::seed_from_u64(3);
+    let mut layers: Vec<Layer> = dims
+        .iter()
+        .map(|&(in_f, out_f)| Layer {
+            w: random(in_f * out_f, &mut rng),
+            b: random(out_f, &mut rng),
+            dw: vec![0.0; in_f * out_f],
+            db: vec![0.0; out_f],
+            sw: ParamState::new(in_f * out_f, &opt),
+            sb: ParamState::new(out_f, &opt),
+        })
+        .collect();
+    let x = random(batch * 9, &mut rng);
+    let target: Vec<f32> = (0..batch).map(|i| (i % 2) as f32).collect();
+    let buf = |n: usize| vec![0.0f32; batch * n];
+    // Per hidden layer: pre-BN z, BN output, xhat, activation output.
+    let (mut z1, mut n1, mut h1, mut a1) = (buf(16), buf(16), buf(16), buf(16));
+    let (mut z2, mut n2, mut h2, mut a2) = (buf(8), buf(8), buf(8), buf(8));
+    let (mut z3, mut p) = (buf(1), buf(1));
+    let (mut g16, mut g16b, mut g8, mut g8b, mut g1, mut g1b) =
+        (buf(16), buf(16), buf(8), buf(8), buf(1), buf(1));
+    let mut bn = [16usize, 8].map(|n| {
+        (
+            vec![0.0f32; n],
+            vec![0.0f32; n],
+            vec![0.0f32; n],
+            vec![1.0f32; n],
+            0i64,
+        )
+    });
+    let elu = Activation::Elu { alpha: 1.0 };
+    let mut step = 0u64;
+    let mut run = || {
+        step += 1;
+        for l in layers.iter_mut() {
+            l.dw.fill(0.0);
+            l.db.fill(0.0);
+        }
+        let [bn1, bn2] = &mut bn;
+        linear_forward(&x, &layers[0].w, Some(&layers[0].b), &mut z1, batch, 9, 16);
+        batchnorm_forward_train(
+            &z1,
+            None,
+            None,
+            &mut n1,
+            &mut h1,
+            &mut bn1.0,
+            &mut bn1.1,
+            &mut bn1.2,
+            &mut bn1.3,
+            &mut bn1.4,
+            Some(0.1),
+            1e-5,
+            batch,
+            16,
+        );
+        activation_forward(&elu, &n1, &mut a1, 16);
+        linear_forward(&a1, &layers[1].w, Some(&layers[1].b), &mut z2, batch, 16, 8);
+        batchnorm_forward_train(
+            &z2,
+            None,
+            None,
+            &mut n2,
+            &mut h2,
+            &mut bn2.0,
+            &mut bn2.1,
+            &mut bn2.2,
+            &mut bn2.3,
+            &mut bn2.4,
+            Some(0.1),
+            1e-5,
+            batch,
+            8,
+        );
+        activation_forward(&elu, &n2, &mut a2, 8);
+        linear_forward(&a2, &layers[2].w, Some(&layers[2].b), &mut z3, batch, 8, 1);
+        activation_forward(&Activation::Sigmoid, &z3, &mut p, 1);
+        let loss = loss_forward(&Loss::Bce, &p, &target, batch, 1);
+        loss_backward(&Loss::Bce, &p, &target, &mut g1, batch, 1);
+        g1b.fill(0.0);
+        activation_backward(&Activation::Sigmoid, &z3, &p, &g1, &mut g1b, 1);
+        g8.fill(0.0);
+        let l2 = &mut layers[2];
+        linear_backward(
+            &a2,
+            &l2.w,
+            &g1b,
+            Some(&mut g8),
+            &mut l2.dw,
+            Some(&mut l2.db),
+            batch,
+            8,
+            1,
+        );
+        g8b.fill(0.0);
+        activation_backward(&elu, &n2, &a2, &g8, &mut g8b, 8);
+        g8.fill(0.0);
+        batchnorm_backward(&g8b, &h2, &bn2.1, None, &mut g8, None, None, batch, 8);
+        g16.fill(0.0);
+        let l1 = &mut layers[1];
+        linear_backward(
+            &a1,
+            &l1.w,
+            &g8,
+            Some(&mut g16),
+            &mut l1.dw,
+            Some(&mut l1.db),
+            batch,
+            16,
+            8,
+        );
+        g16b.fill(0.0);
+        activation_backward(&elu, &n1, &a1, &g16, &mut g16b, 16);
+        g16.fill(0.0);
+        batchnorm_backward(&g16b, &h1, &bn1.1, None, &mut g16, None, None, batch, 16);
+        let l0 = &mut layers[0];
+        linear_backward(
+            &x,
+            &l0.w,
+            &g16,
+            None,
+            &mut l0.dw,
+            Some(&mut l0.db),
+            batch,
+            9,
+            16,
+        );
+        for l in layers.iter_mut() {
+            optimizer_step(&opt, &mut l.w, &l.dw, &mut l.sw, step);
+            optimizer_step(&opt, &mut l.b, &l.db, &mut l.sb, step);
+        }
+        black_box(loss);
+    };
+    let secs = time(5, 20_000, &mut run);
+    eprintln!(
+        "seed network SGD step on {}: {:.2} µs",
+        Isa::detect().name(),
+        secs * 1e6
+    );
+}

@@ -1,13 +1,11 @@
 //! `nn.BatchNorm1d` over `[batch, n]`: per-feature statistics over the
 //! batch, PyTorch's running-statistics update.
 //!
-//! Features are processed in blocks of [`BLOCK`] so the per-feature sums
-//! live in stack arrays and every inner loop runs along a contiguous row
-//! (vectorised across features, no heap scratch).
+//! Features are processed in fixed tiles of [`LANES`] so the per-feature
+//! sums live in registers and every inner step is one vector operation
+//! along a contiguous row (no heap scratch, no runtime-length inner loop).
 
-use crate::simd::{multiversion, Fma, Isa};
-
-const BLOCK: usize = 64;
+use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
 /// Training-mode forward. Normalises with the biased batch variance; the
 /// running variance receives the unbiased one. `momentum: None` is the
@@ -179,10 +177,13 @@ multiversion! {
     ) => backward_body;
 }
 
-/// Feature blocks `[j0, j0 + w)`.
+/// γ and β of the tile at `j0`, 1 and 0 when the layer is not affine
+/// (padding lanes are harmless: their outputs are never stored).
 #[inline(always)]
-fn blocks(n: usize) -> impl Iterator<Item = (usize, usize)> {
-    (0..n).step_by(BLOCK).map(move |j0| (j0, BLOCK.min(n - j0)))
+fn affine(gamma: Option<&[f32]>, beta: Option<&[f32]>, j0: usize) -> ([f32; LANES], [f32; LANES]) {
+    let g = gamma.map_or([1.0; LANES], |g| simd::load_tile(g, j0));
+    let b = beta.map_or([0.0; LANES], |b| simd::load_tile(b, j0));
+    (g, b)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -204,67 +205,54 @@ pub(crate) fn train_body<M: Fma>(
     }
     let inv_b = 1.0 / batch as f32;
     let unbias = batch as f64 / (batch as f64 - 1.0);
-    for (j0, w) in blocks(n) {
-        let mut sum = [0f32; BLOCK];
-        for row in x.chunks_exact(n) {
-            for (s, &v) in sum[..w].iter_mut().zip(&row[j0..j0 + w]) {
-                *s += v;
+    for j0 in (0..n).step_by(LANES) {
+        let width = LANES.min(n - j0);
+        let mut sum = [0f32; LANES];
+        for r in 0..batch {
+            let t = simd::load_tile(x, r * n + j0);
+            for l in 0..LANES {
+                sum[l] += t[l];
             }
         }
-        let mut mu = [0f32; BLOCK];
-        for (m, &s) in mu[..w].iter_mut().zip(&sum[..w]) {
-            *m = s * inv_b;
+        let mut mu = [0f32; LANES];
+        for l in 0..LANES {
+            mu[l] = sum[l] * inv_b;
         }
         // Two-pass variance, as PyTorch's CPU kernel: no cancellation.
-        let mut sq = [0f32; BLOCK];
-        for row in x.chunks_exact(n) {
-            for ((q, &v), &m) in sq[..w].iter_mut().zip(&row[j0..j0 + w]).zip(&mu[..w]) {
-                let d = v - m;
-                *q = M::mul_add(d, d, *q);
+        let mut sq = [0f32; LANES];
+        for r in 0..batch {
+            let t = simd::load_tile(x, r * n + j0);
+            for l in 0..LANES {
+                let d = t[l] - mu[l];
+                sq[l] = M::mul_add(d, d, sq[l]);
             }
         }
-        let mut inv = [0f32; BLOCK];
-        for j in 0..w {
-            let var = sq[j] * inv_b;
-            inv[j] = 1.0 / (var + eps).sqrt();
-            stats.mean[j0 + j] = mu[j];
-            stats.invstd[j0 + j] = inv[j];
-            let rm = &mut stats.running_mean[j0 + j];
-            *rm = ((1.0 - factor) * f64::from(*rm) + factor * f64::from(mu[j])) as f32;
-            let rv = &mut stats.running_var[j0 + j];
-            let unbiased = f64::from(sq[j]) / batch as f64 * unbias;
+        let mut inv = [0f32; LANES];
+        for l in 0..LANES {
+            inv[l] = 1.0 / M::mul_add(sq[l], inv_b, eps).sqrt();
+        }
+        simd::store_tile(stats.mean, j0, width, &mu);
+        simd::store_tile(stats.invstd, j0, width, &inv);
+        let running = stats.running_mean[j0..j0 + width]
+            .iter_mut()
+            .zip(&mut stats.running_var[j0..j0 + width]);
+        for (l, (rm, rv)) in running.enumerate() {
+            *rm = ((1.0 - factor) * f64::from(*rm) + factor * f64::from(mu[l])) as f32;
+            let unbiased = f64::from(sq[l]) / batch as f64 * unbias;
             *rv = ((1.0 - factor) * f64::from(*rv) + factor * unbiased) as f32;
         }
-        let (g, b) = affine(gamma, beta, j0, w);
-        let rows = x.chunks_exact(n).zip(xhat.chunks_exact_mut(n));
-        for ((xr, hr), yr) in rows.zip(y.chunks_exact_mut(n)) {
-            let (xr, hr, yr) = (&xr[j0..j0 + w], &mut hr[j0..j0 + w], &mut yr[j0..j0 + w]);
-            for j in 0..w {
-                let h = (xr[j] - mu[j]) * inv[j];
-                hr[j] = h;
-                yr[j] = M::mul_add(h, g[j], b[j]);
+        let (g, b) = affine(gamma, beta, j0);
+        for r in 0..batch {
+            let t = simd::load_tile(x, r * n + j0);
+            let (mut h, mut o) = ([0f32; LANES], [0f32; LANES]);
+            for l in 0..LANES {
+                h[l] = (t[l] - mu[l]) * inv[l];
+                o[l] = M::mul_add(h[l], g[l], b[l]);
             }
+            simd::store_tile(xhat, r * n + j0, width, &h);
+            simd::store_tile(y, r * n + j0, width, &o);
         }
     }
-}
-
-/// γ and β of a block, 1 and 0 when the layer is not affine.
-#[inline(always)]
-fn affine(
-    gamma: Option<&[f32]>,
-    beta: Option<&[f32]>,
-    j0: usize,
-    w: usize,
-) -> ([f32; BLOCK], [f32; BLOCK]) {
-    let mut g = [1f32; BLOCK];
-    let mut b = [0f32; BLOCK];
-    if let Some(gamma) = gamma {
-        g[..w].copy_from_slice(&gamma[j0..j0 + w]);
-    }
-    if let Some(beta) = beta {
-        b[..w].copy_from_slice(&beta[j0..j0 + w]);
-    }
-    (g, b)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -283,21 +271,27 @@ pub(crate) fn eval_body<M: Fma>(
     if n == 0 {
         return;
     }
-    for (j0, w) in blocks(n) {
-        let (g, b) = affine(gamma, beta, j0, w);
+    for j0 in (0..n).step_by(LANES) {
+        let width = LANES.min(n - j0);
+        let (g, b) = affine(gamma, beta, j0);
+        let (rm, rv) = (
+            simd::load_tile(running_mean, j0),
+            simd::load_tile(running_var, j0),
+        );
         // y = x·scale + shift with scale = γ/√(var+ε), shift = β − mean·scale,
         // as PyTorch's CPU eval kernel folds it.
-        let mut scale = [0f32; BLOCK];
-        let mut shift = [0f32; BLOCK];
-        for j in 0..w {
-            scale[j] = g[j] / (running_var[j0 + j] + eps).sqrt();
-            shift[j] = b[j] - running_mean[j0 + j] * scale[j];
+        let (mut scale, mut shift) = ([0f32; LANES], [0f32; LANES]);
+        for l in 0..LANES {
+            scale[l] = g[l] / (rv[l] + eps).sqrt();
+            shift[l] = M::mul_add(-rm[l], scale[l], b[l]);
         }
-        for (xr, yr) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
-            let (xr, yr) = (&xr[j0..j0 + w], &mut yr[j0..j0 + w]);
-            for j in 0..w {
-                yr[j] = M::mul_add(xr[j], scale[j], shift[j]);
+        for r in 0..x.len() / n {
+            let t = simd::load_tile(x, r * n + j0);
+            let mut o = [0f32; LANES];
+            for l in 0..LANES {
+                o[l] = M::mul_add(t[l], scale[l], shift[l]);
             }
+            simd::store_tile(y, r * n + j0, width, &o);
         }
     }
 }
@@ -319,40 +313,48 @@ pub(crate) fn backward_body<M: Fma>(
         return;
     }
     let inv_b = 1.0 / batch as f32;
-    for (j0, w) in blocks(n) {
-        let mut sdy = [0f32; BLOCK];
-        let mut sdyh = [0f32; BLOCK];
-        for (gr, hr) in dy.chunks_exact(n).zip(xhat.chunks_exact(n)) {
-            let (gr, hr) = (&gr[j0..j0 + w], &hr[j0..j0 + w]);
-            for j in 0..w {
-                sdy[j] += gr[j];
-                sdyh[j] = M::mul_add(gr[j], hr[j], sdyh[j]);
+    for j0 in (0..n).step_by(LANES) {
+        let width = LANES.min(n - j0);
+        let (mut sdy, mut sdyh) = ([0f32; LANES], [0f32; LANES]);
+        for r in 0..batch {
+            let off = r * n + j0;
+            let (g, h) = (simd::load_tile(dy, off), simd::load_tile(xhat, off));
+            for l in 0..LANES {
+                sdy[l] += g[l];
+                sdyh[l] = M::mul_add(g[l], h[l], sdyh[l]);
             }
         }
         if let Some(dg) = dgamma.as_deref_mut() {
-            for (d, &s) in dg[j0..j0 + w].iter_mut().zip(&sdyh[..w]) {
-                *d += s;
+            let mut d = simd::load_tile(dg, j0);
+            for l in 0..LANES {
+                d[l] += sdyh[l];
             }
+            simd::store_tile(dg, j0, width, &d);
         }
         if let Some(db) = dbeta.as_deref_mut() {
-            for (d, &s) in db[j0..j0 + w].iter_mut().zip(&sdy[..w]) {
-                *d += s;
+            let mut d = simd::load_tile(db, j0);
+            for l in 0..LANES {
+                d[l] += sdy[l];
             }
+            simd::store_tile(db, j0, width, &d);
         }
-        let (g, _) = affine(gamma, None, j0, w);
-        let mut scale = [0f32; BLOCK];
-        for j in 0..w {
-            scale[j] = g[j] * invstd[j0 + j];
-            sdy[j] *= inv_b;
-            sdyh[j] *= inv_b;
+        let (g, _) = affine(gamma, None, j0);
+        let inv = simd::load_tile(invstd, j0);
+        let mut scale = [0f32; LANES];
+        for l in 0..LANES {
+            scale[l] = g[l] * inv[l];
+            sdy[l] *= inv_b;
+            sdyh[l] *= inv_b;
         }
-        let rows = dy.chunks_exact(n).zip(xhat.chunks_exact(n));
-        for ((gr, hr), dr) in rows.zip(dx.chunks_exact_mut(n)) {
-            let (gr, hr, dr) = (&gr[j0..j0 + w], &hr[j0..j0 + w], &mut dr[j0..j0 + w]);
-            for j in 0..w {
-                let centred = M::mul_add(-hr[j], sdyh[j], gr[j] - sdy[j]);
-                dr[j] = M::mul_add(centred, scale[j], dr[j]);
+        for r in 0..batch {
+            let off = r * n + j0;
+            let (gt, ht) = (simd::load_tile(dy, off), simd::load_tile(xhat, off));
+            let mut d = simd::load_tile(dx, off);
+            for l in 0..LANES {
+                let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
+                d[l] = M::mul_add(centred, scale[l], d[l]);
             }
+            simd::store_tile(dx, off, width, &d);
         }
     }
 }

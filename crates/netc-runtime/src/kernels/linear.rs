@@ -10,7 +10,7 @@
 use gemm::Parallelism;
 
 use super::small_gemm::{small_gemm, Store, View};
-use crate::simd::{self, multiversion, Fma, Isa};
+use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
 /// batch·in·out from which the `gemm` crate is used.
 pub const GEMM_MIN_MACS: usize = 32 * 1024;
@@ -316,9 +316,20 @@ fn bias_grad_body<M: Fma>(dy: &[f32], db: &mut [f32], out_f: usize) {
     if out_f == 0 {
         return;
     }
-    for gr in dy.chunks_exact(out_f) {
-        for (d, &g) in db.iter_mut().zip(gr) {
-            *d += g;
+    // Sum each tile of columns in registers, then add to db once.
+    for j0 in (0..out_f).step_by(LANES) {
+        let width = LANES.min(out_f - j0);
+        let mut acc = [0f32; LANES];
+        for r in 0..dy.len() / out_f {
+            let t = simd::load_tile(dy, r * out_f + j0);
+            for l in 0..LANES {
+                acc[l] += t[l];
+            }
         }
+        let mut d = simd::load_tile(db, j0);
+        for l in 0..LANES {
+            d[l] += acc[l];
+        }
+        simd::store_tile(db, j0, width, &d);
     }
 }

@@ -50,8 +50,10 @@ pub(crate) fn small_gemm<M: Fma>(
     store: Store<'_>,
 ) -> bool {
     let padded = k * n.div_ceil(TILE) * TILE;
-    // Two panel sizes so a tiny layer does not zero 32 KiB per call.
-    if padded <= 1024 {
+    // Three panel sizes so a tiny layer does not zero 32 KiB per call.
+    if padded <= 256 {
+        tiled::<M, 256>(rows, k, n, a, b, out, store);
+    } else if padded <= 1024 {
         tiled::<M, 1024>(rows, k, n, a, b, out, store);
     } else if padded <= 8192 {
         tiled::<M, 8192>(rows, k, n, a, b, out, store);

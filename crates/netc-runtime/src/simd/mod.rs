@@ -187,3 +187,45 @@ pub(crate) fn max(a: &[f32]) -> f32 {
     }
     m
 }
+
+/// `src[start..start + LANES]` as a fixed array, zero-padded past the end
+/// of `src`. Used on whole row-major buffers, the window may run into the
+/// next row: one vector load, and callers never store those lanes. Only
+/// the last window of a buffer takes the padding path; both paths end in
+/// the same 16-lane load, so the caller's tile arithmetic vectorises.
+#[inline(always)]
+pub(crate) fn load_tile(src: &[f32], start: usize) -> [f32; LANES] {
+    let mut pad = [0f32; LANES];
+    let window: &[f32] = match src.get(start..start + LANES) {
+        Some(full) => full,
+        None => {
+            let tail = &src[start.min(src.len())..];
+            pad[..tail.len()].copy_from_slice(tail);
+            &pad
+        }
+    };
+    let mut t = [0f32; LANES];
+    t.copy_from_slice(&window[..LANES]);
+    t
+}
+
+/// Writes lanes `0..width` of `t` to `buf[start..]`. Inside the buffer the
+/// other lanes are written back unchanged (a blend, one vector store); at
+/// the end of the buffer only the valid lanes are written.
+#[inline(always)]
+pub(crate) fn store_tile(buf: &mut [f32], start: usize, width: usize, t: &[f32; LANES]) {
+    let len = buf.len();
+    match buf.get_mut(start..start + LANES) {
+        Some(full) => {
+            for (l, d) in full.iter_mut().enumerate() {
+                let keep = *d;
+                *d = if l < width { t[l] } else { keep };
+            }
+        }
+        None => {
+            let tail = &mut buf[start.min(len)..];
+            let n = tail.len().min(width);
+            tail[..n].copy_from_slice(&t[..n]);
+        }
+    }
+}
