@@ -133,7 +133,10 @@ fn tanh_sigmoid_softplus_and_normal_cdf_match_libm() {
     for x in grid(-12.0, -5.0, 70_001) {
         let want = netc_ops::scalar::normal_cdf(f64::from(x));
         let got = f64::from(math::normal_cdf::<Fused>(x));
-        assert!((got - want).abs() < 1e-12, "normal_cdf({x}) = {got} vs {want}");
+        assert!(
+            (got - want).abs() < 1e-12,
+            "normal_cdf({x}) = {got} vs {want}"
+        );
     }
     assert_eq!(math::tanh::<Unfused>(30.0), 1.0);
     assert_eq!(math::tanh::<Unfused>(-30.0), -1.0);
