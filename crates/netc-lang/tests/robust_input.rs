@@ -1,7 +1,7 @@
 //! Any input yields diagnostics: never a panic, a hang or a stack
 //! overflow.
 
-use netc_lang::{check_bytes, check_source, has_errors, Diagnostic, MAX_NESTING};
+use netc_lang::{check_bytes, check_source, has_errors, parse, Diagnostic, MAX_NESTING};
 use proptest::prelude::*;
 
 /// The default stack of a spawned thread; the main thread's 8 MiB would
@@ -175,5 +175,10 @@ proptest! {
         }
         let (_, diags) = check_source(&source);
         assert_well_formed(&source, &diags);
+        let (file, _) = parse(&source);
+        for dropped in &file.dropped {
+            prop_assert!(dropped.span.end <= source.len());
+            prop_assert!(source.is_char_boundary(dropped.span.start));
+        }
     }
 }

@@ -60,7 +60,9 @@ pub fn parse(source: &str) -> (ast::File, Vec<Diagnostic>) {
         let before = text.clone();
         match recovery::recover(&mut text, offset, expects_close_brace) {
             recovery::Recovery::Blanked(start, end) => {
-                dropped.push(dropped::describe(&before, start, end));
+                let mut removed = dropped::describe(&before, start, end);
+                removed.span = clamp(removed.span, source.len());
+                dropped.push(removed);
             }
             recovery::Recovery::Closed => {}
             recovery::Recovery::Stuck => break,
