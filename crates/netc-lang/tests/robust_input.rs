@@ -97,6 +97,19 @@ fn a_long_residual_sum_stays_flat() {
 }
 
 #[test]
+fn error_reports_are_bounded_on_large_broken_files() {
+    use netc_lang::MAX_SYNTAX_ERRORS;
+    let broken = "model A { input x: 1 fc = linear(1 1) forward { return fc(x) } }\n".repeat(5_000);
+    let (_, diags) = check_source(&broken);
+    let syntax = diags.iter().filter(|d| d.code == "NN000").count();
+    assert_eq!(syntax, MAX_SYNTAX_ERRORS);
+    // One long line of nonsense: one report, not one per token.
+    let line = "x".repeat(1_000_000) + " = = =";
+    let (_, diags) = check_source(&line);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+}
+
+#[test]
 fn invalid_utf8_names_the_first_bad_byte() {
     let mut bytes = b"model M { input x: 9 } // caf".to_vec();
     bytes.extend_from_slice(&[0xC3, 0x28, b'!']);
