@@ -24,16 +24,24 @@ pub fn generate(plan: &Plan) -> Result<TokenStream, CodegenError> {
     network::emit_network(plan)
 }
 
-/// The Plan of a checked model (no error diagnostics) with its train
-/// block, or PyTorch's defaults without one, as `netc train` builds it.
-pub fn plan_model(model: &Model) -> Plan {
-    let config = model.train.clone().unwrap_or_default();
-    netc_plan::build_plan(model, &config)
-}
-
-/// [`generate`] for a checked model.
+/// [`generate`] for a checked model, plus `train_config()` returning its
+/// train block (PyTorch's defaults without one).
 pub fn generate_model(model: &Model) -> Result<TokenStream, CodegenError> {
-    generate(&plan_model(model))
+    let config = model.train.clone().unwrap_or_default();
+    let plan = netc_plan::build_plan(model, &config);
+    let mut tokens = generate(&plan)?;
+    let name = layout::type_ident(&plan.model)?;
+    let config = values::train_config(&config);
+    tokens.extend(quote::quote! {
+        impl #name {
+            /// The model's train block with every default filled in, as
+            /// `netc train` reads it.
+            pub fn train_config() -> ::netc::ops::TrainConfig {
+                #config
+            }
+        }
+    });
+    Ok(tokens)
 }
 
 /// Generated tokens as formatted Rust source (`netc emit`).

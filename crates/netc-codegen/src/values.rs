@@ -1,7 +1,7 @@
 //! The runtime's vocabulary (activations, losses, optimizers, inits) as
 //! constant Rust expressions, with floats spelled exactly.
 
-use netc_ops::{Activation, FanMode, Init, Loss, Nonlinearity, Optimizer};
+use netc_ops::{Activation, FanMode, Init, Loss, LrSchedule, Nonlinearity, Optimizer, TrainConfig};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
@@ -162,6 +162,61 @@ pub fn init(init: &Init) -> TokenStream {
             let v = f64_lit(value);
             quote!(#path::Constant { value: #v })
         }
+    }
+}
+
+/// The whole train block, so programs can train as `netc train` does.
+pub fn train_config(config: &TrainConfig) -> TokenStream {
+    let loss = loss(&config.loss);
+    let optimizer = optimizer(&config.optimizer);
+    let (batch, epochs) = (usize_lit(config.batch), usize_lit(config.epochs));
+    let seed = Literal::u64_suffixed(config.seed);
+    let clip = option(config.clip_grad_norm.map(f64_lit));
+    let schedule = option(config.lr_schedule.map(|s| lr_schedule(&s)));
+    let text = |value: &Option<String>| {
+        option(
+            value
+                .as_ref()
+                .map(|v| quote!(::std::string::String::from(#v))),
+        )
+    };
+    let (data, target) = (text(&config.data), text(&config.target));
+    quote! {
+        ::netc::ops::TrainConfig {
+            loss: #loss,
+            optimizer: #optimizer,
+            batch: #batch,
+            epochs: #epochs,
+            clip_grad_norm: #clip,
+            seed: #seed,
+            lr_schedule: #schedule,
+            data: #data,
+            target: #target,
+        }
+    }
+}
+
+fn lr_schedule(schedule: &LrSchedule) -> TokenStream {
+    match *schedule {
+        LrSchedule::Step { step_size, gamma } => {
+            let (step_size, gamma) = (usize_lit(step_size), f64_lit(gamma));
+            quote!(::netc::ops::LrSchedule::Step { step_size: #step_size, gamma: #gamma })
+        }
+        LrSchedule::Cosine { t_max, eta_min } => {
+            let t_max = option(t_max.map(|t| {
+                let t = usize_lit(t);
+                quote!(#t)
+            }));
+            let eta_min = f64_lit(eta_min);
+            quote!(::netc::ops::LrSchedule::Cosine { t_max: #t_max, eta_min: #eta_min })
+        }
+    }
+}
+
+fn option(value: Option<TokenStream>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
     }
 }
 
