@@ -207,6 +207,7 @@ pub(crate) fn train_body<M: Fma>(
     let unbias = batch as f64 / (batch as f64 - 1.0);
     for j0 in (0..n).step_by(LANES) {
         let width = LANES.min(n - j0);
+        let mask = simd::lane_mask(width);
         let mut sum = [0f32; LANES];
         for r in 0..batch {
             let t = simd::load_tile(x, r * n + j0);
@@ -231,8 +232,8 @@ pub(crate) fn train_body<M: Fma>(
         for l in 0..LANES {
             inv[l] = 1.0 / M::mul_add(sq[l], inv_b, eps).sqrt();
         }
-        simd::store_tile(stats.mean, j0, width, &mu);
-        simd::store_tile(stats.invstd, j0, width, &inv);
+        simd::store_tile(stats.mean, j0, &mask, &mu);
+        simd::store_tile(stats.invstd, j0, &mask, &inv);
         let running = stats.running_mean[j0..j0 + width]
             .iter_mut()
             .zip(&mut stats.running_var[j0..j0 + width]);
@@ -249,8 +250,8 @@ pub(crate) fn train_body<M: Fma>(
                 h[l] = (t[l] - mu[l]) * inv[l];
                 o[l] = M::mul_add(h[l], g[l], b[l]);
             }
-            simd::store_tile(xhat, r * n + j0, width, &h);
-            simd::store_tile(y, r * n + j0, width, &o);
+            simd::store_tile(xhat, r * n + j0, &mask, &h);
+            simd::store_tile(y, r * n + j0, &mask, &o);
         }
     }
 }
@@ -272,7 +273,7 @@ pub(crate) fn eval_body<M: Fma>(
         return;
     }
     for j0 in (0..n).step_by(LANES) {
-        let width = LANES.min(n - j0);
+        let mask = simd::lane_mask(LANES.min(n - j0));
         let (g, b) = affine(gamma, beta, j0);
         let (rm, rv) = (
             simd::load_tile(running_mean, j0),
@@ -291,7 +292,7 @@ pub(crate) fn eval_body<M: Fma>(
             for l in 0..LANES {
                 o[l] = M::mul_add(t[l], scale[l], shift[l]);
             }
-            simd::store_tile(y, r * n + j0, width, &o);
+            simd::store_tile(y, r * n + j0, &mask, &o);
         }
     }
 }
@@ -314,7 +315,7 @@ pub(crate) fn backward_body<M: Fma>(
     }
     let inv_b = 1.0 / batch as f32;
     for j0 in (0..n).step_by(LANES) {
-        let width = LANES.min(n - j0);
+        let mask = simd::lane_mask(LANES.min(n - j0));
         let (mut sdy, mut sdyh) = ([0f32; LANES], [0f32; LANES]);
         for r in 0..batch {
             let off = r * n + j0;
@@ -329,14 +330,14 @@ pub(crate) fn backward_body<M: Fma>(
             for l in 0..LANES {
                 d[l] += sdyh[l];
             }
-            simd::store_tile(dg, j0, width, &d);
+            simd::store_tile(dg, j0, &mask, &d);
         }
         if let Some(db) = dbeta.as_deref_mut() {
             let mut d = simd::load_tile(db, j0);
             for l in 0..LANES {
                 d[l] += sdy[l];
             }
-            simd::store_tile(db, j0, width, &d);
+            simd::store_tile(db, j0, &mask, &d);
         }
         let (g, _) = affine(gamma, None, j0);
         let inv = simd::load_tile(invstd, j0);
@@ -354,7 +355,7 @@ pub(crate) fn backward_body<M: Fma>(
                 let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
                 d[l] = M::mul_add(centred, scale[l], d[l]);
             }
-            simd::store_tile(dx, off, width, &d);
+            simd::store_tile(dx, off, &mask, &d);
         }
     }
 }

@@ -4,8 +4,10 @@
 //! kernel over a stack panel (`small_gemm`), or plain dot/axpy loops when
 //! the panel would not fit; from
 //! [`GEMM_MIN_MACS`] multiply-adds on, the `gemm` crate's packed
-//! micro-kernels take over. `gemm` allocates packing scratch on each call
-//! (see the allocation test), which is negligible at those sizes.
+//! micro-kernels take over (single-threaded, its AVX-512 kernels through
+//! the `x86-v4` feature). `gemm` takes no caller workspace and allocates
+//! its packing scratch on every call — two allocations per product,
+//! measured by the `kernels_alloc` test — negligible at those sizes.
 
 use gemm::Parallelism;
 
@@ -318,7 +320,7 @@ fn bias_grad_body<M: Fma>(dy: &[f32], db: &mut [f32], out_f: usize) {
     }
     // Sum each tile of columns in registers, then add to db once.
     for j0 in (0..out_f).step_by(LANES) {
-        let width = LANES.min(out_f - j0);
+        let mask = simd::lane_mask(LANES.min(out_f - j0));
         let mut acc = [0f32; LANES];
         for r in 0..dy.len() / out_f {
             let t = simd::load_tile(dy, r * out_f + j0);
@@ -330,6 +332,6 @@ fn bias_grad_body<M: Fma>(dy: &[f32], db: &mut [f32], out_f: usize) {
         for l in 0..LANES {
             d[l] += acc[l];
         }
-        simd::store_tile(db, j0, width, &d);
+        simd::store_tile(db, j0, &mask, &d);
     }
 }

@@ -4,10 +4,10 @@
 //! fixed 16-wide tile that LLVM keeps in registers (one zmm, two ymm or
 //! four xmm), four rows at a time for independent FMA chains.
 
-use crate::simd::Fma;
+use crate::simd::{self, Fma};
 
 /// Output columns per register tile.
-const TILE: usize = 16;
+const TILE: usize = simd::LANES;
 /// Rows computed together.
 const ROWS: usize = 4;
 
@@ -76,9 +76,24 @@ fn tiled<M: Fma, const CAP: usize>(
 ) {
     let stride = n.div_ceil(TILE) * TILE;
     let mut panel = [0f32; CAP];
-    for kk in 0..k {
-        for (j, p) in panel[kk * stride..kk * stride + n].iter_mut().enumerate() {
-            *p = b.at(kk, j);
+    if b.cs == 1 {
+        // Rows of B are contiguous: copy them a masked tile at a time (the
+        // mask zeroes whatever the window read past the row).
+        for kk in 0..k {
+            for j0 in (0..n).step_by(TILE) {
+                let mask = simd::lane_mask(TILE.min(n - j0));
+                let t = simd::load_tile(b.data, kk * b.rs + j0);
+                let dst = &mut panel[kk * stride + j0..kk * stride + j0 + TILE];
+                for l in 0..TILE {
+                    dst[l] = f32::from_bits(t[l].to_bits() & mask[l]);
+                }
+            }
+        }
+    } else {
+        for kk in 0..k {
+            for (j, p) in panel[kk * stride..kk * stride + n].iter_mut().enumerate() {
+                *p = b.at(kk, j);
+            }
         }
     }
     for j0 in (0..n).step_by(TILE) {

@@ -209,21 +209,35 @@ pub(crate) fn load_tile(src: &[f32], start: usize) -> [f32; LANES] {
     t
 }
 
-/// Writes lanes `0..width` of `t` to `buf[start..]`. Inside the buffer the
-/// other lanes are written back unchanged (a blend, one vector store); at
-/// the end of the buffer only the valid lanes are written.
+/// All-ones for the first `width` lanes, zero after: the store mask of a
+/// tile that holds `width` real features.
 #[inline(always)]
-pub(crate) fn store_tile(buf: &mut [f32], start: usize, width: usize, t: &[f32; LANES]) {
+pub(crate) fn lane_mask(width: usize) -> [u32; LANES] {
+    let mut m = [0u32; LANES];
+    for (l, v) in m.iter_mut().enumerate() {
+        *v = if l < width { u32::MAX } else { 0 };
+    }
+    m
+}
+
+/// Writes the lanes of `t` selected by `mask` (from [`lane_mask`]) to
+/// `buf[start..]`. Inside the buffer the other lanes are written back
+/// unchanged through a bitwise blend — one vector load, and/or, store,
+/// where a per-lane condition would be scalarised; at the end of the
+/// buffer only the selected lanes are copied.
+#[inline(always)]
+pub(crate) fn store_tile(buf: &mut [f32], start: usize, mask: &[u32; LANES], t: &[f32; LANES]) {
     let len = buf.len();
     match buf.get_mut(start..start + LANES) {
         Some(full) => {
-            for (l, d) in full.iter_mut().enumerate() {
-                let keep = *d;
-                *d = if l < width { t[l] } else { keep };
+            for l in 0..LANES {
+                let keep = full[l].to_bits() & !mask[l];
+                full[l] = f32::from_bits((t[l].to_bits() & mask[l]) | keep);
             }
         }
         None => {
             let tail = &mut buf[start.min(len)..];
+            let width = mask.iter().take_while(|&&m| m != 0).count();
             let n = tail.len().min(width);
             tail[..n].copy_from_slice(&t[..n]);
         }
