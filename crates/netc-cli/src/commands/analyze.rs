@@ -1,8 +1,10 @@
 //! `netc analyze FILE [--model NAME] [--format text|json]`: the static
 //! gradient-flow report (CLI.md, LINTS-AND-GRADIENTS.md §3).
 //!
-//! Exit status: 0 report printed, 1 the file has errors (printed),
-//! 2 usage error (unreadable file, unknown or ambiguous model).
+//! Exit status: 0 report printed, 1 the file has errors (printed; lint
+//! levels as in `netc check`, so `--deny warnings` refuses a model with
+//! warnings), 2 usage error (unreadable file, unknown or ambiguous model,
+//! unknown lint).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,6 +15,7 @@ use netc_lang::ir::{Model, Program};
 use netc_lang::render::{self, FileDiagnostics};
 use serde_json::{json, Value};
 
+use super::check::LintArgs;
 use crate::source::read_model;
 use crate::term;
 
@@ -26,6 +29,8 @@ pub struct AnalyzeArgs {
     model: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    lints: LintArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -42,7 +47,7 @@ pub fn run(args: AnalyzeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (program, diagnostics) = netc_lang::check_bytes(&bytes);
+    let (program, diagnostics) = netc_lang::check_bytes_with(&bytes, &args.lints.levels);
     if netc_lang::has_errors(&diagnostics) {
         let path = args.file.display().to_string();
         let source = String::from_utf8_lossy(&bytes);

@@ -1,18 +1,23 @@
-//! `netc check FILE... [--format text|json|sarif|github] [--deny warnings]`:
-//! parse and check model files and report every diagnostic (CLI.md).
+//! `netc check FILE... [--format text|json|sarif|github] [--fix]
+//! [--warn|--deny|--allow LINT]...`: parse and check model files and report
+//! every diagnostic (CLI.md).
 //!
 //! Exit status: 0 clean (warnings allowed), 1 any error (or any warning
-//! under `--deny warnings`), 2 a file could not be read. Unreadable files
-//! do not stop the others from being checked.
+//! under `--deny warnings`), 2 a file could not be read or written, or a
+//! lint level names no rule. Unreadable files do not stop the others from
+//! being checked. With `--fix`, the exit status is that of what remains.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
+use clap::{Arg, ArgAction, ArgMatches};
+use netc_lang::fix::apply_fixes;
 use netc_lang::render::{github, json, sarif, text, FileDiagnostics};
-use netc_lang::{Diagnostic, Severity};
+use netc_lang::{Diagnostic, Level, LintLevels};
 
-use crate::source::{read_model, ReadError};
+use crate::source::read_model;
 use crate::term;
 
 #[derive(clap::Args)]
@@ -25,9 +30,92 @@ pub struct CheckArgs {
     /// for code scanning; `github`, GitHub Actions annotations.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// `--deny warnings` turns every warning into an error.
-    #[arg(long, value_enum, value_name = "LINTS")]
-    deny: Vec<Deny>,
+    /// Apply the diagnostics' mechanical fixes in place, then report what
+    /// remains.
+    #[arg(long)]
+    fix: bool,
+    #[command(flatten)]
+    lints: LintArgs,
+}
+
+/// `--warn`, `--deny`, `--allow` with a rule code, a rule name or
+/// `warnings`, in the order given (a later one wins). Shared by `check`,
+/// `train` and `analyze`. A name that is no rule, or allowing a front-end
+/// error, is a usage error (exit 2) with a did-you-mean.
+pub struct LintArgs {
+    pub levels: LintLevels,
+}
+
+const LEVEL_FLAGS: [(&str, char, Level, &str); 3] = [
+    (
+        "warn",
+        'W',
+        Level::Warn,
+        "Report this lint (code, name, or `warnings`) as a warning",
+    ),
+    (
+        "deny",
+        'D',
+        Level::Deny,
+        "Report this lint as an error; `--deny warnings` denies every warning",
+    ),
+    (
+        "allow",
+        'A',
+        Level::Allow,
+        "Do not report this lint (front-end errors cannot be allowed)",
+    ),
+];
+
+impl clap::FromArgMatches for LintArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut given = Vec::new();
+        for (id, _, level, _) in LEVEL_FLAGS {
+            if let (Some(values), Some(indices)) =
+                (matches.get_many::<String>(id), matches.indices_of(id))
+            {
+                given.extend(
+                    indices
+                        .zip(values)
+                        .map(|(index, value)| (index, level, value)),
+                );
+            }
+        }
+        // The flags' positions on the command line give their order.
+        given.sort_by_key(|&(index, _, _)| index);
+        let mut levels = LintLevels::default();
+        for (_, level, value) in given {
+            levels
+                .push(level, value)
+                .map_err(|error| clap::Error::raw(ErrorKind::InvalidValue, error.to_string()))?;
+        }
+        Ok(LintArgs { levels })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for LintArgs {
+    fn augment_args(mut command: clap::Command) -> clap::Command {
+        for (id, short, _, help) in LEVEL_FLAGS {
+            command = command.arg(
+                Arg::new(id)
+                    .long(id)
+                    .short(short)
+                    .value_name("LINT")
+                    .action(ArgAction::Append)
+                    .help(help),
+            );
+        }
+        command
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,11 +124,6 @@ enum Format {
     Json,
     Sarif,
     Github,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Deny {
-    Warnings,
 }
 
 /// One file's diagnostics with the text they point into.
@@ -61,12 +144,17 @@ impl Checked {
 }
 
 pub fn run(args: CheckArgs) -> ExitCode {
-    let deny_warnings = args.deny.contains(&Deny::Warnings);
+    let levels = &args.lints.levels;
     let color = term::stderr_color();
     let mut unreadable = false;
     let mut checked = Vec::with_capacity(args.files.len());
     for path in &args.files {
-        match check(path, deny_warnings) {
+        let result = if args.fix {
+            fix(path, levels)
+        } else {
+            check(path, levels)
+        };
+        match result {
             Ok(file) => {
                 // Text streams file by file, so its messages and the
                 // unreadable-file lines come in the order the files were given.
@@ -105,12 +193,9 @@ pub fn run(args: CheckArgs) -> ExitCode {
     }
 }
 
-fn check(path: &Path, deny_warnings: bool) -> Result<Checked, ReadError> {
-    let bytes = read_model(path)?;
-    let (_program, mut diagnostics) = netc_lang::check_bytes(&bytes);
-    if deny_warnings {
-        deny(&mut diagnostics);
-    }
+fn check(path: &Path, levels: &LintLevels) -> Result<Checked, String> {
+    let bytes = read_model(path).map_err(|error| error.to_string())?;
+    let (_program, diagnostics) = netc_lang::check_bytes_with(&bytes, levels);
     Ok(Checked {
         path: path.display().to_string(),
         // Spans are byte offsets into `bytes`; a lossy decode keeps every
@@ -121,20 +206,62 @@ fn check(path: &Path, deny_warnings: bool) -> Result<Checked, ReadError> {
     })
 }
 
+/// Fixing can enable or unblock further fixes (an edit skipped for
+/// overlapping another is made on the re-checked text), so fixing repeats,
+/// a bounded number of times, until nothing changes.
+const MAX_FIX_PASSES: usize = 10;
+
+/// Applies the fixes of `path`'s diagnostics in place, says how many
+/// problems were fixed, and gives what remains.
+fn fix(path: &Path, levels: &LintLevels) -> Result<Checked, String> {
+    let bytes = read_model(path).map_err(|error| error.to_string())?;
+    let Ok(original) = String::from_utf8(bytes) else {
+        // Not UTF-8: nothing can be edited; the check reports the byte.
+        return check(path, levels);
+    };
+    let mut source = original.clone();
+    let mut diagnostics = netc_lang::check_source_with(&source, levels).1;
+    let mut fixed = 0;
+    for _ in 0..MAX_FIX_PASSES {
+        let pass = apply_fixes(&source, &diagnostics);
+        if pass.text == source {
+            break;
+        }
+        fixed += pass.fixed;
+        source = pass.text;
+        diagnostics = netc_lang::check_source_with(&source, levels).1;
+    }
+    if source != original {
+        write_atomically(path, &source)
+            .map_err(|error| format!("cannot write `{}`: {error}", path.display()))?;
+        let plural = if fixed == 1 { "" } else { "s" };
+        eprintln!("fixed {fixed} problem{plural} in {}", path.display());
+    }
+    Ok(Checked {
+        path: path.display().to_string(),
+        source,
+        diagnostics,
+    })
+}
+
+/// Replaces `path`'s contents through a temporary file in the same folder
+/// and a rename, so an interrupted write never leaves half a model; the
+/// file keeps its permissions.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let permissions = std::fs::metadata(path)?.permissions();
+    let mut temp = tempfile::NamedTempFile::new_in(folder)?;
+    temp.write_all(text.as_bytes())?;
+    temp.as_file().sync_all()?;
+    std::fs::set_permissions(temp.path(), permissions)?;
+    temp.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
 fn emit(out: &mut impl Write, text: &str) {
     // A closed pipe (`| head`) is the reader's choice, not a failure.
     let _ = out.write_all(text.as_bytes());
-}
-
-/// Promotes warnings to errors, saying why, so the output explains the
-/// exit status.
-fn deny(diagnostics: &mut [Diagnostic]) {
-    for diagnostic in diagnostics {
-        if diagnostic.severity == Severity::Warning {
-            diagnostic.severity = Severity::Error;
-            diagnostic
-                .notes
-                .push("`--deny warnings` turns this warning into an error".to_string());
-        }
-    }
 }

@@ -8,24 +8,41 @@
 //! epoch, since a step returns only its loss. Validation metrics are eval
 //! mode. Text goes to stdout (the progress bar and warnings to stderr);
 //! `--format json` puts only JSON lines on stdout.
+//!
+//! Before training, the model's diagnostics are printed as `netc check`
+//! prints them (same lint levels and suppressions); errors stop the run.
+//! Once the data is loaded, the lints that need it run on the model with
+//! the command line's settings: NN010 (targets out of the final
+//! activation's range), NN019 (a last batch of one sample under batchnorm:
+//! an error, as PyTorch raises there, and one no level can allow here) and
+//! NN032 (a batch larger than the training rows: a warning, and the batch
+//! becomes the whole training split, as a PyTorch DataLoader does).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use netc_lang::ir::Model;
+use netc_lang::lints::{self, DatasetFacts};
+use netc_lang::render::{text, FileDiagnostics};
+use netc_lang::rules::BATCHNORM_BATCH_ONE;
+use netc_lang::{ast, Diagnostic, FileConfig, LintLevels};
 use netc_ops::TrainConfig;
 use netc_runtime::data::{prepare, DataOptions, MissingPolicy, Prepared, Table};
 use netc_runtime::train::{fit, Task, TrainSettings, TrainSummary};
 use netc_runtime::weights::{load_safetensors, save_safetensors};
 use netc_runtime::{Network, WeightError};
 
+use super::check::LintArgs;
 use crate::checkpoint::{self, Sidecar, SidecarPreprocessing};
 use crate::epoch_json;
 use crate::failure::{finish, Failure};
-use crate::model_file::{linear_weights_in_forward_order, ModelFile};
+use crate::model_file::{linear_weights_in_forward_order, sha256_hex, ModelFile};
 use crate::plot;
 use crate::progress::{metrics_text, Format, TrainOutput};
+use crate::source::read_model;
+use crate::term;
 
 #[derive(clap::Args)]
 pub struct TrainArgs {
@@ -80,6 +97,8 @@ pub struct TrainArgs {
     plot: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    lints: LintArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -119,7 +138,7 @@ pub fn run(args: TrainArgs) -> ExitCode {
 
 fn train(args: TrainArgs) -> Result<(), Failure> {
     let started = Instant::now();
-    let file = ModelFile::load(&args.file)?;
+    let (file, mut lints) = load(&args.file, &args.lints.levels)?;
     let model = file.select(args.model.as_deref())?;
     let config = configure(model.train.clone().unwrap_or_default(), &args);
     let data_path = match (&args.data, &config.data) {
@@ -160,9 +179,12 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
         },
     )
     .map_err(Failure::input)?;
+    lints.lint_data(model, &config, &prepared, task)?;
     let settings = TrainSettings {
         epochs: config.epochs,
-        batch: config.batch,
+        // NN032 warned about a larger batch; as in PyTorch, the epoch is
+        // then one batch of every training row.
+        batch: config.batch.min(prepared.train.rows()).max(1),
         lr: config.optimizer.lr(),
         schedule: config.lr_schedule,
         shuffle: !args.no_shuffle,
@@ -226,6 +248,151 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Reads and checks the model file at the command line's lint levels and
+/// prints its diagnostics; errors stop the run.
+fn load(path: &Path, levels: &LintLevels) -> Result<(ModelFile, FileLints), Failure> {
+    let bytes = read_model(path).map_err(Failure::usage)?;
+    let path_text = path.display().to_string();
+    let Ok(source) = std::str::from_utf8(&bytes) else {
+        let (_, diagnostics) = netc_lang::check_bytes_with(&bytes, levels);
+        report(&path_text, &String::from_utf8_lossy(&bytes), &diagnostics);
+        return Err(Failure::Reported);
+    };
+    let checked = netc_lang::check_configured(source, levels);
+    let mut lints = FileLints {
+        path: path_text,
+        source: source.to_string(),
+        syntax: checked.syntax,
+        config: checked.config,
+    };
+    if netc_lang::has_errors(&checked.diagnostics) {
+        let mut diagnostics = checked.diagnostics;
+        diagnostics.extend(lints.config.finish());
+        lints.report(diagnostics);
+        return Err(Failure::Reported);
+    }
+    lints.report(checked.diagnostics);
+    let file = ModelFile {
+        path: path.to_path_buf(),
+        program: checked.program,
+        sha256: sha256_hex(&bytes),
+    };
+    Ok((file, lints))
+}
+
+/// What linting the data needs from the model file, once it is loaded.
+struct FileLints {
+    path: String,
+    source: String,
+    syntax: ast::File,
+    /// Open until the data lints went through it, so a suppression of a
+    /// data lint counts as used.
+    config: FileConfig,
+}
+
+impl FileLints {
+    /// NN010, NN019 and NN032 on the training split, and the lints of the
+    /// train block with the command line's overrides; prints them with the
+    /// unused suppressions. Errors stop the run.
+    fn lint_data(
+        &mut self,
+        model: &Model,
+        config: &TrainConfig,
+        prepared: &Prepared,
+        task: Task,
+    ) -> Result<(), Failure> {
+        let Some(syntax) = self
+            .syntax
+            .models
+            .iter()
+            .find(|m| m.name.span == model.name_span)
+        else {
+            return Ok(());
+        };
+        let mut effective = model.clone();
+        effective.train = Some(config.clone());
+        let facts = DatasetFacts {
+            size: prepared.train.rows(),
+            target_range: target_range(prepared, task),
+        };
+        let mut found = overridden_lints(model, &effective, syntax);
+        let written_batch = model.train.as_ref().map(|train| train.batch);
+        for diagnostic in lints::run_with_dataset(&effective, syntax, facts) {
+            // The span is the train block's `batch`; say when the size came
+            // from `--batch` instead.
+            found.push(if written_batch == Some(config.batch) {
+                diagnostic
+            } else {
+                diagnostic.with_note(format!(
+                    "the batch size {} comes from --batch",
+                    config.batch
+                ))
+            });
+        }
+        let batch_of_one = lints::run(&effective, syntax)
+            .iter()
+            .chain(&found)
+            .any(|d| d.code == BATCHNORM_BATCH_ONE.code);
+        let mut shown = self.config.configure(found);
+        shown.extend(self.config.finish());
+        shown.sort_by_key(|d| d.span.start);
+        self.report(shown.clone());
+        if netc_lang::has_errors(&shown) {
+            return Err(Failure::Reported);
+        }
+        if batch_of_one {
+            return Err(Failure::input(format!(
+                "batchnorm cannot train on a batch of one sample (PyTorch raises \"Expected more than 1 value per channel when training\"), so {} `{}` cannot be allowed in `netc train`; change --batch",
+                BATCHNORM_BATCH_ONE.code, BATCHNORM_BATCH_ONE.name
+            )));
+        }
+        Ok(())
+    }
+
+    fn report(&self, diagnostics: Vec<Diagnostic>) {
+        report(&self.path, &self.source, &diagnostics);
+    }
+}
+
+/// Diagnostics in `netc check`'s text form on stderr, also under
+/// `--format json`, whose stdout holds only JSON lines.
+fn report(path: &str, source: &str, diagnostics: &[Diagnostic]) {
+    if diagnostics.is_empty() {
+        return;
+    }
+    let file = FileDiagnostics {
+        path,
+        source,
+        diagnostics,
+    };
+    eprint!("{}", text::render(&[file], term::stderr_color()));
+}
+
+/// Lints that the command line's `--batch`, `--epochs` or `--lr` raise and
+/// the train block as written does not (those were reported already).
+fn overridden_lints(model: &Model, effective: &Model, syntax: &ast::Model) -> Vec<Diagnostic> {
+    if model.train == effective.train {
+        return Vec::new();
+    }
+    let written = lints::run(model, syntax);
+    lints::run(effective, syntax)
+        .into_iter()
+        .filter(|d| !written.contains(d))
+        .map(|d| d.with_note("with the training settings given on the command line"))
+        .collect()
+}
+
+/// The regression target's range, for NN010; class labels have none.
+fn target_range(prepared: &Prepared, task: Task) -> Option<(f64, f64)> {
+    if task != Task::Regression {
+        return None;
+    }
+    let targets = prepared.train.y.iter().map(|&y| f64::from(y));
+    let min = targets.clone().fold(f64::INFINITY, f64::min);
+    let max = targets.fold(f64::NEG_INFINITY, f64::max);
+    (min <= max).then_some((min, max))
 }
 
 /// The train block with the command line's overrides.
