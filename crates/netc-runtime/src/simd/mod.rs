@@ -1,15 +1,16 @@
 //! Run-time choice of instruction set for the numeric kernels.
 //!
 //! Every kernel body is written once as an `#[inline(always)]` function
-//! generic over [`Fma`]; [`multiversion!`] compiles it three times — inside
-//! an AVX-512 and an AVX2+FMA `#[target_feature]` wrapper, where LLVM
-//! vectorises it for that ISA, and as the portable scalar fallback — and
-//! picks one per call. The detection runs once and is cached.
+//! generic over [`Fma`]; the crate-private `multiversion!` macro compiles
+//! it three times — inside an AVX-512 and an AVX2+FMA `#[target_feature]`
+//! wrapper, where LLVM vectorises it for that ISA, and as the portable
+//! scalar fallback — and picks one per call. The detection runs once and
+//! is cached; [`ISA_ENV`] overrides it for a whole process.
 
 mod isa;
 pub mod math;
 
-pub use isa::Isa;
+pub use isa::{Isa, ISA_ENV};
 
 /// How a kernel body spells `a·b + c`.
 ///
