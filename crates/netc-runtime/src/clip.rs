@@ -4,7 +4,11 @@ use crate::simd::{multiversion, Fma, Isa};
 
 /// The 2-norm of all gradients taken as one vector, accumulated in f64.
 pub fn global_grad_norm(grads: &[&[f32]]) -> f32 {
-    let isa = Isa::detect();
+    global_grad_norm_with(Isa::detect(), grads)
+}
+
+/// [`global_grad_norm`] on a chosen path (tests and benchmarks).
+pub fn global_grad_norm_with(isa: Isa, grads: &[&[f32]]) -> f32 {
     let total: f64 = grads.iter().map(|g| sum_squares_with(isa, g)).sum();
     total.sqrt() as f32
 }
@@ -13,7 +17,11 @@ pub fn global_grad_norm(grads: &[&[f32]]) -> f32 {
 /// as PyTorch, so a non-finite norm propagates into the gradients — and
 /// returns the pre-clip total norm.
 pub fn clip_grad_norm(grads: &mut [&mut [f32]], max_norm: f32) -> f32 {
-    let isa = Isa::detect();
+    clip_grad_norm_with(Isa::detect(), grads, max_norm)
+}
+
+/// [`clip_grad_norm`] on a chosen path (tests and benchmarks).
+pub fn clip_grad_norm_with(isa: Isa, grads: &mut [&mut [f32]], max_norm: f32) -> f32 {
     let total: f64 = grads.iter().map(|g| sum_squares_with(isa, g)).sum();
     let total = total.sqrt() as f32;
     let coef = max_norm / (total + 1e-6);

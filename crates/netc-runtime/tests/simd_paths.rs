@@ -2,6 +2,7 @@
 //! at sizes that exercise full vectors, remainders and tiny rows.
 
 use netc_ops::{Activation, Loss};
+use netc_runtime::clip::{clip_grad_norm_with, global_grad_norm_with};
 use netc_runtime::kernels::*;
 use netc_runtime::loss::{loss_backward_with, loss_forward_with};
 use netc_runtime::rng::Rng;
@@ -315,6 +316,56 @@ fn elementwise_and_losses_agree_across_paths() {
                     1.0 / n as f32,
                 );
             }
+        }
+    }
+}
+
+#[test]
+fn dropout_forward_and_clipping_agree_across_paths() {
+    let mut rng = Rng::seed_from_u64(25);
+    for n in [1, 15, 16, 17, 1000] {
+        let x = random(n, -3.0, 3.0, &mut rng);
+        let g = random(n, -3.0, 3.0, &mut rng);
+        let (mut y0, mut m0) = (vec![0.0; n], vec![0.0; n]);
+        dropout_forward_with(
+            Isa::Scalar,
+            &x,
+            &mut y0,
+            &mut m0,
+            0.4,
+            &mut Rng::seed_from_u64(n as u64),
+        );
+        let norm0 = global_grad_norm_with(Isa::Scalar, &[&x, &g]);
+        let (mut a0, mut b0) = (x.clone(), g.clone());
+        let total0 = clip_grad_norm_with(Isa::Scalar, &mut [&mut a0, &mut b0], 0.5);
+        for isa in simd_paths() {
+            let (mut y, mut m) = (vec![0.0; n], vec![0.0; n]);
+            dropout_forward_with(
+                isa,
+                &x,
+                &mut y,
+                &mut m,
+                0.4,
+                &mut Rng::seed_from_u64(n as u64),
+            );
+            assert_eq!((&y, &m), (&y0, &m0), "dropout {n} on {}", isa.name());
+            let norm = global_grad_norm_with(isa, &[&x, &g]);
+            assert_same(
+                &format!("norm {n} on {}", isa.name()),
+                &[norm],
+                &[norm0],
+                0.0,
+            );
+            let (mut a, mut b) = (x.clone(), g.clone());
+            let total = clip_grad_norm_with(isa, &mut [&mut a, &mut b], 0.5);
+            assert_same(
+                &format!("clip total {n} on {}", isa.name()),
+                &[total],
+                &[total0],
+                0.0,
+            );
+            assert_same(&format!("clipped {n} on {}", isa.name()), &a, &a0, 0.0);
+            assert_same(&format!("clipped {n} on {}", isa.name()), &b, &b0, 0.0);
         }
     }
 }

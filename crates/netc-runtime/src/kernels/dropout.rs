@@ -8,6 +8,18 @@ use crate::simd::{multiversion, Fma, Isa};
 /// `y = x·mask`. `p == 0` keeps everything (mask all 1, no draws);
 /// `p ≥ 1` drops everything, as PyTorch.
 pub fn dropout_forward(x: &[f32], y: &mut [f32], mask: &mut [f32], p: f32, rng: &mut Rng) {
+    dropout_forward_with(Isa::detect(), x, y, mask, p, rng);
+}
+
+/// [`dropout_forward`] on a chosen path (tests and benchmarks).
+pub fn dropout_forward_with(
+    isa: Isa,
+    x: &[f32],
+    y: &mut [f32],
+    mask: &mut [f32],
+    p: f32,
+    rng: &mut Rng,
+) {
     debug_assert!(x.len() == y.len() && mask.len() == x.len());
     if p <= 0.0 {
         mask.fill(1.0);
@@ -28,7 +40,7 @@ pub fn dropout_forward(x: &[f32], y: &mut [f32], mask: &mut [f32], p: f32, rng: 
             0.0
         };
     }
-    mul_with(Isa::detect(), x, mask, y);
+    mul_with(isa, x, mask, y);
 }
 
 /// `dx += dy·mask`.

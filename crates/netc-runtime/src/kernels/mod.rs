@@ -24,7 +24,7 @@ pub use batchnorm::{
     batchnorm_backward, batchnorm_backward_with, batchnorm_forward_eval,
     batchnorm_forward_eval_with, batchnorm_forward_train, batchnorm_forward_train_with, Stats,
 };
-pub use dropout::{dropout_backward, dropout_backward_with, dropout_forward};
+pub use dropout::{dropout_backward, dropout_backward_with, dropout_forward, dropout_forward_with};
 pub use elementwise::{accumulate, accumulate_with, add_forward, add_forward_with};
 pub use layernorm::{
     layernorm_backward, layernorm_backward_with, layernorm_forward, layernorm_forward_with,
