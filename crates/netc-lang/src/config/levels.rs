@@ -147,9 +147,7 @@ impl LintLevels {
         let Some(entry) = decided else {
             return Some(diagnostic);
         };
-        let Some(configured) = severity(entry.level) else {
-            return None;
-        };
+        let configured = severity(entry.level)?;
         if configured != original {
             diagnostic.severity = configured;
             diagnostic.notes.push(format!(

@@ -69,7 +69,7 @@ impl Suppressions {
                                 span,
                                 used: false,
                             }),
-                            Err(diagnostic) => suppressions.malformed.push(diagnostic),
+                            Err(diagnostic) => suppressions.malformed.push(*diagnostic),
                         }
                     }
                     suppressions.directives.push(directive);
@@ -174,18 +174,21 @@ fn parse_allow(rest: &str, at: usize) -> Result<Vec<(&str, Span)>, String> {
     Ok(names)
 }
 
-fn resolve(name: &str, span: Span) -> Result<&'static Rule, Diagnostic> {
+/// The rule `name` names, or the NN040 saying why it names none.
+fn resolve(name: &str, span: Span) -> Result<&'static Rule, Box<Diagnostic>> {
     match rules::lookup(name) {
-        Some(rule) if is_front_end_error(rule) => Err(Diagnostic::new(
-            &UNUSED_SUPPRESSION,
-            span,
-            format!(
-                "`{}` ({}) is an error of the front end and cannot be suppressed",
-                rule.name, rule.code
-            ),
-        )
-        .with_span_label("cannot be suppressed")
-        .with_help("fix the error; the model cannot be built while it stands")),
+        Some(rule) if is_front_end_error(rule) => Err(Box::new(
+            Diagnostic::new(
+                &UNUSED_SUPPRESSION,
+                span,
+                format!(
+                    "`{}` ({}) is an error of the front end and cannot be suppressed",
+                    rule.name, rule.code
+                ),
+            )
+            .with_span_label("cannot be suppressed")
+            .with_help("fix the error; the model cannot be built while it stands"),
+        )),
         Some(rule) => Ok(rule),
         None => {
             let diagnostic = Diagnostic::new(
@@ -194,12 +197,12 @@ fn resolve(name: &str, span: Span) -> Result<&'static Rule, Diagnostic> {
                 format!("`{name}` is not a rule code or name"),
             )
             .with_span_label("unknown rule");
-            Err(match rules::closest(name) {
+            Err(Box::new(match rules::closest(name) {
                 Some(rule) => diagnostic
                     .with_help(format!("did you mean `{}` ({})?", rule.name, rule.code))
                     .with_fix(span, rule.name),
                 None => diagnostic.with_help("`netc explain CODE` shows what a rule is"),
-            })
+            }))
         }
     }
 }
