@@ -143,7 +143,7 @@ fn a_batch_of_one_from_the_command_line_is_nn019() {
     let err = stderr(&output);
     assert!(err.contains("error[NN019]"), "{err}");
     assert!(
-        err.contains("with the training settings given on the command line"),
+        err.contains("with this run's training settings"),
         "{err}"
     );
 }

@@ -380,7 +380,7 @@ fn overridden_lints(model: &Model, effective: &Model, syntax: &ast::Model) -> Ve
     lints::run(effective, syntax)
         .into_iter()
         .filter(|d| !written.contains(d))
-        .map(|d| d.with_note("with the training settings given on the command line"))
+        .map(|d| d.with_note("with this run's training settings: the train block and the command line's overrides"))
         .collect()
 }
 
