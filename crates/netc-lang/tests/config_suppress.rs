@@ -193,3 +193,29 @@ fn levels_change_severity_and_drop_allowed_lints() {
     assert_eq!(found[0].severity, Severity::Error);
     assert!(netc_lang::has_errors(&found));
 }
+
+proptest::proptest! {
+    /// Directives cut anywhere, with multi-byte text and strings around
+    /// them, never panic the scan.
+    #[test]
+    fn any_directive_text_checks_without_panicking(
+        pieces in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::strategy::Just("// netc: allow(".to_string()),
+                proptest::strategy::Just(")".to_string()),
+                proptest::strategy::Just(",".to_string()),
+                proptest::strategy::Just("\"".to_string()),
+                proptest::strategy::Just("\n".to_string()),
+                proptest::strategy::Just("model M {".to_string()),
+                "[a-zé0-9 -]{0,6}",
+            ],
+            0..24,
+        )
+    ) {
+        let source = pieces.concat();
+        let (_, found) = check_source(&source);
+        for d in found {
+            proptest::prop_assert!(d.span.start <= d.span.end && d.span.end <= source.len());
+        }
+    }
+}
