@@ -142,10 +142,7 @@ fn a_batch_of_one_from_the_command_line_is_nn019() {
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
     assert!(err.contains("error[NN019]"), "{err}");
-    assert!(
-        err.contains("with this run's training settings"),
-        "{err}"
-    );
+    assert!(err.contains("with this run's training settings"), "{err}");
 }
 
 #[test]
