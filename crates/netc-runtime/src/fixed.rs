@@ -16,7 +16,7 @@
 
 use crate::kernels::{self, batchnorm, linear, Stats};
 use crate::network::{TensorData, TensorRef, WeightError};
-use crate::simd::{Fused, Isa, Unfused};
+use crate::simd::{multiversion, Fma, Fused, Isa, Unfused, LANES};
 
 /// Defines module `$module` holding one generic body compiled per ISA
 /// (`avx512`, `avx2`, `scalar`) and `run`, which picks one for an
@@ -256,15 +256,33 @@ pub fn batchnorm_backward<const N: usize>(
     );
 }
 
-/// Whether every value is finite. No early exit, so it vectorises: the
-/// check runs after every op of a step.
-#[inline]
+/// Whether every value is finite. Generated code checks every op's
+/// outputs, as the interpreter does, so this runs on the best ISA and
+/// without an early exit (which would stop it vectorising).
 pub fn all_finite(values: &[f32]) -> bool {
-    const EXPONENT: u32 = 0x7f80_0000;
-    let non_finite = values.iter().fold(0u32, |acc, v| {
-        acc | u32::from(v.to_bits() & EXPONENT == EXPONENT)
-    });
-    non_finite == 0
+    all_finite_with(Isa::detect(), values)
+}
+
+multiversion! {
+    fn all_finite_with(values: &[f32]) -> bool => all_finite_body;
+}
+
+/// `v·0` is 0 for every finite `v` and NaN for ±inf and NaN, and NaN
+/// survives every later add: plain float lanes, which vectorise.
+#[inline(always)]
+fn all_finite_body<M: Fma>(values: &[f32]) -> bool {
+    let mut acc = [0f32; LANES];
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for l in 0..LANES {
+            acc[l] = M::mul_add(chunk[l], 0.0, acc[l]);
+        }
+    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(0f32, |a, &v| M::mul_add(v, 0.0, a));
+    acc.iter().fold(tail, |a, &b| a + b) == 0.0
 }
 
 /// What `load_state_dict` expects of one `state_dict` entry.
