@@ -29,6 +29,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Print the Rust code `netc::model!` generates for a model.
+    Emit(commands::emit::EmitArgs),
     /// Predict gradient flow at initialisation (mean field), per layer.
     Analyze(commands::analyze::AnalyzeArgs),
     /// Parse and check model files, printing diagnostics.
@@ -44,6 +46,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Emit(args) => commands::emit::run(args),
         Command::Analyze(args) => commands::analyze::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Explain(args) => commands::explain::run(args),

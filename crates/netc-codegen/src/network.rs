@@ -111,13 +111,7 @@ fn emit_phase(ops: &[Op], layout: &Layout<'_>, phase: Option<usize>) -> Emitted 
     let mut body = TokenStream::new();
     for (index, op) in ops.iter().enumerate() {
         let call = emit_op(&op.kind, layout)?;
-        let origin = &op.origin;
-        let kernel = op.kind.name();
-        let doc = format!("{kernel}: {origin}");
-        body.extend(quote! {
-            #[doc = #doc]
-            { #call }
-        });
+        body.extend(quote!({ #call }));
         if let Some(phase) = phase {
             let finite = checked_outputs(&op.kind, layout)?;
             let (phase, index) = (usize_lit(phase), usize_lit(index));

@@ -1,5 +1,6 @@
 pub mod analyze;
 pub mod check;
+pub mod emit;
 pub mod explain;
 pub mod predict;
 pub mod train;
