@@ -197,6 +197,40 @@ class CancerStep(nn.Module):
         return self.out(F.relu(self.fc1(x)))
 
 
+CANCER_COSINE_NN = """\
+// cancer_cosine: three epochs of Adam under a cosine schedule whose t_max
+// defaults to the epochs, on the same rows as cancer_step.
+model CancerCosine {
+    input x: 9
+
+    fc1 = linear(9, 8)
+    out = linear(8, 1)
+
+    forward {
+        return out(tanh(fc1(x)))
+    }
+
+    train {
+        loss = bce_with_logits
+        optimizer = adam(lr=1e-2)
+        lr_schedule = cosine(eta_min=1e-3)
+        batch = 20
+        epochs = 3
+    }
+}
+"""
+
+
+class CancerCosine(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(9, 8)
+        self.out = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.out(torch.tanh(self.fc1(x)))
+
+
 # ------------------------------------------------------------------ data ----
 
 def read_csv(path):
@@ -256,6 +290,8 @@ def make_scheduler(spec, opt):
     kind, kw = spec
     if kind == "step":
         return torch.optim.lr_scheduler.StepLR(opt, **kw)
+    if kind == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, **kw)
     raise ValueError(kind)
 
 
@@ -416,6 +452,14 @@ CASES = [
         "target": "malignant", "batch": 20, "epochs": 2, "loss": "bce_with_logits",
         "optimizer": ("sgd", {"lr": 0.05, "momentum": 0.9}),
         "schedule": ("step", {"step_size": 1, "gamma": 0.5}),
+    },
+    {
+        "case": "cancer_cosine", "module": CancerCosine, "nn": CANCER_COSINE_NN, "seed": 15,
+        "rows": lambda d: complete_rows(os.path.join(d, "breast_cancer_wisconsin_original.csv"), 150),
+        "target": "malignant", "batch": 20, "epochs": 3, "loss": "bce_with_logits",
+        "optimizer": ("adam", {"lr": 1e-2}),
+        # netc's t_max defaults to the run's epochs; PyTorch needs it spelled.
+        "schedule": ("cosine", {"T_max": 3, "eta_min": 1e-3}),
     },
 ]
 

@@ -281,6 +281,11 @@ fn two_epochs_under_a_step_schedule_match_pytorch() {
     reproduces_pytorch("cancer_step");
 }
 
+#[test]
+fn three_epochs_under_a_cosine_schedule_match_pytorch() {
+    reproduces_pytorch("cancer_cosine");
+}
+
 /// The comparison is not vacuous: PyTorch's own state against itself
 /// passes, and one float nudged past the tolerance, a loose tensor moved
 /// past lr × steps, a changed step count or a dropped tensor each fail.
