@@ -170,3 +170,22 @@ fn compare_state(generated: &dyn Network, interpreted: &dyn Network, when: &str)
         }
     }
 }
+
+/// A non-finite input: both executors name the same first op.
+#[test]
+fn both_name_the_same_first_non_finite_op() {
+    let source = include_str!("../../../examples/regression.nn");
+    let (program, _) = netc_lang::check_source(source);
+    let config = program.models[0].train.clone().unwrap_or_default();
+    let mut interpreted = Interpreter::from_model(&program.models[0], &config, SEED);
+    let mut generated = regression::WineFlavanoids::new(SEED);
+    let mut rng = Rng::seed_from_u64(5);
+    let (inputs, outputs) = (generated.input_width(), generated.output_width());
+    let (mut x, y) = batch(&mut rng, config.batch, inputs, outputs, config.loss);
+    x[3] = f32::INFINITY;
+    let (a, b) = (generated.train_step(&x, &y), interpreted.train_step(&x, &y));
+    assert!(a.is_nan() && b.is_nan());
+    let first = generated.first_non_finite();
+    assert!(first.is_some());
+    assert_eq!(first, interpreted.first_non_finite());
+}
