@@ -91,6 +91,18 @@ impl<'p> Layout<'p> {
         Ok(quote!(&self.#field[..#len]))
     }
 
+    /// `&self.bN[..len]` for a given `len`.
+    pub fn prefix(
+        &self,
+        id: BufferId,
+        len: usize,
+        op: &'static str,
+    ) -> Result<TokenStream, CodegenError> {
+        self.expect(id, op, Storage::F32)?;
+        let (field, len) = (self.field(id), usize_lit(len));
+        Ok(quote!(&self.#field[..#len]))
+    }
+
     /// `&mut self.bN[..len]`.
     pub fn get_mut(&self, id: BufferId, op: &'static str) -> Result<TokenStream, CodegenError> {
         self.expect(id, op, Storage::F32)?;

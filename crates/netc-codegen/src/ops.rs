@@ -29,7 +29,60 @@ pub fn emit_op(op: &OpKind, layout: &Layout<'_>) -> Emitted {
             in_f,
             out_f,
         } => linear(layout, name, (*x, *w, *b, *y), (*in_f, *out_f)),
-        OpKind::BatchNormTrain { .. } => batchnorm_train(op, layout, name),
+        OpKind::BatchNormTrain {
+            x,
+            gamma,
+            beta,
+            y,
+            xhat,
+            mean,
+            invstd,
+            running_mean,
+            running_var,
+            num_batches_tracked,
+            momentum,
+            eps,
+            n,
+        } => {
+            let n = usize_lit(*n);
+            let x = layout.get(*x, name)?;
+            let gamma = layout.get_opt(*gamma, name)?;
+            let beta = layout.get_opt(*beta, name)?;
+            let y = layout.get_mut(*y, name)?;
+            let xhat = layout.get_mut(*xhat, name)?;
+            let mean = layout.get_mut(*mean, name)?;
+            let invstd = layout.get_mut(*invstd, name)?;
+            let rm = layout.get_mut(*running_mean, name)?;
+            let rv = layout.get_mut(*running_var, name)?;
+            let counter = layout.counter(*num_batches_tracked, name)?;
+            let momentum = match momentum {
+                Some(m) => {
+                    let m = f32_lit(*m);
+                    quote!(::core::option::Option::Some(#m))
+                }
+                None => quote!(::core::option::Option::None),
+            };
+            let eps = f32_lit(*eps);
+            Ok(quote! {
+                ::netc::runtime::fixed::batchnorm_forward_train::<#n>(
+                    #x,
+                    #gamma,
+                    #beta,
+                    #y,
+                    #xhat,
+                    ::netc::runtime::kernels::Stats {
+                        mean: #mean,
+                        invstd: #invstd,
+                        running_mean: #rm,
+                        running_var: #rv,
+                    },
+                    &mut #counter,
+                    #momentum,
+                    #eps,
+                    batch,
+                );
+            })
+        }
         OpKind::BatchNormEval {
             x,
             gamma,
@@ -287,13 +340,12 @@ pub fn emit_op(op: &OpKind, layout: &Layout<'_>) -> Emitted {
             len,
         } => {
             let param = layout.get_mut(*param, name)?;
-            let field = layout.field(*grad);
-            layout.get(*grad, name)?;
-            let len = usize_lit(*len);
+            // The gradient may live in a longer scratch buffer (clipping).
+            let grad = layout.prefix(*grad, *len, name)?;
             let state = layout.state(*state, name)?;
             Ok(quote! {
                 ::netc::runtime::optim::optimizer_step(
-                    &self.optimizer, #param, &self.#field[..#len], #state, self.step,
+                    &self.optimizer, #param, #grad, #state, self.step,
                 );
             })
         }
@@ -313,70 +365,6 @@ fn linear(
     let y = layout.get_mut(y, name)?;
     Ok(quote! {
         ::netc::runtime::fixed::linear_forward::<#in_f, #out_f>(#x, #w, #b, #y, batch);
-    })
-}
-
-fn batchnorm_train(op: &OpKind, layout: &Layout<'_>, name: &'static str) -> Emitted {
-    let OpKind::BatchNormTrain {
-        x,
-        gamma,
-        beta,
-        y,
-        xhat,
-        mean,
-        invstd,
-        running_mean,
-        running_var,
-        num_batches_tracked,
-        momentum,
-        eps,
-        n,
-    } = op
-    else {
-        return Err(CodegenError::WrongKind {
-            op: name,
-            buffer: String::new(),
-            expected: "batchnorm_train",
-            found: name,
-        });
-    };
-    let n = usize_lit(*n);
-    let x = layout.get(*x, name)?;
-    let gamma = layout.get_opt(*gamma, name)?;
-    let beta = layout.get_opt(*beta, name)?;
-    let y = layout.get_mut(*y, name)?;
-    let xhat = layout.get_mut(*xhat, name)?;
-    let mean = layout.get_mut(*mean, name)?;
-    let invstd = layout.get_mut(*invstd, name)?;
-    let rm = layout.get_mut(*running_mean, name)?;
-    let rv = layout.get_mut(*running_var, name)?;
-    let counter = layout.counter(*num_batches_tracked, name)?;
-    let momentum = match momentum {
-        Some(m) => {
-            let m = f32_lit(*m);
-            quote!(::core::option::Option::Some(#m))
-        }
-        None => quote!(::core::option::Option::None),
-    };
-    let eps = f32_lit(*eps);
-    Ok(quote! {
-        ::netc::runtime::fixed::batchnorm_forward_train::<#n>(
-            #x,
-            #gamma,
-            #beta,
-            #y,
-            #xhat,
-            ::netc::runtime::kernels::Stats {
-                mean: #mean,
-                invstd: #invstd,
-                running_mean: #rm,
-                running_var: #rv,
-            },
-            &mut #counter,
-            #momentum,
-            #eps,
-            batch,
-        );
     })
 }
 

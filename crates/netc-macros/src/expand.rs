@@ -79,6 +79,8 @@ pub fn finish(
                     &placed.message,
                 ));
             }
+            // rustc has no level below warning; infos are advice that
+            // `netc check` shows.
             Severity::Info => {}
         }
     }
