@@ -418,10 +418,7 @@ pub fn checked_outputs(op: &OpKind, layout: &Layout<'_>) -> Emitted {
     });
     let slices = written
         .into_iter()
-        .map(|id| {
-            let slice = layout.get(id, op.name())?;
-            Ok(quote!(::netc::runtime::fixed::all_finite(#slice)))
-        })
+        .map(|id| layout.get(id, op.name()))
         .collect::<Result<Vec<_>, CodegenError>>()?;
-    Ok(quote!(true #(&& #slices)*))
+    Ok(quote!(::netc::runtime::fixed::all_finite(&[#(#slices),*])))
 }

@@ -256,15 +256,27 @@ pub fn batchnorm_backward<const N: usize>(
     );
 }
 
-/// Whether every value is finite. Generated code checks every op's
-/// outputs, as the interpreter does, so this runs on the best ISA and
-/// without an early exit (which would stop it vectorising).
-pub fn all_finite(values: &[f32]) -> bool {
-    all_finite_with(Isa::detect(), values)
+/// Whether every value of every slice is finite. Generated code checks
+/// all outputs of an op with one call, after every op, as the interpreter
+/// checks them; so this runs on the best ISA, once per op, and without an
+/// early exit (which would stop it vectorising).
+pub fn all_finite(slices: &[&[f32]]) -> bool {
+    all_finite_with(Isa::detect(), slices)
 }
 
 multiversion! {
-    fn all_finite_with(values: &[f32]) -> bool => all_finite_body;
+    fn all_finite_with(slices: &[&[f32]]) -> bool => all_finite_slices;
+}
+
+#[inline(always)]
+fn all_finite_slices<M: Fma>(slices: &[&[f32]]) -> bool {
+    // A plain loop, not `fold`: a closure does not inherit the caller's
+    // target features, and `mul_add` outside them is a libm call.
+    let mut all = true;
+    for values in slices {
+        all &= all_finite_body::<M>(values);
+    }
+    all
 }
 
 /// `v·0` is 0 for every finite `v` and NaN for ±inf and NaN, and NaN
@@ -278,11 +290,14 @@ fn all_finite_body<M: Fma>(values: &[f32]) -> bool {
             acc[l] = M::mul_add(chunk[l], 0.0, acc[l]);
         }
     }
-    let tail = chunks
-        .remainder()
-        .iter()
-        .fold(0f32, |a, &v| M::mul_add(v, 0.0, a));
-    acc.iter().fold(tail, |a, &b| a + b) == 0.0
+    let mut sum = 0f32;
+    for &v in chunks.remainder() {
+        sum = M::mul_add(v, 0.0, sum);
+    }
+    for a in acc {
+        sum += a;
+    }
+    sum == 0.0
 }
 
 /// What `load_state_dict` expects of one `state_dict` entry.
@@ -456,11 +471,15 @@ mod tests {
 
     #[test]
     fn all_finite_sees_every_non_finite_kind() {
-        assert!(all_finite(&[0.0, -1.0, f32::MAX, f32::MIN_POSITIVE]));
+        let good = [0.0, -1.0, f32::MAX, f32::MIN_POSITIVE];
+        assert!(all_finite(&[&good, &[], &[2.0; 40]]));
         for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
-            let mut values = vec![1.0; 37];
-            values[33] = bad;
-            assert!(!all_finite(&values), "{bad}");
+            // In the vector part and in the tail of a later slice.
+            for at in [3, 33] {
+                let mut values = vec![1.0; 37];
+                values[at] = bad;
+                assert!(!all_finite(&[&good, &values]), "{bad} at {at}");
+            }
         }
     }
 }
