@@ -50,3 +50,65 @@ pub fn format(tokens: &TokenStream) -> Result<String, CodegenError> {
         syn::parse2(tokens.clone()).map_err(|e| CodegenError::Unparsable(e.to_string()))?;
     Ok(prettyplease::unparse(&file))
 }
+
+#[cfg(test)]
+mod tests {
+    use netc_plan::{BufferKind, OpKind};
+
+    use super::*;
+
+    const MODEL: &str = "model Tiny {\n input x: 3\n fc = linear(3, 2)\n forward { return fc(x) }\n train { loss = mse\n batch = 4 }\n}\n";
+
+    fn plan() -> Plan {
+        let (program, diagnostics) = netc_lang::check_source(MODEL);
+        assert!(!netc_lang::has_errors(&diagnostics), "{diagnostics:?}");
+        let config = program.models[0].train.clone().unwrap_or_default();
+        netc_plan::build_plan(&program.models[0], &config)
+    }
+
+    #[test]
+    fn a_plan_becomes_a_type_with_literal_widths() {
+        let code = format(&generate(&plan()).expect("generates")).expect("parses");
+        let compact: String = code.split_whitespace().collect();
+        assert!(compact.contains("pubstructTiny{"), "{code}");
+        assert!(compact.contains("linear_forward::<3,2,>("), "{code}");
+        assert!(compact.contains("pubconstMAX_BATCH:usize=4;"), "{code}");
+    }
+
+    #[test]
+    fn an_op_reading_what_it_writes_is_an_error_not_a_panic() {
+        let mut plan = plan();
+        let op = plan
+            .forward
+            .iter_mut()
+            .find(|op| matches!(op.kind, OpKind::Linear { .. }))
+            .expect("a linear op");
+        if let OpKind::Linear { x, y, .. } = &mut op.kind {
+            *y = *x;
+        }
+        assert!(matches!(
+            generate(&plan),
+            Err(CodegenError::Aliased { op: "linear", .. })
+        ));
+    }
+
+    #[test]
+    fn a_counter_where_values_belong_is_an_error_not_a_panic() {
+        let mut plan = plan();
+        plan.buffers[plan.input.0].kind = BufferKind::Counter;
+        assert!(matches!(
+            generate(&plan),
+            Err(CodegenError::WrongKind { .. })
+        ));
+    }
+
+    #[test]
+    fn a_model_name_rust_cannot_spell_is_an_error() {
+        let mut plan = plan();
+        plan.model = "type".into();
+        assert_eq!(
+            generate(&plan).err(),
+            Some(CodegenError::BadIdent("type".into()))
+        );
+    }
+}
