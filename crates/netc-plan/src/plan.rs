@@ -257,377 +257,213 @@ pub enum Access {
     Write,
 }
 
+/// Writes the operand walk once for shared and for exclusive borrows (the
+/// way rustc's `make_mir_visitor!` does), so that reading an op's buffers
+/// and rewriting them can never disagree on an operand or its access.
+macro_rules! buffer_visitor {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident($($mutability:ident)?)) => {
+        $(#[$doc])*
+        $vis fn $name(&$($mutability)? self, mut f: impl FnMut(&$($mutability)? BufferId, Access)) {
+            use Access::{Read as R, Write as W};
+            macro_rules! opt {
+                ($b:expr, $access:expr) => {
+                    if let Some(b) = $b {
+                        f(b, $access)
+                    }
+                };
+            }
+            match self {
+                OpKind::Linear { x, w, b, y, .. } => {
+                    f(x, R);
+                    f(w, R);
+                    opt!(b, R);
+                    f(y, W);
+                }
+                OpKind::BatchNormTrain {
+                    x,
+                    gamma,
+                    beta,
+                    y,
+                    xhat,
+                    mean,
+                    invstd,
+                    running_mean,
+                    running_var,
+                    num_batches_tracked,
+                    ..
+                } => {
+                    f(x, R);
+                    opt!(gamma, R);
+                    opt!(beta, R);
+                    for out in [y, xhat, mean, invstd, running_mean, running_var] {
+                        f(out, W);
+                    }
+                    f(num_batches_tracked, W);
+                }
+                OpKind::BatchNormEval {
+                    x,
+                    gamma,
+                    beta,
+                    running_mean,
+                    running_var,
+                    y,
+                    ..
+                } => {
+                    f(x, R);
+                    opt!(gamma, R);
+                    opt!(beta, R);
+                    f(running_mean, R);
+                    f(running_var, R);
+                    f(y, W);
+                }
+                OpKind::LayerNorm {
+                    x,
+                    gamma,
+                    beta,
+                    y,
+                    xhat,
+                    invstd,
+                    ..
+                } => {
+                    f(x, R);
+                    opt!(gamma, R);
+                    opt!(beta, R);
+                    f(y, W);
+                    f(xhat, W);
+                    f(invstd, W);
+                }
+                OpKind::Dropout { x, y, mask, .. } => {
+                    f(x, R);
+                    f(y, W);
+                    f(mask, W);
+                }
+                OpKind::Copy { x, y } | OpKind::Activation { x, y, .. } => {
+                    f(x, R);
+                    f(y, W);
+                }
+                OpKind::Add { a, b, y } => {
+                    f(a, R);
+                    f(b, R);
+                    f(y, W);
+                }
+                OpKind::Loss {
+                    pred, target, out, ..
+                } => {
+                    f(pred, R);
+                    f(target, R);
+                    f(out, W);
+                }
+                OpKind::Zero { buf } => f(buf, W),
+                OpKind::LossBackward {
+                    pred,
+                    target,
+                    dpred,
+                    ..
+                } => {
+                    f(pred, R);
+                    f(target, R);
+                    f(dpred, W);
+                }
+                OpKind::LinearBackward {
+                    x,
+                    w,
+                    dy,
+                    dx,
+                    dw,
+                    db,
+                    ..
+                } => {
+                    f(x, R);
+                    f(w, R);
+                    f(dy, R);
+                    opt!(dx, W);
+                    f(dw, W);
+                    opt!(db, W);
+                }
+                OpKind::BatchNormBackward {
+                    dy,
+                    xhat,
+                    invstd,
+                    gamma,
+                    dx,
+                    dgamma,
+                    dbeta,
+                    ..
+                }
+                | OpKind::LayerNormBackward {
+                    dy,
+                    xhat,
+                    invstd,
+                    gamma,
+                    dx,
+                    dgamma,
+                    dbeta,
+                    ..
+                } => {
+                    f(dy, R);
+                    f(xhat, R);
+                    f(invstd, R);
+                    opt!(gamma, R);
+                    f(dx, W);
+                    opt!(dgamma, W);
+                    opt!(dbeta, W);
+                }
+                OpKind::DropoutBackward { dy, mask, dx } => {
+                    f(dy, R);
+                    f(mask, R);
+                    f(dx, W);
+                }
+                OpKind::ActivationBackward { x, y, dy, dx, .. } => {
+                    f(x, R);
+                    f(y, R);
+                    f(dy, R);
+                    f(dx, W);
+                }
+                OpKind::Accumulate { dst, src } => {
+                    f(src, R);
+                    f(dst, W);
+                }
+                OpKind::GradNorm { grads, out } => {
+                    for g in grads {
+                        f(g, R);
+                    }
+                    f(out, W);
+                }
+                OpKind::ClipCoef { norm, coef, .. } => {
+                    f(norm, R);
+                    f(coef, W);
+                }
+                OpKind::ScaleInto { src, coef, dst, .. } => {
+                    f(src, R);
+                    f(coef, R);
+                    f(dst, W);
+                }
+                OpKind::OptimizerStep {
+                    param, grad, state, ..
+                } => {
+                    f(grad, R);
+                    f(param, W);
+                    f(state, W);
+                }
+            }
+        }
+    };
+}
+
 impl OpKind {
     /// Every buffer operand with its access, in a fixed order.
     pub fn for_each_buffer(&self, mut f: impl FnMut(BufferId, Access)) {
-        use Access::{Read as R, Write as W};
-        let opt = |b: Option<BufferId>, a: Access, f: &mut dyn FnMut(BufferId, Access)| {
-            if let Some(b) = b {
-                f(b, a)
-            }
-        };
-        match self {
-            OpKind::Linear { x, w, b, y, .. } => {
-                f(*x, R);
-                f(*w, R);
-                opt(*b, R, &mut f);
-                f(*y, W);
-            }
-            OpKind::BatchNormTrain {
-                x,
-                gamma,
-                beta,
-                y,
-                xhat,
-                mean,
-                invstd,
-                running_mean,
-                running_var,
-                num_batches_tracked,
-                ..
-            } => {
-                f(*x, R);
-                opt(*gamma, R, &mut f);
-                opt(*beta, R, &mut f);
-                for out in [*y, *xhat, *mean, *invstd, *running_mean, *running_var] {
-                    f(out, W);
-                }
-                f(*num_batches_tracked, W);
-            }
-            OpKind::BatchNormEval {
-                x,
-                gamma,
-                beta,
-                running_mean,
-                running_var,
-                y,
-                ..
-            } => {
-                f(*x, R);
-                opt(*gamma, R, &mut f);
-                opt(*beta, R, &mut f);
-                f(*running_mean, R);
-                f(*running_var, R);
-                f(*y, W);
-            }
-            OpKind::LayerNorm {
-                x,
-                gamma,
-                beta,
-                y,
-                xhat,
-                invstd,
-                ..
-            } => {
-                f(*x, R);
-                opt(*gamma, R, &mut f);
-                opt(*beta, R, &mut f);
-                f(*y, W);
-                f(*xhat, W);
-                f(*invstd, W);
-            }
-            OpKind::Dropout { x, y, mask, .. } => {
-                f(*x, R);
-                f(*y, W);
-                f(*mask, W);
-            }
-            OpKind::Copy { x, y } => {
-                f(*x, R);
-                f(*y, W);
-            }
-            OpKind::Activation { x, y, .. } => {
-                f(*x, R);
-                f(*y, W);
-            }
-            OpKind::Add { a, b, y } => {
-                f(*a, R);
-                f(*b, R);
-                f(*y, W);
-            }
-            OpKind::Loss {
-                pred, target, out, ..
-            } => {
-                f(*pred, R);
-                f(*target, R);
-                f(*out, W);
-            }
-            OpKind::Zero { buf } => f(*buf, W),
-            OpKind::LossBackward {
-                pred,
-                target,
-                dpred,
-                ..
-            } => {
-                f(*pred, R);
-                f(*target, R);
-                f(*dpred, W);
-            }
-            OpKind::LinearBackward {
-                x,
-                w,
-                dy,
-                dx,
-                dw,
-                db,
-                ..
-            } => {
-                f(*x, R);
-                f(*w, R);
-                f(*dy, R);
-                opt(*dx, W, &mut f);
-                f(*dw, W);
-                opt(*db, W, &mut f);
-            }
-            OpKind::BatchNormBackward {
-                dy,
-                xhat,
-                invstd,
-                gamma,
-                dx,
-                dgamma,
-                dbeta,
-                ..
-            }
-            | OpKind::LayerNormBackward {
-                dy,
-                xhat,
-                invstd,
-                gamma,
-                dx,
-                dgamma,
-                dbeta,
-                ..
-            } => {
-                f(*dy, R);
-                f(*xhat, R);
-                f(*invstd, R);
-                opt(*gamma, R, &mut f);
-                f(*dx, W);
-                opt(*dgamma, W, &mut f);
-                opt(*dbeta, W, &mut f);
-            }
-            OpKind::DropoutBackward { dy, mask, dx } => {
-                f(*dy, R);
-                f(*mask, R);
-                f(*dx, W);
-            }
-            OpKind::ActivationBackward { x, y, dy, dx, .. } => {
-                f(*x, R);
-                f(*y, R);
-                f(*dy, R);
-                f(*dx, W);
-            }
-            OpKind::Accumulate { dst, src } => {
-                f(*src, R);
-                f(*dst, W);
-            }
-            OpKind::GradNorm { grads, out } => {
-                for g in grads {
-                    f(*g, R);
-                }
-                f(*out, W);
-            }
-            OpKind::ClipCoef { norm, coef, .. } => {
-                f(*norm, R);
-                f(*coef, W);
-            }
-            OpKind::ScaleInto { src, coef, dst, .. } => {
-                f(*src, R);
-                f(*coef, R);
-                f(*dst, W);
-            }
-            OpKind::OptimizerStep {
-                param, grad, state, ..
-            } => {
-                f(*grad, R);
-                f(*param, W);
-                f(*state, W);
-            }
-        }
+        self.visit_buffers(|id, access| f(*id, access));
     }
 
-    /// Rewrites every buffer operand through `map` (the scheduler uses it
-    /// to replace virtual buffers by pooled ones).
-    pub fn remap_buffers(&mut self, map: &impl Fn(BufferId) -> BufferId) {
-        let one = |b: &mut BufferId| *b = map(*b);
-        let opt = |b: &mut Option<BufferId>| {
-            if let Some(b) = b {
-                *b = map(*b)
-            }
-        };
-        match self {
-            OpKind::Linear { x, w, b, y, .. } => {
-                one(x);
-                one(w);
-                opt(b);
-                one(y);
-            }
-            OpKind::BatchNormTrain {
-                x,
-                gamma,
-                beta,
-                y,
-                xhat,
-                mean,
-                invstd,
-                running_mean,
-                running_var,
-                num_batches_tracked,
-                ..
-            } => {
-                one(x);
-                opt(gamma);
-                opt(beta);
-                for b in [y, xhat, mean, invstd, running_mean, running_var] {
-                    one(b);
-                }
-                one(num_batches_tracked);
-            }
-            OpKind::BatchNormEval {
-                x,
-                gamma,
-                beta,
-                running_mean,
-                running_var,
-                y,
-                ..
-            } => {
-                one(x);
-                opt(gamma);
-                opt(beta);
-                one(running_mean);
-                one(running_var);
-                one(y);
-            }
-            OpKind::LayerNorm {
-                x,
-                gamma,
-                beta,
-                y,
-                xhat,
-                invstd,
-                ..
-            } => {
-                one(x);
-                opt(gamma);
-                opt(beta);
-                one(y);
-                one(xhat);
-                one(invstd);
-            }
-            OpKind::Dropout { x, y, mask, .. } => {
-                one(x);
-                one(y);
-                one(mask);
-            }
-            OpKind::Copy { x, y } | OpKind::Activation { x, y, .. } => {
-                one(x);
-                one(y);
-            }
-            OpKind::Add { a, b, y } => {
-                one(a);
-                one(b);
-                one(y);
-            }
-            OpKind::Loss {
-                pred, target, out, ..
-            } => {
-                one(pred);
-                one(target);
-                one(out);
-            }
-            OpKind::Zero { buf } => one(buf),
-            OpKind::LossBackward {
-                pred,
-                target,
-                dpred,
-                ..
-            } => {
-                one(pred);
-                one(target);
-                one(dpred);
-            }
-            OpKind::LinearBackward {
-                x,
-                w,
-                dy,
-                dx,
-                dw,
-                db,
-                ..
-            } => {
-                one(x);
-                one(w);
-                one(dy);
-                opt(dx);
-                one(dw);
-                opt(db);
-            }
-            OpKind::BatchNormBackward {
-                dy,
-                xhat,
-                invstd,
-                gamma,
-                dx,
-                dgamma,
-                dbeta,
-                ..
-            }
-            | OpKind::LayerNormBackward {
-                dy,
-                xhat,
-                invstd,
-                gamma,
-                dx,
-                dgamma,
-                dbeta,
-                ..
-            } => {
-                one(dy);
-                one(xhat);
-                one(invstd);
-                opt(gamma);
-                one(dx);
-                opt(dgamma);
-                opt(dbeta);
-            }
-            OpKind::DropoutBackward { dy, mask, dx } => {
-                one(dy);
-                one(mask);
-                one(dx);
-            }
-            OpKind::ActivationBackward { x, y, dy, dx, .. } => {
-                one(x);
-                one(y);
-                one(dy);
-                one(dx);
-            }
-            OpKind::Accumulate { dst, src } => {
-                one(dst);
-                one(src);
-            }
-            OpKind::GradNorm { grads, out } => {
-                grads.iter_mut().for_each(one);
-                one(out);
-            }
-            OpKind::ClipCoef { norm, coef, .. } => {
-                one(norm);
-                one(coef);
-            }
-            OpKind::ScaleInto { src, coef, dst, .. } => {
-                one(src);
-                one(coef);
-                one(dst);
-            }
-            OpKind::OptimizerStep {
-                param, grad, state, ..
-            } => {
-                one(param);
-                one(grad);
-                one(state);
-            }
-        }
-    }
+    buffer_visitor!(fn visit_buffers());
+
+    buffer_visitor!(
+        /// Every buffer operand, writable, with its access, in the order of
+        /// [`OpKind::for_each_buffer`] (the scheduler uses it to replace
+        /// virtual buffers by pooled ones).
+        pub fn for_each_buffer_mut(mut)
+    );
 
     /// The kernel's name, for dumps.
     pub fn name(&self) -> &'static str {

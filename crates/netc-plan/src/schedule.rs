@@ -81,7 +81,7 @@ pub(crate) fn pack_activations(plan: &mut Plan) {
         .chain(plan.backward.iter_mut())
         .chain(plan.update.iter_mut())
     {
-        op.kind.remap_buffers(&map);
+        op.kind.for_each_buffer_mut(|id, _| *id = map(*id));
     }
     for entry in &mut plan.state {
         entry.buffer = map(entry.buffer);
