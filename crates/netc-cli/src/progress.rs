@@ -6,7 +6,8 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use netc_runtime::train::{EpochReport, HealthFinding, Metrics, Observer, StepProgress, Task};
+use netc_runtime::train::text::epoch_line;
+use netc_runtime::train::{EpochReport, HealthFinding, Observer, StepProgress, Task};
 
 use crate::epoch_json;
 use crate::health_text;
@@ -130,34 +131,4 @@ impl Observer for TrainOutput {
         self.print(&line);
         self.reports.push(report.clone());
     }
-}
-
-fn epoch_line(report: &EpochReport, task: Task) -> String {
-    let mut line = format!(
-        "epoch {:>3}  train {}",
-        report.epoch,
-        metrics_text(&report.train, task)
-    );
-    if let Some(val) = &report.val {
-        line.push_str(&format!("  val {}", metrics_text(val, task)));
-    }
-    line.push_str(&format!("  ({:.2}s)", report.seconds));
-    line
-}
-
-/// `loss 0.6123 acc 0.652 f1 0.41`, the fields the task has.
-pub fn metrics_text(m: &Metrics, task: Task) -> String {
-    let mut text = format!("loss {:.4}", m.loss);
-    let fields = [
-        ("acc", m.accuracy.filter(|_| task != Task::Regression)),
-        ("f1", m.f1),
-        ("rmse", m.rmse),
-        ("r2", m.r2),
-    ];
-    for (name, value) in fields {
-        if let Some(value) = value {
-            text.push_str(&format!(" {name} {value:.4}"));
-        }
-    }
-    text
 }

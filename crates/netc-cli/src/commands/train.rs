@@ -30,7 +30,7 @@ use netc_lang::rules::BATCHNORM_BATCH_ONE;
 use netc_lang::{ast, Diagnostic, FileConfig, LintLevels};
 use netc_ops::TrainConfig;
 use netc_runtime::data::{prepare, DataOptions, MissingPolicy, Prepared, Table};
-use netc_runtime::train::{fit, Task, TrainSettings, TrainSummary};
+use netc_runtime::train::{fit, text as train_text, Task, TrainSettings};
 use netc_runtime::weights::{load_safetensors, save_safetensors};
 use netc_runtime::{Network, WeightError};
 
@@ -40,7 +40,7 @@ use crate::epoch_json;
 use crate::failure::{finish, Failure};
 use crate::model_file::{linear_weights_in_forward_order, sha256_hex, ModelFile};
 use crate::plot;
-use crate::progress::{metrics_text, Format, TrainOutput};
+use crate::progress::{Format, TrainOutput};
 use crate::source::read_model;
 use crate::term;
 
@@ -71,7 +71,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
     /// Fraction of rows held out for validation (0 = none).
-    #[arg(long, value_name = "F", default_value_t = 0.2, value_parser = fraction)]
+    #[arg(long, value_name = "F", default_value_t = DataOptions::DEFAULT_VAL_SPLIT, value_parser = fraction)]
     val_split: f64,
     /// Keep file order: no shuffle before the split or between epochs.
     #[arg(long)]
@@ -169,39 +169,29 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
         &table,
         &DataOptions {
             target: args.target.clone().or_else(|| config.target.clone()),
-            target_kind: task.target_kind(),
-            input_width: net.input_width(),
             missing: args.missing.policy(),
             standardize: !args.no_standardize,
             val_split: args.val_split,
             shuffle: !args.no_shuffle,
-            seed: config.seed,
+            ..DataOptions::for_config(&config, task.target_kind(), net.input_width())
         },
     )
     .map_err(Failure::input)?;
     lints.lint_data(model, &config, &prepared, task)?;
+    // NN032 warned about a batch larger than the training rows; the
+    // settings make it one batch of every row.
     let settings = TrainSettings {
-        epochs: config.epochs,
-        // NN032 warned about a larger batch; as in PyTorch, the epoch is
-        // then one batch of every training row.
-        batch: config.batch.min(prepared.train.rows()).max(1),
-        lr: config.optimizer.lr(),
-        schedule: config.lr_schedule,
         shuffle: !args.no_shuffle,
-        seed: config.seed,
-        task,
-        layer_weights: linear_weights_in_forward_order(model),
+        ..TrainSettings::for_config(
+            &config,
+            task,
+            prepared.train.rows(),
+            linear_weights_in_forward_order(model),
+        )
     };
     if args.format == Format::Text {
-        println!(
-            "training `{}` on {}: {} training rows, {} validation rows, {} epochs, batch {}",
-            model.name,
-            data_path.display(),
-            prepared.train.rows(),
-            prepared.val.as_ref().map_or(0, |v| v.rows()),
-            settings.epochs,
-            settings.batch,
-        );
+        let line = train_text::start_line(&model.name, &data_path, &prepared, &settings);
+        println!("{line}");
     }
 
     let mut output = TrainOutput::new(args.format, task);
@@ -225,7 +215,11 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
     let seconds = started.elapsed().as_secs_f64();
     match args.format {
         Format::Json => println!("{}", epoch_json::last(&summary, task, seconds)),
-        Format::Text => print_summary(&summary, task, seconds),
+        Format::Text => {
+            if let Some(lines) = train_text::summary_lines(&summary, task, seconds) {
+                println!("{lines}");
+            }
+        }
     }
     if let Some(save) = &args.save {
         let sidecar = Sidecar {
@@ -457,25 +451,4 @@ fn save_checkpoint(
     sidecar
         .write(&checkpoint::sidecar_path(path))
         .map_err(Failure::input)
-}
-
-fn print_summary(summary: &TrainSummary, task: Task, seconds: f64) {
-    let Some(last) = summary.last() else {
-        return;
-    };
-    let best = &summary.epochs[summary
-        .best_epoch
-        .saturating_sub(1)
-        .min(summary.epochs.len() - 1)];
-    let split = |r: &netc_runtime::train::EpochReport| match &r.val {
-        Some(val) => format!("val {}", metrics_text(val, task)),
-        None => format!("train {}", metrics_text(&r.train, task)),
-    };
-    println!("best epoch {}: {}", best.epoch, split(best));
-    println!(
-        "final epoch {}: {} ({:.1}s in all)",
-        last.epoch,
-        split(last),
-        seconds
-    );
 }

@@ -5,6 +5,8 @@ use rand::seq::SliceRandom;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use netc_ops::TrainConfig;
+
 use super::{DataError, MissingPolicy, Preprocessing, Table};
 
 /// The ChaCha stream the train/validation split draws from; batch order
@@ -56,6 +58,28 @@ pub struct DataOptions {
     /// Shuffle the rows before splitting.
     pub shuffle: bool,
     pub seed: u64,
+}
+
+impl DataOptions {
+    /// `netc train`'s validation fraction.
+    pub const DEFAULT_VAL_SPLIT: f64 = 0.2;
+
+    /// Data for a model's train block as `netc train` prepares it by
+    /// default: the block's target and seed, missing features imputed
+    /// with the training mean, standardised, a shuffled 20% validation
+    /// split.
+    pub fn for_config(config: &TrainConfig, target_kind: TargetKind, input_width: usize) -> Self {
+        DataOptions {
+            target: config.target.clone(),
+            target_kind,
+            input_width,
+            missing: MissingPolicy::Mean,
+            standardize: true,
+            val_split: Self::DEFAULT_VAL_SPLIT,
+            shuffle: true,
+            seed: config.seed,
+        }
+    }
 }
 
 /// The prepared data of one run.

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Instant;
 
-use netc_ops::LrSchedule;
+use netc_ops::{LrSchedule, TrainConfig};
 
 use super::health::{diagnose, GradientStats, HealthFinding};
 use super::metrics::{evaluate, EvalBuffers, Metrics, Task};
@@ -26,6 +26,30 @@ pub struct TrainSettings {
     /// The linear layers' weight names in forward order, for the gradient
     /// health checks.
     pub layer_weights: Vec<String>,
+}
+
+impl TrainSettings {
+    /// A model's train block run as `netc train` runs it by default: its
+    /// epochs, batch, learning rate, schedule and seed, reshuffled every
+    /// epoch. A batch larger than the `train_rows` becomes one batch of
+    /// every row, as a PyTorch `DataLoader` does.
+    pub fn for_config(
+        config: &TrainConfig,
+        task: Task,
+        train_rows: usize,
+        layer_weights: Vec<String>,
+    ) -> TrainSettings {
+        TrainSettings {
+            epochs: config.epochs,
+            batch: config.batch.min(train_rows).max(1),
+            lr: config.optimizer.lr(),
+            schedule: config.lr_schedule,
+            shuffle: true,
+            seed: config.seed,
+            task,
+            layer_weights,
+        }
+    }
 }
 
 /// One step's progress, for a progress bar.
@@ -72,6 +96,12 @@ pub struct TrainSummary {
 impl TrainSummary {
     pub fn last(&self) -> Option<&EpochReport> {
         self.epochs.last()
+    }
+
+    /// The report of [`TrainSummary::best_epoch`]; the first epoch's when
+    /// no loss compared lower than infinity.
+    pub fn best(&self) -> Option<&EpochReport> {
+        self.epochs.get(self.best_epoch.saturating_sub(1))
     }
 }
 

@@ -1,8 +1,10 @@
-//! The training loop, its metrics and the gradient health checks.
+//! The training loop, its metrics, the gradient health checks and the
+//! text lines that report them.
 
 mod fit;
 mod health;
 mod metrics;
+pub mod text;
 
 pub use fit::{fit, EpochReport, Observer, StepProgress, TrainError, TrainSettings, TrainSummary};
 pub use health::{
