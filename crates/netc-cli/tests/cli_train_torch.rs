@@ -9,33 +9,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use netc_testkit::{workspace_path, Tolerance};
 use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
 use serde_json::Value;
 
 fn case_dir(case: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/torch_epoch")
-        .join(case)
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Tolerance {
-    rel: f64,
-    abs: f64,
-}
-
-impl Tolerance {
-    fn from_json(value: &Value) -> Tolerance {
-        Tolerance {
-            rel: value["rel"].as_f64().expect("tolerance rel"),
-            abs: value["abs"].as_f64().expect("tolerance abs"),
-        }
-    }
-
-    fn accepts(self, actual: f64, expected: f64) -> bool {
-        (actual - expected).abs() <= self.abs + self.rel * expected.abs()
-    }
+    workspace_path("tests/fixtures/torch_epoch").join(case)
 }
 
 /// A tensor decoded from a safetensors file.

@@ -9,24 +9,8 @@ use std::path::{Path, PathBuf};
 use netc_lang::Severity;
 use netc_plan::Interpreter;
 use netc_runtime::{Network, TensorData, TensorRef};
+use netc_testkit::{workspace_path, Tolerance};
 use serde_json::Value;
-
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/torch");
-
-#[derive(Clone, Copy)]
-struct Tolerance {
-    rel: f64,
-    abs: f64,
-}
-
-impl Tolerance {
-    fn from_json(value: &Value) -> Tolerance {
-        Tolerance {
-            rel: value["rel"].as_f64().expect("tolerance.rel"),
-            abs: value["abs"].as_f64().expect("tolerance.abs"),
-        }
-    }
-}
 
 fn floats(value: &Value) -> Vec<f32> {
     value
@@ -57,7 +41,7 @@ impl Report {
         let mut failures = 0;
         for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
             let (a, b) = (f64::from(*a), f64::from(*b));
-            let excess = (a - b).abs() - (tol.abs + tol.rel * b.abs());
+            let excess = tol.excess(a, b);
             if excess > 0.0 || !a.is_finite() {
                 failures += 1;
                 if worst.is_none_or(|(_, e)| excess > e) {
@@ -223,13 +207,18 @@ fn run_case(json_path: &Path) -> Report {
 
 #[test]
 fn interpreter_matches_pytorch_on_every_fixture() {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(FIXTURES)
+    let fixtures = workspace_path("tests/fixtures/torch");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&fixtures)
         .expect("the fixture directory exists")
         .map(|entry| entry.expect("directory entry").path())
         .filter(|path| path.extension().is_some_and(|e| e == "json"))
         .collect();
     cases.sort();
-    assert!(!cases.is_empty(), "no PyTorch fixtures in {FIXTURES}");
+    assert!(
+        !cases.is_empty(),
+        "no PyTorch fixtures in {}",
+        fixtures.display()
+    );
     let reports: Vec<Report> = cases.iter().map(|path| run_case(path)).collect();
     let failures: Vec<String> = reports
         .iter()

@@ -5,45 +5,14 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use common::{data, targets, train_config, ModelBuilder};
 use netc_ops::{Activation, Loss, Optimizer};
 use netc_plan::Interpreter;
 use netc_runtime::Network;
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; the
-// counter is the only addition.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use netc_testkit::CountingAllocator;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    f();
-    ALLOCATIONS.load(Ordering::SeqCst) - before
-}
+static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 #[test]
 fn train_step_and_predict_allocate_nothing_after_warm_up() {
@@ -79,12 +48,12 @@ fn train_step_and_predict_allocate_nothing_after_warm_up() {
     net.predict(&x, &mut out);
 
     let mut losses = [0.0f32; 100];
-    let during_training = allocations_during(|| {
+    let during_training = ALLOCATOR.allocations_during(|| {
         for loss in losses.iter_mut() {
             *loss = net.train_step(&x, &y);
         }
     });
-    let during_prediction = allocations_during(|| {
+    let during_prediction = ALLOCATOR.allocations_during(|| {
         for _ in 0..10 {
             net.predict(&x, &mut out);
         }
@@ -99,7 +68,7 @@ fn train_step_and_predict_allocate_nothing_after_warm_up() {
     let y = targets(Loss::CrossEntropy, 64, 3, 6);
     net.train_step(&x, &y);
     assert_eq!(
-        allocations_during(|| {
+        ALLOCATOR.allocations_during(|| {
             net.train_step(&x, &y);
         }),
         0

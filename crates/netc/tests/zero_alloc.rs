@@ -5,42 +5,11 @@
 //! `netc_runtime::kernels::GEMM_MIN_MACS` multiply-adds on, allocate its
 //! packing scratch inside the kernel; this model stays below that.)
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use netc::Network;
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; the
-// counter is the only addition.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use netc_testkit::CountingAllocator;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    f();
-    ALLOCATIONS.load(Ordering::SeqCst) - before
-}
+static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 // Every op kind: linear, batchnorm, layernorm, dropout, a residual `+`,
 // a shared layer, softmax, cross-entropy, clipping and Adam.
@@ -85,7 +54,7 @@ fn train_step_and_predict_allocate_nothing_after_new() {
 
     let mut losses = [0.0f32; 50];
     let mut predicted = [0.0f32; Everything::OUTPUTS];
-    let allocations = allocations_during(|| {
+    let allocations = ALLOCATOR.allocations_during(|| {
         for (step, loss) in losses.iter_mut().enumerate() {
             // Full and smaller batches alike.
             let rows = if step % 5 == 4 { 9 } else { 16 };
