@@ -1,22 +1,16 @@
 //! `netc analyze` end to end: the report's JSON shape and numbers, the text
 //! table, and the exit statuses (0 report, 1 model errors, 2 usage).
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
+use std::process::Output;
+
+use netc_testkit::workspace_path;
 use serde_json::Value;
 
+/// `netc ARGS` in the workspace root, where the model paths below start.
 fn netc(args: &[&str]) -> Output {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .and_then(Path::parent)
-        .expect("crates/netc-cli sits two levels below the workspace root");
-    Command::new(env!("CARGO_BIN_EXE_netc"))
-        .args(args)
-        .current_dir(root)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("netc runs")
+    common::netc_in(&workspace_path("."), args)
 }
 
 fn write_model(name: &str, text: &str) -> tempfile::TempDir {
@@ -53,7 +47,7 @@ fn text_report_shows_every_layer_and_the_verdict() {
         "crates/netc-lang/tests/lint_models/sim/relu_batchnorm.nn",
     ]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = common::stdout(&output);
     assert!(text.contains("fc1 "), "{text}");
     assert!(text.contains("bn9 "), "{text}");
     assert!(
@@ -74,9 +68,9 @@ fn exit_statuses() {
     let path = dir.path().join("broken.nn");
     let broken = netc(&["analyze", path.to_str().expect("utf-8 path")]);
     assert_eq!(broken.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&broken.stderr).contains("NN001"));
+    assert!(common::stderr(&broken).contains("NN001"));
 
     let unknown = netc(&["analyze", SIGMOID_XAVIER, "--model", "Nope"]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("SigmoidXavier"));
+    assert!(common::stderr(&unknown).contains("SigmoidXavier"));
 }

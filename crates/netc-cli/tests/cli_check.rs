@@ -2,41 +2,31 @@
 //! status, its stderr (text) and stdout (JSON), snapshotted as users see
 //! them.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+use common::{stderr, stdout};
+use netc_testkit::workspace_path;
 use serde_json::Value;
 
-/// Runs `netc` in `dir` so paths in its output are the relative ones given.
+/// Runs `netc` in `dir` so paths in its output are the relative ones
+/// given; with `NO_COLOR` unset, so that piped output is shown uncolored
+/// on its own.
 fn netc_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netc"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("netc runs")
+    common::run(
+        common::command()
+            .current_dir(dir)
+            .env_remove("NO_COLOR")
+            .args(args),
+    )
 }
 
 fn netc(args: &[&str]) -> Output {
     netc_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
 }
-
-fn workspace_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .and_then(Path::parent)
-        .expect("crates/netc-cli sits two levels below the workspace root")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 fn json_array(output: &Output) -> Vec<Value> {
     match serde_json::from_slice(&output.stdout) {
         Ok(Value::Array(items)) => items,
@@ -155,12 +145,12 @@ fn every_front_end_code_renders_as_snapshotted() {
 
 #[test]
 fn the_seed_model_reports_its_four_bugs() {
-    let text = netc_in(workspace_root(), &["check", "examples/seed.nn"]);
+    let text = netc_in(&workspace_path("."), &["check", "examples/seed.nn"]);
     assert_eq!(text.status.code(), Some(1));
     insta::assert_snapshot!("seed_text", stderr(&text));
 
     let json = netc_in(
-        workspace_root(),
+        &workspace_path("."),
         &["check", "--format", "json", "examples/seed.nn"],
     );
     assert_eq!(json.status.code(), Some(1));

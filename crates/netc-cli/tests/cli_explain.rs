@@ -1,21 +1,8 @@
 //! `netc explain` end to end: by code, by name, and unknown names.
 
-use std::process::{Command, Output};
+mod common;
 
-fn netc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netc"))
-        .args(args)
-        .output()
-        .expect("netc runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use common::{netc, stderr, stdout};
 
 #[test]
 fn by_code_and_by_name_print_the_same() {

@@ -1,8 +1,11 @@
 //! `netc check --fix`: edits in place (comments and layout kept), says
 //! what it fixed, reports what remains, and a second run changes nothing.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use common::{netc_in, stderr};
 
 const WATER: &str = "// water.nn: binary classifier for 9 water-quality measurements
 model WaterNet {
@@ -34,20 +37,6 @@ fn fixed_water() -> String {
         .replace("relu))\n    bn2", "relu), bias=false)\n    bn2")
         .replace("return sigmoid(fc3(x))", "return fc3(x)")
         .replace("loss = bce\n", "loss = bce_with_logits\n")
-}
-
-/// `netc` in `dir`, so the file is named as given.
-fn netc_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("netc runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

@@ -2,27 +2,14 @@
 //! order) and suppression comments, through `netc check` and `netc
 //! analyze`.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
+use common::{netc, stderr};
 use serde_json::Value;
 
 const CLEAN: &str = "tests/models/clean.nn";
 const UNUSED: &str = "tests/models/nn002_unused_layer.nn";
 const SUPPRESSED: &str = "tests/lint_config/suppressed.nn";
-
-fn netc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netc"))
-        .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("netc runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// `netc check --format json` with `flags`: the exit code and each
 /// diagnostic's (code, severity).

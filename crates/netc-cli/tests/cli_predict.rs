@@ -1,25 +1,10 @@
 //! `netc predict`: the checkpoint's preprocessing applied to new rows.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-fn netc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netc"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("netc runs")
-}
+use common::{data, netc, path, stderr, stdout};
 
 /// Trains `model` into `dir/w.safetensors`.
 fn checkpoint(model: &str, dir: &Path) -> PathBuf {
@@ -33,11 +18,7 @@ fn checkpoint(model: &str, dir: &Path) -> PathBuf {
         "--epochs",
         "30",
     ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", stderr(&output));
     weights
 }
 
@@ -58,11 +39,7 @@ fn binary_predictions_have_a_probability_and_a_class_per_row() {
         "--out",
         path(&out),
     ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", stderr(&output));
     let text = std::fs::read_to_string(&out).expect("predictions");
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("probability,class"));
@@ -114,12 +91,8 @@ fn multiclass_predictions_have_one_probability_per_class() {
         "--data",
         path(&csv),
     ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stdout = stdout(&output);
     let mut lines = stdout.lines();
     assert_eq!(lines.next(), Some("prob_0,prob_1,prob_2,class"));
     for line in lines {
@@ -148,7 +121,7 @@ fn prediction_needs_the_feature_columns_by_name() {
         path(&csv),
     ]);
     assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = stderr(&output);
     assert!(stderr.contains("no column `b`"), "{stderr}");
 }
 
@@ -179,5 +152,5 @@ fn missing_weights_or_sidecar() {
         path(&csv),
     ]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("w.json"));
+    assert!(stderr(&output).contains("w.json"));
 }

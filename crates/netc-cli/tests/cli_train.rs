@@ -1,40 +1,22 @@
 //! `netc train` end to end on the small test data: the JSON lines of
 //! CLI.md, determinism, gzip input, plots and checkpoints.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::process::Output;
+
+use common::{data, json_lines, path, stderr, stdout};
 use serde_json::Value;
 
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
+/// `netc ARGS`, which must succeed.
 fn netc(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_netc"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("netc runs");
+    let output = common::netc(args);
     assert!(
         output.status.success(),
         "netc {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        stderr(&output)
     );
     output
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-fn json_lines(output: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("each stdout line is JSON"))
-        .collect()
 }
 
 fn train_json(model: &str, extra: &[&str]) -> Vec<Value> {
@@ -134,7 +116,7 @@ fn no_shuffle_and_no_standardize_are_honoured() {
 fn text_mode_prints_a_line_per_epoch_and_a_summary() {
     let model = data("tiny.nn");
     let output = netc(&["train", path(&model)]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = stdout(&output);
     assert!(stdout.starts_with("training `Tiny` on "), "{stdout}");
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("epoch ")).count(),
@@ -227,7 +209,7 @@ fn dead_relu_units_are_reported_with_rule_codes() {
         codes.contains(&"NN016") && codes.contains(&"NN023"),
         "{codes:?}"
     );
-    let stderr = String::from_utf8_lossy(&netc(&["train", path(&model)]).stderr).into_owned();
+    let stderr = stderr(&netc(&["train", path(&model)]));
     assert!(
         stderr.contains(
             "warning[NN023]: epoch 1: gradients vanishing: ‖∇fc1.weight‖/‖∇out.weight‖ = 0.00e0"
@@ -256,13 +238,10 @@ fn the_model_with_a_train_block_is_the_default() {
 #[test]
 fn model_flag_picks_another_model_which_then_needs_data() {
     let model = data("two.nn");
-    let output = Command::new(env!("CARGO_BIN_EXE_netc"))
-        .args(["train", path(&model), "--model", "NoBlock"])
-        .output()
-        .expect("netc runs");
+    let output = common::netc(&["train", path(&model), "--model", "NoBlock"]);
     assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("model `NoBlock` names no data"), "{stderr}");
+    let err = stderr(&output);
+    assert!(err.contains("model `NoBlock` names no data"), "{err}");
 
     let csv = data("tiny.csv");
     // Without a train block the target defaults to the last column.
@@ -273,11 +252,8 @@ fn model_flag_picks_another_model_which_then_needs_data() {
         lines[0]
     );
 
-    let output = Command::new(env!("CARGO_BIN_EXE_netc"))
-        .args(["train", path(&model), "--model", "Nope"])
-        .output()
-        .expect("netc runs");
+    let output = common::netc(&["train", path(&model), "--model", "Nope"]);
     assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("no model `Nope`"), "{stderr}");
+    let err = stderr(&output);
+    assert!(err.contains("no model `Nope`"), "{err}");
 }

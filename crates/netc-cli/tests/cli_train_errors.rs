@@ -1,41 +1,25 @@
 //! Bad input to `netc train`: each case exits 1 (2 for usage) with one
 //! line naming the file and, where one applies, the CSV line and column.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
+use std::process::Output;
 
-fn netc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netc"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("netc runs")
-}
+use common::{data, netc, path, stderr};
 
 /// Trains `model` from tests/data on `csv` (also from tests/data) with
 /// extra flags.
 fn train(model: &str, csv: &str, extra: &[&str]) -> Output {
     let model = data(model);
     let csv = data(csv);
-    let mut args = vec![
-        "train",
-        model.to_str().expect("utf-8 path"),
-        "--data",
-        csv.to_str().expect("utf-8 path"),
-    ];
+    let mut args = vec!["train", path(&model), "--data", path(&csv)];
     args.extend_from_slice(extra);
     netc(&args)
 }
 
 /// The exit code and the single stderr line.
 fn failure(output: &Output) -> (i32, String) {
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let stderr = stderr(output);
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one line on stderr, got:\n{stderr}");
     (
@@ -175,11 +159,7 @@ fn weight_file_of_another_model_names_the_tensor() {
         "tiny.csv",
         &["--save", weights.to_str().expect("utf-8 path")],
     );
-    assert!(
-        trained.status.success(),
-        "{}",
-        String::from_utf8_lossy(&trained.stderr)
-    );
+    assert!(trained.status.success(), "{}", stderr(&trained));
     let (code, line) = failure(&train(
         "tiny.nn",
         "tiny.csv",
@@ -225,7 +205,7 @@ fn model_with_check_errors_prints_diagnostics_and_exits_1() {
     let model = data("broken.nn");
     let output = netc(&["train", model.to_str().expect("utf-8 path")]);
     assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = stderr(&output);
     assert!(stderr.contains("error[NN001]"), "{stderr}");
     assert!(output.stdout.is_empty());
 }

@@ -2,34 +2,18 @@
 //! blocks and reach the quality the data allows (reference figures in
 //! data/README.md).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use common::{path, stderr, stdout};
+use netc_testkit::workspace_path;
 use serde_json::Value;
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name)
-}
 
 /// The final JSON line of `netc train EXAMPLE --format json`.
 fn final_metrics(name: &str) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_netc"))
-        .args([
-            "train",
-            example(name).to_str().expect("utf-8 path"),
-            "--format",
-            "json",
-        ])
-        .output()
-        .expect("netc runs");
-    assert!(
-        output.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let example = workspace_path("examples").join(name);
+    let output = common::netc(&["train", path(&example), "--format", "json"]);
+    assert!(output.status.success(), "{name}: {}", stderr(&output));
+    let stdout = stdout(&output);
     let last = stdout.lines().last().expect("a final line");
     let value: Value = serde_json::from_str(last).expect("json");
     assert_eq!(value["final"], true);

@@ -1,8 +1,12 @@
 //! `netc train` reports the lints `netc check` reports (same levels and
 //! suppressions), plus the lints that need the data: NN010, NN019, NN032.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use common::{stderr, stdout};
 
 fn model(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -11,21 +15,7 @@ fn model(name: &str) -> PathBuf {
 }
 
 fn train(path: &Path, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netc"))
-        .arg("train")
-        .arg(path)
-        .args(extra)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("netc runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    common::run(common::command().arg("train").arg(path).args(extra))
 }
 
 /// A copy of a model from tests/train_lints with `from` replaced by `to`,
@@ -53,12 +43,7 @@ fn the_model_lints_come_before_training_as_netc_check_prints_them() {
         err.contains("info[NN018]: bias of fc1 is cancelled"),
         "{err}"
     );
-    let check = Command::new(env!("CARGO_BIN_EXE_netc"))
-        .args(["check"])
-        .arg(model("batchnorm.nn"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("netc runs");
+    let check = common::run(common::command().arg("check").arg(model("batchnorm.nn")));
     assert!(err.starts_with(&stderr(&check)), "{err}");
     assert!(stdout(&output).contains("training `Norm`"));
 }

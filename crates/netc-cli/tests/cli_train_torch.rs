@@ -5,9 +5,10 @@
 //! `scripts/torch_reference/make_epoch_fixtures.py`; their JSON holds the
 //! tolerances measured there (PyTorch float32 against a float64 replay).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use netc_testkit::{workspace_path, Tolerance};
 use safetensors::tensor::Dtype;
@@ -163,7 +164,7 @@ fn train_like_pytorch(case: &str, epochs: u64) -> (Vec<EpochLine>, BTreeMap<Stri
     let dir = case_dir(case);
     let work = tempfile::tempdir().expect("temp dir");
     let out = work.path().join("trained.safetensors");
-    let output = Command::new(env!("CARGO_BIN_EXE_netc"))
+    let output = common::command()
         .current_dir(work.path())
         .arg("train")
         .arg(dir.join(format!("{case}.nn")))
@@ -176,17 +177,15 @@ fn train_like_pytorch(case: &str, epochs: u64) -> (Vec<EpochLine>, BTreeMap<Stri
         .arg("--save")
         .arg(&out)
         .args(["--format", "json"])
-        .env("NO_COLOR", "1")
         .output()
         .expect("netc runs");
     assert!(
         output.status.success(),
         "netc train on {case} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        common::stderr(&output)
     );
-    let lines = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| serde_json::from_str::<Value>(line).expect("each stdout line is JSON"))
+    let lines = common::json_lines(&output)
+        .into_iter()
         .filter(|line| line.get("final").is_none())
         .map(|line| EpochLine {
             train_loss: line["train_loss"].as_f64().expect("train_loss"),
