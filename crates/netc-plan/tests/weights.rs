@@ -3,16 +3,15 @@
 
 mod common;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
 use common::{data, targets, train_config, ModelBuilder};
 use netc_ops::{Activation, Loss, Optimizer};
 use netc_plan::Interpreter;
-use netc_runtime::weights::{load_safetensors, save_safetensors};
+use netc_runtime::weights::{load_safetensors, save_safetensors, OwnedTensor};
 use netc_runtime::{Network, TensorData, WeightError};
-use safetensors::tensor::{Dtype, SafeTensors, View};
+use safetensors::tensor::{Dtype, SafeTensors};
 
 fn network(seed: u64) -> Interpreter {
     let mut m = ModelBuilder::new("WeightsNet", 5);
@@ -55,42 +54,14 @@ fn snapshot(net: &dyn Network) -> Vec<(String, Vec<usize>, Vec<f64>)> {
         .collect()
 }
 
-struct Raw {
-    dtype: Dtype,
-    shape: Vec<usize>,
-    bytes: Vec<u8>,
-}
-
-impl View for Raw {
-    fn dtype(&self) -> Dtype {
-        self.dtype
-    }
-    fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-    fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(&self.bytes)
-    }
-    fn data_len(&self) -> usize {
-        self.bytes.len()
-    }
-}
-
 /// The saved file's tensors, edited by `edit`, written to `path`.
-fn write_edited(source: &Path, path: &Path, edit: impl FnOnce(&mut HashMap<String, Raw>)) {
+fn write_edited(source: &Path, path: &Path, edit: impl FnOnce(&mut HashMap<String, OwnedTensor>)) {
     let bytes = std::fs::read(source).expect("read saved file");
     let file = SafeTensors::deserialize(&bytes).expect("valid file");
-    let mut tensors: HashMap<String, Raw> = file
+    let mut tensors: HashMap<String, OwnedTensor> = file
         .tensors()
         .into_iter()
-        .map(|(name, view)| {
-            let raw = Raw {
-                dtype: view.dtype(),
-                shape: view.shape().to_vec(),
-                bytes: view.data().to_vec(),
-            };
-            (name, raw)
-        })
+        .map(|(name, view)| (name, OwnedTensor::from_view(&view)))
         .collect();
     edit(&mut tensors);
     let out = safetensors::serialize(tensors, None).expect("serialise");
@@ -144,7 +115,7 @@ fn round_trip_restores_every_tensor_and_the_predictions() {
 
 /// Saves a trained network, edits the file, loads it into another
 /// network and returns the error, checking that nothing changed.
-fn load_error(edit: impl FnOnce(&mut HashMap<String, Raw>)) -> WeightError {
+fn load_error(edit: impl FnOnce(&mut HashMap<String, OwnedTensor>)) -> WeightError {
     let dir = tempfile::tempdir().expect("temp dir");
     let good = dir.path().join("good.safetensors");
     let bad = dir.path().join("bad.safetensors");
@@ -173,7 +144,7 @@ fn a_missing_tensor_is_named() {
 #[test]
 fn an_extra_tensor_is_named() {
     let error = load_error(|t| {
-        let extra = Raw {
+        let extra = OwnedTensor {
             dtype: Dtype::F32,
             shape: vec![2],
             bytes: vec![0; 8],

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-use safetensors::tensor::{Dtype, SafeTensors, View};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView, View};
 
 use crate::network::{Network, TensorData, TensorRef, WeightError};
 
@@ -141,15 +141,27 @@ fn le_chunks<const N: usize>(data: &[u8]) -> Vec<[u8; N]> {
         .collect()
 }
 
-/// A tensor's little-endian bytes, as safetensors serialises them.
-struct OwnedTensor {
-    dtype: Dtype,
-    shape: Vec<usize>,
-    bytes: Vec<u8>,
+/// A tensor's little-endian bytes, as safetensors serialises them: what
+/// [`save_safetensors`] writes, and what a tool rewriting a weight file
+/// holds between reading and writing it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnedTensor {
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
+    pub bytes: Vec<u8>,
 }
 
 impl OwnedTensor {
-    fn from_ref(tensor: &TensorRef<'_>) -> Self {
+    /// A copy of a tensor read from a safetensors file.
+    pub fn from_view(view: &TensorView<'_>) -> Self {
+        OwnedTensor {
+            dtype: view.dtype(),
+            shape: view.shape().to_vec(),
+            bytes: view.data().to_vec(),
+        }
+    }
+
+    pub fn from_ref(tensor: &TensorRef<'_>) -> Self {
         let (dtype, bytes) = match tensor.data {
             TensorData::F32(values) => (
                 Dtype::F32,
