@@ -18,28 +18,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from common import SeedNet
+
 # A chunk is timed as a whole so the clock's resolution and overhead vanish
 # against it; the median over chunks discards scheduler hiccups.
 CHUNK_SECONDS = 0.01
 WARMUP_SECONDS = 0.1
 MIN_CHUNKS = 5
-
-
-class Seed(nn.Module):
-    """crates/netc-bench/models/seed.nn"""
-
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(9, 16)
-        self.bn1 = nn.BatchNorm1d(16)
-        self.fc2 = nn.Linear(16, 8)
-        self.bn2 = nn.BatchNorm1d(8)
-        self.fc3 = nn.Linear(8, 1)
-
-    def forward(self, x):
-        x = F.elu(self.bn1(self.fc1(x)))
-        x = F.elu(self.bn2(self.fc2(x)))
-        return torch.sigmoid(self.fc3(x))
 
 
 class Mnist(nn.Module):
@@ -85,7 +70,7 @@ def class_targets(batch, width, gen):
 
 WORKLOADS = [
     # name, module, input width, output width, batch, loss, targets
-    ("seed", Seed, 9, 1, 32, F.binary_cross_entropy, binary_targets),
+    ("seed", SeedNet, 9, 1, 32, F.binary_cross_entropy, binary_targets),
     ("mnist", Mnist, 784, 10, 128, F.cross_entropy, class_targets),
     ("deep", Deep, 9, 1, 64, F.binary_cross_entropy_with_logits, binary_targets),
 ]

@@ -35,15 +35,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
-REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+import common
+from common import REPO, SeedNet, loss_fn, make_optimizer, max_rel_excess
 
 # The comparison is |a - b| <= abs + rel * |b|. An epoch compounds rounding
 # over many steps, so the floor is looser than the per-step fixtures'.
 MIN_REL = 1e-4
 MIN_ABS = 1e-5
-# The f32-vs-f64 deviation is multiplied by this to leave room for a
-# different (but equally exact) summation order.
-TOLERANCE_HEADROOM = 10.0
 
 
 # ---------------------------------------------------------------- models ----
@@ -74,21 +72,6 @@ model SeedNet {
     }
 }
 """
-
-
-class SeedNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(9, 16)
-        self.bn1 = nn.BatchNorm1d(16)
-        self.fc2 = nn.Linear(16, 8)
-        self.bn2 = nn.BatchNorm1d(8)
-        self.fc3 = nn.Linear(8, 1)
-
-    def forward(self, x):
-        x = F.elu(self.bn1(self.fc1(x)))
-        x = F.elu(self.bn2(self.fc2(x)))
-        return torch.sigmoid(self.fc3(x))
 
 
 DIGITS_CE_NN = """\
@@ -261,29 +244,6 @@ def tensors(header, rows, target):
 
 # ------------------------------------------------------------- training ----
 
-def loss_fn(name, out, y):
-    if name == "bce":
-        return F.binary_cross_entropy(out, y)
-    if name == "bce_with_logits":
-        return F.binary_cross_entropy_with_logits(out, y)
-    if name == "cross_entropy":
-        return F.cross_entropy(out, y.reshape(-1).long())
-    if name == "mse":
-        return F.mse_loss(out, y)
-    raise ValueError(f"unknown loss {name}")
-
-
-def make_optimizer(spec, params):
-    kind, kw = spec
-    if kind == "sgd":
-        return torch.optim.SGD(params, **kw)
-    if kind == "adam":
-        return torch.optim.Adam(params, **kw)
-    if kind == "adamw":
-        return torch.optim.AdamW(params, **kw)
-    raise ValueError(kind)
-
-
 def make_scheduler(spec, opt):
     if spec is None:
         return None
@@ -333,19 +293,8 @@ def train(model, case, x, y, dtype):
     return state, epoch_losses, step_losses, lrs, clipped
 
 
-def max_rel_excess(a, b, floor):
-    """Smallest rel (at abs = floor) such that every value of `a` (the f32
-    run) is within tolerance of `b` (the f64 run)."""
-    worst = 0.0
-    for u, v in zip(a, b):
-        excess = abs(u - v) - floor
-        if excess > 0:
-            worst = max(worst, excess / max(abs(v), 1e-30))
-    return worst
-
-
 def tolerance_for(deviation):
-    return {"rel": max(MIN_REL, float(f"{deviation * TOLERANCE_HEADROOM:.1e}")), "abs": MIN_ABS}
+    return common.tolerance_for(deviation, MIN_REL, MIN_ABS)
 
 
 def build_case(case, data_dir, out_dir):

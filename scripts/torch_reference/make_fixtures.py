@@ -29,38 +29,19 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+import common
+from common import REPO, loss_fn, make_optimizer
+
 STEPS = 5
 
 # Tolerances never go below these: the comparison is |a - b| <= abs + rel * |b|.
 MIN_REL = 1e-5
 MIN_ABS = 1e-6
-# The f32-vs-f64 deviation is multiplied by this to leave room for a
-# different (but equally exact) summation order.
-TOLERANCE_HEADROOM = 10.0
 # A loose gradient is rounding noise around an exact zero; this is the size
 # of that noise on the seed network, and how many perturbed runs bound the
 # eval output's spread.
 ROUNDING_NOISE = 1e-8
 NOISE_TRIALS = 8
-
-
-# ---------------------------------------------------------------- losses ----
-
-def loss_fn(name, out, y):
-    if name == "bce":
-        return F.binary_cross_entropy(out, y)
-    if name == "bce_with_logits":
-        return F.binary_cross_entropy_with_logits(out, y)
-    if name == "cross_entropy":
-        return F.cross_entropy(out, y.reshape(-1).long())
-    if name == "mse":
-        return F.mse_loss(out, y)
-    if name == "l1":
-        return F.l1_loss(out, y)
-    if name == "huber":
-        return F.huber_loss(out, y, delta=1.0)
-    raise ValueError(f"unknown loss {name}")
 
 
 # ---------------------------------------------------------------- models ----
@@ -91,23 +72,13 @@ model SeedNet {
 """
 
 
-class SeedNet(nn.Module):
+class SeedNet(common.SeedNet):
     def __init__(self):
         super().__init__()
-        self.fc1 = nn.Linear(9, 16)
-        self.bn1 = nn.BatchNorm1d(16)
-        self.fc2 = nn.Linear(16, 8)
-        self.bn2 = nn.BatchNorm1d(8)
-        self.fc3 = nn.Linear(8, 1)
         # The weights' init as the model text asks; biases keep nn.Linear's.
         nn.init.kaiming_uniform_(self.fc1.weight, nonlinearity="relu")
         nn.init.kaiming_uniform_(self.fc2.weight, nonlinearity="relu")
         nn.init.kaiming_uniform_(self.fc3.weight, nonlinearity="sigmoid")
-
-    def forward(self, x):
-        x = F.elu(self.bn1(self.fc1(x)))
-        x = F.elu(self.bn2(self.fc2(x)))
-        return torch.sigmoid(self.fc3(x))
 
 
 MLP_CE_NN = """\
@@ -414,17 +385,6 @@ def simplex_data(gen, batch, width, out, log):
 
 # ------------------------------------------------------------- training ----
 
-def make_optimizer(spec, params):
-    kind, kw = spec
-    if kind == "sgd":
-        return torch.optim.SGD(params, **kw)
-    if kind == "adam":
-        return torch.optim.Adam(params, **kw)
-    if kind == "adamw":
-        return torch.optim.AdamW(params, **kw)
-    raise ValueError(kind)
-
-
 def flat(t):
     return t.detach().reshape(-1).tolist()
 
@@ -475,14 +435,7 @@ def train(model, case, batches, eval_x, dtype, grad_noise=None):
 
 
 def max_rel_excess(a, b):
-    """Smallest rel (at abs = MIN_ABS) such that every value of `a` (the f32
-    run) is within tolerance of `b` (the f64 run)."""
-    worst = 0.0
-    for u, v in zip(a, b):
-        excess = abs(u - v) - MIN_ABS
-        if excess > 0:
-            worst = max(worst, excess / max(abs(v), 1e-30))
-    return worst
+    return common.max_rel_excess(a, b, MIN_ABS)
 
 
 def trace_deviation(t32, t64, loose):
@@ -498,7 +451,7 @@ def trace_deviation(t32, t64, loose):
 
 
 def tolerance_for(deviation):
-    return {"rel": max(MIN_REL, float(f"{deviation * TOLERANCE_HEADROOM:.1e}")), "abs": MIN_ABS}
+    return common.tolerance_for(deviation, MIN_REL, MIN_ABS)
 
 
 def build_case(case, data_path):
