@@ -14,6 +14,9 @@ pub struct ParamState {
     second: Vec<f32>,
     /// SGD's buffer starts as a copy of the first gradient.
     started: bool,
+    /// Adam's `(t, β₁ᵗ, β₂ᵗ)` of the last step: consecutive steps extend
+    /// the running products with one multiply instead of two `powi`s.
+    beta_powers: (u64, f64, f64),
 }
 
 impl ParamState {
@@ -27,7 +30,22 @@ impl ParamState {
             first: vec![0.0; first],
             second: vec![0.0; second],
             started: false,
+            beta_powers: (0, 1.0, 1.0),
         }
+    }
+
+    /// `(β₁ᵗ, β₂ᵗ)` for `step`, kept as running products in f64.
+    fn beta_powers(&mut self, betas: (f64, f64), step: u64) -> (f64, f64) {
+        let (last, p1, p2) = self.beta_powers;
+        let powers = if step == last + 1 {
+            (p1 * betas.0, p2 * betas.1)
+        } else {
+            // A jump (a restored or a fresh state): start from scratch.
+            let t = i32::try_from(step).unwrap_or(i32::MAX);
+            (betas.0.powi(t), betas.1.powi(t))
+        };
+        self.beta_powers = (step, powers.0, powers.1);
+        powers
     }
 
     /// SGD's momentum buffer or Adam's first moment (empty for plain SGD).
@@ -91,7 +109,8 @@ pub fn optimizer_step_with(
             eps,
             weight_decay,
         } => {
-            let hyper = AdamHyper::new(lr, betas, eps, step, weight_decay, 1.0);
+            let powers = state.beta_powers(betas, step.max(1));
+            let hyper = AdamHyper::new(lr, betas, eps, powers, weight_decay, 1.0);
             adam(isa, param, grad, &mut state.first, &mut state.second, hyper);
         }
         Optimizer::AdamW {
@@ -100,7 +119,8 @@ pub fn optimizer_step_with(
             eps,
             weight_decay,
         } => {
-            let hyper = AdamHyper::new(lr, betas, eps, step, 0.0, 1.0 - lr * weight_decay);
+            let powers = state.beta_powers(betas, step.max(1));
+            let hyper = AdamHyper::new(lr, betas, eps, powers, 0.0, 1.0 - lr * weight_decay);
             adam(isa, param, grad, &mut state.first, &mut state.second, hyper);
         }
     }
@@ -134,10 +154,10 @@ struct AdamHyper {
 }
 
 impl AdamHyper {
-    fn new(lr: f64, betas: (f64, f64), eps: f64, step: u64, l2: f64, decay: f64) -> Self {
-        let t = i32::try_from(step.max(1)).unwrap_or(i32::MAX);
-        let bias_correction1 = 1.0 - betas.0.powi(t);
-        let bias_correction2 = 1.0 - betas.1.powi(t);
+    /// `powers` are `(β₁ᵗ, β₂ᵗ)`.
+    fn new(lr: f64, betas: (f64, f64), eps: f64, powers: (f64, f64), l2: f64, decay: f64) -> Self {
+        let bias_correction1 = 1.0 - powers.0;
+        let bias_correction2 = 1.0 - powers.1;
         AdamHyper {
             l2: l2 as f32,
             decay: decay as f32,
