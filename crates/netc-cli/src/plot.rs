@@ -33,33 +33,29 @@ const LINE_COLORS: [RGBColor; 8] = [
 pub fn write_plots(dir: &Path, reports: &[EpochReport]) -> Result<Vec<String>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
     register_font()?;
-    let path = |name: &str| dir.join(name);
-    let failed = |name: &str, e: String| format!("cannot draw `{}`: {e}", path(name).display());
-
-    draw_loss(
-        SVGBackend::new(&path("loss.svg"), SIZE).into_drawing_area(),
-        reports,
-    )
-    .map_err(|e| failed("loss.svg", e))?;
-    draw_loss(
-        BitMapBackend::new(&path("loss.png"), SIZE).into_drawing_area(),
-        reports,
-    )
-    .map_err(|e| failed("loss.png", e))?;
-    draw_grad_norm(
-        SVGBackend::new(&path("grad_norm.svg"), SIZE).into_drawing_area(),
-        reports,
-    )
-    .map_err(|e| failed("grad_norm.svg", e))?;
-    draw_grad_norm(
-        BitMapBackend::new(&path("grad_norm.png"), SIZE).into_drawing_area(),
-        reports,
-    )
-    .map_err(|e| failed("grad_norm.png", e))?;
-    Ok(["loss.svg", "loss.png", "grad_norm.svg", "grad_norm.png"]
-        .iter()
-        .map(|name| path(name).display().to_string())
-        .collect())
+    let mut written = Vec::new();
+    for (stem, plot) in [
+        ("loss", loss_plot(reports)),
+        ("grad_norm", grad_norm_plot(reports)),
+    ] {
+        let svg = dir.join(format!("{stem}.svg"));
+        let png = dir.join(format!("{stem}.png"));
+        let failed = |path: &Path, e: String| format!("cannot draw `{}`: {e}", path.display());
+        draw(
+            SVGBackend::new(&svg, SIZE).into_drawing_area(),
+            &plot,
+            reports,
+        )
+        .map_err(|e| failed(&svg, e))?;
+        draw(
+            BitMapBackend::new(&png, SIZE).into_drawing_area(),
+            &plot,
+            reports,
+        )
+        .map_err(|e| failed(&png, e))?;
+        written.extend([svg, png].map(|path| path.display().to_string()));
+    }
+    Ok(written)
 }
 
 fn register_font() -> Result<(), String> {
@@ -70,55 +66,56 @@ fn register_font() -> Result<(), String> {
         .ok_or_else(|| "the embedded plot font is invalid".to_string())
 }
 
-fn draw_loss<DB: DrawingBackend>(
-    root: DrawingArea<DB, Shift>,
-    reports: &[EpochReport],
-) -> Result<(), String> {
-    let train: Vec<(f64, f64)> = points(reports, |r| Some(r.train.loss));
-    let val: Vec<(f64, f64)> = points(reports, |r| r.val.map(|v| v.loss));
-    let values = train.iter().chain(&val).map(|&(_, y)| y);
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
-        (lo.min(y), hi.max(y))
-    });
-    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
-    let pad = ((hi - lo) * 0.05).max(1e-6);
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Loss per epoch", (FAMILY, 28))
-        .margin(20)
-        .x_label_area_size(50)
-        .y_label_area_size(80)
-        .build_cartesian_2d(epoch_range(reports), (lo - pad)..(hi + pad))
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_desc("loss")
-        .axis_desc_style((FAMILY, 20))
-        .label_style((FAMILY, 16))
-        .draw()
-        .map_err(|e| e.to_string())?;
-    for (name, series, color) in [("train", train, BLUE), ("validation", val, RED)] {
-        if series.is_empty() {
-            continue;
-        }
-        chart
-            .draw_series(LineSeries::new(series, color.stroke_width(2)))
-            .map_err(|e| e.to_string())?
-            .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2))
-            });
-    }
-    legend(&mut chart)?;
-    root.present().map_err(|e| e.to_string())
+/// What sets one chart apart; [`draw`] does the rest the same way.
+struct Plot<'a> {
+    caption: &'static str,
+    y_desc: &'static str,
+    lines: Vec<Line<'a>>,
+    /// The y range when no line has a point.
+    empty_range: (f64, f64),
+    /// The least margin above and below the lines.
+    min_pad: f64,
+    /// Labels for the plotted y values, when plotters' own would mislead.
+    y_label: Option<fn(&f64) -> String>,
 }
 
-fn draw_grad_norm<DB: DrawingBackend>(
-    root: DrawingArea<DB, Shift>,
-    reports: &[EpochReport],
-) -> Result<(), String> {
+/// A named line, `(epoch, y)` in plotted units.
+struct Line<'a> {
+    name: &'a str,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+}
+
+fn loss_plot(reports: &[EpochReport]) -> Plot<'static> {
+    let train = points(reports, |r| Some(r.train.loss));
+    let val = points(reports, |r| r.val.map(|v| v.loss));
+    Plot {
+        caption: "Loss per epoch",
+        y_desc: "loss",
+        // A split without a finite loss (no validation rows) gets no
+        // legend entry.
+        lines: [
+            Line {
+                name: "train",
+                points: train,
+                color: BLUE,
+            },
+            Line {
+                name: "validation",
+                points: val,
+                color: RED,
+            },
+        ]
+        .into_iter()
+        .filter(|line| !line.points.is_empty())
+        .collect(),
+        empty_range: (0.0, 1.0),
+        min_pad: 1e-6,
+        y_label: None,
+    }
+}
+
+fn grad_norm_plot(reports: &[EpochReport]) -> Plot<'_> {
     // Weights only: biases and norm shifts would double the lines without
     // saying more about how the signal flows through the layers.
     let names: Vec<&str> = reports
@@ -131,57 +128,83 @@ fn draw_grad_norm<DB: DrawingBackend>(
                 .collect()
         })
         .unwrap_or_default();
-    let series: Vec<(&str, Vec<(f64, f64)>)> = names
+    // Plotted as log10 on a linear axis and labelled as powers of ten:
+    // plotters' own log axis leaves the lower decades unlabelled.
+    let lines = names
         .iter()
-        .map(|&name| {
-            let norm = |r: &EpochReport| {
+        .enumerate()
+        .map(|(i, &name)| {
+            let log_norm = |r: &EpochReport| {
                 r.grad_norm
                     .iter()
                     .find(|(n, _)| n == name)
                     .map(|&(_, v)| v)
                     .filter(|v| *v > 0.0)
+                    .map(f64::log10)
             };
-            (name, points(reports, norm))
+            Line {
+                name,
+                points: points(reports, log_norm),
+                color: LINE_COLORS[i % LINE_COLORS.len()],
+            }
         })
         .collect();
-    // Plotted as log10 on a linear axis and labelled as powers of ten:
-    // plotters' own log axis leaves the lower decades unlabelled.
-    let values = series.iter().flat_map(|(_, s)| s.iter().map(|&(_, y)| y));
+    Plot {
+        caption: "Mean weight-gradient norm per epoch",
+        y_desc: "‖∇W‖ (log scale)",
+        lines,
+        empty_range: (-3.0, 0.0),
+        min_pad: 0.1,
+        y_label: Some(|v| format!("{:.1e}", 10f64.powf(*v))),
+    }
+}
+
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    plot: &Plot<'_>,
+    reports: &[EpochReport],
+) -> Result<(), String> {
+    let values = plot
+        .lines
+        .iter()
+        .flat_map(|line| line.points.iter().map(|&(_, y)| y));
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
         (lo.min(y), hi.max(y))
     });
     let (lo, hi) = if lo.is_finite() {
-        (lo.log10(), hi.log10())
+        (lo, hi)
     } else {
-        (-3.0, 0.0)
+        plot.empty_range
     };
-    let pad = ((hi - lo) * 0.05).max(0.1);
+    let pad = ((hi - lo) * 0.05).max(plot.min_pad);
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let mut chart = ChartBuilder::on(&root)
-        .caption("Mean weight-gradient norm per epoch", (FAMILY, 28))
+        .caption(plot.caption, (FAMILY, 28))
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(80)
         .build_cartesian_2d(epoch_range(reports), (lo - pad)..(hi + pad))
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc("epoch")
         .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_desc("‖∇W‖ (log scale)")
-        .y_labels(10)
-        .y_label_formatter(&|v| format!("{:.1e}", 10f64.powf(*v)))
-        .axis_desc_style((FAMILY, 20))
+        .y_desc(plot.y_desc);
+    if let Some(y_label) = &plot.y_label {
+        mesh.y_labels(10).y_label_formatter(y_label);
+    }
+    mesh.axis_desc_style((FAMILY, 20))
         .label_style((FAMILY, 16))
         .draw()
         .map_err(|e| e.to_string())?;
-    for (i, (name, points)) in series.into_iter().enumerate() {
-        let color = LINE_COLORS[i % LINE_COLORS.len()];
-        let points = points.into_iter().map(|(x, y)| (x, y.log10()));
+    for line in &plot.lines {
+        let color = line.color;
         chart
-            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                line.points.iter().copied(),
+                color.stroke_width(2),
+            ))
             .map_err(|e| e.to_string())?
-            .label(name)
+            .label(line.name)
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2))
             });
