@@ -159,16 +159,86 @@ fn linear_backward_matches_finite_differences_small() {
     check_linear(32, 9, 16, true);
     check_linear(2, 17, 3, false);
     check_linear(4, 1, 1, true);
-    // Too wide for the stack panel: the dot/axpy fallback.
+    // A long reduction in the stack panel, then one too long for it: the
+    // dot/axpy fallback.
     check_linear(2, 300, 40, true);
+    check_linear(2, 600, 3, true);
+}
+
+/// `linear`'s gradients are linear in its inputs, so the f64 reference
+/// products `dy·W`, `dyᵀ·x` and `Σ dy` are exact: at sizes where finite
+/// differences would take minutes.
+fn check_linear_products(batch: usize, in_f: usize, out_f: usize) {
+    let mut rng = Rng::seed_from_u64((batch * 131 + in_f * 7 + out_f) as u64);
+    let x = random(batch * in_f, -1.0, 1.0, &mut rng);
+    let w = random(out_f * in_f, -0.5, 0.5, &mut rng);
+    let b = random(out_f, -0.5, 0.5, &mut rng);
+    let dy = random(batch * out_f, -1.0, 1.0, &mut rng);
+    let (x64, w64, dy64) = (widen(&x), widen(&w), widen(&dy));
+    let y_ref = linear_f64(&x64, &w64, Some(&widen(&b)), batch, in_f, out_f);
+    let mut dx_ref = vec![0.0; batch * in_f];
+    let mut dw_ref = vec![0.0; out_f * in_f];
+    let mut db_ref = vec![0.0; out_f];
+    for r in 0..batch {
+        for o in 0..out_f {
+            let g = dy64[r * out_f + o];
+            db_ref[o] += g;
+            for i in 0..in_f {
+                dx_ref[r * in_f + i] += g * w64[o * in_f + i];
+                dw_ref[o * in_f + i] += g * x64[r * in_f + i];
+            }
+        }
+    }
+    let what = format!("linear {batch}x{in_f}->{out_f}");
+    let check = |path: &str, y: &[f32], dx: &[f32], dw: &[f32], db: &[f32]| {
+        let close = |name: &str, got: &[f32], want: &[f64], prefill: f64| {
+            for (i, (&g, &r)) in got.iter().zip(want).enumerate() {
+                let g = f64::from(g) - prefill;
+                assert!(
+                    (g - r).abs() < 1e-4 * (1.0 + r.abs()),
+                    "{what} {path}: {name}[{i}] = {g}, want {r}"
+                );
+            }
+        };
+        close("y", y, &y_ref, 0.0);
+        close("dx", dx, &dx_ref, f64::from(PREFILL));
+        close("dw", dw, &dw_ref, f64::from(PREFILL));
+        close("db", db, &db_ref, f64::from(PREFILL));
+    };
+
+    let mut y = vec![0.0; batch * out_f];
+    linear_forward(&x, &w, Some(&b), &mut y, batch, in_f, out_f);
+    let (mut dx, mut dw, mut db) = (prefilled(x.len()), prefilled(w.len()), prefilled(out_f));
+    let grads = (Some(&mut dx[..]), &mut dw[..], Some(&mut db[..]));
+    linear_backward(&x, &w, &dy, grads.0, grads.1, grads.2, batch, in_f, out_f);
+    check("public", &y, &dx, &dw, &db);
+    for isa in Isa::available() {
+        let mut y = vec![0.0; batch * out_f];
+        linear_forward_with(isa, &x, &w, Some(&b), &mut y, batch, in_f, out_f);
+        let (mut dx, mut dw, mut db) = (prefilled(x.len()), prefilled(w.len()), prefilled(out_f));
+        let grads = (Some(&mut dx[..]), &mut dw[..], Some(&mut db[..]));
+        linear_backward_with(
+            isa, &x, &w, &dy, grads.0, grads.1, grads.2, batch, in_f, out_f,
+        );
+        check(isa.name(), &y, &dx, &dw, &db);
+    }
 }
 
 #[test]
-fn linear_backward_matches_finite_differences_on_the_gemm_path() {
-    let (batch, in_f, out_f) = (16, 48, 48);
+fn linear_products_match_f64_on_the_gemm_path() {
+    let (batch, in_f, out_f) = (64, 128, 128);
     assert!(batch * in_f * out_f >= GEMM_MIN_MACS);
-    check_linear(batch, in_f, out_f, true);
-    check_linear(batch, in_f, out_f, false);
+    check_linear_products(batch, in_f, out_f);
+}
+
+#[test]
+fn linear_products_match_f64_on_mid_sizes_below_gemm() {
+    // The deep workload's 64-wide layers, ragged tiles and row blocks, and
+    // a reduction at the panel's limit.
+    for (batch, in_f, out_f) in [(64, 64, 64), (67, 33, 50), (9, 512, 20), (512, 17, 3)] {
+        assert!(batch * in_f * out_f < GEMM_MIN_MACS);
+        check_linear_products(batch, in_f, out_f);
+    }
 }
 
 #[test]

@@ -151,6 +151,22 @@ fn kernels_do_not_allocate_and_gemm_scratch_is_bounded() {
     });
     assert_eq!(small, 0, "the small-layer kernels allocated");
 
+    // Mid-sized layers (the deep workload's 64-wide ones, a 300-long
+    // reduction, a wide one-row product) stay on the stack panel.
+    for (batch, in_f, out_f) in [(64, 64, 64), (64, 300, 48), (1, 784, 512)] {
+        assert!(batch * in_f * out_f < GEMM_MIN_MACS);
+        let x = vec![0.5f32; batch * in_f];
+        let w = vec![0.01f32; out_f * in_f];
+        let (mut y, dy) = (vec![0.0; batch * out_f], vec![0.01; batch * out_f]);
+        let (mut dx, mut dw, mut db) = (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; out_f]);
+        let mid = allocations(|| {
+            linear_forward(&x, &w, None, &mut y, batch, in_f, out_f);
+            let grads = (Some(&mut dx[..]), &mut dw[..], Some(&mut db[..]));
+            linear_backward(&x, &w, &dy, grads.0, grads.1, grads.2, batch, in_f, out_f);
+        });
+        assert_eq!(mid, 0, "linear {batch}x{in_f}->{out_f} allocated");
+    }
+
     let (batch, in_f, out_f) = (128, 784, 256);
     let x = vec![0.5f32; batch * in_f];
     let w = vec![0.01f32; out_f * in_f];

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use netc_ops::Activation;
 use netc_runtime::kernels::{
-    activation_backward_with, activation_forward_with, linear_backward, linear_forward,
-    linear_forward_with,
+    activation_backward_with, activation_forward_with, linear_backward, linear_backward_with,
+    linear_forward, linear_forward_with,
 };
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
@@ -295,4 +295,50 @@ fn seed_network_step() {
         Isa::detect().name(),
         secs * 1e6
     );
+}
+
+#[test]
+#[ignore = "benchmark"]
+fn linear_64x64x64_per_path() {
+    let (batch, in_f, out_f) = (64, 64, 64);
+    let mut rng = Rng::seed_from_u64(3);
+    let x = random(batch * in_f, &mut rng);
+    let w = random(out_f * in_f, &mut rng);
+    let b = random(out_f, &mut rng);
+    let dy = random(batch * out_f, &mut rng);
+    let mut y = vec![0.0; batch * out_f];
+    let (mut dx, mut dw, mut db) = (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; out_f]);
+    let flops = 2.0 * (batch * in_f * out_f) as f64;
+    let secs = time(7, 2_000, || {
+        linear_forward(black_box(&x), &w, Some(&b), &mut y, batch, in_f, out_f)
+    });
+    eprintln!("public forward: {:.2} µs", secs * 1e6);
+    for isa in Isa::available() {
+        let fwd = time(7, 2_000, || {
+            linear_forward_with(isa, black_box(&x), &w, Some(&b), &mut y, batch, in_f, out_f)
+        });
+        let bwd = time(7, 1_000, || {
+            let grads = (Some(&mut dx[..]), &mut dw[..], Some(&mut db[..]));
+            linear_backward_with(
+                isa,
+                &x,
+                &w,
+                black_box(&dy),
+                grads.0,
+                grads.1,
+                grads.2,
+                batch,
+                in_f,
+                out_f,
+            )
+        });
+        eprintln!(
+            "{:>9}: forward {:.2} µs ({:.0} GFLOP/s), backward {:.2} µs ({:.0} GFLOP/s)",
+            isa.name(),
+            fwd * 1e6,
+            flops / fwd / 1e9,
+            bwd * 1e6,
+            2.0 * flops / bwd / 1e9
+        );
+    }
 }

@@ -120,7 +120,8 @@ fn activations_agree_across_paths_including_special_values() {
 fn linear_loop_kernel_agrees_across_paths() {
     let mut rng = Rng::seed_from_u64(22);
     for &(batch, in_f) in &SIZES {
-        for out_f in [1, 5, 16, 17] {
+        // 64: several column tiles and the deep workload's width.
+        for out_f in [1, 5, 16, 17, 64] {
             let x = random(batch * in_f, -1.0, 1.0, &mut rng);
             let w = random(out_f * in_f, -1.0, 1.0, &mut rng);
             let b = random(out_f, -1.0, 1.0, &mut rng);

@@ -1,13 +1,15 @@
 //! `nn.Linear`: `y = x·Wᵀ + b` with W stored as PyTorch's `[out, in]`.
 //!
-//! Small layers (the common case for netc models) run a register-tiled
-//! kernel over a stack panel (`small_gemm`), or plain dot/axpy loops when
-//! the panel would not fit; from
+//! Small and mid-sized layers (the common case for netc models) run a
+//! register-tiled kernel over a stack panel (`small_gemm`), or plain
+//! dot/axpy loops when a reduction is too long for the panel; from
 //! [`GEMM_MIN_MACS`] multiply-adds on, the `gemm` crate's packed
 //! micro-kernels take over (single-threaded, its AVX-512 kernels through
 //! the `x86-v4` feature). `gemm` takes no caller workspace and allocates
 //! its packing scratch on every call — two allocations per product,
-//! measured by the `kernels_alloc` test — negligible at those sizes.
+//! measured by the `kernels_alloc` test — negligible at those sizes, but
+//! below them its packing and allocations cost more than the product
+//! (a 64×64×64 product runs faster on the stack panel).
 
 use gemm::Parallelism;
 
@@ -15,7 +17,7 @@ use super::small_gemm::{small_gemm, Store, View};
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
 /// batch·in·out from which the `gemm` crate is used.
-pub const GEMM_MIN_MACS: usize = 32 * 1024;
+pub const GEMM_MIN_MACS: usize = 1 << 20;
 
 pub(crate) fn use_gemm(batch: usize, in_f: usize, out_f: usize) -> bool {
     batch.saturating_mul(in_f).saturating_mul(out_f) >= GEMM_MIN_MACS
