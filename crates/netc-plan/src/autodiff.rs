@@ -536,29 +536,26 @@ impl<'m> Builder<'m> {
                             unreachable!("normalisation nodes save xhat and invstd")
                         };
                         let dx = dx.unwrap_or_else(|| self.discarded_grad(arg));
-                        let n = node.width;
+                        // The two normalisations' backward ops take the
+                        // same operands.
+                        macro_rules! norm_backward {
+                            ($variant:ident) => {
+                                OpKind::$variant {
+                                    dy,
+                                    xhat,
+                                    invstd,
+                                    gamma: lb.weight,
+                                    dx,
+                                    dgamma: lb.weight_grad,
+                                    dbeta: lb.bias_grad,
+                                    n: node.width,
+                                }
+                            };
+                        }
                         if matches!(self.model.layers[layer].kind, LayerKind::BatchNorm(_)) {
-                            OpKind::BatchNormBackward {
-                                dy,
-                                xhat,
-                                invstd,
-                                gamma: lb.weight,
-                                dx,
-                                dgamma: lb.weight_grad,
-                                dbeta: lb.bias_grad,
-                                n,
-                            }
+                            norm_backward!(BatchNormBackward)
                         } else {
-                            OpKind::LayerNormBackward {
-                                dy,
-                                xhat,
-                                invstd,
-                                gamma: lb.weight,
-                                dx,
-                                dgamma: lb.weight_grad,
-                                dbeta: lb.bias_grad,
-                                n,
-                            }
+                            norm_backward!(LayerNormBackward)
                         }
                     }
                     LayerKind::Dropout(_) => {
