@@ -4,20 +4,13 @@
 
 use super::context::LintContext;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{LayerKind, NodeKind};
+use crate::ir::LayerKind;
 use crate::rules::BIAS_BEFORE_BATCHNORM;
 
 pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let mut reported = Vec::new();
-    for (node, n) in ctx.model.nodes.iter() {
-        let NodeKind::Call { layer, .. } = n.kind else {
-            continue;
-        };
-        let layer_data = &ctx.model.layers[layer];
-        let LayerKind::Linear(spec) = &layer_data.kind else {
-            continue;
-        };
+    for (node, (layer, layer_data, spec)) in ctx.linear_calls() {
         let feeds_batchnorm = ctx.sole_user(node).is_some_and(|user| {
             ctx.called_layer(user)
                 .is_some_and(|(_, l)| matches!(l.kind, LayerKind::BatchNorm(_)))

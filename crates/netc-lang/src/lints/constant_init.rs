@@ -6,22 +6,14 @@ use netc_ops::Init;
 
 use super::context::LintContext;
 use crate::diagnostic::Diagnostic;
-use crate::ir::LayerKind;
 use crate::rules::CONSTANT_INIT;
 
 pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
-    let output = ctx.output_linear();
     let mut found = Vec::new();
-    for (handle, layer) in ctx.model.layers.iter() {
-        let LayerKind::Linear(spec) = &layer.kind else {
-            continue;
-        };
+    for (handle, layer, spec) in ctx.hidden_linears() {
         let Some(init @ (Init::Zeros | Init::Ones | Init::Constant { .. })) = spec.init else {
             continue;
         };
-        if Some(handle) == output {
-            continue;
-        }
         found.push(
             Diagnostic::new(
                 &CONSTANT_INIT,

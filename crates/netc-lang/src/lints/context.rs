@@ -6,7 +6,10 @@ use netc_ops::{Activation, Loss};
 use super::locate::Locator;
 use crate::analysis::{analyze, Analysis};
 use crate::ast;
-use crate::ir::{Handle, Layer, LayerKind, Model, Node, NodeKind, Span};
+use crate::ir::{Handle, Layer, LayerKind, LinearSpec, Model, Node, NodeKind, Span};
+
+/// A linear layer: its handle, the layer and its spec.
+pub type LinearLayer<'a> = (Handle<Layer>, &'a Layer, &'a LinearSpec);
 
 pub struct LintContext<'a> {
     pub model: &'a Model,
@@ -159,6 +162,39 @@ impl<'a> LintContext<'a> {
                 NodeKind::Input | NodeKind::Add { .. } => return None,
             }
         }
+    }
+
+    /// Every linear layer, in declaration order.
+    pub fn linear_layers(&self) -> impl Iterator<Item = LinearLayer<'a>> + 'a {
+        self.model
+            .layers
+            .iter()
+            .filter_map(|(handle, layer)| match &layer.kind {
+                LayerKind::Linear(spec) => Some((handle, layer, spec)),
+                _ => None,
+            })
+    }
+
+    /// The linear layers other than [`output_linear`](Self::output_linear),
+    /// which the init rules judge as hidden layers.
+    pub fn hidden_linears(&self) -> impl Iterator<Item = LinearLayer<'a>> + 'a {
+        let output = self.output_linear();
+        self.linear_layers()
+            .filter(move |(handle, ..)| Some(*handle) != output)
+    }
+
+    /// Every call of a linear layer, with the layer it calls.
+    pub fn linear_calls(&self) -> impl Iterator<Item = (Handle<Node>, LinearLayer<'a>)> + 'a {
+        let model = self.model;
+        model.nodes.iter().filter_map(move |(node, n)| {
+            let NodeKind::Call { layer, .. } = n.kind else {
+                return None;
+            };
+            match &model.layers[layer].kind {
+                LayerKind::Linear(spec) => Some((node, (layer, &model.layers[layer], spec))),
+                _ => None,
+            }
+        })
     }
 
     pub fn has_layer_kind(&self, matches: impl Fn(&LayerKind) -> bool) -> bool {

@@ -7,19 +7,11 @@ use netc_ops::{Activation, Init, Nonlinearity};
 
 use super::context::LintContext;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::ir::{LayerKind, NodeKind};
 use crate::rules::KAIMING_WITHOUT_RELU;
 
 pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    for (node, n) in ctx.model.nodes.iter() {
-        let NodeKind::Call { layer, .. } = n.kind else {
-            continue;
-        };
-        let layer_data = &ctx.model.layers[layer];
-        let LayerKind::Linear(spec) = &layer_data.kind else {
-            continue;
-        };
+    for (node, (layer, layer_data, spec)) in ctx.linear_calls() {
         if !spec.init.is_some_and(is_relu_kaiming) {
             continue;
         }

@@ -6,21 +6,16 @@ use super::context::LintContext;
 use super::number::short;
 use crate::analysis::init_mean;
 use crate::diagnostic::Diagnostic;
-use crate::ir::LayerKind;
 use crate::rules::NONZERO_BIAS_INIT;
 use netc_ops::Init;
 
 pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
-    let output = ctx.output_linear();
     let mut found = Vec::new();
-    for (handle, layer) in ctx.model.layers.iter() {
-        let LayerKind::Linear(spec) = &layer.kind else {
-            continue;
-        };
+    for (handle, layer, spec) in ctx.hidden_linears() {
         let Some(init @ (Init::Ones | Init::Constant { .. })) = spec.bias_init else {
             continue;
         };
-        if !spec.bias || Some(handle) == output || init_mean(&init) == 0.0 {
+        if !spec.bias || init_mean(&init) == 0.0 {
             continue;
         }
         found.push(

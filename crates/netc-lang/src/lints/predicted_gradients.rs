@@ -7,7 +7,7 @@ use super::number::short;
 use crate::analysis::{Verdict, EXPLODING_ABOVE, VANISHING_BELOW};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::ir::Span;
-use crate::rules::{EXPLODING_WITHOUT_CLIPPING, PREDICTED_EXPLODING, PREDICTED_VANISHING};
+use crate::rules::{Rule, EXPLODING_WITHOUT_CLIPPING, PREDICTED_EXPLODING, PREDICTED_VANISHING};
 
 /// Below this the vanishing warning becomes an error: no optimiser step
 /// reaches the first layer.
@@ -21,40 +21,41 @@ pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
     let (Some(first), Some(last)) = (linears.first(), linears.last()) else {
         return Vec::new();
     };
-    let first_span = ctx.layer_span(first.layer);
-    let last_label = (
-        ctx.layer_span(last.layer),
-        format!("relative to `{}`", ctx.model.layers[last.layer].name),
-    );
+    // Both verdicts are about the first layer's gradient relative to the
+    // last one's.
+    let predicted = |rule: &Rule, message: String, note: String| {
+        Diagnostic::new(rule, ctx.layer_span(first.layer), message)
+            .with_label(
+                ctx.layer_span(last.layer),
+                format!("relative to `{}`", ctx.model.layers[last.layer].name),
+            )
+            .with_note(note)
+    };
     match ctx.analysis.verdict {
         Verdict::Healthy => Vec::new(),
         Verdict::Vanishing => {
-            let mut diagnostic = Diagnostic::new(
+            let mut diagnostic = predicted(
                 &PREDICTED_VANISHING,
-                first_span,
                 format!(
                     "predicted ‖∇W1‖/‖∇W_L‖ = {}: vanishing gradients; use relu+kaiming, elu, or batchnorm",
                     short(r)
                 ),
-            )
-            .with_label(last_label.0, last_label.1)
-            .with_note(format!("AUTOTRAINER calls R < {VANISHING_BELOW:e} vanishing"));
+                format!("AUTOTRAINER calls R < {VANISHING_BELOW:e} vanishing"),
+            );
             if r < VANISHING_ERROR_BELOW {
                 diagnostic.severity = Severity::Error;
             }
             vec![diagnostic]
         }
         Verdict::Exploding => {
-            let exploding = Diagnostic::new(
+            let exploding = predicted(
                 &PREDICTED_EXPLODING,
-                first_span,
                 format!(
                     "predicted gradient ratio {}: exploding; reduce init scale or add clipping/batchnorm",
                     short(r)
                 ),
-            )
-            .with_label(last_label.0, last_label.1)
-            .with_note(format!("AUTOTRAINER calls R > {EXPLODING_ABOVE} exploding"));
+                format!("AUTOTRAINER calls R > {EXPLODING_ABOVE} exploding"),
+            );
             let mut found = vec![exploding];
             found.extend(without_clipping(ctx));
             found

@@ -23,9 +23,8 @@ pub(crate) fn read(
     bound: &Bound<'_>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Activation> {
-    let mut option = |index: usize, param: &str, default: f64| match bound.get(index) {
-        Some(e) => args::number(e, param, diags),
-        None => Some(default),
+    let mut option = |index: usize, param: &str, default: f64| {
+        args::optional(bound.get(index), default, |e| args::number(e, param, diags))
     };
     Some(match name {
         "relu" => Activation::Relu,

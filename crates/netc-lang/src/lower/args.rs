@@ -201,6 +201,18 @@ pub(crate) fn missing(call_span: crate::ir::Span, what: &str, param: &str) -> Di
     .with_span_label(format!("`{param}` is required"))
 }
 
+/// The default when the argument is absent, else what `read` makes of it.
+pub(crate) fn optional<T>(
+    expr: Option<&Expr>,
+    default: T,
+    read: impl FnOnce(&Expr) -> Option<T>,
+) -> Option<T> {
+    match expr {
+        Some(e) => read(e),
+        None => Some(default),
+    }
+}
+
 /// A number, or NN037.
 pub(crate) fn number(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<f64> {
     match &expr.ungrouped().kind {

@@ -147,10 +147,7 @@ fn optional_number(
     default: f64,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<f64> {
-    match expr {
-        Some(e) => args::number(e, param, diags),
-        None => Some(default),
-    }
+    args::optional(expr, default, |e| args::number(e, param, diags))
 }
 
 fn optional_non_negative(
@@ -159,10 +156,9 @@ fn optional_non_negative(
     default: f64,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<f64> {
-    match expr {
-        Some(e) => args::number_in(e, param, 0.0, f64::INFINITY, diags),
-        None => Some(default),
-    }
+    args::optional(expr, default, |e| {
+        args::number_in(e, param, 0.0, f64::INFINITY, diags)
+    })
 }
 
 #[cfg(test)]

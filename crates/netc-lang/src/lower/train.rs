@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use netc_ops::{Loss, LrSchedule, Optimizer, TrainConfig};
 
-use super::args::{self, callee_span, named_call};
+use super::args::{self, callee_span, named_call, optional};
 use crate::ast::{Expr, ExprKind, TrainBlock};
 use crate::diagnostic::Diagnostic;
 use crate::ir::Span;
@@ -248,18 +248,6 @@ fn optimizer(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<Optimizer> {
             return None;
         }
     })
-}
-
-/// The default when the argument is absent, else what `read` makes of it.
-fn optional<T>(
-    expr: Option<&Expr>,
-    default: T,
-    read: impl FnOnce(&Expr) -> Option<T>,
-) -> Option<T> {
-    match expr {
-        Some(e) => read(e),
-        None => Some(default),
-    }
 }
 
 fn non_negative(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<f64> {
