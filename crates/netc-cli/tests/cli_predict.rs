@@ -3,6 +3,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use common::{data, netc, path, stderr, stdout};
 
@@ -22,6 +23,20 @@ fn checkpoint(model: &str, dir: &Path) -> PathBuf {
     weights
 }
 
+/// `netc predict MODEL --weights W --data CSV EXTRA...`.
+fn predict(model: &Path, weights: &Path, csv: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "predict",
+        path(model),
+        "--weights",
+        path(weights),
+        "--data",
+        path(csv),
+    ];
+    args.extend_from_slice(extra);
+    netc(&args)
+}
+
 #[test]
 fn binary_predictions_have_a_probability_and_a_class_per_row() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -29,16 +44,7 @@ fn binary_predictions_have_a_probability_and_a_class_per_row() {
     let out = dir.path().join("preds.csv");
     let model = data("tiny.nn");
     let csv = data("tiny.csv");
-    let output = netc(&[
-        "predict",
-        path(&model),
-        "--weights",
-        path(&weights),
-        "--data",
-        path(&csv),
-        "--out",
-        path(&out),
-    ]);
+    let output = predict(&model, &weights, &csv, &["--out", path(&out)]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = std::fs::read_to_string(&out).expect("predictions");
     let mut lines = text.lines();
@@ -83,14 +89,7 @@ fn multiclass_predictions_have_one_probability_per_class() {
     let weights = checkpoint("three.nn", dir.path());
     let model = data("three.nn");
     let csv = data("three.csv");
-    let output = netc(&[
-        "predict",
-        path(&model),
-        "--weights",
-        path(&weights),
-        "--data",
-        path(&csv),
-    ]);
+    let output = predict(&model, &weights, &csv, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     let stdout = stdout(&output);
     let mut lines = stdout.lines();
@@ -112,14 +111,7 @@ fn prediction_needs_the_feature_columns_by_name() {
     let csv = dir.path().join("other.csv");
     std::fs::write(&csv, "a,c\n1,2\n").expect("write");
     let model = data("tiny.nn");
-    let output = netc(&[
-        "predict",
-        path(&model),
-        "--weights",
-        path(&weights),
-        "--data",
-        path(&csv),
-    ]);
+    let output = predict(&model, &weights, &csv, &[]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = stderr(&output);
     assert!(stderr.contains("no column `b`"), "{stderr}");
@@ -131,26 +123,12 @@ fn missing_weights_or_sidecar() {
     let model = data("tiny.nn");
     let csv = data("tiny.csv");
     let absent = dir.path().join("absent.safetensors");
-    let output = netc(&[
-        "predict",
-        path(&model),
-        "--weights",
-        path(&absent),
-        "--data",
-        path(&csv),
-    ]);
+    let output = predict(&model, &absent, &csv, &[]);
     assert_eq!(output.status.code(), Some(2));
 
     let weights = checkpoint("tiny.nn", dir.path());
     std::fs::remove_file(dir.path().join("w.json")).expect("remove sidecar");
-    let output = netc(&[
-        "predict",
-        path(&model),
-        "--weights",
-        path(&weights),
-        "--data",
-        path(&csv),
-    ]);
+    let output = predict(&model, &weights, &csv, &[]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("w.json"));
 }
