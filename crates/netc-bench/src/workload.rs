@@ -1,6 +1,7 @@
 //! The benchmarked models and the random batches they train on.
 
-use netc_ops::Loss;
+use netc_ops::{Loss, TrainConfig};
+use netc_runtime::Network;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -65,6 +66,18 @@ impl Batch {
             })
             .collect();
         Batch { rows, x, y }
+    }
+
+    /// A batch of the train block's size for `net`, drawn from
+    /// [`DATA_SEED`], so every executor trains on the same rows.
+    pub fn for_training(net: &dyn Network, config: &TrainConfig) -> Batch {
+        Batch::random(
+            config.batch,
+            net.input_width(),
+            net.output_width(),
+            config.loss,
+            DATA_SEED,
+        )
     }
 
     /// The first `rows` rows (inputs only matter for inference).

@@ -51,7 +51,7 @@ mod tests {
     use netc_plan::Interpreter;
 
     use super::*;
-    use crate::workload::{Batch, DATA_SEED, WORKLOADS};
+    use crate::workload::{Batch, WORKLOADS};
 
     #[test]
     fn every_workload_has_generated_code_matching_the_interpreter() {
@@ -59,13 +59,7 @@ mod tests {
             let (mut generated, config) = build(workload).expect("generated code exists");
             let (program, _) = netc_lang::check_source(workload.source);
             let mut interpreted = Interpreter::from_model(&program.models[0], &config, WEIGHT_SEED);
-            let batch = Batch::random(
-                config.batch,
-                generated.input_width(),
-                generated.output_width(),
-                config.loss,
-                DATA_SEED,
-            );
+            let batch = Batch::for_training(generated.as_ref(), &config);
             for _ in 0..2 {
                 let a = generated.train_step(&batch.x, &batch.y);
                 let b = interpreted.train_step(&batch.x, &batch.y);

@@ -43,19 +43,13 @@ mod tests {
     use netc_runtime::Network;
 
     use super::*;
-    use crate::workload::{Batch, DATA_SEED, WORKLOADS};
+    use crate::workload::{Batch, WORKLOADS};
 
     #[test]
     fn every_workload_trains_in_the_interpreter() {
         for workload in WORKLOADS {
             let (mut net, config) = build(workload).expect("the workload builds");
-            let batch = Batch::random(
-                config.batch,
-                net.input_width(),
-                net.output_width(),
-                config.loss,
-                DATA_SEED,
-            );
+            let batch = Batch::for_training(&net, &config);
             let first = net.train_step(&batch.x, &batch.y);
             let second = net.train_step(&batch.x, &batch.y);
             assert!(first.is_finite() && second.is_finite(), "{}", workload.name);

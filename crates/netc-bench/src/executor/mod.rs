@@ -13,7 +13,7 @@ use netc_ops::TrainConfig;
 use netc_runtime::Network;
 
 use crate::timing::{measure, Timing};
-use crate::workload::{Batch, Workload, DATA_SEED};
+use crate::workload::{Batch, Workload};
 
 /// One measured number, named as it appears in the JSON line
 /// (`interpreted_train_step_us`, ...): the suffix is the unit.
@@ -52,13 +52,7 @@ pub fn network_figures(
     config: &TrainConfig,
     timing: &Timing,
 ) -> Vec<Figure> {
-    let batch = Batch::random(
-        config.batch,
-        net.input_width(),
-        net.output_width(),
-        config.loss,
-        DATA_SEED,
-    );
+    let batch = Batch::for_training(net, config);
     let train = measure(timing, || {
         black_box(net.train_step(black_box(&batch.x), black_box(&batch.y)));
     });
