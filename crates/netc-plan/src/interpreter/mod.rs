@@ -9,9 +9,10 @@ mod store;
 
 use netc_lang::ir::Model;
 use netc_ops::{Optimizer, TrainConfig};
+use netc_runtime::fixed;
 use netc_runtime::rng::Rng;
 
-use crate::plan::{Access, BufferKind, Op, Plan};
+use crate::plan::{Access, BufferId, BufferKind, Op, OpKind, Plan};
 use exec::{execute, Context};
 use store::Store;
 
@@ -49,6 +50,9 @@ pub struct Interpreter {
     last_batch: usize,
     /// The first op of the last `train_step` that wrote a non-finite value.
     first_non_finite: Option<(Phase, usize)>,
+    /// Per train phase, per op: the buffers its non-finite check scans
+    /// (resolved once, not per op per step).
+    checked: [Vec<Vec<BufferId>>; 3],
 }
 
 impl Interpreter {
@@ -58,7 +62,10 @@ impl Interpreter {
         let optimizer = plan.optimizer;
         let mut store = Store::new(&plan, &optimizer);
         init::initialise(&plan, &mut store, &mut Rng::seed_from_u64(seed));
+        let checked = [&plan.forward, &plan.backward, &plan.update]
+            .map(|ops| ops.iter().map(|op| checked_outputs(&plan, op)).collect());
         Interpreter {
+            checked,
             store,
             optimizer,
             step: 0,
@@ -161,10 +168,13 @@ impl Interpreter {
             step: self.step,
             dropout: &mut self.dropout,
         };
-        for (index, op) in ops.iter().enumerate() {
+        let checked = &self.checked[phase as usize];
+        for (index, (op, outputs)) in ops.iter().zip(checked).enumerate() {
             execute(&op.kind, &mut self.store, &mut cx);
             if self.first_non_finite.is_none()
-                && !outputs_finite(&self.plan, op, &self.store, batch)
+                && !outputs
+                    .iter()
+                    .all(|&id| fixed::all_finite(&[self.store.get(id, batch)]))
             {
                 self.first_non_finite = Some((phase, index));
             }
@@ -172,28 +182,21 @@ impl Interpreter {
     }
 }
 
-fn outputs_finite(plan: &Plan, op: &Op, store: &Store, batch: usize) -> bool {
-    let mut finite = true;
+/// The f32 buffers `op` writes, counters and optimizer states excluded:
+/// the ones checked for non-finite values after it runs.
+fn checked_outputs(plan: &Plan, op: &Op) -> Vec<BufferId> {
+    let mut checked = Vec::new();
+    // A zeroed buffer is finite by construction.
+    if matches!(op.kind, OpKind::Zero { .. }) {
+        return checked;
+    }
     op.kind.for_each_buffer(|id, access| {
-        let checked = access == Access::Write
-            && !matches!(
-                plan.buffer(id).kind,
-                BufferKind::Counter | BufferKind::OptimizerState
-            );
-        if checked && finite {
-            finite = all_finite(store.get(id, batch));
+        let kind = plan.buffer(id).kind;
+        if access == Access::Write
+            && !matches!(kind, BufferKind::Counter | BufferKind::OptimizerState)
+        {
+            checked.push(id);
         }
     });
-    finite
-}
-
-/// An OR-reduction over the exponent bits instead of an early-exit
-/// `all(is_finite)`: integer reductions vectorise, and the scan runs after
-/// every op of every step.
-fn all_finite(values: &[f32]) -> bool {
-    const EXPONENT: u32 = 0x7f80_0000;
-    let non_finite = values.iter().fold(0u32, |acc, v| {
-        acc | u32::from(v.to_bits() & EXPONENT == EXPONENT)
-    });
-    non_finite == 0
+    checked
 }
