@@ -370,3 +370,24 @@ fn dropout_forward_and_clipping_agree_across_paths() {
         }
     }
 }
+
+#[test]
+fn one_row_gets_the_bits_it_gets_inside_a_batch() {
+    // Batch 1 takes the matrix-vector path; larger batches the tiled one.
+    let mut rng = Rng::seed_from_u64(23);
+    for (in_f, out_f) in [(9, 16), (16, 8), (8, 1), (64, 64), (33, 50), (512, 3)] {
+        let batch = 11;
+        let x = random(batch * in_f, -1.0, 1.0, &mut rng);
+        let w = random(out_f * in_f, -1.0, 1.0, &mut rng);
+        let b = random(out_f, -1.0, 1.0, &mut rng);
+        for isa in Isa::available() {
+            let mut all = vec![0.0; batch * out_f];
+            linear_forward_with(isa, &x, &w, Some(&b), &mut all, batch, in_f, out_f);
+            for (row, want) in x.chunks(in_f).zip(all.chunks(out_f)) {
+                let mut one = vec![0.0; out_f];
+                linear_forward_with(isa, row, &w, Some(&b), &mut one, 1, in_f, out_f);
+                assert_eq!(one, want, "{in_f}->{out_f} on {}", isa.name());
+            }
+        }
+    }
+}

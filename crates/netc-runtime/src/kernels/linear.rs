@@ -13,7 +13,7 @@
 
 use gemm::Parallelism;
 
-use super::small_gemm::{small_gemm, Store, View};
+use super::small_gemm::{small_gemm, Store, View, MAX_K};
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
 /// batch·in·out from which the `gemm` crate is used.
@@ -221,6 +221,10 @@ pub(crate) fn forward_body<M: Fma>(
         fill_bias(bias, y, out_f);
         return;
     }
+    if batch == 1 && in_f <= MAX_K {
+        matvec::<M>(x, w, bias, y, in_f, out_f);
+        return;
+    }
     let a = View {
         data: x,
         rs: in_f,
@@ -239,6 +243,45 @@ pub(crate) fn forward_body<M: Fma>(
         for (o, (yo, wr)) in yr.iter_mut().zip(w.chunks_exact(in_f)).enumerate() {
             let b = bias.map_or(0.0, |b| b[o]);
             *yo = simd::dot::<M>(xr, wr) + b;
+        }
+    }
+}
+
+/// One row: `y = W·x + b` without the panel (packing W would cost more
+/// than the product). Each output is the same in-order FMA chain over
+/// the inputs as in `small_gemm`, so a single sample gets exactly the
+/// bits it gets inside a batch; lanes run over 16 outputs at a time.
+#[inline(always)]
+fn matvec<M: Fma>(
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    in_f: usize,
+    out_f: usize,
+) {
+    let (x, w) = (&x[..in_f], &w[..out_f * in_f]);
+    for o0 in (0..out_f).step_by(LANES) {
+        let width = LANES.min(out_f - o0);
+        let rows = &w[o0 * in_f..(o0 + width) * in_f];
+        let mut acc = [0f32; LANES];
+        for (kk, &s) in x.iter().enumerate() {
+            let mut column = [0f32; LANES];
+            for (c, row) in column.iter_mut().zip(rows.chunks_exact(in_f)) {
+                *c = row[kk];
+            }
+            for l in 0..LANES {
+                acc[l] = M::mul_add(s, column[l], acc[l]);
+            }
+        }
+        let out = &mut y[o0..o0 + width];
+        match bias {
+            Some(b) => {
+                for ((d, &v), &b) in out.iter_mut().zip(&acc).zip(&b[o0..]) {
+                    *d = v + b;
+                }
+            }
+            None => out.copy_from_slice(&acc[..width]),
         }
     }
 }
