@@ -177,6 +177,25 @@ multiversion! {
     ) => backward_body;
 }
 
+/// The tile at `off` of a buffer with rows of `n` when all [`LANES`] of
+/// it are features of this row (not the next row's, not past the end).
+#[inline(always)]
+fn full_tile(buf: &mut [f32], off: usize, n: usize) -> Option<&mut [f32; LANES]> {
+    if off % n + LANES > n {
+        return None;
+    }
+    buf.get_mut(off..off + LANES)?.try_into().ok()
+}
+
+/// [`full_tile`] for reading.
+#[inline(always)]
+fn tile(buf: &[f32], off: usize, n: usize) -> Option<&[f32; LANES]> {
+    if off % n + LANES > n {
+        return None;
+    }
+    buf.get(off..off + LANES)?.try_into().ok()
+}
+
 /// γ and β of the tile at `j0`, 1 and 0 when the layer is not affine
 /// (padding lanes are harmless: their outputs are never stored).
 #[inline(always)]
@@ -244,14 +263,29 @@ pub(crate) fn train_body<M: Fma>(
         }
         let (g, b) = affine(gamma, beta, j0);
         for r in 0..batch {
-            let t = simd::load_tile(x, r * n + j0);
+            let off = r * n + j0;
+            let full = (
+                tile(x, off, n),
+                full_tile(xhat, off, n),
+                full_tile(y, off, n),
+            );
+            if let (Some(t), Some(hd), Some(od)) = full {
+                // Straight from and into the buffers: staging a tile in
+                // arrays made LLVM split it and stall on store forwarding.
+                for l in 0..LANES {
+                    hd[l] = (t[l] - mu[l]) * inv[l];
+                    od[l] = M::mul_add(hd[l], g[l], b[l]);
+                }
+                continue;
+            }
+            let t = simd::load_tile(x, off);
             let (mut h, mut o) = ([0f32; LANES], [0f32; LANES]);
             for l in 0..LANES {
                 h[l] = (t[l] - mu[l]) * inv[l];
                 o[l] = M::mul_add(h[l], g[l], b[l]);
             }
-            simd::store_tile(xhat, r * n + j0, &mask, &h);
-            simd::store_tile(y, r * n + j0, &mask, &o);
+            simd::store_tile(xhat, off, &mask, &h);
+            simd::store_tile(y, off, &mask, &o);
         }
     }
 }
@@ -349,6 +383,15 @@ pub(crate) fn backward_body<M: Fma>(
         }
         for r in 0..batch {
             let off = r * n + j0;
+            let full = (tile(dy, off, n), tile(xhat, off, n), full_tile(dx, off, n));
+            if let (Some(gt), Some(ht), Some(d)) = full {
+                // Straight from and into the buffers, as in the forward.
+                for l in 0..LANES {
+                    let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
+                    d[l] = M::mul_add(centred, scale[l], d[l]);
+                }
+                continue;
+            }
             let (gt, ht) = (simd::load_tile(dy, off), simd::load_tile(xhat, off));
             let mut d = simd::load_tile(dx, off);
             for l in 0..LANES {
