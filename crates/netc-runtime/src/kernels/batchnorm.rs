@@ -278,14 +278,18 @@ pub(crate) fn train_body<M: Fma>(
                 }
                 continue;
             }
-            let t = simd::load_tile(x, off);
-            let (mut h, mut o) = ([0f32; LANES], [0f32; LANES]);
-            for l in 0..LANES {
-                h[l] = (t[l] - mu[l]) * inv[l];
-                o[l] = M::mul_add(h[l], g[l], b[l]);
+            // A ragged tile: only its own features, as slices. A masked
+            // 16-wide store would overlap the next row's load and stall
+            // store forwarding on every row.
+            let (t, hd, od) = (
+                &x[off..off + width],
+                &mut xhat[off..off + width],
+                &mut y[off..off + width],
+            );
+            for l in 0..width {
+                hd[l] = (t[l] - mu[l]) * inv[l];
+                od[l] = M::mul_add(hd[l], g[l], b[l]);
             }
-            simd::store_tile(xhat, off, &mask, &h);
-            simd::store_tile(y, off, &mask, &o);
         }
     }
 }
@@ -349,7 +353,8 @@ pub(crate) fn backward_body<M: Fma>(
     }
     let inv_b = 1.0 / batch as f32;
     for j0 in (0..n).step_by(LANES) {
-        let mask = simd::lane_mask(LANES.min(n - j0));
+        let width = LANES.min(n - j0);
+        let mask = simd::lane_mask(width);
         let (mut sdy, mut sdyh) = ([0f32; LANES], [0f32; LANES]);
         for r in 0..batch {
             let off = r * n + j0;
@@ -392,13 +397,13 @@ pub(crate) fn backward_body<M: Fma>(
                 }
                 continue;
             }
-            let (gt, ht) = (simd::load_tile(dy, off), simd::load_tile(xhat, off));
-            let mut d = simd::load_tile(dx, off);
-            for l in 0..LANES {
+            // A ragged tile, as slices (see the forward).
+            let (gt, ht) = (&dy[off..off + width], &xhat[off..off + width]);
+            let d = &mut dx[off..off + width];
+            for l in 0..width {
                 let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
                 d[l] = M::mul_add(centred, scale[l], d[l]);
             }
-            simd::store_tile(dx, off, &mask, &d);
         }
     }
 }
