@@ -3,7 +3,7 @@
 
 use netc_ops::{Loss, Optimizer, TrainConfig};
 use netc_runtime::data::{DataOptions, MissingPolicy, TargetKind};
-use netc_runtime::train::text::{epoch_line, metrics_text, summary_lines};
+use netc_runtime::train::text::{duration_text, epoch_line, metrics_text, summary_lines};
 use netc_runtime::train::{EpochReport, Metrics, Task, TrainSettings, TrainSummary};
 
 fn metrics(loss: f64) -> Metrics {
@@ -50,12 +50,21 @@ fn epoch_line_has_train_then_validation_metrics() {
     let task = Task::Binary { logits: false };
     assert_eq!(
         epoch_line(&report(3, 0.5, Some(0.25)), task),
-        "epoch   3  train loss 0.5000 acc 0.7500 f1 0.5000  val loss 0.2500 acc 0.7500 f1 0.5000  (0.12s)"
+        "epoch   3  train loss 0.5000 acc 0.7500 f1 0.5000  val loss 0.2500 acc 0.7500 f1 0.5000  (125ms)"
     );
     assert_eq!(
         epoch_line(&report(12, 0.5, None), task),
-        "epoch  12  train loss 0.5000 acc 0.7500 f1 0.5000  (0.12s)"
+        "epoch  12  train loss 0.5000 acc 0.7500 f1 0.5000  (125ms)"
     );
+}
+
+#[test]
+fn durations_under_a_second_are_milliseconds() {
+    assert_eq!(duration_text(0.000_613), "0.61ms");
+    assert_eq!(duration_text(0.0421), "42ms");
+    assert_eq!(duration_text(0.999), "999ms");
+    assert_eq!(duration_text(1.5), "1.50s");
+    assert_eq!(duration_text(83.0), "83.00s");
 }
 
 #[test]
@@ -69,7 +78,7 @@ fn summary_names_the_best_and_the_final_epoch() {
         summary_lines(&summary, task, 2.04).as_deref(),
         Some(
             "best epoch 1: val loss 0.4000 acc 0.7500 f1 0.5000\n\
-             final epoch 2: val loss 0.6000 acc 0.7500 f1 0.5000 (2.0s in all)"
+             final epoch 2: val loss 0.6000 acc 0.7500 f1 0.5000 (2.04s in all)"
         )
     );
     let without_val = TrainSummary {

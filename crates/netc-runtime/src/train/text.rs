@@ -26,7 +26,7 @@ pub fn start_line(
     )
 }
 
-/// `epoch   3  train loss 0.6123 acc 0.6520  val loss 0.6301 acc 0.6400  (0.12s)`.
+/// `epoch   3  train loss 0.6123 acc 0.6520  val loss 0.6301 acc 0.6400  (120ms)`.
 pub fn epoch_line(report: &EpochReport, task: Task) -> String {
     let mut line = format!(
         "epoch {:>3}  train {}",
@@ -36,8 +36,20 @@ pub fn epoch_line(report: &EpochReport, task: Task) -> String {
     if let Some(val) = &report.val {
         line.push_str(&format!("  val {}", metrics_text(val, task)));
     }
-    line.push_str(&format!("  ({:.2}s)", report.seconds));
+    line.push_str(&format!("  ({})", duration_text(report.seconds)));
     line
+}
+
+/// `1.25s`, or milliseconds under a second: a small model's epoch takes
+/// well under 10 ms, which two decimals of seconds would show as `0.00s`.
+pub fn duration_text(seconds: f64) -> String {
+    if seconds >= 1.0 {
+        format!("{seconds:.2}s")
+    } else if seconds >= 0.01 {
+        format!("{:.0}ms", seconds * 1e3)
+    } else {
+        format!("{:.2}ms", seconds * 1e3)
+    }
 }
 
 /// The best and the final epoch on two lines, by validation metrics when
@@ -49,11 +61,12 @@ pub fn summary_lines(summary: &TrainSummary, task: Task, seconds: f64) -> Option
         None => format!("train {}", metrics_text(&r.train, task)),
     };
     Some(format!(
-        "best epoch {}: {}\nfinal epoch {}: {} ({seconds:.1}s in all)",
+        "best epoch {}: {}\nfinal epoch {}: {} ({} in all)",
         best.epoch,
         split(best),
         last.epoch,
         split(last),
+        duration_text(seconds),
     ))
 }
 
