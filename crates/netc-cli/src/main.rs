@@ -10,6 +10,7 @@ mod commands;
 mod epoch_json;
 mod failure;
 mod health_text;
+mod interpreter;
 mod model_file;
 mod plot;
 mod progress;

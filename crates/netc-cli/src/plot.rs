@@ -31,7 +31,7 @@ const LINE_COLORS: [RGBColor; 8] = [
 /// Writes `loss.{svg,png}` and `grad_norm.{svg,png}` into `dir` (created
 /// when missing); returns the files written.
 pub fn write_plots(dir: &Path, reports: &[EpochReport]) -> Result<Vec<String>, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    prepare_dir(dir)?;
     register_font()?;
     let mut written = Vec::new();
     for (stem, plot) in [
@@ -56,6 +56,14 @@ pub fn write_plots(dir: &Path, reports: &[EpochReport]) -> Result<Vec<String>, S
         written.extend([svg, png].map(|path| path.display().to_string()));
     }
     Ok(written)
+}
+
+/// Creates `dir` if needed and makes sure files can be written in it.
+pub fn prepare_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    tempfile::tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| format!("cannot write in `{}`: {}", dir.display(), e.kind()))
 }
 
 fn register_font() -> Result<(), String> {

@@ -231,3 +231,47 @@ fn missing_values_under_missing_error_name_the_cell() {
         "{line}"
     );
 }
+
+#[test]
+fn model_too_large_for_memory_is_refused_before_allocating() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("huge.nn");
+    std::fs::write(
+        &model,
+        "model Huge {\n    input x: 2\n    fc1 = linear(2, 1000000)\n    \
+         fc2 = linear(1000000, 1000000)\n    fc3 = linear(1000000, 1)\n    \
+         forward { return fc3(relu(fc2(relu(fc1(x))))) }\n    \
+         train { loss = bce_with_logits optimizer = adam(lr=1e-3) batch = 8 epochs = 1 }\n}\n",
+    )
+    .expect("write");
+    let csv = data("tiny.csv");
+    let output = netc(&[
+        "train",
+        path(&model),
+        "--data",
+        path(&csv),
+        "--allow",
+        "warnings",
+    ]);
+    let (code, line) = failure(&output);
+    assert_eq!(code, 1);
+    assert!(
+        line.contains("model `Huge` needs 14901.") && line.contains("refuses models over 8.0 GiB"),
+        "{line}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn unwritable_plot_directory_fails_before_training() {
+    // A directory cannot be created under a regular file.
+    let plots = data("tiny.csv").join("plots");
+    let output = train("tiny.nn", "tiny.csv", &["--plot", path(&plots)]);
+    let (code, line) = failure(&output);
+    assert_eq!(code, 1);
+    assert!(
+        line.contains("cannot create `") && line.contains("plots`"),
+        "{line}"
+    );
+    assert!(output.stdout.is_empty(), "no epoch was trained");
+}

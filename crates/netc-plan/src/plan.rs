@@ -582,4 +582,23 @@ impl Plan {
     pub fn state_entry(&self, name: &str) -> Option<&StateEntry> {
         self.state.iter().find(|e| e.name == name)
     }
+
+    /// Bytes an executor holds for every buffer at `batch` rows, counting
+    /// each optimizer state as two moments (Adam's, the most any optimizer
+    /// keeps). Saturating, so that widths no machine could hold give a
+    /// huge number to refuse rather than an overflow.
+    pub fn memory_bytes(&self, batch: usize) -> u64 {
+        const F32: u64 = 4;
+        self.buffers.iter().fold(0u64, |total, buffer| {
+            let elements = match buffer.len {
+                BufferLen::PerSample(width) => (width as u64).saturating_mul(batch as u64),
+                BufferLen::Fixed(len) => len as u64,
+            };
+            let copies = match buffer.kind {
+                BufferKind::OptimizerState => 2,
+                _ => 1,
+            };
+            total.saturating_add(elements.saturating_mul(copies * F32))
+        })
+    }
 }

@@ -178,3 +178,22 @@ fn the_dump_names_buffers_and_origins() {
         assert!(dump.contains(expected), "missing {expected:?} in\n{dump}");
     }
 }
+
+#[test]
+fn memory_counts_every_buffer_and_saturates_for_impossible_widths() {
+    let plan = plan_of(&seed_model());
+    let bytes = plan.memory_bytes(32);
+    // fc1 alone: a [16, 9] weight, its gradient and two Adam moments.
+    assert!(bytes > 4 * 16 * 9 * 4, "{bytes}");
+    assert!(plan.memory_bytes(64) > bytes, "per-sample buffers grow");
+
+    let mut m = ModelBuilder::new("Huge", 9);
+    let fc1 = m.linear("fc1", 9, 16_777_216);
+    let fc2 = m.linear("fc2", 16_777_216, 16_777_216);
+    let x = m.input();
+    let h = m.call(fc1, x);
+    let out = m.call(fc2, h);
+    let huge = m.finish(out, train_config(Loss::Mse, Optimizer::adam_default(), 32));
+    assert!(plan_of(&huge).memory_bytes(usize::MAX) == u64::MAX);
+    assert!(plan_of(&huge).memory_bytes(32) > 1 << 50);
+}

@@ -15,6 +15,7 @@ use netc_runtime::Network;
 use crate::checkpoint::{self, Sidecar};
 use crate::commands::train::weight_failure;
 use crate::failure::{finish, Failure};
+use crate::interpreter;
 use crate::model_file::ModelFile;
 
 /// Rows per `predict` call: large enough to amortise the call, small
@@ -67,7 +68,7 @@ fn predict(args: PredictArgs) -> Result<(), Failure> {
     }
     let model = file.select(Some(args.model.as_deref().unwrap_or(&sidecar.model)))?;
     let config = model.train.clone().unwrap_or_default();
-    let mut net = netc_plan::Interpreter::from_model(model, &config, config.seed);
+    let mut net = interpreter::build(model, &config, config.seed)?;
     load_safetensors(&mut net, &args.weights).map_err(|e| weight_failure(&args.weights, e))?;
 
     let loss = loss_named(&sidecar.loss).ok_or_else(|| {

@@ -38,6 +38,7 @@ use super::check::LintArgs;
 use crate::checkpoint::{self, Sidecar, SidecarPreprocessing};
 use crate::epoch_json;
 use crate::failure::{finish, Failure};
+use crate::interpreter;
 use crate::model_file::{linear_weights_in_forward_order, sha256_hex, ModelFile};
 use crate::plot;
 use crate::progress::{Format, TrainOutput};
@@ -158,8 +159,12 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
     if let Some(save) = &args.save {
         checkpoint::check_writable(save).map_err(Failure::input)?;
     }
+    // Found out now, not after a training run whose plots are then lost.
+    if let Some(dir) = &args.plot {
+        plot::prepare_dir(dir).map_err(Failure::input)?;
+    }
 
-    let mut net = netc_plan::Interpreter::from_model(model, &config, config.seed);
+    let mut net = interpreter::build(model, &config, config.seed)?;
     if let Some(weights) = &args.init_weights {
         load_safetensors(&mut net, weights).map_err(|e| weight_failure(weights, e))?;
     }
