@@ -183,3 +183,29 @@ fn negative_targets_under_a_final_relu_are_nn010() {
         "{err}"
     );
 }
+
+#[test]
+fn a_default_batch_larger_than_the_data_is_not_blamed_on_the_batch_flag() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("untrained.nn");
+    std::fs::write(
+        &path,
+        "model Untrained {\n    input x: 2\n    fc = linear(2, 1)\n    forward { return fc(x) }\n}\n",
+    )
+    .expect("write model");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny.csv");
+    let data = data.to_str().expect("utf-8 path");
+    // 20 training rows, fewer than the default batch.
+    let output = train(&path, &["--data", data, "--val-split", "0.5"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("warning[NN032]: batch_size 32 > dataset size"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the batch size 32 is netc's default; the model sets no `batch`"),
+        "{err}"
+    );
+    assert!(!err.contains("--batch"), "{err}");
+}

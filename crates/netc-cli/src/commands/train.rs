@@ -182,7 +182,7 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
         },
     )
     .map_err(Failure::input)?;
-    lints.lint_data(model, &config, &prepared, task)?;
+    lints.lint_data(model, &config, args.batch.is_some(), &prepared, task)?;
     // NN032 warned about a batch larger than the training rows; the
     // settings make it one batch of every row.
     let settings = TrainSettings {
@@ -299,6 +299,7 @@ impl FileLints {
         &mut self,
         model: &Model,
         config: &TrainConfig,
+        batch_flag: bool,
         prepared: &Prepared,
         task: Task,
     ) -> Result<(), Failure> {
@@ -319,15 +320,18 @@ impl FileLints {
         let mut found = overridden_lints(model, &effective, syntax);
         let written_batch = model.train.as_ref().map(|train| train.batch);
         for diagnostic in lints::run_with_dataset(&effective, syntax, facts) {
-            // The span is the train block's `batch`; say when the size came
-            // from `--batch` instead.
-            found.push(if written_batch == Some(config.batch) {
-                diagnostic
-            } else {
-                diagnostic.with_note(format!(
+            // The span is the train block's `batch` (the model's name
+            // without one); say where a size not written there came from.
+            found.push(match (written_batch == Some(config.batch), batch_flag) {
+                (true, _) => diagnostic,
+                (false, true) => diagnostic.with_note(format!(
                     "the batch size {} comes from --batch",
                     config.batch
-                ))
+                )),
+                (false, false) => diagnostic.with_note(format!(
+                    "the batch size {} is netc's default; the model sets no `batch`",
+                    config.batch
+                )),
             });
         }
         let batch_of_one = lints::run(&effective, syntax)
