@@ -311,7 +311,6 @@ pub(crate) fn eval_body<M: Fma>(
         return;
     }
     for j0 in (0..n).step_by(LANES) {
-        let mask = simd::lane_mask(LANES.min(n - j0));
         let (g, b) = affine(gamma, beta, j0);
         let (rm, rv) = (
             simd::load_tile(running_mean, j0),
@@ -324,13 +323,23 @@ pub(crate) fn eval_body<M: Fma>(
             scale[l] = g[l] / (rv[l] + eps).sqrt();
             shift[l] = M::mul_add(-rm[l], scale[l], b[l]);
         }
-        for r in 0..x.len() / n {
-            let t = simd::load_tile(x, r * n + j0);
-            let mut o = [0f32; LANES];
-            for l in 0..LANES {
+        // Only this tile's features of each row, as slices (a masked
+        // 16-wide store would overlap the next row's load).
+        let width = LANES.min(n - j0);
+        for (xr, yr) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
+            let (t, o) = (&xr[j0..j0 + width], &mut yr[j0..j0 + width]);
+            if let (Ok(t), Ok(o)) = (
+                <&[f32; LANES]>::try_from(t),
+                <&mut [f32; LANES]>::try_from(&mut *o),
+            ) {
+                for l in 0..LANES {
+                    o[l] = M::mul_add(t[l], scale[l], shift[l]);
+                }
+                continue;
+            }
+            for l in 0..width {
                 o[l] = M::mul_add(t[l], scale[l], shift[l]);
             }
-            simd::store_tile(y, r * n + j0, &mask, &o);
         }
     }
 }

@@ -250,7 +250,8 @@ pub(crate) fn forward_body<M: Fma>(
 /// One row: `y = W·x + b` without the panel (packing W would cost more
 /// than the product). Each output is the same in-order FMA chain over
 /// the inputs as in `small_gemm`, so a single sample gets exactly the
-/// bits it gets inside a batch; lanes run over 16 outputs at a time.
+/// bits it gets inside a batch. The chains are independent, so the core
+/// overlaps them; each reads a contiguous row of W.
 #[inline(always)]
 fn matvec<M: Fma>(
     x: &[f32],
@@ -260,29 +261,16 @@ fn matvec<M: Fma>(
     in_f: usize,
     out_f: usize,
 ) {
-    let (x, w) = (&x[..in_f], &w[..out_f * in_f]);
-    for o0 in (0..out_f).step_by(LANES) {
-        let width = LANES.min(out_f - o0);
-        let rows = &w[o0 * in_f..(o0 + width) * in_f];
-        let mut acc = [0f32; LANES];
-        for (kk, &s) in x.iter().enumerate() {
-            let mut column = [0f32; LANES];
-            for (c, row) in column.iter_mut().zip(rows.chunks_exact(in_f)) {
-                *c = row[kk];
-            }
-            for l in 0..LANES {
-                acc[l] = M::mul_add(s, column[l], acc[l]);
-            }
+    let x = &x[..in_f];
+    for (o, (yo, row)) in y[..out_f].iter_mut().zip(w.chunks_exact(in_f)).enumerate() {
+        let mut acc = 0f32;
+        for (&xv, &wv) in x.iter().zip(row) {
+            acc = M::mul_add(xv, wv, acc);
         }
-        let out = &mut y[o0..o0 + width];
-        match bias {
-            Some(b) => {
-                for ((d, &v), &b) in out.iter_mut().zip(&acc).zip(&b[o0..]) {
-                    *d = v + b;
-                }
-            }
-            None => out.copy_from_slice(&acc[..width]),
-        }
+        *yo = match bias {
+            Some(b) => acc + b[o],
+            None => acc,
+        };
     }
 }
 
