@@ -63,6 +63,12 @@ impl ModelFile {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        if models.is_empty() {
+            return Err(Failure::input(format!(
+                "{}: the file defines no model",
+                self.path.display()
+            )));
+        }
         match name {
             Some(name) => self.program.model(name).ok_or_else(|| {
                 Failure::usage(format!(

@@ -74,3 +74,18 @@ fn exit_statuses() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(common::stderr(&unknown).contains("SigmoidXavier"));
 }
+
+#[test]
+fn a_file_without_models_is_bad_input_naming_the_file() {
+    let dir = write_model("comments.nn", "// only a comment\n");
+    let path = dir.path().join("comments.nn");
+    let output = netc(&["analyze", path.to_str().expect("utf-8 path")]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = common::stderr(&output);
+    assert!(
+        err.trim_end()
+            .ends_with("comments.nn: the file defines no model")
+            && err.lines().count() == 1,
+        "{err}"
+    );
+}

@@ -275,3 +275,35 @@ fn unwritable_plot_directory_fails_before_training() {
     );
     assert!(output.stdout.is_empty(), "no epoch was trained");
 }
+
+#[test]
+fn a_file_without_models_is_bad_input_for_train_and_emit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("empty.nn");
+    std::fs::write(&model, "// nothing here yet\n").expect("write");
+    let csv = data("tiny.csv");
+    for args in [
+        &["train", path(&model), "--data", path(&csv)][..],
+        &["emit", path(&model)],
+    ] {
+        let (code, line) = failure(&netc(args));
+        assert_eq!(code, 1, "{args:?}");
+        assert!(
+            line.ends_with("empty.nn: the file defines no model"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn negative_numbers_are_refused_with_the_reason() {
+    for (flag, value, reason) in [
+        ("--lr", "-1", "`-1` is not a positive number"),
+        ("--val-split", "-0.5", "`-0.5` is not a fraction in [0, 1)"),
+    ] {
+        let output = train("tiny.nn", "tiny.csv", &[flag, value]);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        let err = stderr(&output);
+        assert!(err.contains(reason), "{err}");
+    }
+}

@@ -3,11 +3,11 @@
 //!
 //! Exit status: 0 report printed, 1 the file has errors (printed; lint
 //! levels as in `netc check`, so `--deny warnings` refuses a model with
-//! warnings), 2 usage error (unreadable file, unknown or ambiguous model,
+//! warnings, or it defines no model), 2 usage error (unreadable file, unknown or ambiguous model,
 //! unknown lint).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use netc_lang::analysis::{analyze, Analysis, LayerRow, EXPLODING_ABOVE, VANISHING_BELOW};
@@ -16,6 +16,7 @@ use netc_lang::render::{self, FileDiagnostics};
 use serde_json::{json, Value};
 
 use super::check::LintArgs;
+use crate::failure::Failure;
 use crate::source::read_model;
 use crate::term;
 
@@ -63,12 +64,9 @@ pub fn run(args: AnalyzeArgs) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    let model = match select_model(&program, args.model.as_deref()) {
+    let model = match select_model(&args.file, &program, args.model.as_deref()) {
         Ok(model) => model,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
+        Err(failure) => return failure.exit(),
     };
     let analysis = analyze(model);
     let report = match args.format {
@@ -80,7 +78,13 @@ pub fn run(args: AnalyzeArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn select_model<'p>(program: &'p Program, name: Option<&str>) -> Result<&'p Model, String> {
+/// `--model NAME`, else the only model. A file without models is bad
+/// input (exit 1); a missing or ambiguous choice is a usage error (exit 2).
+fn select_model<'p>(
+    path: &Path,
+    program: &'p Program,
+    name: Option<&str>,
+) -> Result<&'p Model, Failure> {
     let names = || {
         program
             .models
@@ -89,16 +93,20 @@ fn select_model<'p>(program: &'p Program, name: Option<&str>) -> Result<&'p Mode
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let path = path.display();
     match (name, program.models.as_slice()) {
-        (Some(name), _) => program
-            .model(name)
-            .ok_or_else(|| format!("no model `{name}` in the file (it has: {})", names())),
+        (_, []) => Err(Failure::input(format!("{path}: the file defines no model"))),
+        (Some(name), _) => program.model(name).ok_or_else(|| {
+            Failure::usage(format!(
+                "{path}: no model `{name}` in the file (it has: {})",
+                names()
+            ))
+        }),
         (None, [only]) => Ok(only),
-        (None, []) => Err("the file declares no model".to_string()),
-        (None, _) => Err(format!(
-            "the file holds several models; pick one with --model ({})",
+        (None, _) => Err(Failure::usage(format!(
+            "{path}: the file holds several models; pick one with --model ({})",
             names()
-        )),
+        ))),
     }
 }
 

@@ -66,13 +66,15 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     batch: Option<u64>,
     /// Learning rate (overrides the optimizer's).
-    #[arg(long, value_name = "X", value_parser = positive_number)]
+    // Negative numbers reach the parser, so `--lr -1` is told why it is
+    // refused instead of being taken for a flag.
+    #[arg(long, value_name = "X", value_parser = positive_number, allow_negative_numbers = true)]
     lr: Option<f64>,
     /// Seed for initialisation, the split and the batch order.
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
     /// Fraction of rows held out for validation (0 = none).
-    #[arg(long, value_name = "F", default_value_t = DataOptions::DEFAULT_VAL_SPLIT, value_parser = fraction)]
+    #[arg(long, value_name = "F", default_value_t = DataOptions::DEFAULT_VAL_SPLIT, value_parser = fraction, allow_negative_numbers = true)]
     val_split: f64,
     /// Keep file order: no shuffle before the split or between epochs.
     #[arg(long)]
