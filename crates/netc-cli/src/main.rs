@@ -15,6 +15,7 @@ mod model_file;
 mod plot;
 mod progress;
 mod source;
+mod stdout;
 mod term;
 
 #[derive(Parser)]

@@ -11,6 +11,7 @@ use netc_runtime::train::{EpochReport, HealthFinding, Observer, StepProgress, Ta
 
 use crate::epoch_json;
 use crate::health_text;
+use crate::stdout;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -56,8 +57,8 @@ impl TrainOutput {
     /// Prints on stdout without tearing the bar on stderr.
     fn print(&self, line: &str) {
         match &self.bar {
-            Some(bar) => bar.suspend(|| println!("{line}")),
-            None => println!("{line}"),
+            Some(bar) => bar.suspend(|| stdout::print_line(line)),
+            None => stdout::print_line(line),
         }
     }
 

@@ -132,3 +132,28 @@ fn missing_weights_or_sidecar() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("w.json"));
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_a_crash() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let weights = checkpoint("tiny.nn", dir.path());
+    // More predictions than a pipe buffers, so writing hits the closed pipe.
+    let csv = dir.path().join("many.csv");
+    let rows: String = (0..20_000)
+        .map(|i| format!("{}.5,-{}.25,{}\n", i % 7, i % 5, i % 2))
+        .collect();
+    std::fs::write(&csv, format!("a,b,label\n{rows}")).expect("write");
+    let model = data("tiny.nn");
+    let mut child = common::command()
+        .args(["predict", path(&model), "--weights", path(&weights)])
+        .args(["--data", path(&csv)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("netc runs");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("netc ends");
+    let err = stderr(&output);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(output.status.code(), Some(0), "{err}");
+}

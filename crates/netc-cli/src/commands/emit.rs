@@ -8,6 +8,7 @@ use clap::Args;
 
 use crate::failure::{finish, Failure};
 use crate::model_file::ModelFile;
+use crate::stdout;
 
 #[derive(Args)]
 pub struct EmitArgs {
@@ -20,7 +21,7 @@ pub struct EmitArgs {
 }
 
 pub fn run(args: EmitArgs) -> ExitCode {
-    finish(emit(&args).map(|code| print!("{code}")))
+    finish(emit(&args).map(|code| stdout::print(&code)))
 }
 
 fn emit(args: &EmitArgs) -> Result<String, Failure> {

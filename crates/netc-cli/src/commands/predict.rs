@@ -17,6 +17,7 @@ use crate::commands::train::weight_failure;
 use crate::failure::{finish, Failure};
 use crate::interpreter;
 use crate::model_file::ModelFile;
+use crate::stdout;
 
 /// Rows per `predict` call: large enough to amortise the call, small
 /// enough to keep the buffers small.
@@ -111,7 +112,7 @@ fn predict(args: PredictArgs) -> Result<(), Failure> {
     match &args.out {
         Some(path) => checkpoint::write_atomically(path, text.as_bytes()).map_err(Failure::input),
         None => {
-            print!("{text}");
+            stdout::print(&text);
             Ok(())
         }
     }

@@ -43,6 +43,7 @@ use crate::model_file::{linear_weights_in_forward_order, sha256_hex, ModelFile};
 use crate::plot;
 use crate::progress::{Format, TrainOutput};
 use crate::source::read_model;
+use crate::stdout;
 use crate::term;
 
 #[derive(clap::Args)]
@@ -198,7 +199,7 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
     };
     if args.format == Format::Text {
         let line = train_text::start_line(&model.name, &data_path, &prepared, &settings);
-        println!("{line}");
+        stdout::print_line(&line);
     }
 
     let mut output = TrainOutput::new(args.format, task);
@@ -215,16 +216,16 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
     if let Some(dir) = &args.plot {
         let written = plot::write_plots(dir, &output.reports).map_err(Failure::input)?;
         if args.format == Format::Text {
-            println!("plots: {}", written.join(", "));
+            stdout::print_line(&format!("plots: {}", written.join(", ")));
         }
     }
     let summary = result.map_err(Failure::input)?;
     let seconds = started.elapsed().as_secs_f64();
     match args.format {
-        Format::Json => println!("{}", epoch_json::last(&summary, task, seconds)),
+        Format::Json => stdout::print_line(&epoch_json::last(&summary, task, seconds).to_string()),
         Format::Text => {
             if let Some(lines) = train_text::summary_lines(&summary, task, seconds) {
-                println!("{lines}");
+                stdout::print_line(&lines);
             }
         }
     }
@@ -241,11 +242,11 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
         };
         save_checkpoint(&net, save, &sidecar, &prepared)?;
         if args.format == Format::Text {
-            println!(
+            stdout::print_line(&format!(
                 "saved {} and {}",
                 save.display(),
                 checkpoint::sidecar_path(save).display()
-            );
+            ));
         }
     }
     Ok(())
