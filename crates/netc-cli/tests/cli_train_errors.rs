@@ -307,3 +307,27 @@ fn negative_numbers_are_refused_with_the_reason() {
         assert!(err.contains(reason), "{err}");
     }
 }
+
+#[test]
+fn a_regression_output_wider_than_one_target_column_is_refused_before_training() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("wide.nn");
+    std::fs::write(
+        &model,
+        "model Wide {\n    input x: 2\n    fc = linear(2, 3)\n    forward { return fc(x) }\n    \
+         train { loss = mse optimizer = sgd(lr=1e-2) batch = 8 epochs = 1 }\n}\n",
+    )
+    .expect("write");
+    let csv = data("tiny.csv");
+    let output = netc(&["train", path(&model), "--data", path(&csv)]);
+    let (code, line) = failure(&output);
+    assert_eq!(code, 1);
+    assert!(
+        line.ends_with(
+            "wide.nn: model `Wide` returns 3 values per row and `mse` compares each with a target, \
+             but netc trains on one target column; end `forward` with a layer of width 1"
+        ),
+        "{line}"
+    );
+    assert!(output.stdout.is_empty(), "no start line");
+}

@@ -172,6 +172,18 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
         load_safetensors(&mut net, weights).map_err(|e| weight_failure(weights, e))?;
     }
     let task = Task::for_loss(config.loss, net.output_width());
+    // The CSV gives one target column; caught here, before the data is
+    // read and the start line printed, not by the training loop.
+    if net.target_width() != 1 {
+        return Err(Failure::input(format!(
+            "{}: model `{}` returns {} values per row and `{}` compares each with a target, \
+             but netc trains on one target column; end `forward` with a layer of width 1",
+            file.path.display(),
+            model.name,
+            net.output_width(),
+            config.loss.name(),
+        )));
+    }
     let table = Table::read(&data_path).map_err(Failure::input)?;
     let prepared = prepare(
         &table,
