@@ -331,3 +331,23 @@ fn a_regression_output_wider_than_one_target_column_is_refused_before_training()
     );
     assert!(output.stdout.is_empty(), "no start line");
 }
+
+#[test]
+fn a_directory_given_as_data_or_weights_is_named_as_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let folder = path(dir.path());
+    for (flags, what) in [
+        (&["--data", folder][..], "data file `"),
+        (&["--init-weights", folder], "weight file `"),
+    ] {
+        let model = data("tiny.nn");
+        let mut args = vec!["train", path(&model)];
+        args.extend_from_slice(flags);
+        let (code, line) = failure(&netc(&args));
+        assert_eq!(code, 2, "{flags:?}");
+        assert!(
+            line.contains(what) && line.ends_with("` is a directory, not a file"),
+            "{line}"
+        );
+    }
+}

@@ -431,14 +431,14 @@ fn configure(mut config: TrainConfig, args: &TrainArgs) -> TrainConfig {
 }
 
 fn require_file(path: &Path, what: &str) -> Result<(), Failure> {
-    if path.is_file() {
-        Ok(())
+    let why = if path.is_file() {
+        return Ok(());
+    } else if path.is_dir() {
+        "is a directory, not a file"
     } else {
-        Err(Failure::usage(format!(
-            "{what} `{}` does not exist",
-            path.display()
-        )))
-    }
+        "does not exist"
+    };
+    Err(Failure::usage(format!("{what} `{}` {why}", path.display())))
 }
 
 /// A weight error that does not name the file yet gets its path.
