@@ -3,9 +3,7 @@
 //! terabytes (`linear(1000000, 1000000)`), and an allocation that fails
 //! aborts the process instead of reporting anything.
 
-use netc_lang::ir::Model;
-use netc_ops::TrainConfig;
-use netc_plan::Interpreter;
+use netc_plan::{Interpreter, Plan};
 
 use crate::failure::Failure;
 
@@ -13,14 +11,16 @@ use crate::failure::Failure;
 /// trains in reasonable time, far below what makes the allocator abort.
 const MEMORY_LIMIT: u64 = 8 << 30;
 
-pub fn build(model: &Model, config: &TrainConfig, seed: u64) -> Result<Interpreter, Failure> {
-    let plan = netc_plan::build_plan(model, config);
-    let bytes = plan.memory_bytes(plan.batch.max(1));
+/// The interpreter for `plan`, its buffers sized for at most `rows` rows
+/// a step (the plan's batch may be larger than the data ever gives).
+pub fn build(mut plan: Plan, rows: usize, seed: u64) -> Result<Interpreter, Failure> {
+    plan.batch = plan.batch.min(rows).max(1);
+    let bytes = plan.memory_bytes(plan.batch);
     if bytes > MEMORY_LIMIT {
         return Err(Failure::input(format!(
             "model `{}` needs {} for its parameters, gradients, optimizer state and \
              activations at batch {}; netc refuses models over {}",
-            model.name,
+            plan.model,
             size_text(bytes),
             plan.batch,
             size_text(MEMORY_LIMIT)

@@ -79,6 +79,28 @@ fn overrides_change_the_run() {
 }
 
 #[test]
+fn a_batch_beyond_the_data_and_memory_is_one_batch_of_every_row() {
+    // The buffers follow the training rows, not the flag: a batch of 10¹²
+    // rows would need terabytes.
+    let huge = without_seconds(train_json(
+        "tiny.nn",
+        &[
+            "--epochs",
+            "2",
+            "--batch",
+            "1000000000000",
+            "--allow",
+            "warnings",
+        ],
+    ));
+    let all_rows = without_seconds(train_json(
+        "tiny.nn",
+        &["--epochs", "2", "--batch", "32", "--allow", "warnings"],
+    ));
+    assert_eq!(huge, all_rows);
+}
+
+#[test]
 fn regression_reports_rmse_and_r2_but_no_accuracy() {
     let lines = train_json("regress.nn", &["--epochs", "2"]);
     let last = lines.last().expect("final line");

@@ -167,20 +167,17 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
         plot::prepare_dir(dir).map_err(Failure::input)?;
     }
 
-    let mut net = interpreter::build(model, &config, config.seed)?;
-    if let Some(weights) = &args.init_weights {
-        load_safetensors(&mut net, weights).map_err(|e| weight_failure(weights, e))?;
-    }
-    let task = Task::for_loss(config.loss, net.output_width());
+    let plan = netc_plan::build_plan(model, &config);
+    let task = Task::for_loss(config.loss, plan.output_width);
     // The CSV gives one target column; caught here, before the data is
     // read and the start line printed, not by the training loop.
-    if net.target_width() != 1 {
+    if plan.target_width != 1 {
         return Err(Failure::input(format!(
             "{}: model `{}` returns {} values per row and `{}` compares each with a target, \
              but netc trains on one target column; end `forward` with a layer of width 1",
             file.path.display(),
             model.name,
-            net.output_width(),
+            plan.output_width,
             config.loss.name(),
         )));
     }
@@ -193,10 +190,15 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
             standardize: !args.no_standardize,
             val_split: args.val_split,
             shuffle: !args.no_shuffle,
-            ..DataOptions::for_config(&config, task.target_kind(), net.input_width())
+            ..DataOptions::for_config(&config, task.target_kind(), plan.input_width)
         },
     )
     .map_err(Failure::input)?;
+    // A batch larger than the training split is one batch of every row.
+    let mut net = interpreter::build(plan, prepared.train.rows(), config.seed)?;
+    if let Some(weights) = &args.init_weights {
+        load_safetensors(&mut net, weights).map_err(|e| weight_failure(weights, e))?;
+    }
     lints.lint_data(model, &config, args.batch.is_some(), &prepared, task)?;
     // NN032 warned about a batch larger than the training rows; the
     // settings make it one batch of every row.
