@@ -3,6 +3,7 @@
 //! 2 usage).
 
 use std::fmt::Display;
+use std::path::Path;
 use std::process::ExitCode;
 
 #[derive(Debug)]
@@ -46,4 +47,17 @@ pub fn finish(result: Result<(), Failure>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.exit(),
     }
+}
+
+/// A file the command reads: a missing one, or a directory in its place,
+/// is a usage error.
+pub fn require_file(path: &Path, what: &str) -> Result<(), Failure> {
+    let why = if path.is_file() {
+        return Ok(());
+    } else if path.is_dir() {
+        "is a directory, not a file"
+    } else {
+        "does not exist"
+    };
+    Err(Failure::usage(format!("{what} `{}` {why}", path.display())))
 }

@@ -157,3 +157,17 @@ fn a_reader_that_stops_early_is_not_a_crash() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(output.status.code(), Some(0), "{err}");
 }
+
+#[test]
+fn a_directory_as_weights_or_data_is_a_usage_error_saying_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let weights = checkpoint("tiny.nn", dir.path());
+    let model = data("tiny.nn");
+    let csv = data("tiny.csv");
+    for (w, d) in [(dir.path(), csv.as_path()), (weights.as_path(), dir.path())] {
+        let output = predict(&model, w, d, &[]);
+        assert_eq!(output.status.code(), Some(2));
+        let err = stderr(&output);
+        assert!(err.contains("` is a directory, not a file"), "{err}");
+    }
+}

@@ -14,7 +14,7 @@ use netc_runtime::Network;
 
 use crate::checkpoint::{self, Sidecar};
 use crate::commands::train::weight_failure;
-use crate::failure::{finish, Failure};
+use crate::failure::{finish, require_file, Failure};
 use crate::interpreter;
 use crate::model_file::ModelFile;
 use crate::stdout;
@@ -49,14 +49,8 @@ pub fn run(args: PredictArgs) -> ExitCode {
 }
 
 fn predict(args: PredictArgs) -> Result<(), Failure> {
-    for (path, what) in [(&args.weights, "weight file"), (&args.data, "data file")] {
-        if !path.is_file() {
-            return Err(Failure::usage(format!(
-                "{what} `{}` does not exist",
-                path.display()
-            )));
-        }
-    }
+    require_file(&args.weights, "weight file")?;
+    require_file(&args.data, "data file")?;
     let sidecar_path = checkpoint::sidecar_path(&args.weights);
     let sidecar = Sidecar::read(&sidecar_path).map_err(Failure::input)?;
     let file = ModelFile::load(&args.file)?;

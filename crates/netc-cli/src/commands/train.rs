@@ -37,7 +37,7 @@ use netc_runtime::{Network, WeightError};
 use super::check::LintArgs;
 use crate::checkpoint::{self, Sidecar, SidecarPreprocessing};
 use crate::epoch_json;
-use crate::failure::{finish, Failure};
+use crate::failure::{finish, require_file, Failure};
 use crate::interpreter;
 use crate::model_file::{linear_weights_in_forward_order, sha256_hex, ModelFile};
 use crate::plot;
@@ -430,17 +430,6 @@ fn configure(mut config: TrainConfig, args: &TrainArgs) -> TrainConfig {
         config.seed = seed;
     }
     config
-}
-
-fn require_file(path: &Path, what: &str) -> Result<(), Failure> {
-    let why = if path.is_file() {
-        return Ok(());
-    } else if path.is_dir() {
-        "is a directory, not a file"
-    } else {
-        "does not exist"
-    };
-    Err(Failure::usage(format!("{what} `{}` {why}", path.display())))
 }
 
 /// A weight error that does not name the file yet gets its path.
