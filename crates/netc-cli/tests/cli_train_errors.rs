@@ -351,3 +351,20 @@ fn a_directory_given_as_data_or_weights_is_named_as_one() {
         );
     }
 }
+
+#[test]
+fn a_train_block_data_path_that_does_not_exist_names_the_model_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("lost.nn");
+    let text = std::fs::read_to_string(data("tiny.nn"))
+        .expect("model")
+        .replace("\"tiny.csv\"", "\"data/lost.csv\"");
+    std::fs::write(&model, text).expect("write");
+    let (code, line) = failure(&netc(&["train", path(&model)]));
+    assert_eq!(code, 2);
+    assert!(
+        line.contains("lost.nn: the train block's `data = \"data/lost.csv\"` names data file `")
+            && line.ends_with("lost.csv` does not exist"),
+        "{line}"
+    );
+}

@@ -147,7 +147,19 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
     let config = configure(model.train.clone().unwrap_or_default(), &args);
     let data_path = match (&args.data, &config.data) {
         (Some(path), _) => path.clone(),
-        (None, Some(path)) => file.relative(path),
+        (None, Some(path)) => {
+            let resolved = file.relative(path);
+            // Name where the path came from: it is relative to the model
+            // file, not to the directory netc runs in.
+            require_file(
+                &resolved,
+                &format!(
+                    "{}: the train block's `data = \"{path}\"` names data file",
+                    file.path.display()
+                ),
+            )?;
+            resolved
+        }
         (None, None) => {
             return Err(Failure::usage(format!(
                 "model `{}` names no data in its train block; pass --data CSV",
