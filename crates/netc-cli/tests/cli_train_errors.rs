@@ -363,8 +363,8 @@ fn a_train_block_data_path_that_does_not_exist_names_the_model_file() {
     let (code, line) = failure(&netc(&["train", path(&model)]));
     assert_eq!(code, 2);
     assert!(
-        line.contains("lost.nn: the train block's `data = \"data/lost.csv\"` names data file `")
-            && line.ends_with("lost.csv` does not exist"),
+        line.contains("lost.nn: the train block's data file `")
+            && line.ends_with("data/lost.csv` does not exist"),
         "{line}"
     );
 }

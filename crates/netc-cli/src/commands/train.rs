@@ -153,10 +153,7 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
             // file, not to the directory netc runs in.
             require_file(
                 &resolved,
-                &format!(
-                    "{}: the train block's `data = \"{path}\"` names data file",
-                    file.path.display()
-                ),
+                &format!("{}: the train block's data file", file.path.display()),
             )?;
             resolved
         }
