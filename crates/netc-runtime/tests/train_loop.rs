@@ -433,6 +433,24 @@ fn a_diverging_run_stops_and_names_where() {
 }
 
 #[test]
+fn an_epoch_count_no_run_could_finish_reserves_nothing_up_front() {
+    let mut train = separable(64, 0);
+    train.y = train.x.chunks(2).map(|r| 1e3 * r[0]).collect();
+    let mut net = LinearModel::new(2, 1, Loss::Mse, 50.0);
+    // Diverges within a few epochs, so the run ends with an error instead
+    // of aborting on a reservation of `usize::MAX / 2` reports.
+    let err = fit(
+        &mut net,
+        &train,
+        None,
+        &settings(Task::Regression, usize::MAX / 2, 8),
+        &mut (),
+    )
+    .expect_err("diverges");
+    assert!(matches!(err, TrainError::NonFinite { .. }), "{err}");
+}
+
+#[test]
 fn batch_larger_than_the_data_is_refused() {
     let train = separable(10, 0);
     let mut net = LinearModel::new(2, 1, Loss::BceWithLogits, 0.5);

@@ -187,7 +187,9 @@ pub fn fit(
     let (mut x, mut y) = (Vec::new(), Vec::new());
     let mut eval_buffers = EvalBuffers::default();
     let steps = train.rows().div_ceil(settings.batch);
-    let mut reports = Vec::with_capacity(settings.epochs);
+    // Grown per epoch: `--epochs` may be any count (a run can be cut
+    // short), so reserving it up front could ask for terabytes.
+    let mut reports = Vec::new();
 
     for epoch in 0..settings.epochs {
         let started = Instant::now();
