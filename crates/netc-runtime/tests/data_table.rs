@@ -88,3 +88,30 @@ fn missing_file_is_an_io_error_naming_it() {
     assert!(matches!(err, DataError::Io { .. }));
     assert!(err.to_string().starts_with("no/such/file.csv: "));
 }
+
+#[test]
+fn bytes_that_are_not_utf8_name_the_line_and_column() {
+    let err = Table::from_reader("t.csv", &b"a,b,y\n1,2,0\n1,\xff,1\n"[..]).expect_err("latin-1");
+    assert_eq!(
+        err.to_string(),
+        "t.csv:3: column `b`: not UTF-8 text (save the file as UTF-8)"
+    );
+    let err = Table::from_reader("t.csv", &b"a,\xffb,y\n1,2,0\n"[..]).expect_err("latin-1");
+    assert_eq!(
+        err.to_string(),
+        "t.csv:1: not UTF-8 text (save the file as UTF-8)"
+    );
+}
+
+#[test]
+fn a_broken_gzip_stream_says_the_file_cannot_be_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let gz = dir.path().join("broken.csv.gz");
+    std::fs::write(&gz, b"not gzip at all").expect("write");
+    let err = Table::read(&gz).expect_err("not gzip");
+    let text = err.to_string();
+    assert!(
+        text.contains("broken.csv.gz: cannot read the file: ") && !text.contains("record"),
+        "{text}"
+    );
+}

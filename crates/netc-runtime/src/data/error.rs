@@ -19,6 +19,12 @@ pub enum DataError {
         column: String,
         value: String,
     },
+    /// Bytes that are not UTF-8 text; `column` is `None` in the header.
+    NotUtf8 {
+        path: String,
+        line: u64,
+        column: Option<String>,
+    },
     /// A row with more or fewer fields than the header.
     Ragged {
         path: String,
@@ -69,6 +75,15 @@ impl fmt::Display for DataError {
                 f,
                 "{path}:{line}: column `{column}`: `{value}` is not a number"
             ),
+            DataError::NotUtf8 { path, line, column } => {
+                let place = column
+                    .as_ref()
+                    .map_or_else(String::new, |c| format!(" column `{c}`:"));
+                write!(
+                    f,
+                    "{path}:{line}:{place} not UTF-8 text (save the file as UTF-8)"
+                )
+            }
             DataError::Ragged {
                 path,
                 line,

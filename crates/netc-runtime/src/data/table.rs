@@ -44,10 +44,6 @@ impl Table {
 
     /// Parses CSV text from any reader; `path` only names it in errors.
     pub fn from_reader(path: &str, reader: impl Read) -> Result<Table, DataError> {
-        let csv_error = |e: csv::Error| DataError::Io {
-            path: path.to_string(),
-            message: e.to_string(),
-        };
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             // Ragged rows are checked below so the message can name the line.
@@ -56,7 +52,7 @@ impl Table {
             .from_reader(reader);
         let columns: Vec<String> = csv
             .headers()
-            .map_err(csv_error)?
+            .map_err(|e| csv_error(path, e, &[]))?
             .iter()
             .map(str::to_string)
             .collect();
@@ -68,7 +64,10 @@ impl Table {
         let mut cells = Vec::new();
         let mut lines = Vec::new();
         let mut record = csv::StringRecord::new();
-        while csv.read_record(&mut record).map_err(csv_error)? {
+        while csv
+            .read_record(&mut record)
+            .map_err(|e| csv_error(path, e, &columns))?
+        {
             let line = record.position().map_or(0, |p| p.line());
             if record.len() != columns.len() {
                 return Err(DataError::Ragged {
@@ -125,6 +124,27 @@ impl Table {
                 column: name.to_string(),
                 available: self.columns.clone(),
             })
+    }
+}
+
+/// The csv crate's error in the words of the other data errors: the line
+/// and the column by name (its field index is 0-based), or the reading
+/// error alone (a broken gzip stream) without the crate's record details.
+fn csv_error(path: &str, error: csv::Error, columns: &[String]) -> DataError {
+    match error.kind() {
+        csv::ErrorKind::Utf8 { pos, err } => DataError::NotUtf8 {
+            path: path.to_string(),
+            line: pos.as_ref().map_or(0, csv::Position::line),
+            column: columns.get(err.field()).cloned(),
+        },
+        csv::ErrorKind::Io(io) => DataError::Io {
+            path: path.to_string(),
+            message: format!("cannot read the file: {io}"),
+        },
+        _ => DataError::Io {
+            path: path.to_string(),
+            message: error.to_string(),
+        },
     }
 }
 
