@@ -115,3 +115,12 @@ fn a_broken_gzip_stream_says_the_file_cannot_be_read() {
         "{text}"
     );
 }
+
+#[test]
+fn a_column_named_twice_is_refused() {
+    let err = table("a,b,a,y\n1,2,3,0\n").expect_err("duplicate");
+    assert_eq!(
+        err.to_string(),
+        "t.csv:1: the header names column `a` twice"
+    );
+}

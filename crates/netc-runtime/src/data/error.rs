@@ -25,6 +25,8 @@ pub enum DataError {
         line: u64,
         column: Option<String>,
     },
+    /// A header naming one column twice, so a name could mean either.
+    DuplicateColumn { path: String, column: String },
     /// A row with more or fewer fields than the header.
     Ragged {
         path: String,
@@ -83,6 +85,9 @@ impl fmt::Display for DataError {
                     f,
                     "{path}:{line}:{place} not UTF-8 text (save the file as UTF-8)"
                 )
+            }
+            DataError::DuplicateColumn { path, column } => {
+                write!(f, "{path}:1: the header names column `{column}` twice")
             }
             DataError::Ragged {
                 path,

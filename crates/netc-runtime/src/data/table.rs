@@ -61,6 +61,16 @@ impl Table {
                 path: path.to_string(),
             });
         }
+        if let Some(column) = columns
+            .iter()
+            .enumerate()
+            .find_map(|(i, c)| columns[..i].contains(c).then_some(c))
+        {
+            return Err(DataError::DuplicateColumn {
+                path: path.to_string(),
+                column: column.clone(),
+            });
+        }
         let mut cells = Vec::new();
         let mut lines = Vec::new();
         let mut record = csv::StringRecord::new();
