@@ -209,3 +209,33 @@ fn a_default_batch_larger_than_the_data_is_not_blamed_on_the_batch_flag() {
     );
     assert!(!err.contains("--batch"), "{err}");
 }
+
+#[test]
+fn training_one_model_does_not_list_the_other_models_warnings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("two.nn");
+    let logits = "model Logits {\n    input x: 2\n    fc = linear(2, 1)\n    forward { return fc(x) }\n    \
+                  train { loss = bce_with_logits optimizer = adam(lr=1e-3) batch = 8 epochs = 1 }\n}\n";
+    let probabilities = "model Probabilities {\n    input x: 2\n    fc = linear(2, 1)\n    \
+                         forward { return sigmoid(fc(x)) }\n    \
+                         train { loss = bce optimizer = adam(lr=1e-3) batch = 8 epochs = 1 }\n}\n";
+    std::fs::write(&path, format!("{logits}{probabilities}")).expect("write model");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny.csv");
+    let data = data.to_str().expect("utf-8 path");
+    let other = train(&path, &["--data", data, "--target", "label"]);
+    assert_eq!(other.status.code(), Some(0), "{}", stderr(&other));
+    assert!(!stderr(&other).contains("NN009"), "{}", stderr(&other));
+    let own = train(
+        &path,
+        &[
+            "--data",
+            data,
+            "--target",
+            "label",
+            "--model",
+            "Probabilities",
+        ],
+    );
+    assert_eq!(own.status.code(), Some(0), "{}", stderr(&own));
+    assert!(stderr(&own).contains("warning[NN009]"), "{}", stderr(&own));
+}

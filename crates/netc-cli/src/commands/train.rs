@@ -142,8 +142,9 @@ pub fn run(args: TrainArgs) -> ExitCode {
 
 fn train(args: TrainArgs) -> Result<(), Failure> {
     let started = Instant::now();
-    let (file, mut lints) = load(&args.file, &args.lints.levels)?;
+    let (file, mut lints, warnings) = load(&args.file, &args.lints.levels)?;
     let model = file.select(args.model.as_deref())?;
+    lints.report(lints.of_model(warnings, model));
     let config = configure(model.train.clone().unwrap_or_default(), &args);
     let data_path = match (&args.data, &config.data) {
         (Some(path), _) => path.clone(),
@@ -275,9 +276,13 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Reads and checks the model file at the command line's lint levels and
-/// prints its diagnostics; errors stop the run.
-fn load(path: &Path, levels: &LintLevels) -> Result<(ModelFile, FileLints), Failure> {
+/// Reads and checks the model file at the command line's lint levels.
+/// Errors are printed and stop the run; the warnings are returned, to be
+/// printed once the model to train is known.
+fn load(
+    path: &Path,
+    levels: &LintLevels,
+) -> Result<(ModelFile, FileLints, Vec<Diagnostic>), Failure> {
     let bytes = read_model(path).map_err(Failure::usage)?;
     let path_text = path.display().to_string();
     let Ok(source) = std::str::from_utf8(&bytes) else {
@@ -298,13 +303,12 @@ fn load(path: &Path, levels: &LintLevels) -> Result<(ModelFile, FileLints), Fail
         lints.report(diagnostics);
         return Err(Failure::Reported);
     }
-    lints.report(checked.diagnostics);
     let file = ModelFile {
         path: path.to_path_buf(),
         program: checked.program,
         sha256: sha256_hex(&bytes),
     };
-    Ok((file, lints))
+    Ok((file, lints, checked.diagnostics))
 }
 
 /// What linting the data needs from the model file, once it is loaded.
@@ -382,6 +386,26 @@ impl FileLints {
 
     fn report(&self, diagnostics: Vec<Diagnostic>) {
         report(&self.path, &self.source, &diagnostics);
+    }
+
+    /// The diagnostics about `model` or about no model in particular:
+    /// training one model of a file does not list the others' warnings.
+    fn of_model(&self, diagnostics: Vec<Diagnostic>, model: &Model) -> Vec<Diagnostic> {
+        let others: Vec<_> = self
+            .syntax
+            .models
+            .iter()
+            .filter(|m| m.name.span != model.name_span)
+            .map(|m| m.span)
+            .collect();
+        diagnostics
+            .into_iter()
+            .filter(|d| {
+                !others
+                    .iter()
+                    .any(|span| (span.start..span.end).contains(&d.span.start))
+            })
+            .collect()
     }
 }
 
