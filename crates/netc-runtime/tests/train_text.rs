@@ -60,7 +60,9 @@ fn epoch_line_has_train_then_validation_metrics() {
 
 #[test]
 fn durations_under_a_second_are_milliseconds() {
-    assert_eq!(duration_text(0.000_613), "0.61ms");
+    assert_eq!(duration_text(0.000_004_2), "4µs");
+    assert_eq!(duration_text(0.000_613), "613µs");
+    assert_eq!(duration_text(0.004_25), "4.25ms");
     assert_eq!(duration_text(0.0421), "42ms");
     assert_eq!(duration_text(0.999), "999ms");
     assert_eq!(duration_text(1.5), "1.50s");

@@ -40,15 +40,18 @@ pub fn epoch_line(report: &EpochReport, task: Task) -> String {
     line
 }
 
-/// `1.25s`, or milliseconds under a second: a small model's epoch takes
-/// well under 10 ms, which two decimals of seconds would show as `0.00s`.
+/// `1.25s`, milliseconds under a second and microseconds under a
+/// millisecond: a small model's epoch takes well under 10 ms, which two
+/// decimals of seconds would show as `0.00s`.
 pub fn duration_text(seconds: f64) -> String {
     if seconds >= 1.0 {
         format!("{seconds:.2}s")
     } else if seconds >= 0.01 {
         format!("{:.0}ms", seconds * 1e3)
-    } else {
+    } else if seconds >= 0.001 {
         format!("{:.2}ms", seconds * 1e3)
+    } else {
+        format!("{:.0}µs", seconds * 1e6)
     }
 }
 
