@@ -13,14 +13,20 @@
 
 use gemm::Parallelism;
 
-use super::small_gemm::{small_gemm, Store, View, MAX_K};
+use super::small_gemm::{small_gemm, Store, View};
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
 /// batch·in·out from which the `gemm` crate is used.
 pub const GEMM_MIN_MACS: usize = 1 << 20;
 
+/// in·out from which a single row goes to `gemm` as well: the one-row
+/// kernels keep each output's in-order chain (the bits it gets inside a
+/// batch) by reading W down its columns, which only pays on small layers.
+pub const GEMV_MIN_MACS: usize = 32 * 1024;
+
 pub(crate) fn use_gemm(batch: usize, in_f: usize, out_f: usize) -> bool {
-    batch.saturating_mul(in_f).saturating_mul(out_f) >= GEMM_MIN_MACS
+    let macs = batch.saturating_mul(in_f).saturating_mul(out_f);
+    macs >= GEMM_MIN_MACS || (batch == 1 && macs >= GEMV_MIN_MACS)
 }
 
 /// `y[b,o] = Σᵢ x[b,i]·w[o,i] + bias[o]`.
@@ -221,8 +227,8 @@ pub(crate) fn forward_body<M: Fma>(
         fill_bias(bias, y, out_f);
         return;
     }
-    if batch == 1 && in_f <= MAX_K {
-        matvec::<M>(x, w, bias, y, in_f, out_f);
+    if batch == 1 && in_f <= LANES {
+        matvec_chains::<M>(x, w, bias, y, in_f, out_f);
         return;
     }
     let a = View {
@@ -247,13 +253,14 @@ pub(crate) fn forward_body<M: Fma>(
     }
 }
 
-/// One row: `y = W·x + b` without the panel (packing W would cost more
-/// than the product). Each output is the same in-order FMA chain over
-/// the inputs as in `small_gemm`, so a single sample gets exactly the
-/// bits it gets inside a batch. The chains are independent, so the core
-/// overlaps them; each reads a contiguous row of W.
+/// One short row (at most [`LANES`] inputs): `y = W·x + b` without the
+/// panel (packing W would cost more than the product). Each output is
+/// the same in-order FMA chain over the inputs as in `small_gemm`, so a
+/// single sample gets exactly the bits it gets inside a batch. The short
+/// chains are independent, so the core overlaps them; each reads a
+/// contiguous row of W.
 #[inline(always)]
-fn matvec<M: Fma>(
+fn matvec_chains<M: Fma>(
     x: &[f32],
     w: &[f32],
     bias: Option<&[f32]>,

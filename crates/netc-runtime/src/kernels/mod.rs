@@ -31,4 +31,5 @@ pub use layernorm::{
 };
 pub use linear::{
     linear_backward, linear_backward_with, linear_forward, linear_forward_with, GEMM_MIN_MACS,
+    GEMV_MIN_MACS,
 };
