@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use netc_lang::ir::{LayerKind, Model, NodeKind, Program};
 use netc_lang::render::{self, FileDiagnostics};
-use netc_lang::Severity;
+use netc_lang::{Diagnostic, Severity};
 use sha2::{Digest, Sha256};
 
 use crate::failure::Failure;
@@ -18,43 +18,69 @@ pub struct ModelFile {
     pub program: Program,
     /// Hex SHA-256 of the file's bytes, recorded with checkpoints.
     pub sha256: String,
+    /// Warnings not yet printed: [`select`](Self::select) prints those of
+    /// the model it picks, so a command on one model does not list the
+    /// others'.
+    pub warnings: Vec<Diagnostic>,
+    /// The file's text, for rendering `warnings`.
+    pub source: String,
 }
 
 impl ModelFile {
     /// Reads and checks `path`. Errors (and the warnings beside them) are
-    /// printed in rustc's style; warnings alone are printed and the run
-    /// goes on.
+    /// printed in rustc's style and stop the command; warnings alone wait
+    /// for [`select`](Self::select).
     pub fn load(path: &Path) -> Result<ModelFile, Failure> {
         let bytes = read_model(path).map_err(Failure::usage)?;
         let (program, diagnostics) = netc_lang::check_bytes(&bytes);
         let shown: Vec<_> = diagnostics
-            .iter()
+            .into_iter()
             .filter(|d| d.severity != Severity::Info)
-            .cloned()
             .collect();
-        if !shown.is_empty() {
-            let source = String::from_utf8_lossy(&bytes);
-            let path_text = path.display().to_string();
-            let file = FileDiagnostics {
-                path: &path_text,
-                source: &source,
-                diagnostics: &shown,
-            };
-            eprint!("{}", render::text::render(&[file], term::stderr_color()));
-        }
-        if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        let source = String::from_utf8_lossy(&bytes).into_owned();
+        if shown.iter().any(|d| d.severity == Severity::Error) {
+            print_diagnostics(path, &source, &shown);
             return Err(Failure::Reported);
         }
         Ok(ModelFile {
             path: path.to_path_buf(),
             program,
             sha256: sha256_hex(&bytes),
+            warnings: shown,
+            source,
         })
     }
 
     /// `--model NAME`, else the first model with a train block, else the
     /// only model.
+    /// Prints the warnings of the model it picks and of no model in
+    /// particular.
     pub fn select(&self, name: Option<&str>) -> Result<&Model, Failure> {
+        let model = self.pick(name)?;
+        let warnings: Vec<_> = self
+            .warnings
+            .iter()
+            .filter(|d| {
+                self.owner(d.span.start)
+                    .is_none_or(|m| std::ptr::eq(m, model))
+            })
+            .cloned()
+            .collect();
+        print_diagnostics(&self.path, &self.source, &warnings);
+        Ok(model)
+    }
+
+    /// The model whose text holds byte `offset`: models follow each other
+    /// in the file, so each runs from its name to the next one's.
+    fn owner(&self, offset: usize) -> Option<&Model> {
+        self.program
+            .models
+            .iter()
+            .take_while(|m| m.name_span.start <= offset)
+            .last()
+    }
+
+    fn pick(&self, name: Option<&str>) -> Result<&Model, Failure> {
         let models = &self.program.models;
         let names = || {
             models
@@ -124,4 +150,18 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Diagnostics in `netc check`'s text form on stderr.
+fn print_diagnostics(path: &Path, source: &str, diagnostics: &[Diagnostic]) {
+    if diagnostics.is_empty() {
+        return;
+    }
+    let path_text = path.display().to_string();
+    let file = FileDiagnostics {
+        path: &path_text,
+        source,
+        diagnostics,
+    };
+    eprint!("{}", render::text::render(&[file], term::stderr_color()));
 }

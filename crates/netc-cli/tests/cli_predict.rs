@@ -171,3 +171,38 @@ fn a_directory_as_weights_or_data_is_a_usage_error_saying_so() {
         assert!(err.contains("` is a directory, not a file"), "{err}");
     }
 }
+
+#[test]
+fn predict_and_emit_show_only_the_chosen_models_warnings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = std::fs::read_to_string(data("tiny.nn")).expect("model");
+    // A second model after Tiny whose sigmoid before `bce` is NN009.
+    let model = dir.path().join("two.nn");
+    std::fs::write(
+        &model,
+        format!(
+            "{text}\nmodel Probabilities {{\n    input x: 2\n    fc = linear(2, 1)\n    \
+             forward {{ return sigmoid(fc(x)) }}\n    \
+             train {{ loss = bce optimizer = adam(lr=1e-3) batch = 8 epochs = 1 }}\n}}\n"
+        ),
+    )
+    .expect("write");
+    let weights = checkpoint("tiny.nn", dir.path());
+    let csv = data("tiny.csv");
+    let predicted = predict(&model, &weights, &csv, &["--model", "Tiny"]);
+    assert!(predicted.status.success(), "{}", stderr(&predicted));
+    assert!(
+        !stderr(&predicted).contains("NN009"),
+        "{}",
+        stderr(&predicted)
+    );
+    for (name, warned) in [("Tiny", false), ("Probabilities", true)] {
+        let emitted = netc(&["emit", path(&model), "--model", name]);
+        assert!(emitted.status.success(), "{}", stderr(&emitted));
+        assert_eq!(
+            stderr(&emitted).contains("warning[NN009]"),
+            warned,
+            "{name}"
+        );
+    }
+}

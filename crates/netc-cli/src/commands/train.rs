@@ -303,10 +303,14 @@ fn load(
         lints.report(diagnostics);
         return Err(Failure::Reported);
     }
+    // The warnings are returned to `train`, which prints them with the
+    // data lints' levels in force, not left to `select`.
     let file = ModelFile {
         path: path.to_path_buf(),
         program: checked.program,
         sha256: sha256_hex(&bytes),
+        warnings: Vec::new(),
+        source: String::new(),
     };
     Ok((file, lints, checked.diagnostics))
 }
