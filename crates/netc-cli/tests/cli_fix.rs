@@ -151,3 +151,37 @@ fn a_file_that_cannot_be_read_is_a_usage_error() {
     let output = netc_in(dir.path(), &["check", "--fix", "missing.nn"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn a_did_you_mean_rename_waits_for_unsafe_fixes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let typo = WATER.replace("x = elu(bn1(fc1(x)))", "x = elu(bc1(fc1(x)))");
+    let path = write(dir.path(), "water.nn", &typo);
+
+    let output = netc_in(dir.path(), &["check", "--fix", "water.nn"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("1 more fix available with `--unsafe-fixes`"),
+        "{err}"
+    );
+    assert!(err.contains("error[NN001]"), "{err}");
+    assert!(std::fs::read_to_string(&path)
+        .expect("read")
+        .contains("bc1"));
+
+    let output = netc_in(
+        dir.path(),
+        &["check", "--fix", "--unsafe-fixes", "water.nn"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), fixed_water());
+}
+
+#[test]
+fn unsafe_fixes_needs_fix() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "water.nn", WATER);
+    let output = netc_in(dir.path(), &["check", "--unsafe-fixes", "water.nn"]);
+    assert_eq!(output.status.code(), Some(2));
+}

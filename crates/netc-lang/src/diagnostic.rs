@@ -35,6 +35,18 @@ pub struct Edit {
     pub replacement: String,
 }
 
+/// Whether a fix can be applied without a person looking at it (rustc's
+/// `MachineApplicable` vs `MaybeIncorrect`, ruff's safe and unsafe fixes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FixSafety {
+    /// The edit keeps what the user meant (`bias=false` before batchnorm).
+    #[default]
+    Safe,
+    /// The edit is a guess (`bc1` → `bn1`): shown as a suggestion, applied
+    /// by `--fix` only with `--unsafe-fixes`.
+    Unsafe,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnostic {
     /// `NN001`.
@@ -51,6 +63,7 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// Edits that fix the problem, when the fix is mechanical.
     pub fix: Vec<Edit>,
+    pub fix_safety: FixSafety,
 }
 
 impl Diagnostic {
@@ -68,6 +81,7 @@ impl Diagnostic {
             help: None,
             notes: Vec::new(),
             fix: Vec::new(),
+            fix_safety: FixSafety::Safe,
         }
     }
 
@@ -103,5 +117,12 @@ impl Diagnostic {
             replacement: replacement.into(),
         });
         self
+    }
+
+    /// A fix that guesses what the user meant (a did-you-mean rename):
+    /// the same edit as [`Diagnostic::with_fix`], marked unsafe.
+    pub fn with_guessed_fix(mut self, span: Span, replacement: impl Into<String>) -> Self {
+        self.fix_safety = FixSafety::Unsafe;
+        self.with_fix(span, replacement)
     }
 }

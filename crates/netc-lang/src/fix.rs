@@ -7,7 +7,7 @@
 //! re-checked text can pick it up. Text outside the edits, comments and
 //! layout included, is kept byte for byte.
 
-use crate::diagnostic::{Diagnostic, Edit};
+use crate::diagnostic::{Diagnostic, Edit, FixSafety};
 use crate::ir::Span;
 
 /// The fixed text and how many diagnostics were fixed.
@@ -21,9 +21,13 @@ pub struct Fixed {
     pub skipped: usize,
 }
 
-/// Applies the fixes of `diagnostics` to `source`.
-pub fn apply_fixes(source: &str, diagnostics: &[Diagnostic]) -> Fixed {
-    let mut ordered: Vec<&Diagnostic> = diagnostics.iter().filter(|d| !d.fix.is_empty()).collect();
+/// Applies the fixes of `diagnostics` to `source`: the safe ones, and the
+/// guesses (did-you-mean renames) too when `include_unsafe` is set.
+pub fn apply_fixes(source: &str, diagnostics: &[Diagnostic], include_unsafe: bool) -> Fixed {
+    let mut ordered: Vec<&Diagnostic> = diagnostics
+        .iter()
+        .filter(|d| !d.fix.is_empty() && (include_unsafe || d.fix_safety == FixSafety::Safe))
+        .collect();
     ordered.sort_by_key(|d| (d.span.start, d.span.end));
     let mut taken: Vec<&Edit> = Vec::new();
     let mut fixed = 0;
@@ -110,8 +114,18 @@ mod tests {
     }
 
     #[test]
+    fn guessed_fixes_apply_only_when_asked() {
+        let guess = Diagnostic::new(&UNUSED_LAYER, Span::new(0, 3), "x")
+            .with_guessed_fix(Span::new(0, 3), "bn1");
+        let safe = with_edits(&[(4, 5, "B")]);
+        let both = [guess, safe];
+        assert_eq!(apply_fixes("bc1 b", &both, false).text, "bc1 B");
+        assert_eq!(apply_fixes("bc1 b", &both, true).text, "bn1 B");
+    }
+
+    #[test]
     fn edits_of_one_diagnostic_apply_together() {
-        let fixed = apply_fixes("abcdef", &[with_edits(&[(0, 1, "A"), (4, 6, "")])]);
+        let fixed = apply_fixes("abcdef", &[with_edits(&[(0, 1, "A"), (4, 6, "")])], false);
         assert_eq!((fixed.text.as_str(), fixed.fixed), ("Abcd", 1));
     }
 
@@ -119,7 +133,7 @@ mod tests {
     fn an_overlapping_diagnostic_is_skipped_whole() {
         let first = with_edits(&[(0, 3, "X")]);
         let second = with_edits(&[(2, 4, "Y"), (5, 6, "Z")]);
-        let fixed = apply_fixes("abcdef", &[second, first]);
+        let fixed = apply_fixes("abcdef", &[second, first], false);
         assert_eq!(fixed.text, "Xdef");
         assert_eq!((fixed.fixed, fixed.skipped), (1, 1));
     }
@@ -128,22 +142,22 @@ mod tests {
     fn insertions_at_one_point_conflict_but_at_a_range_end_do_not() {
         let a = with_edits(&[(2, 2, "1")]);
         let b = with_edits(&[(2, 2, "2")]);
-        assert_eq!(apply_fixes("abcd", &[a.clone(), b]).text, "ab1cd");
+        assert_eq!(apply_fixes("abcd", &[a.clone(), b], false).text, "ab1cd");
         let replace = with_edits(&[(0, 2, "X")]);
-        assert_eq!(apply_fixes("abcd", &[replace, a]).text, "X1cd");
+        assert_eq!(apply_fixes("abcd", &[replace, a], false).text, "X1cd");
     }
 
     #[test]
     fn an_edit_made_by_two_diagnostics_is_made_once() {
         let a = with_edits(&[(1, 2, "")]);
         let b = with_edits(&[(1, 2, ""), (3, 3, "!")]);
-        let fixed = apply_fixes("abcd", &[a, b]);
+        let fixed = apply_fixes("abcd", &[a, b], false);
         assert_eq!((fixed.text.as_str(), fixed.fixed), ("ac!d", 2));
     }
 
     #[test]
     fn an_edit_outside_the_text_is_skipped() {
-        let fixed = apply_fixes("ab", &[with_edits(&[(1, 9, "")])]);
+        let fixed = apply_fixes("ab", &[with_edits(&[(1, 9, "")])], false);
         assert_eq!((fixed.text.as_str(), fixed.skipped), ("ab", 1));
     }
 }

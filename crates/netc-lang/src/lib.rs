@@ -14,7 +14,7 @@ pub mod rules;
 pub mod suggest;
 
 pub use config::{FileConfig, Level, LevelError, LintLevels};
-pub use diagnostic::{Diagnostic, Edit, Label, Severity};
+pub use diagnostic::{Diagnostic, Edit, FixSafety, Label, Severity};
 
 pub use parser::{parse, MAX_NESTING, MAX_SYNTAX_ERRORS};
 

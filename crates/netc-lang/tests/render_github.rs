@@ -19,6 +19,7 @@ fn undefined_layer() -> Diagnostic {
         help: Some("a layer with a similar name exists: `bn1`".into()),
         notes: vec!["100% sure".into()],
         fix: vec![],
+        fix_safety: netc_lang::FixSafety::Safe,
     }
 }
 

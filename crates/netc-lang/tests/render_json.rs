@@ -28,6 +28,7 @@ fn undefined_layer() -> Diagnostic {
         help: Some("a layer with a similar name exists: `bn1`".into()),
         notes: vec![],
         fix: vec![],
+        fix_safety: netc_lang::FixSafety::Safe,
     }
 }
 
@@ -43,6 +44,7 @@ fn unused_layer() -> Diagnostic {
         help: None,
         notes: vec!["a note".into()],
         fix: vec![],
+        fix_safety: netc_lang::FixSafety::Safe,
     }
 }
 

@@ -29,6 +29,7 @@ fn diagnostics() -> Vec<Diagnostic> {
             help: Some("a layer with a similar name exists: `bn1`".into()),
             notes: vec![],
             fix: vec![],
+            fix_safety: netc_lang::FixSafety::Safe,
         },
         Diagnostic {
             code: "NN018",
@@ -41,6 +42,7 @@ fn diagnostics() -> Vec<Diagnostic> {
             help: None,
             notes: vec!["a note".into()],
             fix: vec![],
+            fix_safety: netc_lang::FixSafety::Safe,
         },
     ]
 }

@@ -44,6 +44,7 @@ fn undefined_layer() -> Diagnostic {
         help: Some("a layer with a similar name exists: `bn1`".into()),
         notes: vec![],
         fix: vec![],
+        fix_safety: netc_lang::FixSafety::Safe,
     }
 }
 
@@ -59,6 +60,7 @@ fn unused_layer() -> Diagnostic {
         help: Some("remove it, or call it in `forward`".into()),
         notes: vec!["its parameters would still be trained and saved".into()],
         fix: vec![],
+        fix_safety: netc_lang::FixSafety::Safe,
     }
 }
 
@@ -108,6 +110,7 @@ fn empty_span_at_end_of_file_renders() {
         help: None,
         notes: vec![],
         fix: vec![],
+        fix_safety: netc_lang::FixSafety::Safe,
     };
     insta::assert_snapshot!(text::render(&[file(&[diagnostic])], false));
 }
@@ -173,6 +176,7 @@ fn info_severity_has_its_own_header_and_no_summary() {
         help: None,
         notes: vec![],
         fix: vec![],
+        fix_safety: netc_lang::FixSafety::Safe,
     }];
     let rendered = text::render(&[file(&diagnostics)], false);
     assert!(rendered.starts_with("info[NN018]: the bias"), "{rendered}");

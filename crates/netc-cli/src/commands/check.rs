@@ -15,6 +15,7 @@ use clap::error::ErrorKind;
 use clap::{Arg, ArgAction, ArgMatches};
 use netc_lang::fix::apply_fixes;
 use netc_lang::render::{github, json, sarif, text, FileDiagnostics};
+use netc_lang::FixSafety;
 use netc_lang::{Diagnostic, Level, LintLevels};
 
 use crate::source::read_model;
@@ -34,6 +35,10 @@ pub struct CheckArgs {
     /// remains.
     #[arg(long)]
     fix: bool,
+    /// With `--fix`, also apply fixes that guess what was meant
+    /// (did-you-mean renames such as `bc1` → `bn1`).
+    #[arg(long, requires = "fix")]
+    unsafe_fixes: bool,
     #[command(flatten)]
     lints: LintArgs,
 }
@@ -150,7 +155,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let mut checked = Vec::with_capacity(args.files.len());
     for path in &args.files {
         let result = if args.fix {
-            fix(path, levels)
+            fix(path, levels, args.unsafe_fixes)
         } else {
             check(path, levels)
         };
@@ -213,7 +218,7 @@ const MAX_FIX_PASSES: usize = 10;
 
 /// Applies the fixes of `path`'s diagnostics in place, says how many
 /// problems were fixed, and gives what remains.
-fn fix(path: &Path, levels: &LintLevels) -> Result<Checked, String> {
+fn fix(path: &Path, levels: &LintLevels, include_unsafe: bool) -> Result<Checked, String> {
     let bytes = read_model(path).map_err(|error| error.to_string())?;
     let Ok(original) = String::from_utf8(bytes) else {
         // Not UTF-8: nothing can be edited; the check reports the byte.
@@ -223,7 +228,7 @@ fn fix(path: &Path, levels: &LintLevels) -> Result<Checked, String> {
     let mut diagnostics = netc_lang::check_source_with(&source, levels).1;
     let mut fixed = 0;
     for _ in 0..MAX_FIX_PASSES {
-        let pass = apply_fixes(&source, &diagnostics);
+        let pass = apply_fixes(&source, &diagnostics, include_unsafe);
         if pass.text == source {
             break;
         }
@@ -236,6 +241,17 @@ fn fix(path: &Path, levels: &LintLevels) -> Result<Checked, String> {
             .map_err(|error| format!("cannot write `{}`: {error}", path.display()))?;
         let plural = if fixed == 1 { "" } else { "s" };
         eprintln!("fixed {fixed} problem{plural} in {}", path.display());
+    }
+    let guesses = diagnostics
+        .iter()
+        .filter(|d| !d.fix.is_empty() && d.fix_safety == FixSafety::Unsafe)
+        .count();
+    if guesses > 0 && !include_unsafe {
+        let plural = if guesses == 1 { "" } else { "es" };
+        eprintln!(
+            "{guesses} more fix{plural} available with `--unsafe-fixes` (renames that guess what was meant) in {}",
+            path.display()
+        );
     }
     Ok(Checked {
         path: path.display().to_string(),

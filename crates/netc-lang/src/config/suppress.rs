@@ -200,7 +200,7 @@ fn resolve(name: &str, span: Span) -> Result<&'static Rule, Box<Diagnostic>> {
             Err(Box::new(match rules::closest(name) {
                 Some(rule) => diagnostic
                     .with_help(format!("did you mean `{}` ({})?", rule.name, rule.code))
-                    .with_fix(span, rule.name),
+                    .with_guessed_fix(span, rule.name),
                 None => diagnostic.with_help("`netc explain CODE` shows what a rule is"),
             }))
         }

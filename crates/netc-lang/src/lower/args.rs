@@ -170,7 +170,7 @@ pub(crate) fn unknown_name_of(
                 "{} with a similar name exists: `{similar}`",
                 a_or_an(kind)
             ))
-            .with_fix(span, similar),
+            .with_guessed_fix(span, similar),
         None if known.is_empty() => diag.with_span_label(format!("unknown {kind}")),
         None => diag
             .with_span_label(format!("unknown {kind}"))

@@ -252,7 +252,7 @@ impl<'a> ForwardLowering<'a> {
                         .with_help(format!(
                             "a variable with a similar name exists: `{similar}`"
                         ))
-                        .with_fix(span, similar);
+                        .with_guessed_fix(span, similar);
                     match declared {
                         Some(at) => diag.with_label(at, format!("`{similar}` is defined here")),
                         None => diag,
@@ -325,7 +325,7 @@ impl<'a> ForwardLowering<'a> {
             )
             .with_span_label("not declared in this model")
             .with_help(format!("a layer with a similar name exists: `{similar}`"))
-            .with_fix(callee.span, similar);
+            .with_guessed_fix(callee.span, similar);
             return match declared {
                 Some(at) => diag.with_label(at, format!("`{similar}` is declared here")),
                 None => diag,
