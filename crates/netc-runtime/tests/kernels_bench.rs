@@ -342,3 +342,45 @@ fn linear_64x64x64_per_path() {
         );
     }
 }
+
+/// The `deep` workload's block, 64 rows through a 64→64 linear, as the
+/// generated code calls it (const widths).
+#[test]
+#[ignore = "benchmark"]
+fn deep_block_64() {
+    use netc_runtime::fixed;
+    let mut rng = Rng::seed_from_u64(4);
+    let (batch, n) = (64, 64);
+    let x = random(batch * n, &mut rng);
+    let w = random(n * n, &mut rng);
+    let b = random(n, &mut rng);
+    let dy = random(batch * n, &mut rng);
+    let mut y = vec![0.0; batch * n];
+    let (mut dx, mut dw, mut db) = (vec![0.0; batch * n], vec![0.0; n * n], vec![0.0; n]);
+    let flops = 2.0 * (batch * n * n) as f64;
+    let fwd = time(5, 20_000, || {
+        fixed::linear_forward::<64, 64>(black_box(&x), &w, Some(&b), &mut y, batch)
+    });
+    let bwd = time(5, 10_000, || {
+        fixed::linear_backward::<64, 64>(
+            &x,
+            &w,
+            black_box(&dy),
+            Some(&mut dx),
+            &mut dw,
+            Some(&mut db),
+            batch,
+        )
+    });
+    let fin = time(5, 20_000, || {
+        black_box(fixed::all_finite(&[black_box(&y)]));
+    });
+    eprintln!(
+        "64x64·64x64 forward {:.2} µs ({:.0} GFLOP/s), backward dx+dw+db {:.2} µs ({:.0} GFLOP/s), all_finite {:.0} ns",
+        fwd * 1e6,
+        flops / fwd / 1e9,
+        bwd * 1e6,
+        2.0 * flops / bwd / 1e9,
+        fin * 1e9
+    );
+}
