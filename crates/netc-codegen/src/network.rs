@@ -8,7 +8,7 @@ use quote::quote;
 
 use crate::error::CodegenError;
 use crate::layout::{type_ident, Layout};
-use crate::ops::{checked_outputs, emit_op};
+use crate::ops::emit_op;
 use crate::values::{f32_lit, init, loss, optimizer, usize_lit};
 
 type Emitted = Result<TokenStream, CodegenError>;
@@ -16,9 +16,6 @@ type Emitted = Result<TokenStream, CodegenError>;
 /// The dropout masks' stream, forked from the model seed: the
 /// interpreter's constant, so that both draw the same masks.
 const DROPOUT_STREAM: u64 = 1;
-
-/// The phases of a train step, numbered as `first_non_finite` stores them.
-const PHASE_NAMES: [&str; 3] = ["forward", "backward", "update"];
 
 pub fn emit_network(plan: &Plan) -> Emitted {
     let name = type_ident(&plan.model)?;
@@ -29,15 +26,11 @@ pub fn emit_network(plan: &Plan) -> Emitted {
     let targets = usize_lit(plan.target_width);
     let max_batch = usize_lit(plan.batch.max(1));
     let new = emit_new(plan, &layout)?;
-    let forward = emit_phase(&plan.forward, &layout, Some(0))?;
-    let backward = emit_phase(&plan.backward, &layout, Some(1))?;
-    let update = emit_phase(&plan.update, &layout, Some(2))?;
-    let inference = emit_phase(&plan.inference, &layout, None)?;
-    let origins = [&plan.forward, &plan.backward, &plan.update].map(|ops| {
-        let names = ops.iter().map(|op| op.origin.as_str());
-        quote!(&[#(#names),*])
-    });
-    let phase_names = PHASE_NAMES;
+    let forward = emit_phase(&plan.forward, &layout, Checks::Probe)?;
+    let backward = emit_phase(&plan.backward, &layout, Checks::None)?;
+    let update = emit_phase(&plan.update, &layout, Checks::None)?;
+    let inference = emit_phase(&plan.inference, &layout, Checks::None)?;
+    let origins = plan.forward.iter().map(|op| op.origin.as_str());
     let io = emit_io(plan, &layout)?;
     let trait_impl = crate::state::emit_network_impl(plan, &layout, &name)?;
     let doc = format!(
@@ -46,15 +39,16 @@ pub fn emit_network(plan: &Plan) -> Emitted {
     );
     Ok(quote! {
         #[doc = #doc]
+        #[derive(Clone)]
         pub struct #name {
             #fields
             optimizer: ::netc::ops::Optimizer,
             /// Optimizer steps taken so far.
             step: u64,
             dropout: ::netc::runtime::rng::Rng,
-            /// (phase, op index) of the first op of the last step that
-            /// wrote a non-finite value.
-            non_finite_at: ::core::option::Option<(usize, usize)>,
+            /// The forward op that first wrote a non-finite value in the
+            /// last step, found only when its loss was not finite.
+            non_finite_at: ::core::option::Option<usize>,
             /// Why the last `train_step` did not run, if it refused.
             refused: ::core::option::Option<&'static str>,
         }
@@ -71,8 +65,8 @@ pub fn emit_network(plan: &Plan) -> Emitted {
             /// reason in `first_non_finite`); `predict` takes any number
             /// of rows, in chunks of this size.
             pub const MAX_BATCH: usize = #max_batch;
-            const ORIGINS: [&'static [&'static str]; 3] = [#(#origins),*];
-            const PHASES: [&'static str; 3] = [#(#phase_names),*];
+            /// The layer each train-mode forward op comes from.
+            const FORWARD_ORIGINS: &'static [&'static str] = &[#(#origins),*];
 
             #new
 
@@ -87,8 +81,11 @@ pub fn emit_network(plan: &Plan) -> Emitted {
             #io
 
             /// Train-mode forward; the loss lands in its scalar.
+            /// `CHECKED` notes the first op that wrote a non-finite value
+            /// (the probe after a non-finite loss); the step itself runs
+            /// unchecked.
             #[allow(unused_variables)]
-            fn forward(&mut self, batch: usize) { #forward }
+            fn forward<const CHECKED: bool>(&mut self, batch: usize) { #forward }
 
             #[allow(unused_variables)]
             fn backward(&mut self, batch: usize) { #backward }
@@ -105,27 +102,50 @@ pub fn emit_network(plan: &Plan) -> Emitted {
     })
 }
 
-/// One op list as statements; train phases note the first op that wrote
-/// a non-finite value, as the interpreter does.
-fn emit_phase(ops: &[Op], layout: &Layout<'_>, phase: Option<usize>) -> Emitted {
+/// Whether an op list notes where non-finite values appear.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Checks {
+    None,
+    /// After each op, when the method's `CHECKED` parameter is true.
+    Probe,
+}
+
+/// One op list as statements; the probed forward notes the first op that
+/// wrote a non-finite value, as the interpreter's probe does.
+fn emit_phase(ops: &[Op], layout: &Layout<'_>, checks: Checks) -> Emitted {
     let mut body = TokenStream::new();
     for (index, op) in ops.iter().enumerate() {
         let call = emit_op(&op.kind, layout)?;
         body.extend(quote!({ #call }));
-        // A zeroed buffer is finite by construction: the interpreter's
-        // check can never fire there, so skipping it changes nothing.
-        let checked = !matches!(op.kind, OpKind::Zero { .. });
-        if let (Some(phase), true) = (phase, checked) {
-            let finite = checked_outputs(&op.kind, layout)?;
-            let (phase, index) = (usize_lit(phase), usize_lit(index));
+        if checks == Checks::None {
+            continue;
+        }
+        if let Some(finite) = probe_check(&op.kind, layout)? {
+            let index = usize_lit(index);
             body.extend(quote! {
-                if self.non_finite_at.is_none() && !(#finite) {
-                    self.non_finite_at = ::core::option::Option::Some((#phase, #index));
+                if CHECKED && self.non_finite_at.is_none() && !(#finite) {
+                    self.non_finite_at = ::core::option::Option::Some(#index);
                 }
             });
         }
     }
     Ok(body)
+}
+
+/// Whether every value the probe scans after `op` is finite, or `None`
+/// when it scans nothing there.
+fn probe_check(op: &OpKind, layout: &Layout<'_>) -> Result<Option<TokenStream>, CodegenError> {
+    let checked = layout.plan.checked_outputs(op);
+    if checked.is_empty() {
+        return Ok(None);
+    }
+    let slices = checked
+        .into_iter()
+        .map(|id| layout.get(id, op.name()))
+        .collect::<Result<Vec<_>, CodegenError>>()?;
+    Ok(Some(
+        quote!(::netc::runtime::fixed::all_finite(&[#(#slices),*])),
+    ))
 }
 
 /// `new(seed)`: buffers for the plan's batch, then every `state_dict`
@@ -210,7 +230,35 @@ fn emit_io(plan: &Plan, layout: &Layout<'_>) -> Emitted {
         usize_lit(plan.target_width),
     );
     let loss_kind = loss(&plan.loss);
+    // The probe must draw the step's dropout masks again.
+    let draws_masks = plan
+        .forward
+        .iter()
+        .any(|op| matches!(op.kind, OpKind::Dropout { .. }));
+    let (snapshot, probe_masks, masks_param, restore_masks) = if draws_masks {
+        (
+            quote!(let masks = self.dropout.clone();),
+            quote!(masks,),
+            quote!(masks: ::netc::runtime::rng::Rng,),
+            quote!(probe.dropout = masks;),
+        )
+    } else {
+        Default::default()
+    };
     Ok(quote! {
+        /// Replays the step's forward on a copy with every op's output
+        /// checked, after a non-finite loss: the step itself runs without
+        /// checks, and the copy leaves its state (running statistics,
+        /// parameters) as the step left it. Allocates, but only on this
+        /// failure path.
+        fn probe_non_finite(&self, #masks_param batch: usize) -> ::core::option::Option<usize> {
+            let mut probe = self.clone();
+            #restore_masks
+            probe.non_finite_at = ::core::option::Option::None;
+            probe.forward::<true>(batch);
+            probe.non_finite_at
+        }
+
         /// The forward output of the last `batch` rows run.
         fn output_rows(&self, batch: usize) -> &[f32] {
             &self.#output[..batch * #outputs]
@@ -229,8 +277,12 @@ fn emit_io(plan: &Plan, layout: &Layout<'_>) -> Emitted {
             self.#target[..batch * #targets].copy_from_slice(y);
             self.non_finite_at = ::core::option::Option::None;
             self.refused = ::core::option::Option::None;
-            self.forward(batch);
+            #snapshot
+            self.forward::<false>(batch);
             let loss = #loss_value;
+            if !loss.is_finite() {
+                self.non_finite_at = self.probe_non_finite(#probe_masks batch);
+            }
             self.backward(batch);
             self.step += 1;
             self.update(batch);

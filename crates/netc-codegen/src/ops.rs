@@ -10,7 +10,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::error::CodegenError;
-use crate::layout::{storage, Layout, Storage};
+use crate::layout::Layout;
 use crate::values::{activation, f32_lit, loss, usize_lit};
 
 type Emitted = Result<TokenStream, CodegenError>;
@@ -405,20 +405,4 @@ fn check_aliasing(op: &OpKind, layout: &Layout<'_>) -> Result<(), CodegenError> 
         }),
         None => Ok(()),
     }
-}
-
-/// The f32 buffers `op` writes, as the interpreter checks them for
-/// non-finite values (counters and optimizer states excluded).
-pub fn checked_outputs(op: &OpKind, layout: &Layout<'_>) -> Emitted {
-    let mut written = Vec::new();
-    op.for_each_buffer(|id, access| {
-        if access == Access::Write && storage(layout.plan.buffer(id).kind) == Storage::F32 {
-            written.push(id);
-        }
-    });
-    let slices = written
-        .into_iter()
-        .map(|id| layout.get(id, op.name()))
-        .collect::<Result<Vec<_>, CodegenError>>()?;
-    Ok(quote!(::netc::runtime::fixed::all_finite(&[#(#slices),*])))
 }

@@ -84,14 +84,12 @@ pub fn emit_network_impl(plan: &Plan, layout: &Layout<'_>, name: &Ident) -> Emit
             fn first_non_finite(&self) -> ::core::option::Option<::netc::NonFinite> {
                 if let ::core::option::Option::Some(reason) = self.refused {
                     return ::core::option::Option::Some(::netc::NonFinite {
-                        location: ::std::format!("{reason} ({} rows at most)", Self::MAX_BATCH),
-                        phase: "forward",
+                        location: ::std::format!("{reason} ({} rows at most)", Self::MAX_BATCH)
                     });
                 }
-                let (phase, index) = self.non_finite_at?;
+                let index = self.non_finite_at?;
                 ::core::option::Option::Some(::netc::NonFinite {
-                    location: ::std::string::String::from(Self::ORIGINS[phase][index]),
-                    phase: Self::PHASES[phase],
+                    location: ::std::string::String::from(Self::FORWARD_ORIGINS[index])
                 })
             }
         }

@@ -583,6 +583,28 @@ impl Plan {
         self.state.iter().find(|e| e.name == name)
     }
 
+    /// The f32 values `op` writes that a non-finite probe scans after it:
+    /// what the forward computes from the batch. Zeroed buffers are
+    /// finite by construction; counters and optimizer states are not f32
+    /// data; running statistics are state the train-mode forward never
+    /// reads, which a replay of the forward updates a second time.
+    pub fn checked_outputs(&self, op: &OpKind) -> Vec<BufferId> {
+        let mut checked = Vec::new();
+        if matches!(op, OpKind::Zero { .. }) {
+            return checked;
+        }
+        op.for_each_buffer(|id, access| {
+            let skipped = matches!(
+                self.buffer(id).kind,
+                BufferKind::Counter | BufferKind::OptimizerState | BufferKind::RunningStat
+            );
+            if access == Access::Write && !skipped {
+                checked.push(id);
+            }
+        });
+        checked
+    }
+
     /// Bytes an executor holds for every buffer at `batch` rows, counting
     /// each optimizer state as two moments (Adam's, the most any optimizer
     /// keeps). Saturating, so that widths no machine could hold give a

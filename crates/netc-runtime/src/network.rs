@@ -22,21 +22,19 @@ pub enum TensorData<'a> {
     I64(i64),
 }
 
-/// Where a non-finite value first appeared in a step.
+/// Where a non-finite value first appeared in a step's forward pass.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NonFinite {
     /// The layer (declared name) or op, e.g. `fc2` or `loss`.
     pub location: String,
-    /// `forward`, `backward` or `update`.
-    pub phase: &'static str,
 }
 
 impl fmt::Display for NonFinite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "non-finite value first in `{}` during {}",
-            self.location, self.phase
+            "non-finite value first in `{}` during the forward pass",
+            self.location
         )
     }
 }
@@ -157,7 +155,9 @@ pub trait Network {
     /// Names of the trainable parameters, in `state_dict` order.
     fn parameter_names(&self) -> Vec<&str>;
 
-    /// After a step that returned a non-finite loss: the first op whose
-    /// output went non-finite.
+    /// After a step that returned a non-finite loss: the first op of its
+    /// forward pass whose output went non-finite (the step itself runs
+    /// unchecked; executors replay the forward to find it). `None` after
+    /// a step with a finite loss.
     fn first_non_finite(&self) -> Option<NonFinite>;
 }

@@ -105,7 +105,6 @@ impl Network for LinearModel {
         if out.iter().any(|v| !v.is_finite()) {
             self.non_finite = Some(NonFinite {
                 location: "fc".into(),
-                phase: "forward",
             });
             return f32::NAN;
         }
@@ -114,7 +113,6 @@ impl Network for LinearModel {
         if !loss.is_finite() {
             self.non_finite = Some(NonFinite {
                 location: "loss".into(),
-                phase: "forward",
             });
             return loss;
         }

@@ -12,7 +12,7 @@ use netc_ops::{Optimizer, TrainConfig};
 use netc_runtime::fixed;
 use netc_runtime::rng::Rng;
 
-use crate::plan::{Access, BufferId, BufferKind, Op, OpKind, Plan};
+use crate::plan::{BufferId, Op, OpKind, Plan};
 use exec::{execute, Context};
 use store::Store;
 
@@ -20,22 +20,12 @@ use store::Store;
 /// not depend on how many values the init drew.
 const DROPOUT_STREAM: u64 = 1;
 
-/// The phase of an op, for non-finite reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The op lists of a train step.
+#[derive(Debug, Clone, Copy)]
 enum Phase {
     Forward,
     Backward,
     Update,
-}
-
-impl Phase {
-    fn name(self) -> &'static str {
-        match self {
-            Phase::Forward => "forward",
-            Phase::Backward => "backward",
-            Phase::Update => "update",
-        }
-    }
 }
 
 pub struct Interpreter {
@@ -48,11 +38,15 @@ pub struct Interpreter {
     dropout: Rng,
     /// Rows of the last `train_step`'s batch.
     last_batch: usize,
-    /// The first op of the last `train_step` that wrote a non-finite value.
-    first_non_finite: Option<(Phase, usize)>,
-    /// Per train phase, per op: the buffers its non-finite check scans
-    /// (resolved once, not per op per step).
-    checked: [Vec<Vec<BufferId>>; 3],
+    /// The forward op that first wrote a non-finite value in the last
+    /// `train_step`, found only when its loss was not finite.
+    first_non_finite: Option<usize>,
+    /// Per forward op: the buffers the non-finite probe scans after it
+    /// (resolved once, not per probe).
+    checked: Vec<Vec<BufferId>>,
+    /// Whether the forward draws dropout masks (the probe must draw the
+    /// same ones again).
+    draws_masks: bool,
 }
 
 impl Interpreter {
@@ -62,10 +56,18 @@ impl Interpreter {
         let optimizer = plan.optimizer;
         let mut store = Store::new(&plan, &optimizer);
         init::initialise(&plan, &mut store, &mut Rng::seed_from_u64(seed));
-        let checked = [&plan.forward, &plan.backward, &plan.update]
-            .map(|ops| ops.iter().map(|op| checked_outputs(&plan, op)).collect());
+        let checked = plan
+            .forward
+            .iter()
+            .map(|op| plan.checked_outputs(&op.kind))
+            .collect();
+        let draws_masks = plan
+            .forward
+            .iter()
+            .any(|op| matches!(op.kind, OpKind::Dropout { .. }));
         Interpreter {
             checked,
+            draws_masks,
             store,
             optimizer,
             step: 0,
@@ -123,8 +125,12 @@ impl Interpreter {
             .get_mut(self.plan.target, batch)
             .copy_from_slice(y);
         self.first_non_finite = None;
+        let masks = self.draws_masks.then(|| self.dropout.clone());
         self.run(Phase::Forward, batch);
         let loss = self.store.get(self.plan.loss_value, batch)[0];
+        if !loss.is_finite() {
+            self.first_non_finite = self.probe_non_finite(masks, batch);
+        }
         self.run(Phase::Backward, batch);
         self.step += 1;
         self.run(Phase::Update, batch);
@@ -155,7 +161,6 @@ impl Interpreter {
         out.copy_from_slice(self.store.get(self.plan.output, batch));
     }
 
-    /// Runs one op list, noting the first op that wrote a non-finite value.
     fn run(&mut self, phase: Phase, batch: usize) {
         let ops: &[Op] = match phase {
             Phase::Forward => &self.plan.forward,
@@ -168,35 +173,34 @@ impl Interpreter {
             step: self.step,
             dropout: &mut self.dropout,
         };
-        let checked = &self.checked[phase as usize];
-        for (index, (op, outputs)) in ops.iter().zip(checked).enumerate() {
+        for op in ops {
             execute(&op.kind, &mut self.store, &mut cx);
-            if self.first_non_finite.is_none()
-                && !outputs
-                    .iter()
-                    .all(|&id| fixed::all_finite(&[self.store.get(id, batch)]))
-            {
-                self.first_non_finite = Some((phase, index));
-            }
         }
     }
-}
 
-/// The f32 buffers `op` writes, counters and optimizer states excluded:
-/// the ones checked for non-finite values after it runs.
-fn checked_outputs(plan: &Plan, op: &Op) -> Vec<BufferId> {
-    let mut checked = Vec::new();
-    // A zeroed buffer is finite by construction.
-    if matches!(op.kind, OpKind::Zero { .. }) {
-        return checked;
+    /// Replays the step's forward on a copy of the buffers with every op's
+    /// output checked, after a non-finite loss: the step itself runs
+    /// without checks, and the copy leaves the state (running statistics,
+    /// parameters) as the step left it. Allocates, but only on this
+    /// failure path. `masks` is the dropout stream as the step began.
+    fn probe_non_finite(&self, masks: Option<Rng>, batch: usize) -> Option<usize> {
+        let mut store = self.store.clone();
+        let mut dropout = masks.unwrap_or_else(|| self.dropout.clone());
+        let mut cx = Context {
+            batch,
+            optimizer: &self.optimizer,
+            step: self.step,
+            dropout: &mut dropout,
+        };
+        self.plan
+            .forward
+            .iter()
+            .zip(&self.checked)
+            .position(|(op, outputs)| {
+                execute(&op.kind, &mut store, &mut cx);
+                !outputs
+                    .iter()
+                    .all(|&id| fixed::all_finite(&[store.get(id, batch)]))
+            })
     }
-    op.kind.for_each_buffer(|id, access| {
-        let kind = plan.buffer(id).kind;
-        if access == Access::Write
-            && !matches!(kind, BufferKind::Counter | BufferKind::OptimizerState)
-        {
-            checked.push(id);
-        }
-    });
-    checked
 }

@@ -72,15 +72,9 @@ impl Network for Interpreter {
     }
 
     fn first_non_finite(&self) -> Option<NonFinite> {
-        let (phase, index) = self.first_non_finite?;
-        let ops = match phase {
-            super::Phase::Forward => &self.plan.forward,
-            super::Phase::Backward => &self.plan.backward,
-            super::Phase::Update => &self.plan.update,
-        };
+        let index = self.first_non_finite?;
         Some(NonFinite {
-            location: ops[index].origin.clone(),
-            phase: phase.name(),
+            location: self.plan.forward[index].origin.clone(),
         })
     }
 }

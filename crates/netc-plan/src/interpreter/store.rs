@@ -11,6 +11,7 @@ use netc_runtime::optim::ParamState;
 
 use crate::plan::{BufferId, BufferKind, BufferLen, Plan};
 
+#[derive(Clone)]
 pub(crate) struct Store {
     pub(crate) data: Vec<Vec<f32>>,
     lens: Vec<BufferLen>,
