@@ -180,3 +180,65 @@ fn loss_of_predictions_matches_the_training_loss_without_batch_statistics() {
     let train_loss = net.train_step(&x, &y);
     assert_eq!(eval_loss, train_loss);
 }
+
+/// A value that overflows only where dropout keeps (and scales) it: the
+/// loss is non-finite exactly when the step's mask kept it, so the probe
+/// finds the dropout op only if it replays the step's own masks.
+#[test]
+fn the_probe_replays_the_steps_dropout_masks() {
+    let mut m = ModelBuilder::new("Dropped", 5);
+    let drop = m.dropout("drop", 0.5);
+    let fc = m.linear("fc", 5, 2);
+    let x = m.input();
+    let h = m.call(drop, x);
+    let out = m.call(fc, h);
+    let train = train_config(Loss::Mse, Optimizer::adam_default(), 4);
+    let model = m.finish(out, train.clone());
+    let mut x = data(4 * 5, 7);
+    x[0] = 3e38;
+    let y = targets(Loss::Mse, 4, 2, 7);
+    let (mut kept, mut dropped) = (0, 0);
+    for seed in 0..40 {
+        let mut net = Interpreter::from_model(&model, &train, seed);
+        let loss = net.train_step(&x, &y);
+        if loss.is_finite() {
+            dropped += 1;
+            assert_eq!(net.first_non_finite(), None, "seed {seed}");
+        } else {
+            kept += 1;
+            let at = net.first_non_finite().map(|n| n.location);
+            assert_eq!(at.as_deref(), Some("drop"), "seed {seed}");
+        }
+    }
+    assert!(kept > 0 && dropped > 0, "kept {kept}, dropped {dropped}");
+}
+
+/// The probe runs on a copy: a failed step leaves the running statistics
+/// updated once, as an unchecked step does.
+#[test]
+fn the_probe_leaves_the_running_statistics_alone() {
+    let x = data(16 * 5, 4);
+    let y = targets(Loss::Mse, 16, 2, 5);
+    let mut poisoned = net(0.0, 1);
+    poisoned.parameter_mut("fc2.weight").expect("w")[3] = f32::NAN;
+    assert!(poisoned.train_step(&x, &y).is_nan());
+    assert!(poisoned.first_non_finite().is_some());
+    let mut clean = net(0.0, 1);
+    assert!(clean.train_step(&x, &y).is_finite());
+    let stat = |n: &Interpreter, name: &str| -> Vec<f32> {
+        let tensors = n.state_dict();
+        let entry = tensors.iter().find(|t| t.name == name).expect("stat");
+        match entry.data {
+            TensorData::F32(values) => values.to_vec(),
+            TensorData::I64(v) => vec![v as f32],
+        }
+    };
+    // fc2 comes after bn1, so the poisoned weight cannot reach its statistics.
+    for name in [
+        "bn1.running_mean",
+        "bn1.running_var",
+        "bn1.num_batches_tracked",
+    ] {
+        assert_eq!(stat(&poisoned, name), stat(&clean, name), "{name}");
+    }
+}

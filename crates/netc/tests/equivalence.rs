@@ -189,3 +189,41 @@ fn both_name_the_same_first_non_finite_op() {
     assert!(first.is_some());
     assert_eq!(first, interpreted.first_non_finite());
 }
+
+mod dropped {
+    netc::model!(path = "models/dropped.nn");
+}
+
+/// A value that overflows only where dropout keeps it: both executors'
+/// probes replay the step's own masks, so they name `drop` exactly when
+/// the loss is not finite, and agree seed by seed.
+#[test]
+fn both_probes_replay_the_steps_dropout_masks() {
+    let (program, _) = netc_lang::check_source(include_str!("models/dropped.nn"));
+    let config = program.models[0].train.clone().unwrap_or_default();
+    let mut rng = Rng::seed_from_u64(3);
+    let (mut x, y) = batch(&mut rng, 4, 5, 2, config.loss);
+    x[0] = 3e38;
+    let mut kept = 0;
+    for seed in 0..40 {
+        let mut generated = dropped::Dropped::new(seed);
+        let mut interpreted = Interpreter::from_model(&program.models[0], &config, seed);
+        let loss = generated.train_step(&x, &y);
+        assert_eq!(
+            loss.to_bits(),
+            interpreted.train_step(&x, &y).to_bits(),
+            "seed {seed}"
+        );
+        let at = generated.first_non_finite().map(|n| n.location);
+        if !loss.is_finite() {
+            kept += 1;
+            assert_eq!(at.as_deref(), Some("drop"), "seed {seed}");
+        }
+        assert_eq!(
+            at,
+            interpreted.first_non_finite().map(|n| n.location),
+            "seed {seed}"
+        );
+    }
+    assert!(kept > 0 && kept < 40, "kept {kept} of 40");
+}
