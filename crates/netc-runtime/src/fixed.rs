@@ -16,7 +16,9 @@
 
 use crate::kernels::{self, batchnorm, linear, Stats};
 use crate::network::{TensorData, TensorRef, WeightError};
-use crate::simd::{multiversion, Fma, Fused, Isa, Unfused};
+use crate::simd::{multiversion, Fma, Isa, Unfused};
+#[cfg(target_arch = "x86_64")]
+use crate::simd::{FusedAvx2, FusedAvx512};
 
 /// Defines module `$module` holding one generic body compiled per ISA
 /// (`avx512`, `avx2`, `scalar`) and `run`, which picks one for an
@@ -33,14 +35,14 @@ macro_rules! fixed_paths {
             #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
             #[allow(clippy::too_many_arguments)]
             pub(super) fn avx512<$(const $c: usize),+>($($arg: $ty),*) {
-                $kernel::$body::<Fused>($($arg),*, $($c),+)
+                $kernel::$body::<FusedAvx512>($($arg),*, $($c),+)
             }
 
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2,fma")]
             #[allow(clippy::too_many_arguments)]
             pub(super) fn avx2<$(const $c: usize),+>($($arg: $ty),*) {
-                $kernel::$body::<Fused>($($arg),*, $($c),+)
+                $kernel::$body::<FusedAvx2>($($arg),*, $($c),+)
             }
 
             #[inline]

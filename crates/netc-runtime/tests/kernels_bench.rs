@@ -383,4 +383,49 @@ fn deep_block_64() {
         2.0 * flops / bwd / 1e9,
         fin * 1e9
     );
+    let one = time(5, 200_000, || {
+        fixed::linear_forward::<64, 64>(black_box(&x[..n]), &w, Some(&b), &mut y[..n], 1)
+    });
+    eprintln!("one row 64->64 forward {:.0} ns", one * 1e9);
+    wide_block_128();
+}
+
+/// The next width up: 64 rows of 128→128 reach `gemm`
+/// (`GEMM_MIN_MACS`), one row stays on the own kernels.
+fn wide_block_128() {
+    use netc_runtime::fixed;
+    let mut rng = Rng::seed_from_u64(5);
+    let (batch, n) = (64, 128);
+    let x = random(batch * n, &mut rng);
+    let w = random(n * n, &mut rng);
+    let b = random(n, &mut rng);
+    let dy = random(batch * n, &mut rng);
+    let mut y = vec![0.0; batch * n];
+    let (mut dx, mut dw, mut db) = (vec![0.0; batch * n], vec![0.0; n * n], vec![0.0; n]);
+    let flops = 2.0 * (batch * n * n) as f64;
+    let fwd = time(5, 5_000, || {
+        fixed::linear_forward::<128, 128>(black_box(&x), &w, Some(&b), &mut y, batch)
+    });
+    let bwd = time(5, 2_000, || {
+        fixed::linear_backward::<128, 128>(
+            &x,
+            &w,
+            black_box(&dy),
+            Some(&mut dx),
+            &mut dw,
+            Some(&mut db),
+            batch,
+        )
+    });
+    let one = time(5, 100_000, || {
+        fixed::linear_forward::<128, 128>(black_box(&x[..n]), &w, Some(&b), &mut y[..n], 1)
+    });
+    eprintln!(
+        "64x128·128x128 forward {:.2} µs ({:.0} GFLOP/s), backward dx+dw+db {:.2} µs ({:.0} GFLOP/s); one row 128->128 forward {:.0} ns",
+        fwd * 1e6,
+        flops / fwd / 1e9,
+        bwd * 1e6,
+        2.0 * flops / bwd / 1e9,
+        one * 1e9
+    );
 }

@@ -13,7 +13,8 @@
 
 use gemm::Parallelism;
 
-use super::small_gemm::{small_gemm, Store, View};
+use super::small_gemm::{small_gemm, transpose_rows, Store, View, MAX_K};
+use crate::simd::transpose::BLOCK;
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
 /// batch·in·out from which the `gemm` crate is used.
@@ -231,6 +232,12 @@ pub(crate) fn forward_body<M: Fma>(
         matvec_chains::<M>(x, w, bias, y, in_f, out_f);
         return;
     }
+    // Up to the reduction `small_gemm` takes, so that one row gets the
+    // batch's bits (past it, both take `dot`).
+    if batch == 1 && in_f <= MAX_K {
+        matvec_blocks::<M>(x, w, bias, y, in_f, out_f);
+        return;
+    }
     let a = View {
         data: x,
         rs: in_f,
@@ -278,6 +285,66 @@ fn matvec_chains<M: Fma>(
             Some(b) => acc + b[o],
             None => acc,
         };
+    }
+}
+
+/// Output tiles whose chains [`matvec_blocks`] carries at once: enough
+/// independent FMAs to hide their latency behind the transposes, while
+/// the rows of W read together (64) still stream well from L2.
+const CHAINS: usize = 4;
+
+/// One row wider than a tile (`LANES < in_f ≤ MAX_K`): `y = W·x + b`
+/// with the same in-order FMA chain per output as `small_gemm`, without
+/// its panel of all of W (which costs a store and a load per weight, and
+/// runs each tile's chain after the previous one). [`CHAINS`] tiles of
+/// outputs at a time walk over the inputs in blocks: each takes a
+/// `LANES × LANES` block of W transposed in registers and carries its
+/// chain `LANES` steps further.
+#[inline(always)]
+fn matvec_blocks<M: Fma>(
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    in_f: usize,
+    out_f: usize,
+) {
+    let y = &mut y[..out_f];
+    let mut block = [0f32; BLOCK];
+    for j0 in (0..out_f).step_by(CHAINS * LANES) {
+        let mut acc = [[0f32; LANES]; CHAINS];
+        for kk0 in (0..in_f).step_by(LANES) {
+            // A last, short block is taken as the full one ending at
+            // in_f; its first `done` columns were already added.
+            let start = kk0.min(in_f - LANES);
+            let done = kk0 - start;
+            let x = &x[start..start + LANES];
+            for (t, acc) in acc.iter_mut().enumerate() {
+                let j = j0 + t * LANES;
+                if j >= out_f {
+                    break;
+                }
+                let width = LANES.min(out_f - j);
+                transpose_rows::<M>(w, in_f, j, width, start, LANES, &mut block);
+                for (&s, column) in x.iter().zip(block.chunks_exact(LANES)).skip(done) {
+                    for l in 0..LANES {
+                        acc[l] = M::mul_add(s, column[l], acc[l]);
+                    }
+                }
+            }
+        }
+        for (t, acc) in acc.iter().enumerate() {
+            let j = j0 + t * LANES;
+            if j >= out_f {
+                break;
+            }
+            simd::store_tile(y, j, &simd::lane_mask(LANES.min(out_f - j)), acc);
+        }
+    }
+    if let Some(bias) = bias {
+        for (yo, &b) in y.iter_mut().zip(bias) {
+            *yo += b;
+        }
     }
 }
 

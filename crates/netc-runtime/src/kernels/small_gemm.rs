@@ -4,6 +4,7 @@
 //! fixed 16-wide tile that LLVM keeps in registers (one zmm, two ymm or
 //! four xmm), eight rows at a time for independent FMA chains.
 
+use crate::simd::transpose::BLOCK;
 use crate::simd::{self, Fma};
 
 /// Output columns per register tile.
@@ -69,8 +70,13 @@ pub(crate) fn small_gemm<M: Fma>(
     out: &mut [f32],
     store: Store<'_>,
 ) -> bool {
-    // A hard check: the inner loop reads A without bounds checks.
+    // Hard checks: the inner loop reads A without bounds checks, and B is
+    // packed from its contiguous rows or columns.
     assert!(a.covers(rows, k), "small_gemm: A is shorter than rows × k");
+    assert!(
+        b.cs == 1 || b.rs == 1,
+        "small_gemm: B has no contiguous axis"
+    );
     let panel = k * TILE;
     // Three panel sizes so a tiny layer does not zero 32 KiB per call.
     if panel <= 256 {
@@ -98,10 +104,12 @@ fn tiled<M: Fma, const CAP: usize>(
     out: &mut [f32],
     store: Store<'_>,
 ) {
+    // `pack_columns` writes whole blocks up to the next multiple of TILE rows.
+    const { assert!(CAP.is_multiple_of(BLOCK)) };
     let mut panel = [0f32; CAP];
     for j0 in (0..n).step_by(TILE) {
         let width = TILE.min(n - j0);
-        pack_tile(&mut panel, b, k, j0, width);
+        pack_tile::<M>(&mut panel, b, k, j0, width);
         let panel = &panel[..k * TILE];
         let mut r0 = 0;
         while r0 + ROWS <= rows {
@@ -169,7 +177,7 @@ fn row_block<M: Fma, const COLUMN_A: bool>(
 /// `panel[kk·TILE + l] = B[kk, j0 + l]` for the `width` real columns, 0
 /// for the padding lanes.
 #[inline(always)]
-fn pack_tile(panel: &mut [f32], b: View<'_>, k: usize, j0: usize, width: usize) {
+fn pack_tile<M: Fma>(panel: &mut [f32], b: View<'_>, k: usize, j0: usize, width: usize) {
     if b.cs == 1 {
         let rows = panel[..k * TILE].chunks_exact_mut(TILE);
         // Rows of B are contiguous: one masked window per row (the mask
@@ -182,19 +190,60 @@ fn pack_tile(panel: &mut [f32], b: View<'_>, k: usize, j0: usize, width: usize) 
             }
         }
     } else {
-        // Columns of B are contiguous (a transposed weight): read each
-        // column once, in order, and scatter it down the panel.
-        if width < TILE {
-            panel[..k * TILE].fill(0.0);
-        }
-        for l in 0..width {
-            let start = (j0 + l) * b.cs;
-            let column = b.data[start..].iter().step_by(b.rs).take(k);
-            for (kk, &v) in column.enumerate() {
-                panel[kk * TILE + l] = v;
-            }
+        pack_columns::<M>(panel, b, k, j0, width);
+    }
+}
+
+/// [`pack_tile`] when the columns of B are contiguous (`rs == 1`, a
+/// transposed `[out, in]` weight): `TILE × TILE` blocks of B's columns,
+/// transposed in registers. Writes whole blocks, so panel rows from `k` to
+/// the next multiple of `TILE` may get junk that nothing reads (every
+/// panel size is a multiple of a block, so they are there).
+#[inline(always)]
+fn pack_columns<M: Fma>(panel: &mut [f32], b: View<'_>, k: usize, j0: usize, width: usize) {
+    for kk0 in (0..k).step_by(TILE) {
+        // A last, short block is taken as the full one ending at k: it
+        // rewrites some panel rows with the same values.
+        let kk0 = if kk0 + TILE > k && k >= TILE {
+            k - TILE
+        } else {
+            kk0
+        };
+        let cols = TILE.min(k - kk0);
+        transpose_rows::<M>(b.data, b.cs, j0, width, kk0, cols, &mut panel[kk0 * TILE..]);
+    }
+}
+
+/// `dst[c·TILE + r] = m[(j0 + r)·stride + kk0 + c]` for `r < width`,
+/// `c < cols`, 0 in the lanes `r ≥ width`: a block of the row-major `m`,
+/// transposed. The rows `c ≥ cols` of `dst` get junk.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn transpose_rows<M: Fma>(
+    m: &[f32],
+    stride: usize,
+    j0: usize,
+    width: usize,
+    kk0: usize,
+    cols: usize,
+    dst: &mut [f32],
+) {
+    let first = j0 * stride + kk0;
+    if width == TILE && cols == TILE {
+        M::transpose_block(&m[first..], stride, dst);
+        return;
+    }
+    // Short on rows or columns: first copied into a zero-padded square
+    // (the padding rows become the zero lanes).
+    let mut square = [0f32; BLOCK];
+    let mask = simd::lane_mask(cols);
+    for (r, row) in square.chunks_exact_mut(TILE).take(width).enumerate() {
+        let t = simd::load_tile(m, first + r * stride);
+        for l in 0..TILE {
+            row[l] = f32::from_bits(t[l].to_bits() & mask[l]);
         }
     }
+    M::transpose_block(&square, TILE, dst);
 }
 
 #[inline(always)]
@@ -210,6 +259,75 @@ fn write_row(out: &mut [f32], start: usize, acc: &[f32], store: Store<'_>, j0: u
         Store::Accumulate => {
             for (d, &v) in dst.iter_mut().zip(acc) {
                 *d += v;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simd::{multiversion, Isa};
+
+    const SIZES: [usize; 10] = [1, 7, 15, 16, 17, 33, 64, 100, 129, 512];
+
+    multiversion! {
+        fn pack_with(panel: &mut [f32], b: View<'_>, k: usize, j0: usize, width: usize) => pack_body;
+    }
+
+    #[inline(always)]
+    fn pack_body<M: Fma>(panel: &mut [f32], b: View<'_>, k: usize, j0: usize, width: usize) {
+        pack_tile::<M>(panel, b, k, j0, width);
+    }
+
+    /// The panel element by element, as `pack_tile` defines it.
+    fn reference(b: View<'_>, k: usize, j0: usize, width: usize) -> Vec<f32> {
+        let mut panel = vec![0f32; k * TILE];
+        for kk in 0..k {
+            for l in 0..width {
+                panel[kk * TILE + l] = b.at(kk, j0 + l);
+            }
+        }
+        panel
+    }
+
+    /// Every column tile of a `k × n` B stored both ways (`[n, k]` like a
+    /// linear weight, and `[k, n]`), on every path; the panel starts full
+    /// of NaN so that a lane left unwritten shows.
+    #[test]
+    fn packs_match_the_element_by_element_panel() {
+        for k in SIZES {
+            for n in SIZES {
+                let data: Vec<f32> = (0..k * n).map(|i| i as f32 + 0.5).collect();
+                let columns = View {
+                    data: &data,
+                    rs: 1,
+                    cs: k,
+                };
+                let rows = View {
+                    data: &data,
+                    rs: n,
+                    cs: 1,
+                };
+                for isa in Isa::available() {
+                    for (layout, b) in [("[n, k]", columns), ("[k, n]", rows)] {
+                        for j0 in (0..n).step_by(TILE) {
+                            let width = TILE.min(n - j0);
+                            let mut panel = vec![f32::NAN; MAX_K * TILE];
+                            pack_with(isa, &mut panel, b, k, j0, width);
+                            let what = format!("{} {layout} k={k} n={n} j0={j0}", isa.name());
+                            let expected = reference(b, k, j0, width);
+                            let got = &panel[..k * TILE];
+                            let wrong = got
+                                .iter()
+                                .zip(&expected)
+                                .position(|(g, e)| g.to_bits() != e.to_bits());
+                            if let Some(i) = wrong {
+                                panic!("{what}: panel[{i}] = {}, not {}", got[i], expected[i]);
+                            }
+                        }
+                    }
+                }
             }
         }
     }

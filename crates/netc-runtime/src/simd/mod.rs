@@ -9,17 +9,29 @@
 
 mod isa;
 pub mod math;
+pub(crate) mod transpose;
 
 pub use isa::{Isa, ISA_ENV};
 
-/// How a kernel body spells `a·b + c`.
+/// How a kernel body spells `a·b + c`, and the ISA it is compiled for.
 ///
 /// rustc never contracts `a*b + c` into an FMA on its own, and `mul_add`
 /// outside an FMA-enabled function is a software `fmaf` call per element;
 /// so the FMA paths use [`Fused`] and the scalar path [`Unfused`].
+///
+/// Inside the x86 wrappers the type is an ISA marker (crate-private) that
+/// also overrides the kernels LLVM cannot vectorise from portable code.
 pub trait Fma: Copy {
     fn mul_add(a: f32, b: f32, c: f32) -> f32;
     fn mul_add64(a: f64, b: f64, c: f64) -> f64;
+
+    /// `dst[c·LANES + r] = src[r·stride + c]` for `r, c <` [`LANES`].
+    /// Panics unless `src` holds `15·stride + 16` values and `dst` holds
+    /// `LANES²`.
+    #[inline(always)]
+    fn transpose_block(src: &[f32], stride: usize, dst: &mut [f32]) {
+        transpose::portable(src, stride, dst)
+    }
 }
 
 /// A single rounding: only used inside FMA-enabled wrappers.
@@ -52,6 +64,55 @@ impl Fma for Unfused {
     }
 }
 
+/// [`Fused`] inside the AVX-512 wrappers of `multiversion!` and
+/// `fixed_paths!`. Crate-private: only those wrappers, which run after
+/// [`Isa::usable`] saw the CPU's AVX-512 support, instantiate a body with
+/// it, which is what makes its intrinsics sound.
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FusedAvx512;
+
+/// [`Fused`] inside the AVX2+FMA wrappers, as [`FusedAvx512`].
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FusedAvx2;
+
+#[cfg(target_arch = "x86_64")]
+impl Fma for FusedAvx512 {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        Fused::mul_add(a, b, c)
+    }
+    #[inline(always)]
+    fn mul_add64(a: f64, b: f64, c: f64) -> f64 {
+        Fused::mul_add64(a, b, c)
+    }
+    #[inline(always)]
+    fn transpose_block(src: &[f32], stride: usize, dst: &mut [f32]) {
+        // SAFETY: this type is only instantiated inside the AVX-512
+        // wrappers, entered after the CPU reported avx512f.
+        unsafe { transpose::avx512(src, stride, dst) }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Fma for FusedAvx2 {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        Fused::mul_add(a, b, c)
+    }
+    #[inline(always)]
+    fn mul_add64(a: f64, b: f64, c: f64) -> f64 {
+        Fused::mul_add64(a, b, c)
+    }
+    #[inline(always)]
+    fn transpose_block(src: &[f32], stride: usize, dst: &mut [f32]) {
+        // SAFETY: this type is only instantiated inside the AVX2+FMA
+        // wrappers, entered after the CPU reported avx2 and fma.
+        unsafe { transpose::avx2(src, stride, dst) }
+    }
+}
+
 /// Defines `$name(isa, args..)` running the generic body `$body::<M>` on
 /// the best path `isa` allows on this CPU.
 macro_rules! multiversion {
@@ -64,12 +125,12 @@ macro_rules! multiversion {
                 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
                 #[allow(clippy::too_many_arguments)]
                 fn avx512($($arg: $ty),*) $(-> $ret)? {
-                    $body::<$crate::simd::Fused>($($arg),*)
+                    $body::<$crate::simd::FusedAvx512>($($arg),*)
                 }
                 #[target_feature(enable = "avx2,fma")]
                 #[allow(clippy::too_many_arguments)]
                 fn avx2($($arg: $ty),*) $(-> $ret)? {
-                    $body::<$crate::simd::Fused>($($arg),*)
+                    $body::<$crate::simd::FusedAvx2>($($arg),*)
                 }
                 match isa.usable() {
                     // SAFETY: `usable` yields Avx512 only after the CPU
