@@ -342,14 +342,27 @@ pub fn emit_op(op: &OpKind, layout: &Layout<'_>) -> Emitted {
             let param = layout.get_mut(*param, name)?;
             // The gradient may live in a longer scratch buffer (clipping).
             let grad = layout.prefix(*grad, *len, name)?;
+            let leader = layout.field(step_leader(layout).unwrap_or(*state));
             let state = layout.state(*state, name)?;
+            // The step's scalars are computed once, by the first tensor's
+            // op, and read back from its state by the others.
             Ok(quote! {
-                ::netc::runtime::optim::optimizer_step(
-                    &self.optimizer, #param, #grad, #state, self.step,
+                let scalars = ::netc::runtime::optim::StepScalars::for_step(
+                    &self.optimizer, self.step, self.#leader.last_step(),
                 );
+                ::netc::runtime::optim::apply_step(&scalars, #param, #grad, #state);
             })
         }
     }
+}
+
+/// The optimizer state of the update phase's first optimizer step: its
+/// last scalars are the current step's once that op has run.
+fn step_leader(layout: &Layout<'_>) -> Option<BufferId> {
+    layout.plan.update.iter().find_map(|op| match op.kind {
+        OpKind::OptimizerStep { state, .. } => Some(state),
+        _ => None,
+    })
 }
 
 fn linear(

@@ -322,15 +322,12 @@ pub(crate) fn execute(op: &OpKind, s: &mut Store, cx: &mut Context<'_>) {
             state,
             len,
         } => {
+            let scalars =
+                optim::StepScalars::for_step(cx.optimizer, cx.step, s.step_scalars.as_ref());
+            s.step_scalars = Some(scalars);
             let mut param = s.take(param, batch);
             if let Some(param_state) = s.states[state.0].as_mut() {
-                optim::optimizer_step(
-                    cx.optimizer,
-                    param.slice(),
-                    &s.data[grad.0][..len],
-                    param_state,
-                    cx.step,
-                );
+                optim::apply_step(&scalars, param.slice(), &s.data[grad.0][..len], param_state);
             }
             s.restore(param);
         }

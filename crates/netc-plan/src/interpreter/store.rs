@@ -7,7 +7,7 @@
 //! outputs never alias its inputs.
 
 use netc_ops::Optimizer;
-use netc_runtime::optim::ParamState;
+use netc_runtime::optim::{ParamState, StepScalars};
 
 use crate::plan::{BufferId, BufferKind, BufferLen, Plan};
 
@@ -19,6 +19,9 @@ pub(crate) struct Store {
     pub(crate) counters: Vec<i64>,
     /// Optimizer state, indexed by buffer id (`None` elsewhere).
     pub(crate) states: Vec<Option<ParamState>>,
+    /// The scalars of the latest optimizer step: its first update op
+    /// computes them, the other tensors' ops reuse them.
+    pub(crate) step_scalars: Option<StepScalars>,
     /// The batch the per-sample buffers currently hold.
     capacity: usize,
 }
@@ -44,6 +47,7 @@ impl Store {
             lens: plan.buffers.iter().map(|b| b.len).collect(),
             counters: vec![0; plan.buffers.len()],
             states: Vec::with_capacity(plan.buffers.len()),
+            step_scalars: None,
             capacity: batch,
         };
         for buffer in &plan.buffers {
