@@ -11,15 +11,21 @@ use netc_ops::Optimizer;
 /// f32 where they meet the tensors. Adam's `(β₁ᵗ, β₂ᵗ)` are running
 /// products carried from the previous step's scalars, so a step costs one
 /// multiply per power instead of two `powi`s.
+///
+/// `repr(C)` with the fields the next step reads first: a copy of the
+/// struct (into each tensor's state) is a run of 16-byte stores from its
+/// start, and a field read back must lie inside one of them, or the load
+/// waits for the stores to retire instead of being forwarded.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
 pub struct StepScalars {
+    /// `(β₁ᵗ, β₂ᵗ)` (`(1, 1)` for SGD, which has none).
+    beta_powers: (f64, f64),
+    /// Counts from 1.
+    step: u64,
     /// The optimizer these are for: an lr schedule replaces it between
     /// steps.
     optimizer: Optimizer,
-    /// Counts from 1.
-    step: u64,
-    /// `(β₁ᵗ, β₂ᵗ)` (`(1, 1)` for SGD, which has none).
-    beta_powers: (f64, f64),
     pub(super) rule: Rule,
 }
 
