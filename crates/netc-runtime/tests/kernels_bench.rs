@@ -390,6 +390,32 @@ fn deep_block_64() {
     wide_block_128();
 }
 
+/// One row on the own kernel (`linear_forward_with`) against what the
+/// public kernel picks (`gemm` from `GEMV_MIN_MACS`).
+#[test]
+#[ignore = "benchmark"]
+fn one_row_own_kernel_vs_gemm() {
+    let mut rng = Rng::seed_from_u64(6);
+    let isa = Isa::detect();
+    for (in_f, out_f) in [(64, 64), (128, 128), (128, 256), (256, 256), (512, 512)] {
+        let x = random(in_f, &mut rng);
+        let w = random(out_f * in_f, &mut rng);
+        let b = random(out_f, &mut rng);
+        let mut y = vec![0.0; out_f];
+        let public = time(5, 20_000, || {
+            linear_forward(black_box(&x), &w, Some(&b), &mut y, 1, in_f, out_f)
+        });
+        let own = time(5, 20_000, || {
+            linear_forward_with(isa, black_box(&x), &w, Some(&b), &mut y, 1, in_f, out_f)
+        });
+        eprintln!(
+            "one row {in_f}->{out_f}: public {:.0} ns, own kernel {:.0} ns",
+            public * 1e9,
+            own * 1e9
+        );
+    }
+}
+
 /// The next width up: 64 rows of 128→128 reach `gemm`
 /// (`GEMM_MIN_MACS`), one row stays on the own kernels.
 fn wide_block_128() {

@@ -326,11 +326,17 @@ fn matvec_blocks<M: Fma>(
                 }
                 let width = LANES.min(out_f - j);
                 transpose_rows::<M>(w, in_f, j, width, start, LANES, &mut block);
-                for (&s, column) in x.iter().zip(block.chunks_exact(LANES)).skip(done) {
-                    for l in 0..LANES {
-                        acc[l] = M::mul_add(s, column[l], acc[l]);
+                // A fixed trip count, so the chain stays in a register
+                // even when the widths are not constants.
+                let mut chain = *acc;
+                for (c, column) in block.chunks_exact(LANES).enumerate() {
+                    if c >= done {
+                        for l in 0..LANES {
+                            chain[l] = M::mul_add(x[c], column[l], chain[l]);
+                        }
                     }
                 }
+                *acc = chain;
             }
         }
         for (t, acc) in acc.iter().enumerate() {
