@@ -83,20 +83,15 @@ fn optimizer_step_per_tensor_lengths() {
         for len in [1, 8, 16, 64, 144, 4096] {
             let mut t = Tensors::new(&[len], &opt);
             let mut step = 0;
-            let each = time(7, 20_000, || {
+            let secs = time(7, 20_000, || {
                 step += 1;
                 t.step_each(isa, &opt, step);
             });
-            let once = time(7, 20_000, || {
-                step += 1;
-                t.step_shared(isa, &opt, step);
-            });
             eprintln!(
-                "{} {len:>5} elements on {}: {:.1} ns per tensor with its own scalars, {:.1} ns with shared ones",
+                "{} {len:>5} elements on {}: {:.1} ns per tensor",
                 opt.name(),
                 isa.name(),
-                each * 1e9,
-                once * 1e9
+                secs * 1e9
             );
         }
     }

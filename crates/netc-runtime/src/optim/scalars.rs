@@ -148,11 +148,18 @@ fn beta_powers(betas: (f64, f64), step: u64, previous: Option<&StepScalars>) -> 
             previous.beta_powers.0 * betas.0,
             previous.beta_powers.1 * betas.1,
         ),
-        _ => {
-            let t = i32::try_from(step).unwrap_or(i32::MAX);
-            (betas.0.powi(t), betas.1.powi(t))
-        }
+        _ => beta_powers_from_scratch(betas, step),
     }
+}
+
+/// Kept out of line: `powi` is an intrinsic LLVM may speculate, and
+/// hoisted out of the branch it runs (`log₂ t` multiplies, twice) on every
+/// step instead of only after a jump.
+#[cold]
+#[inline(never)]
+fn beta_powers_from_scratch(betas: (f64, f64), step: u64) -> (f64, f64) {
+    let t = i32::try_from(step).unwrap_or(i32::MAX);
+    (betas.0.powi(t), betas.1.powi(t))
 }
 
 impl AdamHyper {
