@@ -126,6 +126,64 @@ fn small_layers_and_activations_per_path() {
                 bwd * 1e9 / n as f64
             );
         }
+        // The seed network's sizes — one row of 16, 8 and 1 units
+        // (predict_one), batches of 32 of them (the train step) — and odd
+        // ones: below one vectorised loop iteration they show the
+        // per-call cost and the remainder path.
+        for act in [Activation::Elu { alpha: 1.0 }, Activation::Sigmoid] {
+            for m in [1, 8, 16, 24, 32, 256, 512] {
+                let (a, dy) = (&a[..m], &dy[..m]);
+                let fwd = time(5, 200_000, || {
+                    activation_forward_with(isa, &act, black_box(a), &mut out[..m], m)
+                });
+                let bwd = time(5, 200_000, || {
+                    activation_backward_with(
+                        isa,
+                        &act,
+                        a,
+                        &out[..m],
+                        black_box(dy),
+                        &mut dx[..m],
+                        m,
+                    )
+                });
+                eprintln!(
+                    "{:>9}: {:<10} {m:>3} elements: forward {:.1} ns, backward {:.1} ns",
+                    isa.name(),
+                    act.name(),
+                    fwd * 1e9,
+                    bwd * 1e9
+                );
+            }
+        }
+        // A classification head: 64 rows of 10 classes, each row shorter
+        // than one vector.
+        let (rows, classes) = (64, 10);
+        let m = rows * classes;
+        for act in [Activation::Softmax, Activation::LogSoftmax] {
+            let (a, dy) = (&a[..m], &dy[..m]);
+            let fwd = time(5, 20_000, || {
+                activation_forward_with(isa, &act, black_box(a), &mut out[..m], classes)
+            });
+            let bwd = time(5, 20_000, || {
+                activation_backward_with(
+                    isa,
+                    &act,
+                    a,
+                    &out[..m],
+                    black_box(dy),
+                    &mut dx[..m],
+                    classes,
+                )
+            });
+            eprintln!(
+                "{:>9}: {:<11} {rows}x{classes}: forward {:.1} ns, backward {:.1} ns",
+                isa.name(),
+                act.name(),
+                fwd * 1e9,
+                bwd * 1e9
+            );
+        }
     }
 }
 
