@@ -74,8 +74,17 @@ macro_rules! mean_of {
             }
         }
         let mut total: f64 = acc.iter().sum();
-        for (&$p, &$t) in pc.remainder().iter().zip(tc.remainder()) {
-            total += f64::from($f);
+        // The remainder's terms go through a tile in a loop of their own,
+        // which LLVM vectorises; added to `total` as they are computed,
+        // the ordered sum would keep the loop scalar.
+        let mut tile = [0f32; LANES];
+        let (pr, tr) = (pc.remainder(), tc.remainder());
+        let terms = &mut tile[..pr.len().min(tr.len())];
+        for ((e, &$p), &$t) in terms.iter_mut().zip(pr).zip(tr) {
+            *e = $f;
+        }
+        for &e in terms.iter() {
+            total += f64::from(e);
         }
         (total / $pred.len() as f64) as f32
     }};
@@ -144,13 +153,24 @@ fn forward_body<M: Fma>(
     }
 }
 
-/// max + ln Σ exp(x − max).
+/// max + ln Σ exp(x − max), summed in order. The exps go through a
+/// [`LANES`] tile in a loop of their own, which LLVM vectorises: summed
+/// as they are computed, the ordered float sum (which must not be
+/// reassociated) keeps the whole loop scalar, one exp polynomial per
+/// element.
 #[inline(always)]
 fn log_sum_exp<M: Fma>(row: &[f32]) -> f32 {
     let m = simd::max(row);
     let mut s = 0f32;
-    for &v in row {
-        s += math::exp::<M>(v - m);
+    let mut tile = [0f32; LANES];
+    for chunk in row.chunks(LANES) {
+        let exps = &mut tile[..chunk.len()];
+        for (e, &v) in exps.iter_mut().zip(chunk) {
+            *e = math::exp::<M>(v - m);
+        }
+        for &e in exps.iter() {
+            s += e;
+        }
     }
     m + math::ln::<M>(s)
 }
