@@ -2,7 +2,8 @@
 //! dwarf: `out[r, j] (+)= Σ_k A[r, k]·B[k, j]` with B copied into a
 //! zero-padded stack panel, so every inner step is one broadcast-FMA over a
 //! fixed 16-wide tile that LLVM keeps in registers (one zmm, two ymm or
-//! four xmm), eight rows at a time for independent FMA chains.
+//! four xmm), eight rows (four on AVX2) at a time for independent FMA
+//! chains.
 
 use crate::simd::transpose::BLOCK;
 use crate::simd::{self, Fma};
@@ -10,7 +11,9 @@ use crate::simd::{self, Fma};
 /// Output columns per register tile.
 const TILE: usize = simd::LANES;
 /// Rows computed together (unrolled by hand in `row_block`): eight independent FMA chains per column tile
-/// cover the FMA latency of two AVX-512 pipes.
+/// cover the FMA latency of two AVX-512 pipes. Half as many where
+/// [`Fma::GEMM_ROWS`] says so (AVX2, whose 16 registers would not hold
+/// 8 × 2 accumulators and the operands).
 const ROWS: usize = 8;
 /// The longest reduction the stack panel (one column tile of B) holds;
 /// longer products take another kernel.
@@ -111,18 +114,17 @@ fn tiled<M: Fma, const CAP: usize>(
         let width = TILE.min(n - j0);
         pack_tile::<M>(&mut panel, b, k, j0, width);
         let panel = &panel[..k * TILE];
-        let mut r0 = 0;
-        while r0 + ROWS <= rows {
-            let acc = if a.rs == 1 {
-                row_block::<M, true>(panel, a, r0)
-            } else {
-                row_block::<M, false>(panel, a, r0)
-            };
-            for (r, acc_r) in acc.iter().enumerate() {
-                write_row(out, (r0 + r) * n + j0, &acc_r[..width], store, j0);
-            }
-            r0 += ROWS;
-        }
+        let tile = Tile {
+            panel,
+            j0,
+            width,
+            n,
+        };
+        let r0 = if M::GEMM_ROWS < ROWS {
+            row_blocks::<M, { ROWS / 2 }>(tile, a, rows, out, store)
+        } else {
+            row_blocks::<M, ROWS>(tile, a, rows, out, store)
+        };
         for r in r0..rows {
             let mut acc = [0f32; TILE];
             for (kk, tile) in panel.chunks_exact(TILE).enumerate() {
@@ -136,36 +138,74 @@ fn tiled<M: Fma, const CAP: usize>(
     }
 }
 
-/// Rows `r0..r0 + ROWS` of A times the panel: `ROWS × TILE` accumulators
-/// in registers, one in-order FMA chain per output. `COLUMN_A`: A's rows
-/// are adjacent (`rs == 1`, a transposed operand), so the ROWS scalars of
+/// One packed column tile of B: columns `j0..j0 + width` of the `n`.
+#[derive(Clone, Copy)]
+struct Tile<'a> {
+    panel: &'a [f32],
+    j0: usize,
+    width: usize,
+    n: usize,
+}
+
+/// Every whole block of `R` rows of A times the tile, written to `out`;
+/// returns the first row left over.
+#[inline(always)]
+fn row_blocks<M: Fma, const R: usize>(
+    tile: Tile<'_>,
+    a: View<'_>,
+    rows: usize,
+    out: &mut [f32],
+    store: Store<'_>,
+) -> usize {
+    let mut r0 = 0;
+    while r0 + R <= rows {
+        let acc = if a.rs == 1 {
+            row_block::<M, R, true>(tile.panel, a, r0)
+        } else {
+            row_block::<M, R, false>(tile.panel, a, r0)
+        };
+        for (r, acc_r) in acc.iter().enumerate() {
+            let start = (r0 + r) * tile.n + tile.j0;
+            write_row(out, start, &acc_r[..tile.width], store, tile.j0);
+        }
+        r0 += R;
+    }
+    r0
+}
+
+/// Rows `r0..r0 + R` of A times the panel: `R × TILE` accumulators in
+/// registers, one in-order FMA chain per output. `COLUMN_A`: A's rows
+/// are adjacent (`rs == 1`, a transposed operand), so the R scalars of
 /// one step are one contiguous load; otherwise each is read on its own.
 /// (Left to itself, LLVM vectorises that read across the rows with a slow
 /// gather.)
 #[inline(always)]
-fn row_block<M: Fma, const COLUMN_A: bool>(
+fn row_block<M: Fma, const R: usize, const COLUMN_A: bool>(
     panel: &[f32],
     a: View<'_>,
     r0: usize,
-) -> [[f32; TILE]; ROWS] {
-    let mut acc = [[0f32; TILE]; ROWS];
+) -> [[f32; TILE]; R] {
+    let mut acc = [[0f32; TILE]; R];
     for (kk, tile) in panel.chunks_exact(TILE).enumerate() {
-        let mut s = [0f32; ROWS];
+        let mut s = [0f32; R];
         if COLUMN_A {
-            s.copy_from_slice(&a.data[r0 + kk * a.cs..][..ROWS]);
+            s.copy_from_slice(&a.data[r0 + kk * a.cs..][..R]);
         } else {
             for (r, v) in s.iter_mut().enumerate() {
                 // SAFETY: `small_gemm` asserted `a.covers(rows, k)`; the
-                // caller keeps r0 + ROWS ≤ rows, and the panel has k tiles.
+                // caller keeps r0 + R ≤ rows, and the panel has k tiles.
                 *v = unsafe { a.at_unchecked(r0 + r, kk) };
             }
         }
         // Rows unrolled by hand: a loop over them is one LLVM vectorises
         // across rows, with gathers and scatters of the accumulators.
+        // (`$r < R` is a constant: the rows past R compile to nothing.)
         macro_rules! rows {
             ($($r:literal)*) => {$(
-                for l in 0..TILE {
-                    acc[$r][l] = M::mul_add(s[$r], tile[l], acc[$r][l]);
+                if $r < R {
+                    for l in 0..TILE {
+                        acc[$r][l] = M::mul_add(s[$r], tile[l], acc[$r][l]);
+                    }
                 }
             )*};
         }

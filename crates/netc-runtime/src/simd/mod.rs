@@ -25,6 +25,10 @@ pub trait Fma: Copy {
     fn mul_add(a: f32, b: f32, c: f32) -> f32;
     fn mul_add64(a: f64, b: f64, c: f64) -> f64;
 
+    /// Rows of A `small_gemm` carries at once (8 or 4): as many
+    /// independent FMA chains as the register file holds.
+    const GEMM_ROWS: usize = 8;
+
     /// `dst[c·LANES + r] = src[r·stride + c]` for `r, c <` [`LANES`].
     /// Panics unless `src` holds `15·stride + 16` values and `dst` holds
     /// `LANES²`.
@@ -97,6 +101,10 @@ impl Fma for FusedAvx512 {
 
 #[cfg(target_arch = "x86_64")]
 impl Fma for FusedAvx2 {
+    // 4 rows × 2 ymm accumulators, 2 for the tile and a broadcast fit the
+    // 16 ymm registers; 8 rows spill accumulators in the inner loop.
+    const GEMM_ROWS: usize = 4;
+
     #[inline(always)]
     fn mul_add(a: f32, b: f32, c: f32) -> f32 {
         Fused::mul_add(a, b, c)
