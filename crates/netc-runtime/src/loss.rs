@@ -221,8 +221,24 @@ fn backward_body<M: Fma>(
             let rows = pred.chunks_exact(width).zip(dpred.chunks_exact_mut(width));
             for ((row, drow), &t) in rows.zip(target) {
                 let lse = log_sum_exp::<M>(row);
-                for (d, &v) in drow.iter_mut().zip(row) {
-                    *d = math::exp::<M>(v - lse) * inv_b;
+                if M::CHEAP_MASKS {
+                    // One masked pass per [`LANES`] classes: a plain loop
+                    // leaves a row narrower than its vector width ×
+                    // interleave (10 classes, say) to a narrow epilogue
+                    // and a scalar exp per class.
+                    for (dc, rc) in drow.chunks_mut(LANES).zip(row.chunks(LANES)) {
+                        for l in 0..LANES {
+                            let v = rc.get(l).copied().unwrap_or(0.0);
+                            let g = math::exp::<M>(v - lse) * inv_b;
+                            if let Some(d) = dc.get_mut(l) {
+                                *d = g;
+                            }
+                        }
+                    }
+                } else {
+                    for (d, &v) in drow.iter_mut().zip(row) {
+                        *d = math::exp::<M>(v - lse) * inv_b;
+                    }
                 }
                 match class_index(t, width) {
                     Some(c) => drow[c] -= inv_b,

@@ -29,6 +29,15 @@ pub trait Fma: Copy {
     /// independent FMA chains as the register file holds.
     const GEMM_ROWS: usize = 8;
 
+    /// Whether masked vector loads and stores cost about what plain ones
+    /// do (AVX-512), so that a loop over a slice shorter than the vector
+    /// width × interleave LLVM picks is best written as one [`LANES`]-wide
+    /// pass whose lanes past the end load and store nothing. Elsewhere the
+    /// guarded lanes cost more than LLVM's own remainder: AVX2's
+    /// `vmaskmovps` store is slow on AMD, and the portable path has no
+    /// masks at all.
+    const CHEAP_MASKS: bool = false;
+
     /// `dst[c·LANES + r] = src[r·stride + c]` for `r, c <` [`LANES`].
     /// Panics unless `src` holds `15·stride + 16` values and `dst` holds
     /// `LANES²`.
@@ -83,6 +92,8 @@ pub(crate) struct FusedAvx2;
 
 #[cfg(target_arch = "x86_64")]
 impl Fma for FusedAvx512 {
+    const CHEAP_MASKS: bool = true;
+
     #[inline(always)]
     fn mul_add(a: f32, b: f32, c: f32) -> f32 {
         Fused::mul_add(a, b, c)
