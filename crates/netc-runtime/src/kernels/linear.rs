@@ -229,7 +229,7 @@ pub(crate) fn forward_body<M: Fma>(
         fill_bias(bias, y, out_f);
         return;
     }
-    if batch == 1 && in_f <= LANES {
+    if batch == 1 && in_f < LANES {
         matvec_chains::<M>(x, w, bias, y, in_f, out_f);
         return;
     }
@@ -261,7 +261,7 @@ pub(crate) fn forward_body<M: Fma>(
     }
 }
 
-/// One short row (at most [`LANES`] inputs): `y = W·x + b` without the
+/// One short row (fewer than [`LANES`] inputs): `y = W·x + b` without the
 /// panel (packing W would cost more than the product). Each output is
 /// the same in-order FMA chain over the inputs as in `small_gemm`, so a
 /// single sample gets exactly the bits it gets inside a batch. The short
@@ -294,7 +294,7 @@ fn matvec_chains<M: Fma>(
 /// the rows of W read together (64) still stream well from L2.
 const CHAINS: usize = 4;
 
-/// One row wider than a tile (`LANES < in_f ≤ MAX_K`): `y = W·x + b`
+/// One row of at least a tile (`LANES ≤ in_f ≤ MAX_K`): `y = W·x + b`
 /// with the same in-order FMA chain per output as `small_gemm`, without
 /// its panel of all of W (which costs a store and a load per weight, and
 /// runs each tile's chain after the previous one). [`CHAINS`] tiles of
