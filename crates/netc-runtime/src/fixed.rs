@@ -77,6 +77,20 @@ fixed_paths! {
 }
 
 fixed_paths! {
+    linear_pack<IN, OUT>(w: &[f32], panel: &mut [f32]) => linear::pack_weight_body
+}
+
+fixed_paths! {
+    linear_fwd_packed<IN, OUT>(
+        x: &[f32],
+        panel: &[f32],
+        bias: Option<&[f32]>,
+        y: &mut [f32],
+        batch: usize,
+    ) => linear::packed_forward_body
+}
+
+fixed_paths! {
     linear_bwd<IN, OUT>(
         x: &[f32],
         w: &[f32],
@@ -116,6 +130,28 @@ fixed_paths! {
 }
 
 fixed_paths! {
+    bn_affine<N>(
+        gamma: Option<&[f32]>,
+        beta: Option<&[f32]>,
+        running_mean: &[f32],
+        running_var: &[f32],
+        eps: f32,
+        scale: &mut [f32],
+        shift: &mut [f32],
+    ) => batchnorm::eval_affine_body
+}
+
+fixed_paths! {
+    bn_apply<N>(
+        x: &[f32],
+        scale: &[f32],
+        shift: &[f32],
+        y: &mut [f32],
+        batch: usize,
+    ) => batchnorm::apply_body
+}
+
+fixed_paths! {
     bn_bwd<N>(
         dy: &[f32],
         xhat: &[f32],
@@ -143,11 +179,110 @@ pub fn linear_forward<const IN: usize, const OUT: usize>(
     y: &mut [f32],
     batch: usize,
 ) {
+    linear_forward_with::<IN, OUT>(Isa::detect(), x, w, bias, y, batch);
+}
+
+/// [`linear_forward`] on a chosen path (tests and benchmarks); the
+/// shapes that go to `gemm` go there whatever the path.
+#[inline]
+pub fn linear_forward_with<const IN: usize, const OUT: usize>(
+    isa: Isa,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    batch: usize,
+) {
     if linear::use_gemm(batch, IN, OUT) {
         kernels::linear_forward(x, w, bias, y, batch, IN, OUT);
     } else {
         check_linear(x, w, y, batch, IN, OUT);
-        linear_fwd::run::<IN, OUT>(Isa::detect(), x, w, bias, y, batch);
+        linear_fwd::run::<IN, OUT>(isa, x, w, bias, y, batch);
+    }
+}
+
+/// Elements of the packed panel of a `[OUT, IN]` weight (whole 16-column
+/// tiles); 0 for a layer that [`linear_packs`] not.
+pub const fn linear_panel_len(in_f: usize, out_f: usize) -> usize {
+    linear::weight_panel_len(in_f, out_f)
+}
+
+/// Whether [`linear_forward_packed`] takes a panel for this layer (a
+/// reduction `small_gemm`'s tiles hold, `0 < IN ≤ 512`, and some output);
+/// when false generated code keeps [`linear_forward`].
+pub const fn linear_packs(in_f: usize, out_f: usize) -> bool {
+    linear::packs(in_f, out_f)
+}
+
+/// `panel` := W transposed in 16-column tiles, zero-padded: the layout
+/// `small_gemm` packs per call. For a layer that [`linear_packs`] not,
+/// the panel is empty and this does nothing.
+#[inline]
+pub fn pack_linear_panel<const IN: usize, const OUT: usize>(w: &[f32], panel: &mut [f32]) {
+    pack_linear_panel_with::<IN, OUT>(Isa::detect(), w, panel);
+}
+
+/// [`pack_linear_panel`] on a chosen path (pure data movement: the same
+/// panel on every path).
+#[inline]
+pub fn pack_linear_panel_with<const IN: usize, const OUT: usize>(
+    isa: Isa,
+    w: &[f32],
+    panel: &mut [f32],
+) {
+    assert_eq!(w.len(), OUT * IN, "linear: w is not [out, in]");
+    assert_eq!(
+        panel.len(),
+        linear_panel_len(IN, OUT),
+        "linear: panel is not linear_panel_len(in, out) long"
+    );
+    if linear_packs(IN, OUT) {
+        linear_pack::run::<IN, OUT>(isa, w, panel);
+    }
+}
+
+/// `y = x·Wᵀ + b` from the panel [`pack_linear_panel`] made of `w`:
+/// bit-identical to [`linear_forward`] for every batch, without packing W
+/// on every call. Shapes that [`linear_forward`] hands to `gemm` go there
+/// (on `w`), and so does a layer that [`linear_packs`] not.
+#[inline]
+pub fn linear_forward_packed<const IN: usize, const OUT: usize>(
+    x: &[f32],
+    w: &[f32],
+    panel: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    batch: usize,
+) {
+    linear_forward_packed_with::<IN, OUT>(Isa::detect(), x, w, panel, bias, y, batch);
+}
+
+/// [`linear_forward_packed`] on a chosen path (tests and benchmarks).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn linear_forward_packed_with<const IN: usize, const OUT: usize>(
+    isa: Isa,
+    x: &[f32],
+    w: &[f32],
+    panel: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    batch: usize,
+) {
+    assert_eq!(
+        panel.len(),
+        linear_panel_len(IN, OUT),
+        "linear: panel is not linear_panel_len(in, out) long"
+    );
+    if !linear_packs(IN, OUT) || linear::use_gemm(batch, IN, OUT) {
+        linear_forward_with::<IN, OUT>(isa, x, w, bias, y, batch);
+    } else {
+        check_linear(x, w, y, batch, IN, OUT);
+        assert!(
+            bias.is_none_or(|b| b.len() == OUT),
+            "linear: bias is not [out]"
+        );
+        linear_fwd_packed::run::<IN, OUT>(isa, x, panel, bias, y, batch);
     }
 }
 
@@ -219,7 +354,7 @@ pub fn batchnorm_forward_eval<const N: usize>(
     y: &mut [f32],
     batch: usize,
 ) {
-    bn_eval::run::<N>(
+    batchnorm_forward_eval_with::<N>(
         Isa::detect(),
         x,
         gamma,
@@ -230,6 +365,127 @@ pub fn batchnorm_forward_eval<const N: usize>(
         y,
         batch,
     );
+}
+
+/// [`batchnorm_forward_eval`] on a chosen path (tests and benchmarks).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn batchnorm_forward_eval_with<const N: usize>(
+    isa: Isa,
+    x: &[f32],
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+    running_mean: &[f32],
+    running_var: &[f32],
+    eps: f32,
+    y: &mut [f32],
+    batch: usize,
+) {
+    bn_eval::run::<N>(
+        isa,
+        x,
+        gamma,
+        beta,
+        running_mean,
+        running_var,
+        eps,
+        y,
+        batch,
+    );
+}
+
+/// `scale = γ/√(var+ε)`, `shift = β − mean·scale` (γ = 1, β = 0 when
+/// absent), exactly as [`batchnorm_forward_eval`] computes them: kept by
+/// generated code while the running statistics stay put.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn batchnorm_eval_affine<const N: usize>(
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+    running_mean: &[f32],
+    running_var: &[f32],
+    eps: f32,
+    scale: &mut [f32],
+    shift: &mut [f32],
+) {
+    batchnorm_eval_affine_with::<N>(
+        Isa::detect(),
+        gamma,
+        beta,
+        running_mean,
+        running_var,
+        eps,
+        scale,
+        shift,
+    );
+}
+
+/// [`batchnorm_eval_affine`] on a chosen path (tests and benchmarks).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn batchnorm_eval_affine_with<const N: usize>(
+    isa: Isa,
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+    running_mean: &[f32],
+    running_var: &[f32],
+    eps: f32,
+    scale: &mut [f32],
+    shift: &mut [f32],
+) {
+    let features = [Some(running_mean), Some(running_var), gamma, beta];
+    assert!(
+        features.iter().flatten().all(|v| v.len() == N),
+        "batchnorm: a parameter or statistic is not [n]"
+    );
+    assert!(
+        scale.len() == N && shift.len() == N,
+        "batchnorm: scale/shift is not [n]"
+    );
+    bn_affine::run::<N>(
+        isa,
+        gamma,
+        beta,
+        running_mean,
+        running_var,
+        eps,
+        scale,
+        shift,
+    );
+}
+
+/// `y = x·scale + shift` per feature, from [`batchnorm_eval_affine`]:
+/// bit-identical to [`batchnorm_forward_eval`].
+#[inline]
+pub fn batchnorm_apply<const N: usize>(
+    x: &[f32],
+    scale: &[f32],
+    shift: &[f32],
+    y: &mut [f32],
+    batch: usize,
+) {
+    batchnorm_apply_with::<N>(Isa::detect(), x, scale, shift, y, batch);
+}
+
+/// [`batchnorm_apply`] on a chosen path (tests and benchmarks).
+#[inline]
+pub fn batchnorm_apply_with<const N: usize>(
+    isa: Isa,
+    x: &[f32],
+    scale: &[f32],
+    shift: &[f32],
+    y: &mut [f32],
+    batch: usize,
+) {
+    assert!(
+        x.len() == batch * N && y.len() == x.len(),
+        "batchnorm: x/y is not [batch, n]"
+    );
+    assert!(
+        scale.len() == N && shift.len() == N,
+        "batchnorm: scale/shift is not [n]"
+    );
+    bn_apply::run::<N>(isa, x, scale, shift, y, batch);
 }
 
 /// [`kernels::batchnorm_backward`] with a constant width.

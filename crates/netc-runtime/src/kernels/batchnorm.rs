@@ -348,35 +348,104 @@ pub(crate) fn eval_body<M: Fma>(
         return;
     }
     for j0 in (0..n).step_by(LANES) {
-        let (g, b) = affine(gamma, beta, j0);
-        let (rm, rv) = (
-            simd::load_tile(running_mean, j0),
-            simd::load_tile(running_var, j0),
-        );
-        // y = x·scale + shift with scale = γ/√(var+ε), shift = β − mean·scale,
-        // as PyTorch's CPU eval kernel folds it.
-        let (mut scale, mut shift) = ([0f32; LANES], [0f32; LANES]);
-        for l in 0..LANES {
-            scale[l] = g[l] / (rv[l] + eps).sqrt();
-            shift[l] = M::mul_add(-rm[l], scale[l], b[l]);
-        }
-        // Only this tile's features of each row, as slices (a masked
-        // 16-wide store would overlap the next row's load).
-        let width = LANES.min(n - j0);
-        for (xr, yr) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
-            let (t, o) = (&xr[j0..j0 + width], &mut yr[j0..j0 + width]);
-            if let (Ok(t), Ok(o)) = (
-                <&[f32; LANES]>::try_from(t),
-                <&mut [f32; LANES]>::try_from(&mut *o),
-            ) {
-                for l in 0..LANES {
-                    o[l] = M::mul_add(t[l], scale[l], shift[l]);
-                }
-                continue;
-            }
-            for l in 0..width {
+        let (scale, shift) = eval_affine::<M>(gamma, beta, running_mean, running_var, eps, j0);
+        apply_tile::<M>(x, &scale, &shift, y, n, j0);
+    }
+}
+
+/// The eval forward's `(scale, shift)` per feature, for a caller that
+/// keeps them while the statistics stay put ([`apply_body`] then
+/// finishes the forward with the same bits).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn eval_affine_body<M: Fma>(
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+    running_mean: &[f32],
+    running_var: &[f32],
+    eps: f32,
+    scale: &mut [f32],
+    shift: &mut [f32],
+    n: usize,
+) {
+    for j0 in (0..n).step_by(LANES) {
+        let mask = simd::lane_mask(LANES.min(n - j0));
+        let (sc, sh) = eval_affine::<M>(gamma, beta, running_mean, running_var, eps, j0);
+        simd::store_tile(scale, j0, &mask, &sc);
+        simd::store_tile(shift, j0, &mask, &sh);
+    }
+}
+
+/// `y = x·scale + shift` per feature: the eval forward from a kept
+/// [`eval_affine_body`].
+#[inline(always)]
+pub(crate) fn apply_body<M: Fma>(
+    x: &[f32],
+    scale: &[f32],
+    shift: &[f32],
+    y: &mut [f32],
+    _batch: usize,
+    n: usize,
+) {
+    // Re-sliced to `n`, so that a constant width reaches the tile loads.
+    let (scale, shift) = (&scale[..n], &shift[..n]);
+    for j0 in (0..n).step_by(LANES) {
+        let (sc, sh) = (simd::load_tile(scale, j0), simd::load_tile(shift, j0));
+        apply_tile::<M>(x, &sc, &sh, y, n, j0);
+    }
+}
+
+/// Scale and shift of the tile at `j0`: `scale = γ/√(var+ε)`,
+/// `shift = β − mean·scale`, as PyTorch's CPU eval kernel folds them
+/// (padding lanes are never stored).
+#[inline(always)]
+fn eval_affine<M: Fma>(
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+    running_mean: &[f32],
+    running_var: &[f32],
+    eps: f32,
+    j0: usize,
+) -> ([f32; LANES], [f32; LANES]) {
+    let (g, b) = affine(gamma, beta, j0);
+    let (rm, rv) = (
+        simd::load_tile(running_mean, j0),
+        simd::load_tile(running_var, j0),
+    );
+    let (mut scale, mut shift) = ([0f32; LANES], [0f32; LANES]);
+    for l in 0..LANES {
+        scale[l] = g[l] / (rv[l] + eps).sqrt();
+        shift[l] = M::mul_add(-rm[l], scale[l], b[l]);
+    }
+    (scale, shift)
+}
+
+/// `y = x·scale + shift` on the tile at `j0` of every row.
+#[inline(always)]
+fn apply_tile<M: Fma>(
+    x: &[f32],
+    scale: &[f32; LANES],
+    shift: &[f32; LANES],
+    y: &mut [f32],
+    n: usize,
+    j0: usize,
+) {
+    // Only this tile's features of each row, as slices (a masked
+    // 16-wide store would overlap the next row's load).
+    let width = LANES.min(n - j0);
+    for (xr, yr) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
+        let (t, o) = (&xr[j0..j0 + width], &mut yr[j0..j0 + width]);
+        if let (Ok(t), Ok(o)) = (
+            <&[f32; LANES]>::try_from(t),
+            <&mut [f32; LANES]>::try_from(&mut *o),
+        ) {
+            for l in 0..LANES {
                 o[l] = M::mul_add(t[l], scale[l], shift[l]);
             }
+            continue;
+        }
+        for l in 0..width {
+            o[l] = M::mul_add(t[l], scale[l], shift[l]);
         }
     }
 }

@@ -13,7 +13,9 @@
 
 use gemm::Parallelism;
 
-use super::small_gemm::{small_gemm, transpose_rows, Store, View, MAX_K};
+use super::small_gemm::{
+    pack_panel, packed_gemm, panel_len, small_gemm, transpose_rows, Store, View, MAX_K,
+};
 use crate::simd::transpose::BLOCK;
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
@@ -222,11 +224,7 @@ pub(crate) fn forward_body<M: Fma>(
     in_f: usize,
     out_f: usize,
 ) {
-    if batch == 0 || out_f == 0 {
-        return;
-    }
-    if in_f == 0 {
-        fill_bias(bias, y, out_f);
+    if trivial(bias, y, batch, in_f, out_f) {
         return;
     }
     if batch == 1 && in_f < LANES {
@@ -259,6 +257,71 @@ pub(crate) fn forward_body<M: Fma>(
             *yo = simd::dot::<M>(xr, wr) + b;
         }
     }
+}
+
+/// Handles the shapes with nothing to multiply; true when it did.
+#[inline(always)]
+fn trivial(bias: Option<&[f32]>, y: &mut [f32], batch: usize, in_f: usize, out_f: usize) -> bool {
+    if batch == 0 || out_f == 0 {
+        return true;
+    }
+    if in_f == 0 {
+        fill_bias(bias, y, out_f);
+        return true;
+    }
+    false
+}
+
+/// Whether [`pack_weight_panel`] has a panel for a layer: the reductions
+/// `small_gemm`'s tiles take.
+pub(crate) const fn packs(in_f: usize, out_f: usize) -> bool {
+    0 < in_f && in_f <= MAX_K && out_f > 0
+}
+
+/// Elements of a layer's packed weight panel (0 when it [`packs`] not).
+pub(crate) const fn weight_panel_len(in_f: usize, out_f: usize) -> usize {
+    if packs(in_f, out_f) {
+        panel_len(in_f, out_f)
+    } else {
+        0
+    }
+}
+
+/// W `[out, in]` as the panel `small_gemm` packs from it per call:
+/// Wᵀ in column tiles of [`LANES`] outputs. Only when the layer [`packs`].
+#[inline(always)]
+pub(crate) fn pack_weight_body<M: Fma>(w: &[f32], panel: &mut [f32], in_f: usize, out_f: usize) {
+    // B[i, o] = w[o, i], as in `forward_body`.
+    let b = View {
+        data: w,
+        rs: 1,
+        cs: in_f,
+    };
+    pack_panel::<M>(b, in_f, out_f, panel);
+}
+
+/// [`forward_body`] with W already packed by [`pack_weight_body`] (a
+/// layer that [`packs`]): the same tiled loop as a batch, so the same bits
+/// for every batch. Shapes `gemm` takes are the caller's to route.
+#[inline(always)]
+pub(crate) fn packed_forward_body<M: Fma>(
+    x: &[f32],
+    panel: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    batch: usize,
+    in_f: usize,
+    out_f: usize,
+) {
+    if trivial(bias, y, batch, in_f, out_f) {
+        return;
+    }
+    let a = View {
+        data: x,
+        rs: in_f,
+        cs: 1,
+    };
+    packed_gemm::<M>(batch, in_f, out_f, a, panel, y, Store::Overwrite(bias));
 }
 
 /// One short row (fewer than [`LANES`] inputs): `y = W·x + b` without the

@@ -113,28 +113,114 @@ fn tiled<M: Fma, const CAP: usize>(
     for j0 in (0..n).step_by(TILE) {
         let width = TILE.min(n - j0);
         pack_tile::<M>(&mut panel, b, k, j0, width);
-        let panel = &panel[..k * TILE];
         let tile = Tile {
-            panel,
+            panel: &panel[..k * TILE],
             j0,
             width,
             n,
         };
-        let r0 = if M::GEMM_ROWS < ROWS {
-            row_blocks::<M, { ROWS / 2 }>(tile, a, rows, out, store)
+        tile_product::<M>(tile, a, rows, out, store);
+    }
+}
+
+/// Elements of the panel [`pack_panel`] fills for a `k × n` B: every
+/// column tile's `k × TILE` panel, one after the other.
+pub(crate) const fn panel_len(k: usize, n: usize) -> usize {
+    n.div_ceil(TILE) * k * TILE
+}
+
+/// Every column tile of B packed as [`tiled`] packs it per call, tile `t`
+/// at `t · k · TILE`: the panel [`packed_gemm`] takes, kept by a caller
+/// whose B changes less often than it is multiplied. `0 < k ≤ MAX_K`.
+#[inline(always)]
+pub(crate) fn pack_panel<M: Fma>(b: View<'_>, k: usize, n: usize, panel: &mut [f32]) {
+    assert!(
+        0 < k && k <= MAX_K,
+        "pack_panel: no panel for this reduction"
+    );
+    assert_eq!(
+        panel.len(),
+        panel_len(k, n),
+        "pack_panel: wrong panel length"
+    );
+    for (t, dst) in panel.chunks_exact_mut(k * TILE).enumerate() {
+        let j0 = t * TILE;
+        let width = TILE.min(n - j0);
+        if k >= TILE {
+            pack_tile::<M>(dst, b, k, j0, width);
         } else {
-            row_blocks::<M, ROWS>(tile, a, rows, out, store)
-        };
-        for r in r0..rows {
-            let mut acc = [0f32; TILE];
-            for (kk, tile) in panel.chunks_exact(TILE).enumerate() {
-                let s = a.at(r, kk);
-                for l in 0..TILE {
-                    acc[l] = M::mul_add(s, tile[l], acc[l]);
-                }
-            }
-            write_row(out, r * n + j0, &acc[..width], store, j0);
+            // Below a block, packing writes a whole one (junk past k).
+            let mut block = [0f32; BLOCK];
+            pack_tile::<M>(&mut block, b, k, j0, width);
+            dst.copy_from_slice(&block[..k * TILE]);
         }
+    }
+}
+
+/// [`small_gemm`] with B already packed by [`pack_panel`]: the same tiled
+/// loop, hence the same bits. `0 < k ≤ MAX_K`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn packed_gemm<M: Fma>(
+    rows: usize,
+    k: usize,
+    n: usize,
+    a: View<'_>,
+    panel: &[f32],
+    out: &mut [f32],
+    store: Store<'_>,
+) {
+    assert!(
+        0 < k && k <= MAX_K,
+        "packed_gemm: no panel for this reduction"
+    );
+    assert!(a.covers(rows, k), "packed_gemm: A is shorter than rows × k");
+    assert_eq!(
+        panel.len(),
+        panel_len(k, n),
+        "packed_gemm: wrong panel length"
+    );
+    for (t, panel) in panel.chunks_exact(k * TILE).enumerate() {
+        let j0 = t * TILE;
+        let tile = Tile {
+            panel,
+            j0,
+            width: TILE.min(n - j0),
+            n,
+        };
+        tile_product::<M>(tile, a, rows, out, store);
+    }
+}
+
+/// Every row of A times one packed column tile, written to `out`.
+#[inline(always)]
+fn tile_product<M: Fma>(
+    tile: Tile<'_>,
+    a: View<'_>,
+    rows: usize,
+    out: &mut [f32],
+    store: Store<'_>,
+) {
+    let r0 = if M::GEMM_ROWS < ROWS {
+        row_blocks::<M, { ROWS / 2 }>(tile, a, rows, out, store)
+    } else {
+        row_blocks::<M, ROWS>(tile, a, rows, out, store)
+    };
+    for r in r0..rows {
+        let mut acc = [0f32; TILE];
+        for (kk, t) in tile.panel.chunks_exact(TILE).enumerate() {
+            let s = a.at(r, kk);
+            for l in 0..TILE {
+                acc[l] = M::mul_add(s, t[l], acc[l]);
+            }
+        }
+        write_row(
+            out,
+            r * tile.n + tile.j0,
+            &acc[..tile.width],
+            store,
+            tile.j0,
+        );
     }
 }
 
