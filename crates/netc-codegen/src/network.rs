@@ -7,6 +7,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use crate::error::CodegenError;
+use crate::inference_cache::InferenceCache;
 use crate::layout::{type_ident, Layout};
 use crate::ops::emit_op;
 use crate::values::{f32_lit, init, loss, optimizer, usize_lit};
@@ -20,16 +21,19 @@ const DROPOUT_STREAM: u64 = 1;
 pub fn emit_network(plan: &Plan) -> Emitted {
     let name = type_ident(&plan.model)?;
     let layout = Layout::new(plan);
+    let cache = InferenceCache::new(plan, &layout);
     let fields = layout.fields();
+    let cache_fields = cache.fields();
     let inputs = usize_lit(plan.input_width);
     let outputs = usize_lit(plan.output_width);
     let targets = usize_lit(plan.target_width);
     let max_batch = usize_lit(plan.batch.max(1));
-    let new = emit_new(plan, &layout)?;
+    let new = emit_new(plan, &layout, &cache)?;
     let forward = emit_phase(&plan.forward, &layout, Checks::Probe)?;
     let backward = emit_phase(&plan.backward, &layout, Checks::None)?;
     let update = emit_phase(&plan.update, &layout, Checks::None)?;
-    let inference = emit_phase(&plan.inference, &layout, Checks::None)?;
+    let inference = emit_inference(&plan.inference, &layout, &cache)?;
+    let refresh = cache.refresh()?;
     let origins = plan.forward.iter().map(|op| op.origin.as_str());
     let io = emit_io(plan, &layout)?;
     let trait_impl = crate::state::emit_network_impl(plan, &layout, &name)?;
@@ -42,6 +46,7 @@ pub fn emit_network(plan: &Plan) -> Emitted {
         #[derive(Clone)]
         pub struct #name {
             #fields
+            #cache_fields
             optimizer: ::netc::ops::Optimizer,
             /// Optimizer steps taken so far.
             step: u64,
@@ -95,7 +100,14 @@ pub fn emit_network(plan: &Plan) -> Emitted {
 
             /// Eval-mode forward (running statistics, no dropout).
             #[allow(unused_variables)]
-            fn inference(&mut self, batch: usize) { #inference }
+            fn inference(&mut self, batch: usize) {
+                if self.inference_cache_stale {
+                    self.refresh_inference_cache();
+                }
+                #inference
+            }
+
+            #refresh
         }
 
         #trait_impl
@@ -148,10 +160,25 @@ fn probe_check(op: &OpKind, layout: &Layout<'_>) -> Result<Option<TokenStream>, 
     ))
 }
 
+/// The eval-mode forward: ops that read a cached value take it from the
+/// cache.
+fn emit_inference(ops: &[Op], layout: &Layout<'_>, cache: &InferenceCache<'_>) -> Emitted {
+    let mut body = TokenStream::new();
+    for op in ops {
+        let call = match cache.emit_op(&op.kind)? {
+            Some(call) => call,
+            None => emit_op(&op.kind, layout)?,
+        };
+        body.extend(quote!({ #call }));
+    }
+    Ok(body)
+}
+
 /// `new(seed)`: buffers for the plan's batch, then every `state_dict`
 /// entry initialised in order from one stream, as the interpreter does.
-fn emit_new(plan: &Plan, layout: &Layout<'_>) -> Emitted {
+fn emit_new(plan: &Plan, layout: &Layout<'_>, cache: &InferenceCache<'_>) -> Emitted {
     let inits = layout.field_inits();
+    let cache_inits = cache.field_inits();
     let opt = optimizer(&plan.optimizer);
     let stream = Literal::u64_suffixed(DROPOUT_STREAM);
     let mut fills = TokenStream::new();
@@ -199,6 +226,7 @@ fn emit_new(plan: &Plan, layout: &Layout<'_>) -> Emitted {
             let optimizer = #opt;
             let mut net = Self {
                 #inits
+                #cache_inits
                 optimizer,
                 step: 0,
                 dropout: ::netc::runtime::rng::Rng::seed_from_u64(seed).fork(#stream),
@@ -277,6 +305,8 @@ fn emit_io(plan: &Plan, layout: &Layout<'_>) -> Emitted {
             self.#target[..batch * #targets].copy_from_slice(y);
             self.non_finite_at = ::core::option::Option::None;
             self.refused = ::core::option::Option::None;
+            // The step changes parameters and running statistics.
+            self.inference_cache_stale = true;
             #snapshot
             self.forward::<false>(batch);
             let loss = #loss_value;

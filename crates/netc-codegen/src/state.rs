@@ -165,6 +165,7 @@ fn emit_load(plan: &Plan, layout: &Layout<'_>) -> Emitted {
             }
             ::netc::runtime::fixed::reject_unexpected(tensors, &EXPECTED)?;
             #(#copies)*
+            self.inference_cache_stale = true;
             ::core::result::Result::Ok(())
         }
     })
@@ -199,6 +200,8 @@ fn emit_lookups(plan: &Plan, layout: &Layout<'_>) -> Emitted {
         }
 
         fn parameter_mut(&mut self, name: &str) -> ::core::option::Option<&mut [f32]> {
+            // The caller may change the weights through the borrow.
+            self.inference_cache_stale = true;
             match name {
                 #(#names => ::core::option::Option::Some(#values_mut),)*
                 _ => ::core::option::Option::None,
