@@ -513,3 +513,122 @@ fn wide_block_128() {
         one * 1e9
     );
 }
+
+/// One row through a linear layer as generated code's inference cache
+/// runs it (a kept packed panel) against the per-call kernel, at the seed
+/// network's widths and two square ones, on every path; then batchnorm
+/// eval with a kept affine against the one-call forward.
+#[test]
+#[ignore = "benchmark"]
+fn inference_cache_one_row() {
+    use netc_runtime::fixed;
+    fn linear<const IN: usize, const OUT: usize>(rng: &mut Rng) {
+        let x = random(IN, rng);
+        let w = random(OUT * IN, rng);
+        let b = random(OUT, rng);
+        let mut panel = vec![0.0; fixed::linear_panel_len(IN, OUT)];
+        let mut y = vec![0.0; OUT];
+        let calls = 2_000_000 / (IN * OUT).max(64);
+        for isa in Isa::available() {
+            fixed::pack_linear_panel_with::<IN, OUT>(isa, &w, &mut panel);
+            let per_call = time(7, calls, || {
+                fixed::linear_forward_with::<IN, OUT>(isa, black_box(&x), &w, Some(&b), &mut y, 1)
+            });
+            let packed = time(7, calls, || {
+                let x = black_box(&x);
+                fixed::linear_forward_packed_with::<IN, OUT>(
+                    isa,
+                    x,
+                    &w,
+                    &panel,
+                    Some(&b),
+                    &mut y,
+                    1,
+                )
+            });
+            let pack = time(7, calls / 4, || {
+                fixed::pack_linear_panel_with::<IN, OUT>(isa, black_box(&w), &mut panel)
+            });
+            let batch = 32;
+            let (xs, mut ys) = (random(batch * IN, rng), vec![0.0; batch * OUT]);
+            let batch_per_call = time(7, calls / 8, || {
+                let x = black_box(&xs);
+                fixed::linear_forward_with::<IN, OUT>(isa, x, &w, Some(&b), &mut ys, batch)
+            });
+            let batch_packed = time(7, calls / 8, || {
+                let x = black_box(&xs);
+                fixed::linear_forward_packed_with::<IN, OUT>(
+                    isa,
+                    x,
+                    &w,
+                    &panel,
+                    Some(&b),
+                    &mut ys,
+                    batch,
+                )
+            });
+            eprintln!(
+                "{:>9}: {IN}->{OUT}: one row: linear_forward {:.1} ns, packed {:.1} ns (packing {:.1} ns); batch {batch}: {:.0} ns, packed {:.0} ns",
+                isa.name(),
+                per_call * 1e9,
+                packed * 1e9,
+                pack * 1e9,
+                batch_per_call * 1e9,
+                batch_packed * 1e9
+            );
+        }
+    }
+    let mut rng = Rng::seed_from_u64(7);
+    linear::<9, 16>(&mut rng);
+    linear::<16, 8>(&mut rng);
+    linear::<8, 1>(&mut rng);
+    linear::<64, 64>(&mut rng);
+    linear::<128, 128>(&mut rng);
+
+    let n = 16;
+    let x = random(n, &mut rng);
+    let (gamma, beta, mean) = (
+        random(n, &mut rng),
+        random(n, &mut rng),
+        random(n, &mut rng),
+    );
+    let var: Vec<f32> = random(n, &mut rng).iter().map(|v| v.abs()).collect();
+    let (mut scale, mut shift, mut y) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    for isa in Isa::available() {
+        let eval = time(7, 500_000, || {
+            fixed::batchnorm_forward_eval_with::<16>(
+                isa,
+                black_box(&x),
+                Some(&gamma),
+                Some(&beta),
+                &mean,
+                &var,
+                1e-5,
+                &mut y,
+                1,
+            )
+        });
+        let affine = time(7, 500_000, || {
+            fixed::batchnorm_eval_affine_with::<16>(
+                isa,
+                Some(black_box(&gamma)),
+                Some(&beta),
+                &mean,
+                &var,
+                1e-5,
+                &mut scale,
+                &mut shift,
+            )
+        });
+        let apply = time(7, 500_000, || {
+            fixed::batchnorm_apply_with::<16>(isa, black_box(&x), &scale, &shift, &mut y, 1)
+        });
+        eprintln!(
+            "{:>9}: batchnorm eval one row of 16: forward_eval {:.1} ns, eval_affine {:.1} ns, apply {:.1} ns",
+            isa.name(),
+            eval * 1e9,
+            affine * 1e9,
+            apply * 1e9
+        );
+    }
+}

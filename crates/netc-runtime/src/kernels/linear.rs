@@ -14,7 +14,7 @@
 use gemm::Parallelism;
 
 use super::small_gemm::{
-    pack_panel, packed_gemm, panel_len, small_gemm, transpose_rows, Store, View, MAX_K,
+    pack_panel, packed_gemm, packed_row, panel_len, small_gemm, transpose_rows, Store, View, MAX_K,
 };
 use crate::simd::transpose::BLOCK;
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
@@ -314,6 +314,10 @@ pub(crate) fn packed_forward_body<M: Fma>(
     out_f: usize,
 ) {
     if trivial(bias, y, batch, in_f, out_f) {
+        return;
+    }
+    if batch == 1 {
+        packed_row::<M>(x, panel, bias, y, in_f, out_f);
         return;
     }
     let a = View {

@@ -1,0 +1,115 @@
+//! The inference-cache kernels run on caller buffers: a counting global
+//! allocator proves that packing a panel, the packed forward, the kept
+//! batchnorm affine and its apply allocate nothing.
+//!
+//! One test function only: the counter is process-wide.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use netc_runtime::fixed;
+use netc_runtime::simd::Isa;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; the
+// counter is a relaxed atomic and does not allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The least count of a few runs of `f`: the counter is process-wide, and
+/// the test harness's own thread may allocate once in a while; an
+/// allocating kernel would allocate on every run.
+fn allocations(mut f: impl FnMut()) -> usize {
+    (0..3)
+        .map(|_| {
+            let before = ALLOCATIONS.load(Ordering::Relaxed);
+            f();
+            ALLOCATIONS.load(Ordering::Relaxed) - before
+        })
+        .min()
+        .unwrap_or(0)
+}
+
+/// Packs and runs one layer on every path and every batch up to 40 (one
+/// row, row blocks, leftover rows), counting allocations.
+fn linear_allocations<const IN: usize, const OUT: usize>() -> usize {
+    let x = vec![0.25f32; 40 * IN];
+    let w = vec![0.5f32; OUT * IN];
+    let b = vec![0.1f32; OUT];
+    let mut panel = vec![0f32; fixed::linear_panel_len(IN, OUT)];
+    let mut y = vec![0f32; 40 * OUT];
+    allocations(|| {
+        for isa in Isa::available() {
+            fixed::pack_linear_panel_with::<IN, OUT>(isa, &w, &mut panel);
+            for batch in 1..=40 {
+                let (x, y) = (&x[..batch * IN], &mut y[..batch * OUT]);
+                fixed::linear_forward_packed_with::<IN, OUT>(
+                    isa,
+                    x,
+                    &w,
+                    &panel,
+                    Some(&b),
+                    y,
+                    batch,
+                );
+            }
+        }
+    })
+}
+
+#[test]
+fn inference_cache_kernels_do_not_allocate() {
+    // Detection (and its environment read) happens once, before counting.
+    let _ = Isa::detect();
+    assert_eq!(linear_allocations::<9, 16>(), 0, "9->16");
+    assert_eq!(linear_allocations::<16, 8>(), 0, "16->8");
+    assert_eq!(linear_allocations::<8, 1>(), 0, "8->1");
+    assert_eq!(linear_allocations::<64, 64>(), 0, "64->64");
+    assert_eq!(linear_allocations::<100, 33>(), 0, "100->33");
+
+    let n = 17;
+    let (gamma, beta) = (vec![1.5f32; n], vec![0.5f32; n]);
+    let (mean, var) = (vec![0.1f32; n], vec![2.0f32; n]);
+    let (mut scale, mut shift) = (vec![0f32; n], vec![0f32; n]);
+    let x = vec![0.3f32; 40 * n];
+    let mut y = vec![0f32; 40 * n];
+    let count = allocations(|| {
+        for isa in Isa::available() {
+            fixed::batchnorm_eval_affine_with::<17>(
+                isa,
+                Some(&gamma),
+                Some(&beta),
+                &mean,
+                &var,
+                1e-5,
+                &mut scale,
+                &mut shift,
+            );
+            for batch in 1..=40 {
+                let (x, y) = (&x[..batch * n], &mut y[..batch * n]);
+                fixed::batchnorm_apply_with::<17>(isa, x, &scale, &shift, y, batch);
+            }
+        }
+    });
+    assert_eq!(count, 0, "batchnorm affine + apply");
+}
