@@ -14,6 +14,10 @@
 //! Also here: the small helpers generated code needs for non-finite
 //! tracking and `load_state_dict`, so that it stays a list of calls.
 
+mod aligned;
+
+pub use aligned::CacheAligned;
+
 use crate::kernels::{self, batchnorm, linear, Stats};
 use crate::network::{TensorData, TensorRef, WeightError};
 use crate::simd::{multiversion, Fma, Isa, Unfused};
@@ -164,6 +168,8 @@ fixed_paths! {
     ) => batchnorm::backward_body
 }
 
+// Inline: generated code calls it on every op, from another crate.
+#[inline]
 fn check_linear(x: &[f32], w: &[f32], y: &[f32], batch: usize, in_f: usize, out_f: usize) {
     assert_eq!(x.len(), batch * in_f, "linear: x is not [batch, in]");
     assert_eq!(w.len(), out_f * in_f, "linear: w is not [out, in]");
@@ -216,7 +222,8 @@ pub const fn linear_packs(in_f: usize, out_f: usize) -> bool {
 
 /// `panel` := W transposed in 16-column tiles, zero-padded: the layout
 /// `small_gemm` packs per call. For a layer that [`linear_packs`] not,
-/// the panel is empty and this does nothing.
+/// the panel is empty and this does nothing. Keep the panel in a
+/// [`CacheAligned`] buffer: each tile then is one cache line.
 #[inline]
 pub fn pack_linear_panel<const IN: usize, const OUT: usize>(w: &[f32], panel: &mut [f32]) {
     pack_linear_panel_with::<IN, OUT>(Isa::detect(), w, panel);

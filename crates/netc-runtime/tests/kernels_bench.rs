@@ -515,7 +515,7 @@ fn wide_block_128() {
 }
 
 /// One row through a linear layer as generated code's inference cache
-/// runs it (a kept packed panel) against the per-call kernel, at the seed
+/// runs it (a kept packed panel, cache-aligned) against the per-call kernel, at the seed
 /// network's widths and two square ones, on every path; then batchnorm
 /// eval with a kept affine against the one-call forward.
 #[test]
@@ -526,7 +526,7 @@ fn inference_cache_one_row() {
         let x = random(IN, rng);
         let w = random(OUT * IN, rng);
         let b = random(OUT, rng);
-        let mut panel = vec![0.0; fixed::linear_panel_len(IN, OUT)];
+        let mut panel = fixed::CacheAligned::zeroed(fixed::linear_panel_len(IN, OUT));
         let mut y = vec![0.0; OUT];
         let calls = 2_000_000 / (IN * OUT).max(64);
         for isa in Isa::available() {
@@ -631,4 +631,98 @@ fn inference_cache_one_row() {
             apply * 1e9
         );
     }
+}
+
+/// The seed network's eval forward of one sample (9→16→8→1, batchnorm in
+/// eval mode, ELU, sigmoid) as generated code runs it, per-call kernels
+/// against the inference cache (packed panels, kept batchnorm affines).
+#[test]
+#[ignore = "benchmark"]
+fn seed_predict_one_cached() {
+    use netc_runtime::fixed::{self, CacheAligned};
+    use netc_runtime::kernels::activation_forward;
+    let mut rng = Rng::seed_from_u64(8);
+    let x = random(9, &mut rng);
+    let (w1, b1) = (random(16 * 9, &mut rng), random(16, &mut rng));
+    let (w2, b2) = (random(8 * 16, &mut rng), random(8, &mut rng));
+    let (w3, b3) = (random(8, &mut rng), random(1, &mut rng));
+    let stats = |n: usize, rng: &mut Rng| {
+        let var: Vec<f32> = random(n, rng).iter().map(|v| v.abs() + 0.1).collect();
+        [random(n, rng), random(n, rng), random(n, rng), var]
+    };
+    let [g1, be1, m1, v1] = stats(16, &mut rng);
+    let [g2, be2, m2, v2] = stats(8, &mut rng);
+    let panel = |w: &[f32], in_f: usize, out_f: usize| {
+        let mut p = CacheAligned::zeroed(fixed::linear_panel_len(in_f, out_f));
+        match (in_f, out_f) {
+            (9, 16) => fixed::pack_linear_panel::<9, 16>(w, &mut p),
+            (16, 8) => fixed::pack_linear_panel::<16, 8>(w, &mut p),
+            _ => fixed::pack_linear_panel::<8, 1>(w, &mut p),
+        }
+        p
+    };
+    let (p1, p2, p3) = (panel(&w1, 9, 16), panel(&w2, 16, 8), panel(&w3, 8, 1));
+    let (mut s1, mut h1) = (vec![0f32; 16], vec![0f32; 16]);
+    let (mut s2, mut h2) = (vec![0f32; 8], vec![0f32; 8]);
+    fixed::batchnorm_eval_affine::<16>(Some(&g1), Some(&be1), &m1, &v1, 1e-5, &mut s1, &mut h1);
+    fixed::batchnorm_eval_affine::<8>(Some(&g2), Some(&be2), &m2, &v2, 1e-5, &mut s2, &mut h2);
+    let elu = Activation::Elu { alpha: 1.0 };
+    let (mut z1, mut n1, mut a1) = ([0f32; 16], [0f32; 16], [0f32; 16]);
+    let (mut z2, mut n2, mut a2) = ([0f32; 8], [0f32; 8], [0f32; 8]);
+    let (mut z3, mut p) = ([0f32; 1], [0f32; 1]);
+    let mut outputs = [[0f32; 1]; 2];
+    for cached in [false, true] {
+        let secs = time(7, 200_000, || {
+            let x = black_box(&x);
+            if cached {
+                fixed::linear_forward_packed::<9, 16>(x, &w1, &p1, Some(&b1), &mut z1, 1);
+                fixed::batchnorm_apply::<16>(&z1, &s1, &h1, &mut n1, 1);
+            } else {
+                fixed::linear_forward::<9, 16>(x, &w1, Some(&b1), &mut z1, 1);
+                fixed::batchnorm_forward_eval::<16>(
+                    &z1,
+                    Some(&g1),
+                    Some(&be1),
+                    &m1,
+                    &v1,
+                    1e-5,
+                    &mut n1,
+                    1,
+                );
+            }
+            activation_forward(&elu, &n1, &mut a1, 16);
+            if cached {
+                fixed::linear_forward_packed::<16, 8>(&a1, &w2, &p2, Some(&b2), &mut z2, 1);
+                fixed::batchnorm_apply::<8>(&z2, &s2, &h2, &mut n2, 1);
+            } else {
+                fixed::linear_forward::<16, 8>(&a1, &w2, Some(&b2), &mut z2, 1);
+                fixed::batchnorm_forward_eval::<8>(
+                    &z2,
+                    Some(&g2),
+                    Some(&be2),
+                    &m2,
+                    &v2,
+                    1e-5,
+                    &mut n2,
+                    1,
+                );
+            }
+            activation_forward(&elu, &n2, &mut a2, 8);
+            if cached {
+                fixed::linear_forward_packed::<8, 1>(&a2, &w3, &p3, Some(&b3), &mut z3, 1);
+            } else {
+                fixed::linear_forward::<8, 1>(&a2, &w3, Some(&b3), &mut z3, 1);
+            }
+            activation_forward(&Activation::Sigmoid, &z3, &mut p, 1);
+            black_box(&p);
+        });
+        outputs[usize::from(cached)] = p;
+        let what = if cached {
+            "inference cache"
+        } else {
+            "per-call kernels"
+        };
+        eprintln!("seed predict_one, {what}: {:.1} ns", secs * 1e9);
+    }
+    assert_eq!(outputs[0][0].to_bits(), outputs[1][0].to_bits());
 }

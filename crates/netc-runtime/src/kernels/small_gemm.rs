@@ -109,12 +109,12 @@ fn tiled<M: Fma, const CAP: usize>(
 ) {
     // `pack_columns` writes whole blocks up to the next multiple of TILE rows.
     const { assert!(CAP.is_multiple_of(BLOCK)) };
-    let mut panel = [0f32; CAP];
+    let mut panel = CacheLines([0f32; CAP]);
     for j0 in (0..n).step_by(TILE) {
         let width = TILE.min(n - j0);
-        pack_tile::<M>(&mut panel, b, k, j0, width);
+        pack_tile::<M>(&mut panel.0, b, k, j0, width);
         let tile = Tile {
-            panel: &panel[..k * TILE],
+            panel: &panel.0[..k * TILE],
             j0,
             width,
             n,
@@ -122,6 +122,12 @@ fn tiled<M: Fma, const CAP: usize>(
         tile_product::<M>(tile, a, rows, out, store);
     }
 }
+
+/// A stack panel starting on a cache line, so that no tile load splits
+/// two lines (where the stack happened to put it unaligned, a 64×64×64
+/// product ran 13% slower).
+#[repr(C, align(64))]
+struct CacheLines<const CAP: usize>([f32; CAP]);
 
 /// Elements of the panel [`pack_panel`] fills for a `k × n` B: every
 /// column tile's `k × TILE` panel, one after the other.
