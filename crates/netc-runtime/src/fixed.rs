@@ -11,6 +11,12 @@
 //! specialised (linear, batchnorm); elementwise kernels run over
 //! `batch · width` and gain nothing from a constant width.
 //!
+//! Eval-mode forwards can also run from values generated code keeps while
+//! the weights and statistics stay put (its inference cache): a linear
+//! weight packed once ([`pack_linear_panel`], [`linear_forward_packed`])
+//! and a batchnorm's folded affine ([`batchnorm_eval_affine`],
+//! [`batchnorm_apply`]), with the same bits as the one-call kernels.
+//!
 //! Also here: the small helpers generated code needs for non-finite
 //! tracking and `load_state_dict`, so that it stays a list of calls.
 

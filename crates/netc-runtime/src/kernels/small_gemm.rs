@@ -3,7 +3,10 @@
 //! zero-padded stack panel, so every inner step is one broadcast-FMA over a
 //! fixed 16-wide tile that LLVM keeps in registers (one zmm, two ymm or
 //! four xmm), eight rows (four on AVX2) at a time for independent FMA
-//! chains.
+//! chains. A caller whose B changes less often than it is multiplied (an
+//! inference cache of a linear weight) packs every tile once
+//! ([`pack_panel`]) and multiplies from that panel ([`packed_gemm`], the
+//! same tiled loop; [`packed_row`] for a single row).
 
 use crate::simd::transpose::BLOCK;
 use crate::simd::{self, Fma};
