@@ -37,6 +37,7 @@ impl Isa {
 
     /// The path the public kernels take: the best this CPU runs, unless
     /// [`ISA_ENV`] names a lesser one. Detected once per process.
+    #[inline]
     pub fn detect() -> Isa {
         *BEST.get_or_init(|| {
             let best = Isa::ALL
@@ -52,6 +53,7 @@ impl Isa {
     }
 
     /// Whether this CPU can run the path.
+    #[inline]
     pub fn is_supported(self) -> bool {
         SUPPORTED.get_or_init(cpu_support)[self as usize]
     }
