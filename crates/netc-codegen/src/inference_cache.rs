@@ -75,11 +75,24 @@ impl<'p> InferenceCache<'p> {
         InferenceCache { layout, entries }
     }
 
-    /// The cache's field declarations.
+    /// The cache's field declarations. Panels start on a cache line, so
+    /// that each 16-wide tile is one line.
     pub fn fields(&self) -> TokenStream {
-        let fields = self.entries.iter().flat_map(Entry::fields);
+        let fields = self.entries.iter().map(|entry| match *entry {
+            Entry::Panel { w, .. } => {
+                let field = panel_field(w);
+                quote!(#field: ::netc::runtime::fixed::CacheAligned,)
+            }
+            Entry::Affine { running_mean, .. } => {
+                let (scale, shift) = affine_fields(running_mean);
+                quote! {
+                    #scale: ::std::boxed::Box<[f32]>,
+                    #shift: ::std::boxed::Box<[f32]>,
+                }
+            }
+        });
         quote! {
-            #(#fields: ::std::boxed::Box<[f32]>,)*
+            #(#fields)*
             /// Whether the cache may lag behind the weights or statistics.
             inference_cache_stale: bool,
         }
@@ -91,16 +104,11 @@ impl<'p> InferenceCache<'p> {
             Entry::Panel { w, in_f, out_f } => {
                 let field = panel_field(w);
                 let (in_f, out_f) = (usize_lit(in_f), usize_lit(out_f));
-                // A layer the packed kernel does not take keeps no panel.
+                // Empty for a layer the packed kernel does not take.
                 quote! {
-                    #field: ::std::vec![
-                        0.0f32;
-                        if ::netc::runtime::fixed::linear_packs(#in_f, #out_f) {
-                            ::netc::runtime::fixed::linear_panel_len(#in_f, #out_f)
-                        } else {
-                            0
-                        }
-                    ].into_boxed_slice(),
+                    #field: ::netc::runtime::fixed::CacheAligned::zeroed(
+                        ::netc::runtime::fixed::linear_panel_len(#in_f, #out_f),
+                    ),
                 }
             }
             Entry::Affine {
@@ -142,12 +150,10 @@ impl<'p> InferenceCache<'p> {
                 let w = self.layout.whole(w, OP)?;
                 let (in_f, out_f) = (usize_lit(in_f), usize_lit(out_f));
                 quote! {
-                    if ::netc::runtime::fixed::linear_packs(#in_f, #out_f) {
-                        ::netc::runtime::fixed::pack_linear_panel::<#in_f, #out_f>(
-                            #w,
-                            &mut self.#field[..],
-                        );
-                    }
+                    ::netc::runtime::fixed::pack_linear_panel::<#in_f, #out_f>(
+                        #w,
+                        &mut self.#field[..],
+                    );
                 }
             }
             Entry::Affine {
@@ -204,16 +210,11 @@ impl<'p> InferenceCache<'p> {
                 let b = layout.get_opt(b, name)?;
                 let y = layout.get_mut(y, name)?;
                 let (in_f, out_f) = (usize_lit(in_f), usize_lit(out_f));
+                // A layer without a panel (`linear_packs`) runs unpacked.
                 quote! {
-                    if ::netc::runtime::fixed::linear_packs(#in_f, #out_f) {
-                        ::netc::runtime::fixed::linear_forward_packed::<#in_f, #out_f>(
-                            #x, #w, &self.#panel[..], #b, #y, batch,
-                        );
-                    } else {
-                        ::netc::runtime::fixed::linear_forward::<#in_f, #out_f>(
-                            #x, #w, #b, #y, batch,
-                        );
-                    }
+                    ::netc::runtime::fixed::linear_forward_packed::<#in_f, #out_f>(
+                        #x, #w, &self.#panel[..], #b, #y, batch,
+                    );
                 }
             }
             OpKind::BatchNormEval {
@@ -244,16 +245,6 @@ impl Entry {
         match *self {
             Entry::Panel { w, .. } => w,
             Entry::Affine { running_mean, .. } => running_mean,
-        }
-    }
-
-    fn fields(&self) -> Vec<Ident> {
-        match *self {
-            Entry::Panel { w, .. } => vec![panel_field(w)],
-            Entry::Affine { running_mean, .. } => {
-                let (scale, shift) = affine_fields(running_mean);
-                vec![scale, shift]
-            }
         }
     }
 }

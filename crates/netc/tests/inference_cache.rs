@@ -88,3 +88,27 @@ fn one_sample_at_a_time_gives_the_batch_bits() {
         assert_eq!(net.predict_one(row)[0].to_bits(), expected);
     }
 }
+
+mod wide {
+    netc::model!(path = "models/wide.nn");
+}
+
+#[test]
+fn a_layer_without_a_panel_predicts_unpacked() {
+    let (program, _) = netc_lang::check_source(include_str!("models/wide.nn"));
+    let model = &program.models[0];
+    let mut interpreted =
+        Interpreter::from_model(model, &model.train.clone().unwrap_or_default(), SEED);
+    let mut generated = wide::Wide::new(SEED);
+    let mut rng = Rng::seed_from_u64(6);
+    let x: Vec<f32> = (0..4 * 600).map(|_| rng.normal() as f32).collect();
+    let y: Vec<f32> = (0..4 * 3).map(|_| rng.normal() as f32).collect();
+    for step in 0..3 {
+        let (mut a, mut b) = ([0.0f32; 12], [0.0f32; 12]);
+        generated.predict(&x, &mut a);
+        interpreted.predict(&x, &mut b);
+        assert_eq!(a.map(f32::to_bits), b.map(f32::to_bits), "step {step}");
+        generated.train_step(&x, &y);
+        interpreted.train_step(&x, &y);
+    }
+}
