@@ -277,10 +277,7 @@ fn row_tiles<M: Fma, const T: usize>(row: Row<'_>, t0: usize, out: &mut [f32]) {
         macro_rules! tiles {
             ($($t:literal)*) => {$(
                 if $t < T {
-                    let tile = &panels[$t][kk];
-                    for l in 0..TILE {
-                        acc[$t][l] = M::mul_add(s, tile[l], acc[$t][l]);
-                    }
+                    M::fma_tile(s, &panels[$t][kk], &mut acc[$t]);
                 }
             )*};
         }

@@ -9,6 +9,7 @@
 
 mod isa;
 pub mod math;
+mod tile;
 pub(crate) mod transpose;
 
 pub use isa::{Isa, ISA_ENV};
@@ -44,6 +45,13 @@ pub trait Fma: Copy {
     #[inline(always)]
     fn transpose_block(src: &[f32], stride: usize, dst: &mut [f32]) {
         transpose::portable(src, stride, dst)
+    }
+
+    /// `acc[l] = s·tile[l] + acc[l]` (one rounding per lane on the FMA
+    /// paths).
+    #[inline(always)]
+    fn fma_tile(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
+        tile::portable::<Self>(s, tile, acc)
     }
 }
 
@@ -108,6 +116,11 @@ impl Fma for FusedAvx512 {
         // wrappers, entered after the CPU reported avx512f.
         unsafe { transpose::avx512(src, stride, dst) }
     }
+    #[inline(always)]
+    fn fma_tile(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
+        // SAFETY: as for `transpose_block`.
+        unsafe { tile::avx512(s, tile, acc) }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -129,6 +142,11 @@ impl Fma for FusedAvx2 {
         // SAFETY: this type is only instantiated inside the AVX2+FMA
         // wrappers, entered after the CPU reported avx2 and fma.
         unsafe { transpose::avx2(src, stride, dst) }
+    }
+    #[inline(always)]
+    fn fma_tile(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
+        // SAFETY: as for `transpose_block`.
+        unsafe { tile::avx2(s, tile, acc) }
     }
 }
 
