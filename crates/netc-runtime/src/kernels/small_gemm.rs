@@ -370,7 +370,7 @@ fn row_block<M: Fma, const R: usize, const COLUMN_A: bool>(
     r0: usize,
 ) -> [[f32; TILE]; R] {
     let mut acc = [[0f32; TILE]; R];
-    for (kk, tile) in panel.chunks_exact(TILE).enumerate() {
+    for (kk, tile) in panel.as_chunks::<TILE>().0.iter().enumerate() {
         let mut s = [0f32; R];
         if COLUMN_A {
             s.copy_from_slice(&a.data[r0 + kk * a.cs..][..R]);
@@ -387,9 +387,7 @@ fn row_block<M: Fma, const R: usize, const COLUMN_A: bool>(
         macro_rules! rows {
             ($($r:literal)*) => {$(
                 if $r < R {
-                    for l in 0..TILE {
-                        acc[$r][l] = M::mul_add(s[$r], tile[l], acc[$r][l]);
-                    }
+                    M::fma_tile(s[$r], tile, &mut acc[$r]);
                 }
             )*};
         }
