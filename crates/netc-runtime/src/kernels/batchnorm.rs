@@ -177,29 +177,6 @@ multiversion! {
     ) => backward_body;
 }
 
-/// How many of `rows` rows of `n` features have a whole [`LANES`]-wide
-/// window at column `j0` inside the buffer: every row but the last one or
-/// two when the tile runs past a row's end.
-#[inline(always)]
-fn whole_windows(rows: usize, n: usize, j0: usize) -> usize {
-    let len = rows * n;
-    if len < j0 + LANES {
-        return 0;
-    }
-    ((len - j0 - LANES) / n + 1).min(rows)
-}
-
-/// The [`LANES`] values at `off`, which [`whole_windows`] put inside `buf`.
-/// A reduction reads them straight from the buffer: through
-/// `simd::load_tile`'s padding branch LLVM keeps the accumulators in
-/// memory, one store-forward per row on their dependency chain.
-#[inline(always)]
-fn window(buf: &[f32], off: usize) -> &[f32; LANES] {
-    buf[off..off + LANES]
-        .try_into()
-        .expect("whole_windows keeps the window inside the buffer")
-}
-
 /// The tile at `off` of a buffer with rows of `n` when all [`LANES`] of
 /// it are features of this row (not the next row's, not past the end).
 #[inline(always)]
@@ -250,10 +227,10 @@ pub(crate) fn train_body<M: Fma>(
     for j0 in (0..n).step_by(LANES) {
         let width = LANES.min(n - j0);
         let mask = simd::lane_mask(width);
-        let whole = whole_windows(batch, n, j0);
+        let whole = simd::whole_windows(batch, n, j0);
         let mut sum = [0f32; LANES];
         for r in 0..whole {
-            let t = window(x, r * n + j0);
+            let t = simd::window(x, r * n + j0);
             for l in 0..LANES {
                 sum[l] += t[l];
             }
@@ -271,7 +248,7 @@ pub(crate) fn train_body<M: Fma>(
         // Two-pass variance, as PyTorch's CPU kernel: no cancellation.
         let mut sq = [0f32; LANES];
         for r in 0..whole {
-            let t = window(x, r * n + j0);
+            let t = simd::window(x, r * n + j0);
             for l in 0..LANES {
                 let d = t[l] - mu[l];
                 sq[l] = M::mul_add(d, d, sq[l]);
@@ -471,10 +448,10 @@ pub(crate) fn backward_body<M: Fma>(
         let width = LANES.min(n - j0);
         let mask = simd::lane_mask(width);
         let (mut sdy, mut sdyh) = ([0f32; LANES], [0f32; LANES]);
-        let whole = whole_windows(batch, n, j0);
+        let whole = simd::whole_windows(batch, n, j0);
         for r in 0..whole {
             let off = r * n + j0;
-            let (g, h) = (window(dy, off), window(xhat, off));
+            let (g, h) = (simd::window(dy, off), simd::window(xhat, off));
             for l in 0..LANES {
                 sdy[l] += g[l];
                 sdyh[l] = M::mul_add(g[l], h[l], sdyh[l]);

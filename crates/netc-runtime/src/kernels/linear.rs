@@ -502,8 +502,16 @@ fn bias_grad_body<M: Fma>(dy: &[f32], db: &mut [f32], out_f: usize) {
     // Sum each tile of columns in registers, then add to db once.
     for j0 in (0..out_f).step_by(LANES) {
         let mask = simd::lane_mask(LANES.min(out_f - j0));
+        let rows = dy.len() / out_f;
+        let whole = simd::whole_windows(rows, out_f, j0);
         let mut acc = [0f32; LANES];
-        for r in 0..dy.len() / out_f {
+        for r in 0..whole {
+            let t = simd::window(dy, r * out_f + j0);
+            for l in 0..LANES {
+                acc[l] += t[l];
+            }
+        }
+        for r in whole..rows {
             let t = simd::load_tile(dy, r * out_f + j0);
             for l in 0..LANES {
                 acc[l] += t[l];

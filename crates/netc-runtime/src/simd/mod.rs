@@ -308,6 +308,29 @@ pub(crate) fn load_tile(src: &[f32], start: usize) -> [f32; LANES] {
     t
 }
 
+/// How many of `rows` rows of `n` features have a whole [`LANES`]-wide
+/// window at column `j0` inside the buffer: every row but the last one or
+/// two when the tile runs past a row's end.
+#[inline(always)]
+pub(crate) fn whole_windows(rows: usize, n: usize, j0: usize) -> usize {
+    let len = rows * n;
+    if len < j0 + LANES {
+        return 0;
+    }
+    ((len - j0 - LANES) / n + 1).min(rows)
+}
+
+/// The [`LANES`] values at `off`, which [`whole_windows`] put inside `buf`.
+/// A reduction reads them straight from the buffer: through
+/// [`load_tile`]'s padding branch LLVM keeps the accumulators in
+/// memory, one store-forward per row on their dependency chain.
+#[inline(always)]
+pub(crate) fn window(buf: &[f32], off: usize) -> &[f32; LANES] {
+    buf[off..off + LANES]
+        .try_into()
+        .expect("whole_windows keeps the window inside the buffer")
+}
+
 /// All-ones for the first `width` lanes, zero after: the store mask of a
 /// tile that holds `width` real features.
 #[inline(always)]
