@@ -416,6 +416,8 @@ fn row_block<M: Fma, const R: usize, const P: usize, const COLUMN_A: bool>(
 ) -> [[[f32; TILE]; P]; R] {
     let mut acc = [[[0f32; TILE]; P]; R];
     let panels = panels.map(|p| p.as_chunks::<TILE>().0);
+    // `kk` indexes every panel and A's columns alike.
+    #[allow(clippy::needless_range_loop)]
     for kk in 0..panels[0].len() {
         let mut s = [0f32; R];
         if COLUMN_A {
