@@ -112,19 +112,23 @@ fn tiled<M: Fma, const CAP: usize>(
 ) {
     // `pack_columns` writes whole blocks up to the next multiple of TILE rows.
     const { assert!(CAP.is_multiple_of(BLOCK)) };
-    let mut panels = [CacheLines([0f32; CAP]), CacheLines([0f32; CAP])];
+    let mut first = CacheLines([0f32; CAP]);
+    // The second panel is only zeroed where tiles pair up: a small layer
+    // pays for one.
+    let mut second = (pairs_tiles::<M>(k) && n > TILE).then(|| CacheLines([0f32; CAP]));
     let mut j0 = 0;
     while j0 < n {
-        let pair = pairs_tiles::<M>(k) && j0 + TILE < n;
-        let [first, second] = &mut panels;
-        let first = pack_tile_at::<M>(&mut first.0, b, k, j0, n);
-        if pair {
-            let second = pack_tile_at::<M>(&mut second.0, b, k, j0 + TILE, n);
-            tile_product::<M, 2>([first, second], a, rows, out, store);
-            j0 += 2 * TILE;
-        } else {
-            tile_product::<M, 1>([first], a, rows, out, store);
-            j0 += TILE;
+        let tile = pack_tile_at::<M>(&mut first.0, b, k, j0, n);
+        match second.as_mut() {
+            Some(second) if j0 + TILE < n => {
+                let next = pack_tile_at::<M>(&mut second.0, b, k, j0 + TILE, n);
+                tile_product::<M, 2>([tile, next], a, rows, out, store);
+                j0 += 2 * TILE;
+            }
+            _ => {
+                tile_product::<M, 1>([tile], a, rows, out, store);
+                j0 += TILE;
+            }
         }
     }
 }
