@@ -115,7 +115,11 @@ fn tiled<M: Fma, const CAP: usize>(
     let mut first = CacheLines([0f32; CAP]);
     // The second panel is only zeroed where tiles pair up: a small layer
     // pays for one.
-    let mut second = (pairs_tiles::<M>(k) && n > TILE).then(|| CacheLines([0f32; CAP]));
+    let mut second = if pairs_tiles::<M>(k) && n > TILE {
+        Some(CacheLines([0f32; CAP]))
+    } else {
+        None
+    };
     let mut j0 = 0;
     while j0 < n {
         let tile = pack_tile_at::<M>(&mut first.0, b, k, j0, n);
