@@ -112,61 +112,19 @@ fn tiled<M: Fma, const CAP: usize>(
 ) {
     // `pack_columns` writes whole blocks up to the next multiple of TILE rows.
     const { assert!(CAP.is_multiple_of(BLOCK)) };
-    let mut first = CacheLines([0f32; CAP]);
-    // The second panel is only zeroed where tiles pair up: a small layer
-    // pays for one.
-    let mut second = if pairs_tiles::<M>(k) && n > TILE {
-        Some(CacheLines([0f32; CAP]))
-    } else {
-        None
-    };
-    let mut j0 = 0;
-    while j0 < n {
-        let tile = pack_tile_at::<M>(&mut first.0, b, k, j0, n);
-        match second.as_mut() {
-            Some(second) if j0 + TILE < n => {
-                let next = pack_tile_at::<M>(&mut second.0, b, k, j0 + TILE, n);
-                tile_product::<M, 2>([tile, next], a, rows, out, store);
-                j0 += 2 * TILE;
-            }
-            _ => {
-                tile_product::<M, 1>([tile], a, rows, out, store);
-                j0 += TILE;
-            }
-        }
+    let mut panel = CacheLines([0f32; CAP]);
+    for j0 in (0..n).step_by(TILE) {
+        let width = TILE.min(n - j0);
+        pack_tile::<M>(&mut panel.0, b, k, j0, width);
+        let tile = Tile {
+            panel: &panel.0[..k * TILE],
+            j0,
+            width,
+            n,
+        };
+        tile_product::<M>(tile, a, rows, out, store);
     }
 }
-
-/// Packs the column tile at `j0` into `panel` and describes it.
-#[inline(always)]
-fn pack_tile_at<'p, M: Fma>(
-    panel: &'p mut [f32],
-    b: View<'_>,
-    k: usize,
-    j0: usize,
-    n: usize,
-) -> Tile<'p> {
-    let width = TILE.min(n - j0);
-    pack_tile::<M>(panel, b, k, j0, width);
-    Tile {
-        panel: &panel[..k * TILE],
-        j0,
-        width,
-        n,
-    }
-}
-
-/// Whether row blocks carry two column tiles at once: twice the FMAs per
-/// broadcast of A, where the register file holds 2·R accumulators
-/// (AVX-512's 32 zmm) and both panels stay in L1.
-#[inline(always)]
-fn pairs_tiles<M: Fma>(k: usize) -> bool {
-    M::GEMM_ROWS >= ROWS && k <= PAIRED_MAX_K
-}
-
-/// The longest reduction whose two panels (2 · k · TILE f32) fit in
-/// 32 KiB of L1 beside the rows of A.
-const PAIRED_MAX_K: usize = 256;
 
 /// A stack panel starting on a cache line, so that no tile load splits
 /// two lines (where the stack happened to put it unaligned, a 64×64×64
@@ -231,21 +189,15 @@ pub(crate) fn packed_gemm<M: Fma>(
         panel_len(k, n),
         "packed_gemm: wrong panel length"
     );
-    let tile = |t: usize| Tile {
-        panel: &panel[t * k * TILE..][..k * TILE],
-        j0: t * TILE,
-        width: TILE.min(n - t * TILE),
-        n,
-    };
-    let (tiles, mut t) = (n.div_ceil(TILE), 0);
-    while t < tiles {
-        if pairs_tiles::<M>(k) && t + 1 < tiles {
-            tile_product::<M, 2>([tile(t), tile(t + 1)], a, rows, out, store);
-            t += 2;
-        } else {
-            tile_product::<M, 1>([tile(t)], a, rows, out, store);
-            t += 1;
-        }
+    for (t, panel) in panel.chunks_exact(k * TILE).enumerate() {
+        let j0 = t * TILE;
+        let tile = Tile {
+            panel,
+            j0,
+            width: TILE.min(n - j0),
+            n,
+        };
+        tile_product::<M>(tile, a, rows, out, store);
     }
 }
 
@@ -338,37 +290,35 @@ fn row_tiles<M: Fma, const T: usize>(row: Row<'_>, t0: usize, out: &mut [f32]) {
     }
 }
 
-/// Every row of A times `P` packed column tiles, written to `out`.
+/// Every row of A times one packed column tile, written to `out`.
 #[inline(always)]
-fn tile_product<M: Fma, const P: usize>(
-    tiles: [Tile<'_>; P],
+fn tile_product<M: Fma>(
+    tile: Tile<'_>,
     a: View<'_>,
     rows: usize,
     out: &mut [f32],
     store: Store<'_>,
 ) {
     let r0 = if M::GEMM_ROWS < ROWS {
-        row_blocks::<M, { ROWS / 2 }, P>(tiles, a, rows, out, store)
+        row_blocks::<M, { ROWS / 2 }>(tile, a, rows, out, store)
     } else {
-        row_blocks::<M, ROWS, P>(tiles, a, rows, out, store)
+        row_blocks::<M, ROWS>(tile, a, rows, out, store)
     };
-    for tile in tiles {
-        for r in r0..rows {
-            let mut acc = [0f32; TILE];
-            for (kk, t) in tile.panel.chunks_exact(TILE).enumerate() {
-                let s = a.at(r, kk);
-                for l in 0..TILE {
-                    acc[l] = M::mul_add(s, t[l], acc[l]);
-                }
+    for r in r0..rows {
+        let mut acc = [0f32; TILE];
+        for (kk, t) in tile.panel.chunks_exact(TILE).enumerate() {
+            let s = a.at(r, kk);
+            for l in 0..TILE {
+                acc[l] = M::mul_add(s, t[l], acc[l]);
             }
-            write_row(
-                out,
-                r * tile.n + tile.j0,
-                &acc[..tile.width],
-                store,
-                tile.j0,
-            );
         }
+        write_row(
+            out,
+            r * tile.n + tile.j0,
+            &acc[..tile.width],
+            store,
+            tile.j0,
+        );
     }
 }
 
@@ -381,29 +331,26 @@ struct Tile<'a> {
     n: usize,
 }
 
-/// Every whole block of `R` rows of A times the `P` tiles, written to
-/// `out`; returns the first row left over.
+/// Every whole block of `R` rows of A times the tile, written to `out`;
+/// returns the first row left over.
 #[inline(always)]
-fn row_blocks<M: Fma, const R: usize, const P: usize>(
-    tiles: [Tile<'_>; P],
+fn row_blocks<M: Fma, const R: usize>(
+    tile: Tile<'_>,
     a: View<'_>,
     rows: usize,
     out: &mut [f32],
     store: Store<'_>,
 ) -> usize {
-    let panels = tiles.map(|t| t.panel);
     let mut r0 = 0;
     while r0 + R <= rows {
         let acc = if a.rs == 1 {
-            row_block::<M, R, P, true>(panels, a, r0)
+            row_block::<M, R, true>(tile.panel, a, r0)
         } else {
-            row_block::<M, R, P, false>(panels, a, r0)
+            row_block::<M, R, false>(tile.panel, a, r0)
         };
         for (r, acc_r) in acc.iter().enumerate() {
-            for (tile, acc_t) in tiles.iter().zip(acc_r) {
-                let start = (r0 + r) * tile.n + tile.j0;
-                write_row(out, start, &acc_t[..tile.width], store, tile.j0);
-            }
+            let start = (r0 + r) * tile.n + tile.j0;
+            write_row(out, start, &acc_r[..tile.width], store, tile.j0);
         }
         r0 += R;
     }
@@ -417,16 +364,13 @@ fn row_blocks<M: Fma, const R: usize, const P: usize>(
 /// (Left to itself, LLVM vectorises that read across the rows with a slow
 /// gather.)
 #[inline(always)]
-fn row_block<M: Fma, const R: usize, const P: usize, const COLUMN_A: bool>(
-    panels: [&[f32]; P],
+fn row_block<M: Fma, const R: usize, const COLUMN_A: bool>(
+    panel: &[f32],
     a: View<'_>,
     r0: usize,
-) -> [[[f32; TILE]; P]; R] {
-    let mut acc = [[[0f32; TILE]; P]; R];
-    let panels = panels.map(|p| p.as_chunks::<TILE>().0);
-    // `kk` indexes every panel and A's columns alike.
-    #[allow(clippy::needless_range_loop)]
-    for kk in 0..panels[0].len() {
+) -> [[f32; TILE]; R] {
+    let mut acc = [[0f32; TILE]; R];
+    for (kk, tile) in panel.as_chunks::<TILE>().0.iter().enumerate() {
         let mut s = [0f32; R];
         if COLUMN_A {
             s.copy_from_slice(&a.data[r0 + kk * a.cs..][..R]);
@@ -437,19 +381,17 @@ fn row_block<M: Fma, const R: usize, const P: usize, const COLUMN_A: bool>(
                 *v = unsafe { a.at_unchecked(r0 + r, kk) };
             }
         }
-        // Rows and tiles unrolled by hand: a loop over them is one LLVM
-        // vectorises across rows, with gathers and scatters of the
-        // accumulators. (`$r < R`, `$p < P` are constants: what lies past
-        // them compiles to nothing.)
+        // Rows unrolled by hand: a loop over them is one LLVM vectorises
+        // across rows, with gathers and scatters of the accumulators.
+        // (`$r < R` is a constant: the rows past R compile to nothing.)
         macro_rules! rows {
-            ($p:literal; $($r:literal)*) => {$(
-                if $r < R && $p < P {
-                    M::fma_tile(s[$r], &panels[$p][kk], &mut acc[$r][$p]);
+            ($($r:literal)*) => {$(
+                if $r < R {
+                    M::fma_tile(s[$r], tile, &mut acc[$r]);
                 }
             )*};
         }
-        rows!(0; 0 1 2 3 4 5 6 7);
-        rows!(1; 0 1 2 3 4 5 6 7);
+        rows!(0 1 2 3 4 5 6 7);
     }
     acc
 }
