@@ -6,33 +6,17 @@
 //! the same function — and against the scalar path within the FMA
 //! rounding tolerance.
 
+mod common;
+
 use netc_ops::Activation;
 use netc_runtime::kernels::{activation_backward_with, activation_forward_with};
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
 
+use common::{elementwise_activations, random};
+
 const SIZES: [usize; 5] = [1, 7, 16, 17, 33];
 const PREFILL: f32 = 0.25;
-
-fn elementwise() -> Vec<Activation> {
-    vec![
-        Activation::Relu,
-        Activation::LeakyRelu {
-            negative_slope: 0.01,
-        },
-        Activation::Elu { alpha: 1.0 },
-        Activation::Selu,
-        Activation::Gelu,
-        Activation::Silu,
-        Activation::Tanh,
-        Activation::Sigmoid,
-        Activation::Softplus {
-            beta: 1.0,
-            threshold: 20.0,
-        },
-        Activation::Identity,
-    ]
-}
 
 /// Inputs across every branch of the activations (both signs, the
 /// softplus threshold, exp's overflow and underflow) plus specials.
@@ -51,10 +35,6 @@ fn inputs(n: usize, rng: &mut Rng) -> Vec<f32> {
             _ => rng.uniform(-25.0, 25.0) as f32,
         })
         .collect()
-}
-
-fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
-    (0..n).map(|_| rng.uniform(-1.0, 1.0) as f32).collect()
 }
 
 /// Bit equality, except that any NaN matches any NaN: x86 keeps the
@@ -116,7 +96,7 @@ fn elementwise_activations_match_one_element_calls_bit_for_bit() {
     for n in SIZES {
         let x = inputs(n, &mut rng);
         let dy = random(n, &mut rng);
-        for act in elementwise() {
+        for act in elementwise_activations() {
             for isa in Isa::available() {
                 let what = format!("{} n={n} on {}", act.name(), isa.name());
                 let (y, dx) = run(isa, &act, &x, &dy, n);
@@ -153,7 +133,7 @@ fn small_sizes_agree_with_the_scalar_path() {
     for n in SIZES {
         let x = inputs(n, &mut rng);
         let dy = random(n, &mut rng);
-        let mut acts = elementwise();
+        let mut acts = elementwise_activations();
         acts.extend([Activation::Softmax, Activation::LogSoftmax]);
         for act in acts {
             // The softmax family reduces over rows; `n` is one row here.

@@ -3,6 +3,8 @@
 //! on every ISA path. Every gradient output is accumulated, so each runs
 //! on a pre-filled buffer.
 
+mod common;
+
 use netc_runtime::kernels::{
     accumulate_with, add_forward_with, batchnorm_backward_with, batchnorm_forward_train_with,
     dropout_backward_with, dropout_forward, layernorm_backward_with, layernorm_forward_with,
@@ -12,11 +14,9 @@ use netc_runtime::kernels::{
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
 
-const PREFILL: f32 = -0.5;
+use common::uniform;
 
-fn random(n: usize, lo: f64, hi: f64, rng: &mut Rng) -> Vec<f32> {
-    (0..n).map(|_| rng.uniform(lo, hi) as f32).collect()
-}
+const PREFILL: f32 = -0.5;
 
 fn widen(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&x| f64::from(x)).collect()
@@ -78,10 +78,10 @@ fn linear_f64(
 
 fn check_linear(batch: usize, in_f: usize, out_f: usize, with_bias: bool) {
     let mut rng = Rng::seed_from_u64((batch * 1000 + in_f * 10 + out_f) as u64);
-    let x = random(batch * in_f, -1.0, 1.0, &mut rng);
-    let w = random(out_f * in_f, -0.5, 0.5, &mut rng);
-    let b = random(out_f, -0.5, 0.5, &mut rng);
-    let dy = random(batch * out_f, -1.0, 1.0, &mut rng);
+    let x = uniform(batch * in_f, -1.0, 1.0, &mut rng);
+    let w = uniform(out_f * in_f, -0.5, 0.5, &mut rng);
+    let b = uniform(out_f, -0.5, 0.5, &mut rng);
+    let dy = uniform(batch * out_f, -1.0, 1.0, &mut rng);
     let bias = with_bias.then_some(b.as_slice());
     let (x64, w64, b64) = (widen(&x), widen(&w), widen(&b));
     let b64 = with_bias.then_some(b64.as_slice());
@@ -170,10 +170,10 @@ fn linear_backward_matches_finite_differences_small() {
 /// differences would take minutes.
 fn check_linear_products(batch: usize, in_f: usize, out_f: usize) {
     let mut rng = Rng::seed_from_u64((batch * 131 + in_f * 7 + out_f) as u64);
-    let x = random(batch * in_f, -1.0, 1.0, &mut rng);
-    let w = random(out_f * in_f, -0.5, 0.5, &mut rng);
-    let b = random(out_f, -0.5, 0.5, &mut rng);
-    let dy = random(batch * out_f, -1.0, 1.0, &mut rng);
+    let x = uniform(batch * in_f, -1.0, 1.0, &mut rng);
+    let w = uniform(out_f * in_f, -0.5, 0.5, &mut rng);
+    let b = uniform(out_f, -0.5, 0.5, &mut rng);
+    let dy = uniform(batch * out_f, -1.0, 1.0, &mut rng);
     let (x64, w64, dy64) = (widen(&x), widen(&w), widen(&dy));
     let y_ref = linear_f64(&x64, &w64, Some(&widen(&b)), batch, in_f, out_f);
     let mut dx_ref = vec![0.0; batch * in_f];
@@ -303,10 +303,10 @@ enum Norm {
 fn check_norm(norm: Norm, batch: usize, n: usize, affine: bool) {
     let eps = 1e-5f32;
     let mut rng = Rng::seed_from_u64((batch * 100 + n) as u64);
-    let x = random(batch * n, -2.0, 3.0, &mut rng);
-    let gamma = random(n, 0.5, 1.5, &mut rng);
-    let beta = random(n, -0.5, 0.5, &mut rng);
-    let dy = random(batch * n, -1.0, 1.0, &mut rng);
+    let x = uniform(batch * n, -2.0, 3.0, &mut rng);
+    let gamma = uniform(n, 0.5, 1.5, &mut rng);
+    let beta = uniform(n, -0.5, 0.5, &mut rng);
+    let dy = uniform(batch * n, -1.0, 1.0, &mut rng);
     let (x64, g64, b64) = (widen(&x), widen(&gamma), widen(&beta));
     let forward = |x: &[f64], g: Option<&[f64]>, b: Option<&[f64]>| match norm {
         Norm::Batch => batchnorm_f64(x, g, b, batch, n, f64::from(eps)),
@@ -411,8 +411,8 @@ fn layernorm_backward_matches_finite_differences() {
 #[test]
 fn dropout_backward_with_a_fixed_mask_matches_finite_differences() {
     let mut rng = Rng::seed_from_u64(3);
-    let x = random(64, -1.0, 1.0, &mut rng);
-    let dy = random(64, -1.0, 1.0, &mut rng);
+    let x = uniform(64, -1.0, 1.0, &mut rng);
+    let dy = uniform(64, -1.0, 1.0, &mut rng);
     let (mut y, mut mask) = (vec![0.0; 64], vec![0.0; 64]);
     dropout_forward(&x, &mut y, &mut mask, 0.3, &mut rng);
     let mask64 = widen(&mask);
@@ -433,9 +433,9 @@ fn dropout_backward_with_a_fixed_mask_matches_finite_differences() {
 #[test]
 fn add_backward_matches_finite_differences() {
     let mut rng = Rng::seed_from_u64(4);
-    let a = random(33, -1.0, 1.0, &mut rng);
-    let b = random(33, -1.0, 1.0, &mut rng);
-    let dy = random(33, -1.0, 1.0, &mut rng);
+    let a = uniform(33, -1.0, 1.0, &mut rng);
+    let b = uniform(33, -1.0, 1.0, &mut rng);
+    let dy = uniform(33, -1.0, 1.0, &mut rng);
     let b64 = widen(&b);
     let a64 = widen(&a);
     let add = |u: &[f64], v: &[f64]| u.iter().zip(v).map(|(p, q)| p + q).collect::<Vec<_>>();

@@ -4,15 +4,20 @@
 //! kept batchnorm affine (`fixed::batchnorm_eval_affine` +
 //! `fixed::batchnorm_apply`) against `fixed::batchnorm_forward_eval`.
 
+mod common;
+
 use netc_runtime::fixed;
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
 
+use common::uniform;
+
 /// The largest batch checked.
 const MAX_BATCH: usize = 300;
 
+/// Inputs and weights in `[-2, 2)`.
 fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
-    (0..n).map(|_| rng.uniform(-2.0, 2.0) as f32).collect()
+    uniform(n, -2.0, 2.0, rng)
 }
 
 /// Bits, with every NaN as one value: the payload a NaN keeps through an

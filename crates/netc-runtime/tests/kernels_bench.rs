@@ -1,8 +1,9 @@
 //! Throughput figures, not assertions: run with
 //! `cargo test --release -p netc-runtime --test kernels_bench -- --ignored --nocapture`.
 
+mod common;
+
 use std::hint::black_box;
-use std::time::Instant;
 
 use netc_ops::Activation;
 use netc_runtime::kernels::{
@@ -12,22 +13,7 @@ use netc_runtime::kernels::{
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
 
-fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
-    (0..n).map(|_| rng.uniform(-1.0, 1.0) as f32).collect()
-}
-
-/// Best-of-`rounds` seconds per call.
-fn time(rounds: usize, calls: usize, mut f: impl FnMut()) -> f64 {
-    let mut best = f64::INFINITY;
-    for _ in 0..rounds {
-        let start = Instant::now();
-        for _ in 0..calls {
-            f();
-        }
-        best = best.min(start.elapsed().as_secs_f64() / calls as f64);
-    }
-    best
-}
+use common::{random, time};
 
 #[test]
 #[ignore = "benchmark"]

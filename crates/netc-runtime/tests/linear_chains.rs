@@ -3,17 +3,17 @@
 //! (fused on the FMA paths), plus the bias; so one row gets exactly the
 //! bits it gets inside a batch, whichever kernel serves each.
 
+mod common;
+
 use netc_runtime::fixed;
 use netc_runtime::kernels::{linear_forward, linear_forward_with, GEMM_MIN_MACS, GEMV_MIN_MACS};
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
 
+use common::random;
+
 /// Widths around the 16-lane tiles and blocks.
 const WIDTHS: [usize; 10] = [1, 7, 15, 16, 17, 33, 64, 100, 128, 200];
-
-fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
-    (0..n).map(|_| rng.uniform(-1.0, 1.0) as f32).collect()
-}
 
 fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()

@@ -1,33 +1,19 @@
 //! Optimizer throughput figures, not assertions: run with
 //! `cargo test --release -p netc-runtime --test optim_bench -- --ignored --nocapture`.
 
+mod common;
+
 use std::hint::black_box;
-use std::time::Instant;
 
 use netc_ops::Optimizer;
 use netc_runtime::optim::{apply_step_with, optimizer_step_with, ParamState, StepScalars};
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
 
+use common::{random, time};
+
 /// The seed network's parameter tensors (9→16→8→1, two batchnorms).
 const SEED: [usize; 10] = [144, 16, 16, 16, 128, 8, 8, 8, 8, 1];
-
-fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
-    (0..n).map(|_| rng.uniform(-1.0, 1.0) as f32).collect()
-}
-
-/// Best-of-`rounds` seconds per call.
-fn time(rounds: usize, calls: usize, mut f: impl FnMut()) -> f64 {
-    let mut best = f64::INFINITY;
-    for _ in 0..rounds {
-        let start = Instant::now();
-        for _ in 0..calls {
-            f();
-        }
-        best = best.min(start.elapsed().as_secs_f64() / calls as f64);
-    }
-    best
-}
 
 struct Tensors {
     params: Vec<Vec<f32>>,

@@ -4,10 +4,14 @@
 //! torch.optim rules this crate has always used), over many steps, on
 //! every ISA path, through restored states and jumps in the step count.
 
+mod common;
+
 use netc_ops::Optimizer;
 use netc_runtime::optim::{apply_step_with, optimizer_step_with, ParamState, StepScalars};
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
+
+use common::random;
 
 /// Lengths around the vector width: scalar-only, partial and whole
 /// vectors, whole vectors plus a remainder.
@@ -47,10 +51,6 @@ fn optimizers() -> [Optimizer; 5] {
             weight_decay: 0.05,
         },
     ]
-}
-
-fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
-    (0..n).map(|_| rng.uniform(-1.0, 1.0) as f32).collect()
 }
 
 fn bits(values: &[f32]) -> Vec<u32> {

@@ -1,6 +1,8 @@
 //! Every SIMD kernel against its scalar path, on every ISA this CPU runs,
 //! at sizes that exercise full vectors, remainders and tiny rows.
 
+mod common;
+
 use netc_ops::{Activation, Loss};
 use netc_runtime::clip::{clip_grad_norm_with, global_grad_norm_with};
 use netc_runtime::kernels::*;
@@ -8,11 +10,9 @@ use netc_runtime::loss::{loss_backward_with, loss_forward_with};
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
 
-const SIZES: [(usize, usize); 6] = [(1, 1), (3, 7), (4, 16), (5, 33), (32, 9), (9, 130)];
+use common::{elementwise_activations, uniform};
 
-fn random(n: usize, lo: f64, hi: f64, rng: &mut Rng) -> Vec<f32> {
-    (0..n).map(|_| rng.uniform(lo, hi) as f32).collect()
-}
+const SIZES: [(usize, usize); 6] = [(1, 1), (3, 7), (4, 16), (5, 33), (32, 9), (9, 130)];
 
 /// FMA paths round `a·b + c` once, the scalar path twice: allow a few ulps
 /// of the magnitudes involved (`scale`), and require NaN where NaN.
@@ -37,25 +37,9 @@ fn simd_paths() -> Vec<Isa> {
 }
 
 fn activations() -> Vec<Activation> {
-    vec![
-        Activation::Relu,
-        Activation::LeakyRelu {
-            negative_slope: 0.01,
-        },
-        Activation::Elu { alpha: 1.0 },
-        Activation::Selu,
-        Activation::Gelu,
-        Activation::Silu,
-        Activation::Tanh,
-        Activation::Sigmoid,
-        Activation::Softplus {
-            beta: 1.0,
-            threshold: 20.0,
-        },
-        Activation::Identity,
-        Activation::Softmax,
-        Activation::LogSoftmax,
-    ]
+    let mut acts = elementwise_activations();
+    acts.extend([Activation::Softmax, Activation::LogSoftmax]);
+    acts
 }
 
 #[test]
@@ -76,7 +60,7 @@ fn activations_agree_across_paths_including_special_values() {
     let mut rng = Rng::seed_from_u64(21);
     for &(rows, width) in &SIZES {
         let n = rows * width;
-        let mut x = random(n, -30.0, 30.0, &mut rng);
+        let mut x = uniform(n, -30.0, 30.0, &mut rng);
         // Special values land in the vector body and the remainder alike.
         for (k, v) in [
             f32::NAN,
@@ -95,7 +79,7 @@ fn activations_agree_across_paths_including_special_values() {
                 x[(k * 5 + 1) % n] = v;
             }
         }
-        let dy = random(n, -1.0, 1.0, &mut rng);
+        let dy = uniform(n, -1.0, 1.0, &mut rng);
         for act in activations() {
             let mut y0 = vec![0.0; n];
             activation_forward_with(Isa::Scalar, &act, &x, &mut y0, width);
@@ -122,10 +106,10 @@ fn linear_loop_kernel_agrees_across_paths() {
     for &(batch, in_f) in &SIZES {
         // 64: several column tiles and the deep workload's width.
         for out_f in [1, 5, 16, 17, 64] {
-            let x = random(batch * in_f, -1.0, 1.0, &mut rng);
-            let w = random(out_f * in_f, -1.0, 1.0, &mut rng);
-            let b = random(out_f, -1.0, 1.0, &mut rng);
-            let dy = random(batch * out_f, -1.0, 1.0, &mut rng);
+            let x = uniform(batch * in_f, -1.0, 1.0, &mut rng);
+            let w = uniform(out_f * in_f, -1.0, 1.0, &mut rng);
+            let b = uniform(out_f, -1.0, 1.0, &mut rng);
+            let dy = uniform(batch * out_f, -1.0, 1.0, &mut rng);
             let run = |isa: Isa| {
                 let mut y = vec![0.0; batch * out_f];
                 linear_forward_with(isa, &x, &w, Some(&b), &mut y, batch, in_f, out_f);
@@ -163,10 +147,10 @@ fn linear_loop_kernel_agrees_across_paths() {
 fn norms_agree_across_paths() {
     let mut rng = Rng::seed_from_u64(23);
     for &(batch, n) in SIZES.iter().filter(|(b, _)| *b > 1) {
-        let x = random(batch * n, -3.0, 5.0, &mut rng);
-        let g = random(n, 0.5, 1.5, &mut rng);
-        let be = random(n, -1.0, 1.0, &mut rng);
-        let dy = random(batch * n, -1.0, 1.0, &mut rng);
+        let x = uniform(batch * n, -3.0, 5.0, &mut rng);
+        let g = uniform(n, 0.5, 1.5, &mut rng);
+        let be = uniform(n, -1.0, 1.0, &mut rng);
+        let dy = uniform(batch * n, -1.0, 1.0, &mut rng);
         let bn = |isa: Isa| {
             let (mut y, mut xh) = (vec![0.0; x.len()], vec![0.0; x.len()]);
             let (mut mean, mut inv, mut rm, mut rv) =
@@ -276,9 +260,9 @@ fn elementwise_and_losses_agree_across_paths() {
     let mut rng = Rng::seed_from_u64(24);
     for &(batch, width) in &SIZES {
         let n = batch * width;
-        let a = random(n, -2.0, 2.0, &mut rng);
-        let b = random(n, -2.0, 2.0, &mut rng);
-        let probs = random(n, 0.01, 0.99, &mut rng);
+        let a = uniform(n, -2.0, 2.0, &mut rng);
+        let b = uniform(n, -2.0, 2.0, &mut rng);
+        let probs = uniform(n, 0.01, 0.99, &mut rng);
         let labels: Vec<f32> = (0..n).map(|i| (i % 2) as f32).collect();
         let classes: Vec<f32> = (0..batch).map(|i| (i % width) as f32).collect();
         let losses: [(Loss, &[f32], &[f32]); 7] = [
@@ -325,8 +309,8 @@ fn elementwise_and_losses_agree_across_paths() {
 fn dropout_forward_and_clipping_agree_across_paths() {
     let mut rng = Rng::seed_from_u64(25);
     for n in [1, 15, 16, 17, 1000] {
-        let x = random(n, -3.0, 3.0, &mut rng);
-        let g = random(n, -3.0, 3.0, &mut rng);
+        let x = uniform(n, -3.0, 3.0, &mut rng);
+        let g = uniform(n, -3.0, 3.0, &mut rng);
         let (mut y0, mut m0) = (vec![0.0; n], vec![0.0; n]);
         dropout_forward_with(
             Isa::Scalar,
@@ -377,9 +361,9 @@ fn one_row_gets_the_bits_it_gets_inside_a_batch() {
     let mut rng = Rng::seed_from_u64(23);
     for (in_f, out_f) in [(9, 16), (16, 8), (8, 1), (64, 64), (33, 50), (512, 3)] {
         let batch = 11;
-        let x = random(batch * in_f, -1.0, 1.0, &mut rng);
-        let w = random(out_f * in_f, -1.0, 1.0, &mut rng);
-        let b = random(out_f, -1.0, 1.0, &mut rng);
+        let x = uniform(batch * in_f, -1.0, 1.0, &mut rng);
+        let w = uniform(out_f * in_f, -1.0, 1.0, &mut rng);
+        let b = uniform(out_f, -1.0, 1.0, &mut rng);
         for isa in Isa::available() {
             let mut all = vec![0.0; batch * out_f];
             linear_forward_with(isa, &x, &w, Some(&b), &mut all, batch, in_f, out_f);
