@@ -4,48 +4,19 @@
 //!
 //! One test function only: the counter is process-wide.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use netc_runtime::fixed;
 use netc_runtime::simd::Isa;
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; the
-// counter is a relaxed atomic and does not allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use netc_testkit::CountingAllocator;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 /// The least count of a few runs of `f`: the counter is process-wide, and
 /// the test harness's own thread may allocate once in a while; an
 /// allocating kernel would allocate on every run.
 fn allocations(mut f: impl FnMut()) -> usize {
     (0..3)
-        .map(|_| {
-            let before = ALLOCATIONS.load(Ordering::Relaxed);
-            f();
-            ALLOCATIONS.load(Ordering::Relaxed) - before
-        })
+        .map(|_| ALLOCATOR.allocations_during(&mut f))
         .min()
         .unwrap_or(0)
 }
