@@ -165,8 +165,8 @@ impl<'p> InferenceCache<'p> {
                 n,
             } => {
                 let (scale, shift) = affine_fields(running_mean);
-                let gamma = self.whole_opt(gamma)?;
-                let beta = self.whole_opt(beta)?;
+                let gamma = self.layout.whole_opt(gamma, OP)?;
+                let beta = self.layout.whole_opt(beta, OP)?;
                 let rm = self.layout.whole(running_mean, OP)?;
                 let rv = self.layout.whole(running_var, OP)?;
                 let (eps, n) = (f32_lit(eps), usize_lit(n));
@@ -178,16 +178,6 @@ impl<'p> InferenceCache<'p> {
                     );
                 }
             }
-        })
-    }
-
-    fn whole_opt(&self, id: Option<BufferId>) -> Emitted {
-        Ok(match id {
-            Some(id) => {
-                let slice = self.layout.whole(id, "inference cache")?;
-                quote!(::core::option::Option::Some(#slice))
-            }
-            None => quote!(::core::option::Option::None),
         })
     }
 

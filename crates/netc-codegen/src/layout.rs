@@ -204,6 +204,21 @@ impl<'p> Layout<'p> {
         Ok(quote!(&self.#field[..]))
     }
 
+    /// [`Self::whole`] of an optional buffer, as an `Option` expression.
+    pub fn whole_opt(
+        &self,
+        id: Option<BufferId>,
+        op: &'static str,
+    ) -> Result<TokenStream, CodegenError> {
+        Ok(match id {
+            Some(id) => {
+                let slice = self.whole(id, op)?;
+                quote!(::core::option::Option::Some(#slice))
+            }
+            None => quote!(::core::option::Option::None),
+        })
+    }
+
     pub fn whole_mut(&self, id: BufferId, op: &'static str) -> Result<TokenStream, CodegenError> {
         self.expect(id, op, Storage::F32)?;
         let field = self.field(id);

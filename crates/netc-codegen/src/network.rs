@@ -258,12 +258,7 @@ fn emit_io(plan: &Plan, layout: &Layout<'_>) -> Emitted {
         usize_lit(plan.target_width),
     );
     let loss_kind = loss(&plan.loss);
-    // The probe must draw the step's dropout masks again.
-    let draws_masks = plan
-        .forward
-        .iter()
-        .any(|op| matches!(op.kind, OpKind::Dropout { .. }));
-    let (snapshot, probe_masks, masks_param, restore_masks) = if draws_masks {
+    let (snapshot, probe_masks, masks_param, restore_masks) = if plan.forward_draws_masks() {
         (
             quote!(let masks = self.dropout.clone();),
             quote!(masks,),

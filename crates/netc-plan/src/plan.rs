@@ -583,6 +583,14 @@ impl Plan {
         self.state.iter().find(|e| e.name == name)
     }
 
+    /// Whether the train-mode forward draws dropout masks: a replay of it
+    /// (the non-finite probe) must start from the step's mask stream.
+    pub fn forward_draws_masks(&self) -> bool {
+        self.forward
+            .iter()
+            .any(|op| matches!(op.kind, OpKind::Dropout { .. }))
+    }
+
     /// The f32 values `op` writes that a non-finite probe scans after it:
     /// what the forward computes from the batch. Zeroed buffers are
     /// finite by construction; counters and optimizer states are not f32

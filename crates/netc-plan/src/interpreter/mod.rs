@@ -12,7 +12,7 @@ use netc_ops::{Optimizer, TrainConfig};
 use netc_runtime::fixed;
 use netc_runtime::rng::Rng;
 
-use crate::plan::{BufferId, Op, OpKind, Plan};
+use crate::plan::{BufferId, Op, Plan};
 use exec::{execute, Context};
 use store::Store;
 
@@ -44,8 +44,7 @@ pub struct Interpreter {
     /// Per forward op: the buffers the non-finite probe scans after it
     /// (resolved once, not per probe).
     checked: Vec<Vec<BufferId>>,
-    /// Whether the forward draws dropout masks (the probe must draw the
-    /// same ones again).
+    /// `plan.forward_draws_masks()`, read on every step.
     draws_masks: bool,
 }
 
@@ -61,13 +60,9 @@ impl Interpreter {
             .iter()
             .map(|op| plan.checked_outputs(&op.kind))
             .collect();
-        let draws_masks = plan
-            .forward
-            .iter()
-            .any(|op| matches!(op.kind, OpKind::Dropout { .. }));
         Interpreter {
+            draws_masks: plan.forward_draws_masks(),
             checked,
-            draws_masks,
             store,
             optimizer,
             step: 0,
