@@ -237,17 +237,9 @@ pub(crate) fn forward_body<M: Fma>(
         matvec_blocks::<M>(x, w, bias, y, in_f, out_f);
         return;
     }
-    let a = View {
-        data: x,
-        rs: in_f,
-        cs: 1,
-    };
+    let a = View::rows(x, in_f);
     // B[i, o] = w[o, i]
-    let b = View {
-        data: w,
-        rs: 1,
-        cs: in_f,
-    };
+    let b = View::columns(w, in_f);
     if small_gemm::<M>(batch, in_f, out_f, a, b, y, Store::Overwrite(bias)) {
         return;
     }
@@ -292,11 +284,7 @@ pub(crate) const fn weight_panel_len(in_f: usize, out_f: usize) -> usize {
 #[inline(always)]
 pub(crate) fn pack_weight_body<M: Fma>(w: &[f32], panel: &mut [f32], in_f: usize, out_f: usize) {
     // B[i, o] = w[o, i], as in `forward_body`.
-    let b = View {
-        data: w,
-        rs: 1,
-        cs: in_f,
-    };
+    let b = View::columns(w, in_f);
     pack_panel::<M>(b, in_f, out_f, panel);
 }
 
@@ -320,11 +308,7 @@ pub(crate) fn packed_forward_body<M: Fma>(
         packed_row::<M>(x, panel, bias, y, in_f, out_f);
         return;
     }
-    let a = View {
-        data: x,
-        rs: in_f,
-        cs: 1,
-    };
+    let a = View::rows(x, in_f);
     packed_gemm::<M>(batch, in_f, out_f, a, panel, y, Store::Overwrite(bias));
 }
 
@@ -453,16 +437,8 @@ pub(crate) fn backward_body<M: Fma>(
     }
     if let Some(dx) = dx {
         // dx[batch×in] += dy[batch×out] · w[out×in]
-        let a = View {
-            data: dy,
-            rs: out_f,
-            cs: 1,
-        };
-        let b = View {
-            data: w,
-            rs: in_f,
-            cs: 1,
-        };
+        let a = View::rows(dy, out_f);
+        let b = View::rows(w, in_f);
         if !small_gemm::<M>(batch, out_f, in_f, a, b, dx, Store::Accumulate) {
             for (gr, dxr) in dy.chunks_exact(out_f).zip(dx.chunks_exact_mut(in_f)) {
                 for (&g, wr) in gr.iter().zip(w.chunks_exact(in_f)) {
@@ -472,16 +448,8 @@ pub(crate) fn backward_body<M: Fma>(
         }
     }
     // dw[out×in] += dyᵀ[out×batch] · x[batch×in]
-    let a = View {
-        data: dy,
-        rs: 1,
-        cs: out_f,
-    };
-    let b = View {
-        data: x,
-        rs: in_f,
-        cs: 1,
-    };
+    let a = View::columns(dy, out_f);
+    let b = View::rows(x, in_f);
     if !small_gemm::<M>(out_f, batch, in_f, a, b, dw, Store::Accumulate) {
         // Row o of dw stays hot while the batch streams past.
         for (o, dwr) in dw.chunks_exact_mut(in_f).enumerate() {

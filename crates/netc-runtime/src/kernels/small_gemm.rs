@@ -30,7 +30,30 @@ pub(crate) struct View<'a> {
     pub cs: usize,
 }
 
-impl View<'_> {
+impl<'a> View<'a> {
+    /// A row-major matrix with rows of `width`: element (r, c) is
+    /// `data[r·width + c]`.
+    #[inline(always)]
+    pub fn rows(data: &'a [f32], width: usize) -> Self {
+        View {
+            data,
+            rs: width,
+            cs: 1,
+        }
+    }
+
+    /// The transpose of a row-major matrix with rows of `width`: element
+    /// (r, c) is `data[c·width + r]` (a `[out, in]` weight read as
+    /// `[in, out]`).
+    #[inline(always)]
+    pub fn columns(data: &'a [f32], width: usize) -> Self {
+        View {
+            data,
+            rs: 1,
+            cs: width,
+        }
+    }
+
     #[inline(always)]
     fn at(&self, r: usize, c: usize) -> f32 {
         self.data[r * self.rs + c * self.cs]
@@ -138,20 +161,28 @@ pub(crate) const fn panel_len(k: usize, n: usize) -> usize {
     n.div_ceil(TILE) * k * TILE
 }
 
+/// A hard check that `panel` is the whole panel of a `k × n` B with a
+/// reduction the tiles take: cut into tiles of another length, it would
+/// pair outputs with the wrong columns instead of failing.
+#[inline(always)]
+fn check_panel(panel: &[f32], k: usize, n: usize) {
+    assert!(
+        0 < k && k <= MAX_K,
+        "small_gemm: no panel for this reduction"
+    );
+    assert_eq!(
+        panel.len(),
+        panel_len(k, n),
+        "small_gemm: wrong panel length"
+    );
+}
+
 /// Every column tile of B packed as [`tiled`] packs it per call, tile `t`
 /// at `t · k · TILE`: the panel [`packed_gemm`] takes, kept by a caller
 /// whose B changes less often than it is multiplied. `0 < k ≤ MAX_K`.
 #[inline(always)]
 pub(crate) fn pack_panel<M: Fma>(b: View<'_>, k: usize, n: usize, panel: &mut [f32]) {
-    assert!(
-        0 < k && k <= MAX_K,
-        "pack_panel: no panel for this reduction"
-    );
-    assert_eq!(
-        panel.len(),
-        panel_len(k, n),
-        "pack_panel: wrong panel length"
-    );
+    check_panel(panel, k, n);
     for (t, dst) in panel.chunks_exact_mut(k * TILE).enumerate() {
         let j0 = t * TILE;
         let width = TILE.min(n - j0);
@@ -179,16 +210,8 @@ pub(crate) fn packed_gemm<M: Fma>(
     out: &mut [f32],
     store: Store<'_>,
 ) {
-    assert!(
-        0 < k && k <= MAX_K,
-        "packed_gemm: no panel for this reduction"
-    );
+    check_panel(panel, k, n);
     assert!(a.covers(rows, k), "packed_gemm: A is shorter than rows × k");
-    assert_eq!(
-        panel.len(),
-        panel_len(k, n),
-        "packed_gemm: wrong panel length"
-    );
     for (t, panel) in panel.chunks_exact(k * TILE).enumerate() {
         let j0 = t * TILE;
         let tile = Tile {
@@ -214,15 +237,7 @@ pub(crate) fn packed_row<M: Fma>(
     k: usize,
     n: usize,
 ) {
-    assert!(
-        0 < k && k <= MAX_K,
-        "packed_row: no panel for this reduction"
-    );
-    assert_eq!(
-        panel.len(),
-        panel_len(k, n),
-        "packed_row: wrong panel length"
-    );
+    check_panel(panel, k, n);
     let row = Row {
         x: &x[..k],
         panel,
@@ -521,16 +536,8 @@ mod tests {
         for k in SIZES {
             for n in SIZES {
                 let data: Vec<f32> = (0..k * n).map(|i| i as f32 + 0.5).collect();
-                let columns = View {
-                    data: &data,
-                    rs: 1,
-                    cs: k,
-                };
-                let rows = View {
-                    data: &data,
-                    rs: n,
-                    cs: 1,
-                };
+                let columns = View::columns(&data, k);
+                let rows = View::rows(&data, n);
                 for isa in Isa::available() {
                     for (layout, b) in [("[n, k]", columns), ("[k, n]", rows)] {
                         for j0 in (0..n).step_by(TILE) {
