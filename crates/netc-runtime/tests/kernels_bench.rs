@@ -388,25 +388,38 @@ fn linear_64x64x64_per_path() {
 }
 
 /// The `deep` workload's block, 64 rows through a 64→64 linear, as the
-/// generated code calls it (const widths).
+/// generated code calls it (const widths), then the next width up: 64
+/// rows of 128→128 reach `gemm` (`GEMM_MIN_MACS`), one row stays on the
+/// own kernels.
 #[test]
 #[ignore = "benchmark"]
 fn deep_block_64() {
-    use netc_runtime::fixed;
-    let mut rng = Rng::seed_from_u64(4);
-    let (batch, n) = (64, 64);
-    let x = random(batch * n, &mut rng);
-    let w = random(n * n, &mut rng);
-    let b = random(n, &mut rng);
-    let dy = random(batch * n, &mut rng);
-    let mut y = vec![0.0; batch * n];
-    let (mut dx, mut dw, mut db) = (vec![0.0; batch * n], vec![0.0; n * n], vec![0.0; n]);
-    let flops = 2.0 * (batch * n * n) as f64;
-    let fwd = time(5, 20_000, || {
-        fixed::linear_forward::<64, 64>(black_box(&x), &w, Some(&b), &mut y, batch)
+    let y = square_block::<64>(20_000, 4);
+    let fin = time(5, 20_000, || {
+        black_box(netc_runtime::fixed::all_finite(&[black_box(&y)]));
     });
-    let bwd = time(5, 10_000, || {
-        fixed::linear_backward::<64, 64>(
+    eprintln!("all_finite over 64x64: {:.0} ns", fin * 1e9);
+    square_block::<128>(5_000, 5);
+}
+
+/// 64 rows through an N→N linear (forward, backward dx+dw+db) and one
+/// row forward; returns the forward output.
+fn square_block<const N: usize>(calls: usize, seed: u64) -> Vec<f32> {
+    use netc_runtime::fixed;
+    let mut rng = Rng::seed_from_u64(seed);
+    let batch = 64;
+    let x = random(batch * N, &mut rng);
+    let w = random(N * N, &mut rng);
+    let b = random(N, &mut rng);
+    let dy = random(batch * N, &mut rng);
+    let mut y = vec![0.0; batch * N];
+    let (mut dx, mut dw, mut db) = (vec![0.0; batch * N], vec![0.0; N * N], vec![0.0; N]);
+    let flops = 2.0 * (batch * N * N) as f64;
+    let fwd = time(5, calls, || {
+        fixed::linear_forward::<N, N>(black_box(&x), &w, Some(&b), &mut y, batch)
+    });
+    let bwd = time(5, calls / 2, || {
+        fixed::linear_backward::<N, N>(
             &x,
             &w,
             black_box(&dy),
@@ -416,22 +429,19 @@ fn deep_block_64() {
             batch,
         )
     });
-    let fin = time(5, 20_000, || {
-        black_box(fixed::all_finite(&[black_box(&y)]));
+    let mut row = vec![0.0; N];
+    let one = time(5, calls * 10, || {
+        fixed::linear_forward::<N, N>(black_box(&x[..N]), &w, Some(&b), &mut row, 1)
     });
     eprintln!(
-        "64x64·64x64 forward {:.2} µs ({:.0} GFLOP/s), backward dx+dw+db {:.2} µs ({:.0} GFLOP/s), all_finite {:.0} ns",
+        "64x{N}·{N}x{N} forward {:.2} µs ({:.0} GFLOP/s), backward dx+dw+db {:.2} µs ({:.0} GFLOP/s); one row {N}->{N} forward {:.0} ns",
         fwd * 1e6,
         flops / fwd / 1e9,
         bwd * 1e6,
         2.0 * flops / bwd / 1e9,
-        fin * 1e9
+        one * 1e9
     );
-    let one = time(5, 200_000, || {
-        fixed::linear_forward::<64, 64>(black_box(&x[..n]), &w, Some(&b), &mut y[..n], 1)
-    });
-    eprintln!("one row 64->64 forward {:.0} ns", one * 1e9);
-    wide_block_128();
+    y
 }
 
 /// One row on the own kernel (`linear_forward_with`) against what the
@@ -458,46 +468,6 @@ fn one_row_own_kernel_vs_gemm() {
             own * 1e9
         );
     }
-}
-
-/// The next width up: 64 rows of 128→128 reach `gemm`
-/// (`GEMM_MIN_MACS`), one row stays on the own kernels.
-fn wide_block_128() {
-    use netc_runtime::fixed;
-    let mut rng = Rng::seed_from_u64(5);
-    let (batch, n) = (64, 128);
-    let x = random(batch * n, &mut rng);
-    let w = random(n * n, &mut rng);
-    let b = random(n, &mut rng);
-    let dy = random(batch * n, &mut rng);
-    let mut y = vec![0.0; batch * n];
-    let (mut dx, mut dw, mut db) = (vec![0.0; batch * n], vec![0.0; n * n], vec![0.0; n]);
-    let flops = 2.0 * (batch * n * n) as f64;
-    let fwd = time(5, 5_000, || {
-        fixed::linear_forward::<128, 128>(black_box(&x), &w, Some(&b), &mut y, batch)
-    });
-    let bwd = time(5, 2_000, || {
-        fixed::linear_backward::<128, 128>(
-            &x,
-            &w,
-            black_box(&dy),
-            Some(&mut dx),
-            &mut dw,
-            Some(&mut db),
-            batch,
-        )
-    });
-    let one = time(5, 100_000, || {
-        fixed::linear_forward::<128, 128>(black_box(&x[..n]), &w, Some(&b), &mut y[..n], 1)
-    });
-    eprintln!(
-        "64x128·128x128 forward {:.2} µs ({:.0} GFLOP/s), backward dx+dw+db {:.2} µs ({:.0} GFLOP/s); one row 128->128 forward {:.0} ns",
-        fwd * 1e6,
-        flops / fwd / 1e9,
-        bwd * 1e6,
-        2.0 * flops / bwd / 1e9,
-        one * 1e9
-    );
 }
 
 /// One row through a linear layer as generated code's inference cache
