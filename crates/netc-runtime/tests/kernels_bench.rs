@@ -98,12 +98,7 @@ fn small_layers_and_activations_per_path() {
                 threshold: 20.0,
             },
         ] {
-            let fwd = time(5, 2_000, || {
-                activation_forward_with(isa, &act, black_box(&a), &mut out, n)
-            });
-            let bwd = time(5, 2_000, || {
-                activation_backward_with(isa, &act, &a, &out, black_box(&dy), &mut dx, n)
-            });
+            let (fwd, bwd) = activation_times(isa, &act, (&a, &dy), (&mut out, &mut dx), n, 2_000);
             eprintln!(
                 "{:>9}: {:<10} forward {:.2} ns/elem, backward {:.2} ns/elem",
                 isa.name(),
@@ -118,21 +113,9 @@ fn small_layers_and_activations_per_path() {
         // per-call cost and the remainder path.
         for act in [Activation::Elu { alpha: 1.0 }, Activation::Sigmoid] {
             for m in [1, 8, 16, 24, 32, 256, 512] {
-                let (a, dy) = (&a[..m], &dy[..m]);
-                let fwd = time(5, 200_000, || {
-                    activation_forward_with(isa, &act, black_box(a), &mut out[..m], m)
-                });
-                let bwd = time(5, 200_000, || {
-                    activation_backward_with(
-                        isa,
-                        &act,
-                        a,
-                        &out[..m],
-                        black_box(dy),
-                        &mut dx[..m],
-                        m,
-                    )
-                });
+                let inputs = (&a[..m], &dy[..m]);
+                let outputs = (&mut out[..m], &mut dx[..m]);
+                let (fwd, bwd) = activation_times(isa, &act, inputs, outputs, m, 200_000);
                 eprintln!(
                     "{:>9}: {:<10} {m:>3} elements: forward {:.1} ns, backward {:.1} ns",
                     isa.name(),
@@ -147,21 +130,9 @@ fn small_layers_and_activations_per_path() {
         let (rows, classes) = (64, 10);
         let m = rows * classes;
         for act in [Activation::Softmax, Activation::LogSoftmax] {
-            let (a, dy) = (&a[..m], &dy[..m]);
-            let fwd = time(5, 20_000, || {
-                activation_forward_with(isa, &act, black_box(a), &mut out[..m], classes)
-            });
-            let bwd = time(5, 20_000, || {
-                activation_backward_with(
-                    isa,
-                    &act,
-                    a,
-                    &out[..m],
-                    black_box(dy),
-                    &mut dx[..m],
-                    classes,
-                )
-            });
+            let inputs = (&a[..m], &dy[..m]);
+            let outputs = (&mut out[..m], &mut dx[..m]);
+            let (fwd, bwd) = activation_times(isa, &act, inputs, outputs, classes, 20_000);
             eprintln!(
                 "{:>9}: {:<11} {rows}x{classes}: forward {:.1} ns, backward {:.1} ns",
                 isa.name(),
@@ -171,6 +142,25 @@ fn small_layers_and_activations_per_path() {
             );
         }
     }
+}
+
+/// Seconds per call of `act`'s forward over `x` and backward from `dy`
+/// (rows of `width`) on `isa`.
+fn activation_times(
+    isa: Isa,
+    act: &Activation,
+    (x, dy): (&[f32], &[f32]),
+    (out, dx): (&mut [f32], &mut [f32]),
+    width: usize,
+    calls: usize,
+) -> (f64, f64) {
+    let fwd = time(5, calls, || {
+        activation_forward_with(isa, act, black_box(x), out, width)
+    });
+    let bwd = time(5, calls, || {
+        activation_backward_with(isa, act, x, out, black_box(dy), dx, width)
+    });
+    (fwd, bwd)
 }
 
 /// One SGD step of the seed network (9→16→8→1, batchnorm, ELU, sigmoid +
