@@ -110,32 +110,31 @@ impl<'p> Layout<'p> {
         Ok(quote!(&mut self.#field[..#len]))
     }
 
+    /// [`Self::get`] of an optional buffer, as an `Option` expression.
     pub fn get_opt(
         &self,
         id: Option<BufferId>,
         op: &'static str,
     ) -> Result<TokenStream, CodegenError> {
-        Ok(match id {
-            Some(id) => {
-                let slice = self.get(id, op)?;
-                quote!(::core::option::Option::Some(#slice))
-            }
-            None => quote!(::core::option::Option::None),
-        })
+        option(id, |id| self.get(id, op))
     }
 
+    /// [`Self::get_mut`] of an optional buffer, as an `Option` expression.
     pub fn get_mut_opt(
         &self,
         id: Option<BufferId>,
         op: &'static str,
     ) -> Result<TokenStream, CodegenError> {
-        Ok(match id {
-            Some(id) => {
-                let slice = self.get_mut(id, op)?;
-                quote!(::core::option::Option::Some(#slice))
-            }
-            None => quote!(::core::option::Option::None),
-        })
+        option(id, |id| self.get_mut(id, op))
+    }
+
+    /// [`Self::whole`] of an optional buffer, as an `Option` expression.
+    pub fn whole_opt(
+        &self,
+        id: Option<BufferId>,
+        op: &'static str,
+    ) -> Result<TokenStream, CodegenError> {
+        option(id, |id| self.whole(id, op))
     }
 
     /// `self.bN[0]`, a scalar's value as a place.
@@ -204,26 +203,25 @@ impl<'p> Layout<'p> {
         Ok(quote!(&self.#field[..]))
     }
 
-    /// [`Self::whole`] of an optional buffer, as an `Option` expression.
-    pub fn whole_opt(
-        &self,
-        id: Option<BufferId>,
-        op: &'static str,
-    ) -> Result<TokenStream, CodegenError> {
-        Ok(match id {
-            Some(id) => {
-                let slice = self.whole(id, op)?;
-                quote!(::core::option::Option::Some(#slice))
-            }
-            None => quote!(::core::option::Option::None),
-        })
-    }
-
     pub fn whole_mut(&self, id: BufferId, op: &'static str) -> Result<TokenStream, CodegenError> {
         self.expect(id, op, Storage::F32)?;
         let field = self.field(id);
         Ok(quote!(&mut self.#field[..]))
     }
+}
+
+/// `Some(slice)` or `None` for an optional buffer.
+fn option(
+    id: Option<BufferId>,
+    slice: impl FnOnce(BufferId) -> Result<TokenStream, CodegenError>,
+) -> Result<TokenStream, CodegenError> {
+    Ok(match id {
+        Some(id) => {
+            let slice = slice(id)?;
+            quote!(::core::option::Option::Some(#slice))
+        }
+        None => quote!(::core::option::Option::None),
+    })
 }
 
 /// `format_ident!` for a model name, refusing what Rust cannot spell.
