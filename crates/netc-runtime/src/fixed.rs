@@ -174,14 +174,6 @@ fixed_paths! {
     ) => batchnorm::backward_body
 }
 
-// Inline: generated code calls it on every op, from another crate.
-#[inline]
-fn check_linear(x: &[f32], w: &[f32], y: &[f32], batch: usize, in_f: usize, out_f: usize) {
-    assert_eq!(x.len(), batch * in_f, "linear: x is not [batch, in]");
-    assert_eq!(w.len(), out_f * in_f, "linear: w is not [out, in]");
-    assert_eq!(y.len(), batch * out_f, "linear: y/dy is not [batch, out]");
-}
-
 /// [`kernels::linear_forward`] with constant widths.
 #[inline]
 pub fn linear_forward<const IN: usize, const OUT: usize>(
@@ -208,7 +200,7 @@ pub fn linear_forward_with<const IN: usize, const OUT: usize>(
     if linear::use_gemm(batch, IN, OUT) {
         kernels::linear_forward(x, w, bias, y, batch, IN, OUT);
     } else {
-        check_linear(x, w, y, batch, IN, OUT);
+        linear::check_shapes(x, w, y, batch, IN, OUT);
         linear_fwd::run::<IN, OUT>(isa, x, w, bias, y, batch);
     }
 }
@@ -290,7 +282,7 @@ pub fn linear_forward_packed_with<const IN: usize, const OUT: usize>(
     if !linear_packs(IN, OUT) || linear::use_gemm(batch, IN, OUT) {
         linear_forward_with::<IN, OUT>(isa, x, w, bias, y, batch);
     } else {
-        check_linear(x, w, y, batch, IN, OUT);
+        linear::check_shapes(x, w, y, batch, IN, OUT);
         assert!(
             bias.is_none_or(|b| b.len() == OUT),
             "linear: bias is not [out]"
@@ -314,7 +306,7 @@ pub fn linear_backward<const IN: usize, const OUT: usize>(
     if linear::use_gemm(batch, IN, OUT) {
         kernels::linear_backward(x, w, dy, dx, dw, db, batch, IN, OUT);
     } else {
-        check_linear(x, w, dy, batch, IN, OUT);
+        linear::check_shapes(x, w, dy, batch, IN, OUT);
         linear_bwd::run::<IN, OUT>(Isa::detect(), x, w, dy, dx, dw, db, batch);
     }
 }

@@ -163,7 +163,17 @@ pub fn linear_backward(
     }
 }
 
-fn check_shapes(x: &[f32], w: &[f32], y: &[f32], batch: usize, in_f: usize, out_f: usize) {
+// Inline: generated code reaches it through `fixed` on every op, from
+// another crate.
+#[inline]
+pub(crate) fn check_shapes(
+    x: &[f32],
+    w: &[f32],
+    y: &[f32],
+    batch: usize,
+    in_f: usize,
+    out_f: usize,
+) {
     // Hard asserts: the gemm path hands raw pointers over, so a wrong
     // length must stop here even in release builds.
     assert_eq!(x.len(), batch * in_f, "linear: x is not [batch, in]");
