@@ -11,14 +11,8 @@ use netc_testkit::CountingAllocator;
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
-/// The least count of a few runs of `f`: the counter is process-wide, and
-/// the test harness's own thread may allocate once in a while; an
-/// allocating kernel would allocate on every run.
-fn allocations(mut f: impl FnMut()) -> usize {
-    (0..3)
-        .map(|_| ALLOCATOR.allocations_during(&mut f))
-        .min()
-        .unwrap_or(0)
+fn allocations(f: impl FnOnce()) -> usize {
+    ALLOCATOR.allocations_during(f)
 }
 
 /// Packs and runs one layer on every path and every batch up to 40 (one

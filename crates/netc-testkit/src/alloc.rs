@@ -1,11 +1,47 @@
 //! A global allocator that counts allocations, for proving that a piece
-//! of code allocates nothing. The count is process-wide, so a test binary
-//! using it should hold one test: another test thread would be counted.
+//! of code allocates nothing. Only the allocations of the thread running
+//! that code are counted: the test harness's own threads allocate at
+//! moments that depend on scheduling (its main thread's first wait for a
+//! result can fall inside a counted region on a loaded machine), which
+//! made process-wide counts flaky.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The system allocator plus a count of `alloc` and `realloc` calls.
+thread_local! {
+    /// Whether this thread is inside `allocations_during`. Const-initialised
+    /// and without a destructor, so reading it from the allocator never
+    /// allocates.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the current thread as counted until dropped, even if the
+/// measured code panics.
+struct Counted {
+    before: bool,
+}
+
+impl Counted {
+    fn start() -> Counted {
+        Counted {
+            before: COUNTING.with(|c| c.replace(true)),
+        }
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        COUNTING.with(|c| c.set(self.before));
+    }
+}
+
+fn counted_thread() -> bool {
+    COUNTING.try_with(Cell::get).unwrap_or(false)
+}
+
+/// The system allocator plus a count of the `alloc` and `realloc` calls
+/// made by a thread inside [`CountingAllocator::allocations_during`].
 ///
 /// ```ignore
 /// #[global_allocator]
@@ -24,10 +60,13 @@ impl CountingAllocator {
         }
     }
 
-    /// How many allocations (and reallocations) `f` made.
+    /// How many allocations (and reallocations) `f` made on this thread.
     pub fn allocations_during(&self, f: impl FnOnce()) -> usize {
         let before = self.allocations.load(Ordering::SeqCst);
-        f();
+        {
+            let _counted = Counted::start();
+            f();
+        }
         self.allocations.load(Ordering::SeqCst) - before
     }
 }
@@ -39,10 +78,13 @@ impl Default for CountingAllocator {
 }
 
 // SAFETY: forwards every call to the system allocator unchanged; the
-// counter is the only addition, and an atomic add does not allocate.
+// counter is the only addition: an atomic add and a read of a
+// const-initialised thread-local, neither of which allocates.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        self.allocations.fetch_add(1, Ordering::SeqCst);
+        if counted_thread() {
+            self.allocations.fetch_add(1, Ordering::SeqCst);
+        }
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -53,7 +95,9 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        self.allocations.fetch_add(1, Ordering::SeqCst);
+        if counted_thread() {
+            self.allocations.fetch_add(1, Ordering::SeqCst);
+        }
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }

@@ -1,5 +1,4 @@
-//! The counter sees allocations and nothing else. One test in this
-//! binary, so no other test thread allocates while counting.
+//! The counter sees the measured thread's allocations and nothing else.
 
 use netc_testkit::CountingAllocator;
 
@@ -15,4 +14,34 @@ fn counts_allocations_and_only_those() {
         ALLOCATOR.allocations_during(|| drop(std::hint::black_box(Box::new(7u64)))),
         1
     );
+}
+
+#[test]
+fn other_threads_are_not_counted() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    // Flags, not channels: a blocking receive allocates its waker on the
+    // counted thread.
+    let (go, done) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let other = {
+        let (go, done) = (Arc::clone(&go), Arc::clone(&done));
+        std::thread::spawn(move || {
+            while !go.load(Ordering::SeqCst) {
+                std::hint::spin_loop();
+            }
+            drop(std::hint::black_box(vec![0u8; 64]));
+            done.store(true, Ordering::SeqCst);
+        })
+    };
+    let counted = ALLOCATOR.allocations_during(|| {
+        go.store(true, Ordering::SeqCst);
+        while !done.load(Ordering::SeqCst) {
+            std::hint::spin_loop();
+        }
+    });
+    other.join().expect("the other thread ends");
+    assert_eq!(counted, 0);
 }
