@@ -1,7 +1,6 @@
 //! Steady state allocates nothing: a counting global allocator sees no
 //! allocation across 100 `train_step`s and repeated `predict`s once the
-//! buffers exist. One test per binary, so no other test thread allocates
-//! while counting.
+//! buffers exist.
 
 mod common;
 

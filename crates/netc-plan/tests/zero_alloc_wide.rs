@@ -1,8 +1,7 @@
 //! Steady state allocates nothing on 64-wide layers too: their 64×64×64
 //! products (batch 64) run on netc's own tiled kernel, below
 //! `GEMM_MIN_MACS`, where the `gemm` crate would allocate its packing
-//! scratch on every call. One test per binary, so no other test thread
-//! allocates while counting.
+//! scratch on every call.
 
 use netc_plan::Interpreter;
 use netc_runtime::kernels::GEMM_MIN_MACS;

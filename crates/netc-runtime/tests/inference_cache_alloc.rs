@@ -1,8 +1,6 @@
 //! The inference-cache kernels run on caller buffers: a counting global
 //! allocator proves that packing a panel, the packed forward, the kept
 //! batchnorm affine and its apply allocate nothing.
-//!
-//! One test function only: the counter is process-wide.
 
 use netc_runtime::fixed;
 use netc_runtime::simd::Isa;

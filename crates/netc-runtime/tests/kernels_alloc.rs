@@ -1,8 +1,6 @@
 //! The kernels run on caller buffers: a counting global allocator proves
 //! that nothing allocates, except `gemm`'s packing scratch on the large
 //! linear path, which is measured and bounded here.
-//!
-//! One test function only: the counter is process-wide.
 
 use netc_ops::{Activation, Loss, Optimizer};
 use netc_runtime::clip::clip_grad_norm;
@@ -133,19 +131,11 @@ fn kernels_do_not_allocate_and_gemm_scratch_is_bounded() {
         let w = vec![0.01f32; out_f * in_f];
         let (mut y, dy) = (vec![0.0; batch * out_f], vec![0.01; batch * out_f]);
         let (mut dx, mut dw, mut db) = (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; out_f]);
-        // The least of a few runs: the counter is process-wide, and the
-        // test harness's own thread may allocate once in a while; an
-        // allocating kernel would allocate on every run.
-        let mid = (0..3)
-            .map(|_| {
-                allocations(|| {
-                    linear_forward(&x, &w, None, &mut y, batch, in_f, out_f);
-                    let grads = (Some(&mut dx[..]), &mut dw[..], Some(&mut db[..]));
-                    linear_backward(&x, &w, &dy, grads.0, grads.1, grads.2, batch, in_f, out_f);
-                })
-            })
-            .min()
-            .unwrap_or(0);
+        let mid = allocations(|| {
+            linear_forward(&x, &w, None, &mut y, batch, in_f, out_f);
+            let grads = (Some(&mut dx[..]), &mut dw[..], Some(&mut db[..]));
+            linear_backward(&x, &w, &dy, grads.0, grads.1, grads.2, batch, in_f, out_f);
+        });
         assert_eq!(mid, 0, "linear {batch}x{in_f}->{out_f} allocated");
     }
 
