@@ -3,7 +3,9 @@
 //! terabytes (`linear(1000000, 1000000)`), and an allocation that fails
 //! aborts the process instead of reporting anything.
 
-use netc_plan::{Interpreter, Plan};
+use netc_lang::ir::Model;
+use netc_ops::TrainConfig;
+use netc_plan::{Interpreter, Plan, PlanError};
 
 use crate::failure::Failure;
 
@@ -26,7 +28,19 @@ pub fn build(mut plan: Plan, rows: usize, seed: u64) -> Result<Interpreter, Fail
             size_text(MEMORY_LIMIT)
         )));
     }
-    Ok(Interpreter::new(plan, seed))
+    Interpreter::new(plan, seed).map_err(internal)
+}
+
+/// The Plan of a checked model.
+pub fn plan(model: &Model, config: &TrainConfig) -> Result<Plan, Failure> {
+    netc_plan::build_plan(model, config).map_err(internal)
+}
+
+/// A Plan the validator refuses is netc's bug, not the model's.
+fn internal(error: PlanError) -> Failure {
+    Failure::input(format!(
+        "internal error: netc compiled an invalid plan ({error}); please report it with the model file"
+    ))
 }
 
 fn size_text(bytes: u64) -> String {

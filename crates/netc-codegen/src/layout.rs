@@ -3,8 +3,10 @@
 //!
 //! Every buffer is its own field, so one op can borrow its inputs shared
 //! and its outputs exclusively at the same time (disjoint fields). f32
-//! buffers are boxed slices sized for the train block's batch; counters
-//! are `i64` fields and optimizer states `ParamState` fields.
+//! buffers are boxed slices sized for the train block's batch (inference
+//! cache buffers are cache-aligned); counters are `i64` fields and
+//! optimizer states `ParamState` fields. The Plan is validated before
+//! any of this runs, so every operand has the storage its place needs.
 
 use netc_plan::{BufferId, BufferKind, BufferLen, Plan};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -15,22 +17,6 @@ use crate::values::usize_lit;
 
 pub struct Layout<'p> {
     pub plan: &'p Plan,
-}
-
-/// How a buffer is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Storage {
-    F32,
-    Counter,
-    OptimizerState,
-}
-
-pub fn storage(kind: BufferKind) -> Storage {
-    match kind {
-        BufferKind::Counter => Storage::Counter,
-        BufferKind::OptimizerState => Storage::OptimizerState,
-        _ => Storage::F32,
-    }
 }
 
 impl<'p> Layout<'p> {
@@ -53,7 +39,7 @@ impl<'p> Layout<'p> {
 
     /// The elements of `id` in use: `batch * width` (with the op's runtime
     /// `batch`) or a fixed length.
-    pub fn len(&self, id: BufferId) -> TokenStream {
+    fn len(&self, id: BufferId) -> TokenStream {
         match self.plan.buffer(id).len {
             BufferLen::PerSample(width) => {
                 let width = usize_lit(width);
@@ -66,108 +52,40 @@ impl<'p> Layout<'p> {
         }
     }
 
-    fn expect(&self, id: BufferId, op: &'static str, want: Storage) -> Result<(), CodegenError> {
-        let kind = self.plan.buffer(id).kind;
-        if storage(kind) == want {
-            return Ok(());
-        }
-        let expected = match want {
-            Storage::F32 => "f32",
-            Storage::Counter => BufferKind::Counter.name(),
-            Storage::OptimizerState => BufferKind::OptimizerState.name(),
-        };
-        Err(CodegenError::WrongKind {
-            op,
-            buffer: self.plan.buffer(id).name.clone(),
-            expected,
-            found: kind.name(),
-        })
-    }
-
     /// `&self.bN[..len]`.
-    pub fn get(&self, id: BufferId, op: &'static str) -> Result<TokenStream, CodegenError> {
-        self.expect(id, op, Storage::F32)?;
+    pub fn get(&self, id: BufferId) -> TokenStream {
         let (field, len) = (self.field(id), self.len(id));
-        Ok(quote!(&self.#field[..#len]))
-    }
-
-    /// `&self.bN[..len]` for a given `len`.
-    pub fn prefix(
-        &self,
-        id: BufferId,
-        len: usize,
-        op: &'static str,
-    ) -> Result<TokenStream, CodegenError> {
-        self.expect(id, op, Storage::F32)?;
-        let (field, len) = (self.field(id), usize_lit(len));
-        Ok(quote!(&self.#field[..#len]))
+        quote!(&self.#field[..#len])
     }
 
     /// `&mut self.bN[..len]`.
-    pub fn get_mut(&self, id: BufferId, op: &'static str) -> Result<TokenStream, CodegenError> {
-        self.expect(id, op, Storage::F32)?;
+    pub fn get_mut(&self, id: BufferId) -> TokenStream {
         let (field, len) = (self.field(id), self.len(id));
-        Ok(quote!(&mut self.#field[..#len]))
+        quote!(&mut self.#field[..#len])
     }
 
-    /// [`Self::get`] of an optional buffer, as an `Option` expression.
-    pub fn get_opt(
-        &self,
-        id: Option<BufferId>,
-        op: &'static str,
-    ) -> Result<TokenStream, CodegenError> {
-        option(id, |id| self.get(id, op))
-    }
-
-    /// [`Self::get_mut`] of an optional buffer, as an `Option` expression.
-    pub fn get_mut_opt(
-        &self,
-        id: Option<BufferId>,
-        op: &'static str,
-    ) -> Result<TokenStream, CodegenError> {
-        option(id, |id| self.get_mut(id, op))
-    }
-
-    /// [`Self::whole`] of an optional buffer, as an `Option` expression.
-    pub fn whole_opt(
-        &self,
-        id: Option<BufferId>,
-        op: &'static str,
-    ) -> Result<TokenStream, CodegenError> {
-        option(id, |id| self.whole(id, op))
-    }
-
-    /// `self.bN[0]`, a scalar's value as a place.
-    pub fn scalar(&self, id: BufferId, op: &'static str) -> Result<TokenStream, CodegenError> {
-        self.expect(id, op, Storage::F32)?;
+    /// `&self.bN[..]`: a whole state entry or gradient.
+    pub fn whole(&self, id: BufferId) -> TokenStream {
         let field = self.field(id);
-        Ok(quote!(self.#field[0]))
+        quote!(&self.#field[..])
     }
 
-    /// `self.bN`, a counter as a place.
-    pub fn counter(&self, id: BufferId, op: &'static str) -> Result<TokenStream, CodegenError> {
-        self.expect(id, op, Storage::Counter)?;
+    pub fn whole_mut(&self, id: BufferId) -> TokenStream {
         let field = self.field(id);
-        Ok(quote!(self.#field))
-    }
-
-    /// `&mut self.bN`, an optimizer state.
-    pub fn state(&self, id: BufferId, op: &'static str) -> Result<TokenStream, CodegenError> {
-        self.expect(id, op, Storage::OptimizerState)?;
-        let field = self.field(id);
-        Ok(quote!(&mut self.#field))
+        quote!(&mut self.#field[..])
     }
 
     /// The struct's field declarations, one per buffer.
     pub fn fields(&self) -> TokenStream {
         let fields = (0..self.plan.buffers.len()).map(BufferId).map(|id| {
             let field = self.field(id);
-            match storage(self.plan.buffer(id).kind) {
-                Storage::F32 => quote!(#field: ::std::boxed::Box<[f32]>),
-                Storage::Counter => quote!(#field: i64),
-                Storage::OptimizerState => {
+            match self.plan.buffer(id).kind {
+                BufferKind::Counter => quote!(#field: i64),
+                BufferKind::OptimizerState => {
                     quote!(#field: ::netc::runtime::optim::ParamState)
                 }
+                BufferKind::Cache => quote!(#field: ::netc::runtime::kernels::CacheAligned),
+                _ => quote!(#field: ::std::boxed::Box<[f32]>),
             }
         });
         quote!(#(#fields,)*)
@@ -182,46 +100,19 @@ impl<'p> Layout<'p> {
             let field = self.field(id);
             let buffer = self.plan.buffer(id);
             let len = usize_lit(buffer.len.elements(batch));
-            match storage(buffer.kind) {
-                Storage::F32 => {
-                    quote!(#field: ::std::vec![0.0f32; #len].into_boxed_slice())
-                }
-                Storage::Counter => quote!(#field: 0),
-                Storage::OptimizerState => {
+            match buffer.kind {
+                BufferKind::Counter => quote!(#field: 0),
+                BufferKind::OptimizerState => {
                     quote!(#field: ::netc::runtime::optim::ParamState::new(#len, &optimizer))
                 }
+                BufferKind::Cache => {
+                    quote!(#field: ::netc::runtime::kernels::CacheAligned::zeroed(#len))
+                }
+                _ => quote!(#field: ::std::vec![0.0f32; #len].into_boxed_slice()),
             }
         });
         quote!(#(#inits,)*)
     }
-
-    /// The full f32 slice of a state entry (parameters, statistics,
-    /// gradients), as `state_dict` and `parameter` expose it.
-    pub fn whole(&self, id: BufferId, op: &'static str) -> Result<TokenStream, CodegenError> {
-        self.expect(id, op, Storage::F32)?;
-        let field = self.field(id);
-        Ok(quote!(&self.#field[..]))
-    }
-
-    pub fn whole_mut(&self, id: BufferId, op: &'static str) -> Result<TokenStream, CodegenError> {
-        self.expect(id, op, Storage::F32)?;
-        let field = self.field(id);
-        Ok(quote!(&mut self.#field[..]))
-    }
-}
-
-/// `Some(slice)` or `None` for an optional buffer.
-fn option(
-    id: Option<BufferId>,
-    slice: impl FnOnce(BufferId) -> Result<TokenStream, CodegenError>,
-) -> Result<TokenStream, CodegenError> {
-    Ok(match id {
-        Some(id) => {
-            let slice = slice(id)?;
-            quote!(::core::option::Option::Some(#slice))
-        }
-        None => quote!(::core::option::Option::None),
-    })
 }
 
 /// `format_ident!` for a model name, refusing what Rust cannot spell.

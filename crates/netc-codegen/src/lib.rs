@@ -7,7 +7,6 @@
 //! (the facade crate re-exports the runtime and the ops vocabulary).
 
 mod error;
-mod inference_cache;
 mod layout;
 mod network;
 mod ops;
@@ -29,7 +28,7 @@ pub fn generate(plan: &Plan) -> Result<TokenStream, CodegenError> {
 /// train block (PyTorch's defaults without one).
 pub fn generate_model(model: &Model) -> Result<TokenStream, CodegenError> {
     let config = model.train.clone().unwrap_or_default();
-    let plan = netc_plan::build_plan(model, &config);
+    let plan = netc_plan::build_plan(model, &config).map_err(CodegenError::InvalidPlan)?;
     let mut tokens = generate(&plan)?;
     let name = layout::type_ident(&plan.model)?;
     let config = values::train_config(&config);
@@ -64,7 +63,7 @@ mod tests {
         let (program, diagnostics) = netc_lang::check_source(MODEL);
         assert!(!netc_lang::has_errors(&diagnostics), "{diagnostics:?}");
         let config = program.models[0].train.clone().unwrap_or_default();
-        netc_plan::build_plan(&program.models[0], &config)
+        netc_plan::build_plan(&program.models[0], &config).expect("a valid plan")
     }
 
     #[test]
@@ -72,7 +71,10 @@ mod tests {
         let code = format(&generate(&plan()).expect("generates")).expect("parses");
         let compact: String = code.split_whitespace().collect();
         assert!(compact.contains("pubstructTiny{"), "{code}");
-        assert!(compact.contains("linear_forward::<3,2,>("), "{code}");
+        assert!(
+            compact.contains("::netc::runtime::ops::Linear{") && compact.contains("Const::<3>"),
+            "{code}"
+        );
         assert!(compact.contains("pubconstMAX_BATCH:usize=4;"), "{code}");
     }
 
@@ -89,7 +91,10 @@ mod tests {
         }
         assert!(matches!(
             generate(&plan),
-            Err(CodegenError::Aliased { op: "linear", .. })
+            Err(CodegenError::InvalidPlan(netc_plan::PlanError::Aliased {
+                op: "linear",
+                ..
+            }))
         ));
     }
 
@@ -99,7 +104,9 @@ mod tests {
         plan.buffers[plan.input.0].kind = BufferKind::Counter;
         assert!(matches!(
             generate(&plan),
-            Err(CodegenError::WrongKind { .. })
+            Err(CodegenError::InvalidPlan(
+                netc_plan::PlanError::WrongKind { .. }
+            ))
         ));
     }
 

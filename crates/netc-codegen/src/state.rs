@@ -1,222 +1,210 @@
-//! The generated `netc::Network` impl: stepping and predicting through
-//! the phase methods, and the `state_dict` view by PyTorch name.
+//! The generated `netc::runtime::Executor` impl: widths, the `state_dict`
+//! table and its entries by index, rows in and out, and the phases.
 
-use netc_plan::{BufferKind, Plan};
+use netc_plan::{BufferKind, Initializer, Plan};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use crate::error::CodegenError;
 use crate::layout::Layout;
-use crate::values::usize_lit;
+use crate::values::{f32_lit, init, loss, usize_lit};
 
-type Emitted = Result<TokenStream, CodegenError>;
-
-pub fn emit_network_impl(plan: &Plan, layout: &Layout<'_>, name: &Ident) -> Emitted {
-    let state_dict = emit_state_dict(plan, layout)?;
-    let load = emit_load(plan, layout)?;
-    let lookups = emit_lookups(plan, layout)?;
+pub fn emit_executor(plan: &Plan, layout: &Layout<'_>, name: &Ident) -> TokenStream {
     let (inputs, outputs, targets) = (
         usize_lit(plan.input_width),
         usize_lit(plan.output_width),
         usize_lit(plan.target_width),
     );
-    Ok(quote! {
-        impl ::netc::Network for #name {
-            fn input_width(&self) -> usize { #inputs }
-            fn output_width(&self) -> usize { #outputs }
-            fn target_width(&self) -> usize { #targets }
+    let loss_kind = loss(&plan.loss);
+    let table = state_table(plan);
+    let count = usize_lit(plan.state.len());
+    let (tensor, tensor_mut, gradient) = state_arms(plan, layout);
+    let input = layout.field(plan.input);
+    let target = layout.field(plan.target);
+    let output = layout.field(plan.output);
+    let loss_value = layout.field(plan.loss_value);
+    let draws_masks = plan.forward_draws_masks();
+    quote! {
+        impl #name {
+            /// The `state_dict` in PyTorch's order.
+            const STATE: [::netc::runtime::step::StateEntry<'static>; #count] = [#(#table),*];
+        }
 
-            /// A batch that is not whole rows, whose targets do not match
-            /// it, or that has more than `MAX_BATCH` rows is refused: the
-            /// loss is NaN, nothing changes, and `first_non_finite` says
-            /// why.
-            fn train_step(&mut self, x: &[f32], y: &[f32]) -> f32 {
-                let batch = x.len() / #inputs;
-                let refusal = if x.len() != batch * #inputs {
-                    ::core::option::Option::Some("input is not whole rows")
-                } else if y.len() != batch * #targets {
-                    ::core::option::Option::Some("targets do not match the input rows")
-                } else if batch > Self::MAX_BATCH {
-                    ::core::option::Option::Some("batch exceeds MAX_BATCH")
-                } else {
-                    ::core::option::Option::None
-                };
-                if refusal.is_some() {
-                    self.refused = refusal;
-                    self.non_finite_at = ::core::option::Option::None;
-                    return f32::NAN;
+        impl ::netc::runtime::Executor for #name {
+            fn widths(&self) -> ::netc::runtime::step::Widths {
+                ::netc::runtime::step::Widths { input: #inputs, output: #outputs, target: #targets }
+            }
+
+            fn max_batch(&self) -> usize {
+                Self::MAX_BATCH
+            }
+
+            fn loss_kind(&self) -> ::netc::ops::Loss {
+                #loss_kind
+            }
+
+            fn step_state(&self) -> &::netc::runtime::StepState {
+                &self.step
+            }
+
+            fn step_state_mut(&mut self) -> &mut ::netc::runtime::StepState {
+                &mut self.step
+            }
+
+            fn state_len(&self) -> usize {
+                #count
+            }
+
+            fn state_entry(&self, index: usize) -> ::netc::runtime::step::StateEntry<'_> {
+                Self::STATE[index]
+            }
+
+            fn tensor(&self, index: usize) -> ::netc::TensorData<'_> {
+                match index {
+                    #(#tensor,)*
+                    _ => ::netc::TensorData::F32(&[]),
                 }
-                self.train_rows(x, y, batch)
             }
 
-            /// Rows are independent in eval mode, so any number of rows
-            /// runs in chunks of `MAX_BATCH`.
-            fn predict(&mut self, x: &[f32], out: &mut [f32]) {
-                let rows = x.len() / #inputs;
-                assert_eq!(x.len(), rows * #inputs, "input is not whole rows of {}", #inputs);
-                assert_eq!(out.len(), rows * #outputs, "output must be {} values per row", #outputs);
-                let chunks = x
-                    .chunks(Self::MAX_BATCH * #inputs)
-                    .zip(out.chunks_mut(Self::MAX_BATCH * #outputs));
-                for (xs, outs) in chunks {
-                    self.infer_chunk(xs);
-                    outs.copy_from_slice(self.output_rows(xs.len() / #inputs));
+            fn tensor_mut(&mut self, index: usize) -> ::netc::runtime::step::TensorMut<'_> {
+                match index {
+                    #(#tensor_mut,)*
+                    _ => ::netc::runtime::step::TensorMut::F32(&mut []),
                 }
             }
 
-            fn loss(&self, out: &[f32], y: &[f32]) -> f32 {
-                let batch = out.len() / #outputs;
-                ::netc::runtime::loss::loss_forward(&Self::LOSS, out, y, batch, #outputs)
-            }
-
-            fn learning_rate(&self) -> f64 {
-                self.optimizer.lr()
-            }
-
-            fn set_learning_rate(&mut self, lr: f64) {
-                self.optimizer = self.optimizer.with_lr(lr);
-            }
-
-            #state_dict
-            #load
-            #lookups
-
-            fn first_non_finite(&self) -> ::core::option::Option<::netc::NonFinite> {
-                if let ::core::option::Option::Some(reason) = self.refused {
-                    return ::core::option::Option::Some(::netc::NonFinite {
-                        location: ::std::format!("{reason} ({} rows at most)", Self::MAX_BATCH)
-                    });
+            fn gradient(&self, index: usize) -> ::core::option::Option<&[f32]> {
+                match index {
+                    #(#gradient,)*
+                    _ => ::core::option::Option::None,
                 }
-                let index = self.non_finite_at?;
-                ::core::option::Option::Some(::netc::NonFinite {
-                    location: ::std::string::String::from(Self::FORWARD_ORIGINS[index])
-                })
+            }
+
+            fn load_rows(&mut self, x: &[f32], y: ::core::option::Option<&[f32]>, rows: usize) {
+                self.#input[..rows * #inputs].copy_from_slice(x);
+                if let ::core::option::Option::Some(y) = y {
+                    self.#target[..rows * #targets].copy_from_slice(y);
+                }
+            }
+
+            fn forward(&mut self, rows: usize) {
+                self.forward::<false>(rows);
+            }
+
+            fn backward(&mut self, rows: usize) {
+                #name::backward(self, rows);
+            }
+
+            fn update(&mut self, rows: usize) {
+                #name::update(self, rows);
+            }
+
+            fn loss_value(&self) -> f32 {
+                self.#loss_value[0]
+            }
+
+            fn probe_forward(
+                &self,
+                masks: ::netc::runtime::rng::Rng,
+                rows: usize,
+            ) -> ::core::option::Option<usize> {
+                let mut probe = self.clone();
+                probe.step.dropout = masks;
+                probe.step.non_finite_at = ::core::option::Option::None;
+                probe.forward::<true>(rows);
+                probe.step.non_finite_at
+            }
+
+            fn forward_origin(&self, op: usize) -> &str {
+                Self::FORWARD_ORIGINS.get(op).copied().unwrap_or("forward")
+            }
+
+            fn draws_masks(&self) -> bool {
+                #draws_masks
+            }
+
+            fn refresh_cache(&mut self) {
+                self.cache(Self::MAX_BATCH);
+            }
+
+            fn inference(&mut self, rows: usize) {
+                #name::inference(self, rows);
+            }
+
+            fn output(&self, rows: usize) -> &[f32] {
+                &self.#output[..rows * #outputs]
             }
         }
-    })
+    }
 }
 
-fn is_counter(plan: &Plan, id: netc_plan::BufferId) -> bool {
-    plan.buffer(id).kind == BufferKind::Counter
-}
-
-fn emit_state_dict(plan: &Plan, layout: &Layout<'_>) -> Emitted {
-    let entries = plan
-        .state
+/// One `StateEntry` literal per `state_dict` entry.
+fn state_table(plan: &Plan) -> Vec<TokenStream> {
+    plan.state
         .iter()
         .map(|entry| {
             let name = &entry.name;
             let shape = entry.shape.iter().map(|&d| usize_lit(d));
-            let data = if is_counter(plan, entry.buffer) {
-                let counter = layout.counter(entry.buffer, "state_dict")?;
-                quote!(::netc::TensorData::I64(#counter))
+            let role = if plan.buffer(entry.buffer).kind == BufferKind::Counter {
+                quote!(Counter)
+            } else if entry.is_parameter() {
+                quote!(Parameter)
             } else {
-                let values = layout.whole(entry.buffer, "state_dict")?;
-                quote!(::netc::TensorData::F32(#values))
+                quote!(Buffer)
             };
-            Ok(quote!(::netc::TensorRef { name: #name, shape: &[#(#shape),*], data: #data }))
+            let initializer = match entry.init {
+                Initializer::Random {
+                    init: i,
+                    fan_in,
+                    fan_out,
+                } => {
+                    let i = init(&i);
+                    let (fan_in, fan_out) = (usize_lit(fan_in), usize_lit(fan_out));
+                    quote!(Random { init: #i, fan_in: #fan_in, fan_out: #fan_out })
+                }
+                Initializer::LinearDefaultBias { fan_in } => {
+                    let fan_in = usize_lit(fan_in);
+                    quote!(LinearDefaultBias { fan_in: #fan_in })
+                }
+                Initializer::Fill(value) => {
+                    let value = f32_lit(value);
+                    quote!(Fill(#value))
+                }
+            };
+            quote! {
+                ::netc::runtime::step::StateEntry {
+                    name: #name,
+                    shape: &[#(#shape),*],
+                    role: ::netc::runtime::step::Role::#role,
+                    init: ::netc::runtime::step::Initializer::#initializer,
+                }
+            }
         })
-        .collect::<Result<Vec<_>, CodegenError>>()?;
-    Ok(quote! {
-        fn state_dict(&self) -> ::std::vec::Vec<::netc::TensorRef<'_>> {
-            ::std::vec![#(#entries),*]
-        }
-    })
+        .collect()
 }
 
-/// Checks every tensor (in `state_dict` order, then extras) before
-/// copying any, as the interpreter does.
-fn emit_load(plan: &Plan, layout: &Layout<'_>) -> Emitted {
-    let expected = plan.state.iter().map(|entry| {
-        let name = &entry.name;
-        let shape = entry.shape.iter().map(|&d| usize_lit(d));
-        let counter = is_counter(plan, entry.buffer);
-        quote! {
-            ::netc::runtime::fixed::ExpectedTensor { name: #name, shape: &[#(#shape),*], counter: #counter }
+/// The match arms of `tensor`, `tensor_mut` and `gradient`.
+fn state_arms(
+    plan: &Plan,
+    layout: &Layout<'_>,
+) -> (Vec<TokenStream>, Vec<TokenStream>, Vec<TokenStream>) {
+    let (mut tensor, mut tensor_mut, mut gradient) = (Vec::new(), Vec::new(), Vec::new());
+    for (index, entry) in plan.state.iter().enumerate() {
+        let index = usize_lit(index);
+        if plan.buffer(entry.buffer).kind == BufferKind::Counter {
+            let field = layout.field(entry.buffer);
+            tensor.push(quote!(#index => ::netc::TensorData::I64(self.#field)));
+            tensor_mut
+                .push(quote!(#index => ::netc::runtime::step::TensorMut::I64(&mut self.#field)));
+        } else {
+            let values = layout.whole(entry.buffer);
+            let values_mut = layout.whole_mut(entry.buffer);
+            tensor.push(quote!(#index => ::netc::TensorData::F32(#values)));
+            tensor_mut.push(quote!(#index => ::netc::runtime::step::TensorMut::F32(#values_mut)));
         }
-    });
-    let count = usize_lit(plan.state.len());
-    let copies = plan
-        .state
-        .iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            let index = usize_lit(index);
-            if is_counter(plan, entry.buffer) {
-                let counter = layout.counter(entry.buffer, "load_state_dict")?;
-                Ok(quote!(#counter = ::netc::runtime::fixed::i64_value(found[#index]);))
-            } else {
-                let values = layout.whole_mut(entry.buffer, "load_state_dict")?;
-                Ok(quote! {
-                    (#values).copy_from_slice(::netc::runtime::fixed::f32_values(found[#index]));
-                })
-            }
-        })
-        .collect::<Result<Vec<_>, CodegenError>>()?;
-    Ok(quote! {
-        fn load_state_dict(
-            &mut self,
-            tensors: &[::netc::TensorRef<'_>],
-        ) -> ::core::result::Result<(), ::netc::WeightError> {
-            const EXPECTED: [::netc::runtime::fixed::ExpectedTensor; #count] = [#(#expected),*];
-            let mut found = [::netc::TensorData::I64(0); #count];
-            for (slot, expected) in found.iter_mut().zip(&EXPECTED) {
-                *slot = ::netc::runtime::fixed::find_tensor(tensors, expected)?;
-            }
-            ::netc::runtime::fixed::reject_unexpected(tensors, &EXPECTED)?;
-            #(#copies)*
-            self.inference_cache_stale = true;
-            ::core::result::Result::Ok(())
+        if let Some(grad) = entry.grad {
+            let values = layout.whole(grad);
+            gradient.push(quote!(#index => ::core::option::Option::Some(#values)));
         }
-    })
-}
-
-/// `parameter`, `parameter_mut`, `gradient` and `parameter_names`.
-fn emit_lookups(plan: &Plan, layout: &Layout<'_>) -> Emitted {
-    let params: Vec<_> = plan.state.iter().filter(|e| e.is_parameter()).collect();
-    let names: Vec<&str> = params.iter().map(|e| e.name.as_str()).collect();
-    let values = params
-        .iter()
-        .map(|e| layout.whole(e.buffer, "parameter"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let values_mut = params
-        .iter()
-        .map(|e| layout.whole_mut(e.buffer, "parameter_mut"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let grads = params
-        .iter()
-        .filter_map(|e| e.grad.map(|g| (e.name.as_str(), g)))
-        .map(|(name, g)| {
-            let slice = layout.whole(g, "gradient")?;
-            Ok(quote!(#name => ::core::option::Option::Some(#slice)))
-        })
-        .collect::<Result<Vec<_>, CodegenError>>()?;
-    Ok(quote! {
-        fn parameter(&self, name: &str) -> ::core::option::Option<&[f32]> {
-            match name {
-                #(#names => ::core::option::Option::Some(#values),)*
-                _ => ::core::option::Option::None,
-            }
-        }
-
-        fn parameter_mut(&mut self, name: &str) -> ::core::option::Option<&mut [f32]> {
-            // The caller may change the weights through the borrow.
-            self.inference_cache_stale = true;
-            match name {
-                #(#names => ::core::option::Option::Some(#values_mut),)*
-                _ => ::core::option::Option::None,
-            }
-        }
-
-        fn gradient(&self, name: &str) -> ::core::option::Option<&[f32]> {
-            match name {
-                #(#grads,)*
-                _ => ::core::option::Option::None,
-            }
-        }
-
-        fn parameter_names(&self) -> ::std::vec::Vec<&str> {
-            ::std::vec![#(#names),*]
-        }
-    })
+    }
+    (tensor, tensor_mut, gradient)
 }

@@ -15,11 +15,13 @@ use crate::plan::{
     Buffer, BufferId, BufferKind, BufferLen, Initializer, Op, OpKind, Plan, StateEntry,
 };
 use crate::schedule;
+use crate::validate::PlanError;
 use netc_ops::Init;
+use netc_runtime::kernels::linear_panel_len;
 
 /// Compiles a *valid* model (checked without errors) and its training
 /// settings into a Plan.
-pub fn build_plan(model: &Model, train: &TrainConfig) -> Plan {
+pub fn build_plan(model: &Model, train: &TrainConfig) -> Result<Plan, PlanError> {
     let mut builder = Builder::new(model);
     builder.declare_layers();
     builder.lower_forward(train);
@@ -27,7 +29,8 @@ pub fn build_plan(model: &Model, train: &TrainConfig) -> Plan {
     builder.lower_update(train);
     let mut plan = builder.finish(train);
     schedule::pack_activations(&mut plan);
-    plan
+    plan.validate()?;
+    Ok(plan)
 }
 
 /// The buffers of one declared layer.
@@ -40,6 +43,10 @@ struct LayerBuffers {
     running_mean: Option<BufferId>,
     running_var: Option<BufferId>,
     counter: Option<BufferId>,
+    /// The inference cache's values derived from this layer's weights
+    /// (a linear panel; a batchnorm's `scale`, `shift`), made by the
+    /// first call the eval forward lowers.
+    cache: Option<(BufferId, Option<BufferId>)>,
 }
 
 /// What a node's forward op kept for its backward op.
@@ -65,6 +72,7 @@ struct Builder<'m> {
     output: BufferId,
     loss_value: BufferId,
     forward: Vec<Op>,
+    cache: Vec<Op>,
     inference: Vec<Op>,
     backward: Vec<Op>,
     update: Vec<Op>,
@@ -86,6 +94,7 @@ impl<'m> Builder<'m> {
             output: BufferId(0),
             loss_value: BufferId(0),
             forward: Vec::new(),
+            cache: Vec::new(),
             inference: Vec::new(),
             backward: Vec::new(),
             update: Vec::new(),
@@ -284,6 +293,26 @@ impl<'m> Builder<'m> {
         });
     }
 
+    /// The cache buffers of layer `index`, made (with the cache op that
+    /// fills them) on its first call.
+    fn cached(
+        &mut self,
+        index: usize,
+        origin: &str,
+        make: impl FnOnce(&mut Self) -> (OpKind, BufferId, Option<BufferId>),
+    ) -> (BufferId, Option<BufferId>) {
+        if let Some(cache) = self.layers[index].cache {
+            return cache;
+        }
+        let (op, first, second) = make(self);
+        self.cache.push(Op {
+            kind: op,
+            origin: origin.to_string(),
+        });
+        self.layers[index].cache = Some((first, second));
+        (first, second)
+    }
+
     /// The forward ops (train and eval) of one node.
     fn lower_node(&mut self, handle: Handle<Node>, node: &Node, calls: &mut [usize]) -> Saved {
         let y = self.values[handle.index()];
@@ -319,15 +348,43 @@ impl<'m> Builder<'m> {
                 let lb = self.layers[layer.index()].clone();
                 match &self.model.layers[layer].kind {
                     LayerKind::Linear(spec) => {
-                        let op = OpKind::Linear {
+                        let (in_f, out_f) = (spec.in_features, spec.out_features);
+                        let w = lb.weight.expect("linear layers have a weight");
+                        let panel = self
+                            .cached(layer.index(), layer_name, |this| {
+                                let len = linear_panel_len(in_f, out_f);
+                                let panel = this.fixed(
+                                    &format!("{layer_name}.panel"),
+                                    BufferKind::Cache,
+                                    len,
+                                );
+                                let op = OpKind::PackLinear {
+                                    w,
+                                    panel,
+                                    in_f,
+                                    out_f,
+                                };
+                                (op, panel, None)
+                            })
+                            .0;
+                        let train_op = OpKind::Linear {
                             x,
-                            w: lb.weight.expect("linear layers have a weight"),
+                            w,
                             b: lb.bias,
                             y,
-                            in_f: spec.in_features,
-                            out_f: spec.out_features,
+                            in_f,
+                            out_f,
                         };
-                        (op.clone(), op, Saved::Nothing)
+                        let eval_op = OpKind::LinearPacked {
+                            x,
+                            w,
+                            panel,
+                            b: lb.bias,
+                            y,
+                            in_f,
+                            out_f,
+                        };
+                        (train_op, eval_op, Saved::Nothing)
                     }
                     LayerKind::BatchNorm(spec) => {
                         let n = spec.num_features;
@@ -356,14 +413,35 @@ impl<'m> Builder<'m> {
                             eps,
                             n,
                         };
-                        let eval_op = OpKind::BatchNormEval {
+                        let (scale, shift) = self.cached(layer.index(), layer_name, |this| {
+                            let scale = this.fixed(
+                                &format!("{layer_name}.eval_scale"),
+                                BufferKind::Cache,
+                                n,
+                            );
+                            let shift = this.fixed(
+                                &format!("{layer_name}.eval_shift"),
+                                BufferKind::Cache,
+                                n,
+                            );
+                            let op = OpKind::BatchNormAffine {
+                                gamma: lb.weight,
+                                beta: lb.bias,
+                                running_mean,
+                                running_var,
+                                scale,
+                                shift,
+                                eps,
+                                n,
+                            };
+                            (op, scale, Some(shift))
+                        });
+                        let shift = shift.expect("a batchnorm's cache holds scale and shift");
+                        let eval_op = OpKind::BatchNormApply {
                             x,
-                            gamma: lb.weight,
-                            beta: lb.bias,
-                            running_mean,
-                            running_var,
+                            scale,
+                            shift,
                             y,
-                            eps,
                             n,
                         };
                         (train_op, eval_op, Saved::Norm { xhat, invstd })
@@ -613,6 +691,7 @@ impl<'m> Builder<'m> {
         let trained = self.written_parameter_grads();
         let scratch = match train.clip_grad_norm {
             Some(max_norm) if !trained.is_empty() => {
+                let norms = self.fixed("grad_norms", BufferKind::Scalar, trained.len());
                 let norm = self.fixed("grad_norm", BufferKind::Scalar, 1);
                 let coef = self.fixed("clip_coef", BufferKind::Scalar, 1);
                 let longest = trained
@@ -621,9 +700,18 @@ impl<'m> Builder<'m> {
                     .max()
                     .unwrap_or(0);
                 let scratch = self.fixed("clipped_grad", BufferKind::Scratch, longest);
-                let grads = trained.iter().map(|(_, g)| *g).collect();
+                for (index, (_, grad)) in trained.iter().enumerate() {
+                    self.update.push(Op {
+                        kind: OpKind::TensorNorm {
+                            grad: *grad,
+                            norms,
+                            index,
+                        },
+                        origin: "clip_grad_norm".to_string(),
+                    });
+                }
                 self.update.push(Op {
-                    kind: OpKind::GradNorm { grads, out: norm },
+                    kind: OpKind::TotalNorm { norms, out: norm },
                     origin: "clip_grad_norm".to_string(),
                 });
                 self.update.push(Op {
@@ -696,6 +784,7 @@ impl<'m> Builder<'m> {
             output: self.output,
             loss_value: self.loss_value,
             forward: self.forward,
+            cache: self.cache,
             inference: self.inference,
             backward: self.backward,
             update: self.update,

@@ -11,9 +11,12 @@ mod display;
 mod interpreter;
 mod plan;
 mod schedule;
+mod validate;
 
 pub use autodiff::build_plan;
 pub use interpreter::Interpreter;
 pub use plan::{
-    Access, Buffer, BufferId, BufferKind, BufferLen, Initializer, Op, OpKind, Plan, StateEntry,
+    Access, Buffer, BufferId, BufferKind, BufferLen, Initializer, Op, OpKind, Operand, Plan,
+    StateEntry, RUNTIME_OPS,
 };
+pub use validate::PlanError;

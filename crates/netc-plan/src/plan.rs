@@ -2,7 +2,8 @@
 //! code generator) run. Plain data: buffers with a kind and a size, and
 //! three op lists over buffer ids. Nothing here executes anything.
 
-use netc_ops::{Activation, Init, Loss, Optimizer};
+use netc_ops::{Activation, Loss, Optimizer};
+pub use netc_runtime::step::Initializer;
 
 /// An index into [`Plan::buffers`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -39,6 +40,11 @@ pub enum BufferKind {
     /// Working space for the clipped gradient handed to the optimizer, so
     /// that the stored gradients stay the pre-clip ones.
     Scratch,
+    /// Derived by the inference cache's ops from weights and statistics
+    /// alone (a packed weight panel, a batchnorm's eval scale/shift);
+    /// stale after anything that changes those. Executors start it on a
+    /// cache line, so each 16-wide panel tile is one line.
+    Cache,
 }
 
 impl BufferKind {
@@ -56,6 +62,7 @@ impl BufferKind {
             BufferKind::OptimizerState => "optimizer-state",
             BufferKind::Scalar => "scalar",
             BufferKind::Scratch => "scratch",
+            BufferKind::Cache => "cache",
         }
     }
 }
@@ -84,170 +91,33 @@ pub struct Buffer {
     pub len: BufferLen,
 }
 
-/// One kernel call. Forward outputs overwrite; every backward output
-/// accumulates (`+=`), so value gradients are zeroed by an explicit
-/// [`OpKind::Zero`] right before their first writer.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OpKind {
-    Linear {
-        x: BufferId,
-        w: BufferId,
-        b: Option<BufferId>,
-        y: BufferId,
-        in_f: usize,
-        out_f: usize,
-    },
-    BatchNormTrain {
-        x: BufferId,
-        gamma: Option<BufferId>,
-        beta: Option<BufferId>,
-        y: BufferId,
-        xhat: BufferId,
-        mean: BufferId,
-        invstd: BufferId,
-        running_mean: BufferId,
-        running_var: BufferId,
-        num_batches_tracked: BufferId,
-        momentum: Option<f32>,
-        eps: f32,
-        n: usize,
-    },
-    BatchNormEval {
-        x: BufferId,
-        gamma: Option<BufferId>,
-        beta: Option<BufferId>,
-        running_mean: BufferId,
-        running_var: BufferId,
-        y: BufferId,
-        eps: f32,
-        n: usize,
-    },
-    LayerNorm {
-        x: BufferId,
-        gamma: Option<BufferId>,
-        beta: Option<BufferId>,
-        y: BufferId,
-        xhat: BufferId,
-        invstd: BufferId,
-        eps: f32,
-        n: usize,
-    },
-    /// Draws from the executor's single dropout stream.
-    Dropout {
-        x: BufferId,
-        y: BufferId,
-        mask: BufferId,
-        p: f32,
-    },
-    /// Eval-mode dropout.
-    Copy {
-        x: BufferId,
-        y: BufferId,
-    },
-    Activation {
-        act: Activation,
-        x: BufferId,
-        y: BufferId,
-        width: usize,
-    },
-    Add {
-        a: BufferId,
-        b: BufferId,
-        y: BufferId,
-    },
-    /// Mean loss of `pred` against `target` into the scalar `out`.
-    Loss {
-        loss: Loss,
-        pred: BufferId,
-        target: BufferId,
-        out: BufferId,
-        width: usize,
-    },
-    Zero {
-        buf: BufferId,
-    },
-    /// Overwrites `dpred` (the first backward op).
-    LossBackward {
-        loss: Loss,
-        pred: BufferId,
-        target: BufferId,
-        dpred: BufferId,
-        width: usize,
-    },
-    LinearBackward {
-        x: BufferId,
-        w: BufferId,
-        dy: BufferId,
-        dx: Option<BufferId>,
-        dw: BufferId,
-        db: Option<BufferId>,
-        in_f: usize,
-        out_f: usize,
-    },
-    BatchNormBackward {
-        dy: BufferId,
-        xhat: BufferId,
-        invstd: BufferId,
-        gamma: Option<BufferId>,
-        dx: BufferId,
-        dgamma: Option<BufferId>,
-        dbeta: Option<BufferId>,
-        n: usize,
-    },
-    LayerNormBackward {
-        dy: BufferId,
-        xhat: BufferId,
-        invstd: BufferId,
-        gamma: Option<BufferId>,
-        dx: BufferId,
-        dgamma: Option<BufferId>,
-        dbeta: Option<BufferId>,
-        n: usize,
-    },
-    DropoutBackward {
-        dy: BufferId,
-        mask: BufferId,
-        dx: BufferId,
-    },
-    ActivationBackward {
-        act: Activation,
-        x: BufferId,
-        y: BufferId,
-        dy: BufferId,
-        dx: BufferId,
-        width: usize,
-    },
-    /// `dst += src`: the gradient through a residual `+`.
-    Accumulate {
-        dst: BufferId,
-        src: BufferId,
-    },
-    /// PyTorch's total norm: the 2-norm of the per-tensor 2-norms.
-    GradNorm {
-        grads: Vec<BufferId>,
-        out: BufferId,
-    },
-    /// `coef = min(max_norm / (norm + 1e-6), 1)`.
-    ClipCoef {
-        norm: BufferId,
-        max_norm: f32,
-        coef: BufferId,
-    },
-    /// `dst[..len] = src · coef`.
-    ScaleInto {
-        src: BufferId,
-        coef: BufferId,
-        dst: BufferId,
-        len: usize,
-    },
-    /// One optimizer update of `param` with `grad[..len]`; the optimizer
-    /// and the 1-based step counter belong to the executor.
-    OptimizerStep {
-        param: BufferId,
-        grad: BufferId,
-        state: BufferId,
-        len: usize,
-    },
+/// How an op's operand is stored and passed: the operand kinds of the
+/// op table ([`op_table!`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Operand<'a> {
+    /// An f32 buffer the op reads.
+    Read(BufferId),
+    ReadOpt(Option<BufferId>),
+    /// An f32 buffer the op writes (or accumulates into).
+    Write(BufferId),
+    WriteOpt(Option<BufferId>),
+    /// A `num_batches_tracked` counter, written.
+    Counter(BufferId),
+    /// An optimizer state, written.
+    State(BufferId),
+    /// A layer width: a constant in generated code.
+    Dim(usize),
+    Usize(usize),
+    F32(f32),
+    OptF32(Option<f32>),
+    Activation(&'a Activation),
+    Loss(&'a Loss),
+    /// The rows of the current step or chunk.
+    Batch,
+    /// The executor's dropout stream.
+    Rng,
+    /// The current optimizer step's scalars.
+    Scalars,
 }
 
 /// Which operands an op reads and which it writes.
@@ -257,239 +127,280 @@ pub enum Access {
     Write,
 }
 
-/// Writes the operand walk once for shared and for exclusive borrows (the
-/// way rustc's `make_mir_visitor!` does), so that reading an op's buffers
-/// and rewriting them can never disagree on an operand or its access.
-macro_rules! buffer_visitor {
-    ($(#[$doc:meta])* $vis:vis fn $name:ident($($mutability:ident)?)) => {
-        $(#[$doc])*
-        $vis fn $name(&$($mutability)? self, mut f: impl FnMut(&$($mutability)? BufferId, Access)) {
-            use Access::{Read as R, Write as W};
-            macro_rules! opt {
-                ($b:expr, $access:expr) => {
-                    if let Some(b) = $b {
-                        f(b, $access)
-                    }
-                };
-            }
-            match self {
-                OpKind::Linear { x, w, b, y, .. } => {
-                    f(x, R);
-                    f(w, R);
-                    opt!(b, R);
-                    f(y, W);
-                }
-                OpKind::BatchNormTrain {
-                    x,
-                    gamma,
-                    beta,
-                    y,
-                    xhat,
-                    mean,
-                    invstd,
-                    running_mean,
-                    running_var,
-                    num_batches_tracked,
-                    ..
-                } => {
-                    f(x, R);
-                    opt!(gamma, R);
-                    opt!(beta, R);
-                    for out in [y, xhat, mean, invstd, running_mean, running_var] {
-                        f(out, W);
-                    }
-                    f(num_batches_tracked, W);
-                }
-                OpKind::BatchNormEval {
-                    x,
-                    gamma,
-                    beta,
-                    running_mean,
-                    running_var,
-                    y,
-                    ..
-                } => {
-                    f(x, R);
-                    opt!(gamma, R);
-                    opt!(beta, R);
-                    f(running_mean, R);
-                    f(running_var, R);
-                    f(y, W);
-                }
-                OpKind::LayerNorm {
-                    x,
-                    gamma,
-                    beta,
-                    y,
-                    xhat,
-                    invstd,
-                    ..
-                } => {
-                    f(x, R);
-                    opt!(gamma, R);
-                    opt!(beta, R);
-                    f(y, W);
-                    f(xhat, W);
-                    f(invstd, W);
-                }
-                OpKind::Dropout { x, y, mask, .. } => {
-                    f(x, R);
-                    f(y, W);
-                    f(mask, W);
-                }
-                OpKind::Copy { x, y } | OpKind::Activation { x, y, .. } => {
-                    f(x, R);
-                    f(y, W);
-                }
-                OpKind::Add { a, b, y } => {
-                    f(a, R);
-                    f(b, R);
-                    f(y, W);
-                }
-                OpKind::Loss {
-                    pred, target, out, ..
-                } => {
-                    f(pred, R);
-                    f(target, R);
-                    f(out, W);
-                }
-                OpKind::Zero { buf } => f(buf, W),
-                OpKind::LossBackward {
-                    pred,
-                    target,
-                    dpred,
-                    ..
-                } => {
-                    f(pred, R);
-                    f(target, R);
-                    f(dpred, W);
-                }
-                OpKind::LinearBackward {
-                    x,
-                    w,
-                    dy,
-                    dx,
-                    dw,
-                    db,
-                    ..
-                } => {
-                    f(x, R);
-                    f(w, R);
-                    f(dy, R);
-                    opt!(dx, W);
-                    f(dw, W);
-                    opt!(db, W);
-                }
-                OpKind::BatchNormBackward {
-                    dy,
-                    xhat,
-                    invstd,
-                    gamma,
-                    dx,
-                    dgamma,
-                    dbeta,
-                    ..
-                }
-                | OpKind::LayerNormBackward {
-                    dy,
-                    xhat,
-                    invstd,
-                    gamma,
-                    dx,
-                    dgamma,
-                    dbeta,
-                    ..
-                } => {
-                    f(dy, R);
-                    f(xhat, R);
-                    f(invstd, R);
-                    opt!(gamma, R);
-                    f(dx, W);
-                    opt!(dgamma, W);
-                    opt!(dbeta, W);
-                }
-                OpKind::DropoutBackward { dy, mask, dx } => {
-                    f(dy, R);
-                    f(mask, R);
-                    f(dx, W);
-                }
-                OpKind::ActivationBackward { x, y, dy, dx, .. } => {
-                    f(x, R);
-                    f(y, R);
-                    f(dy, R);
-                    f(dx, W);
-                }
-                OpKind::Accumulate { dst, src } => {
-                    f(src, R);
-                    f(dst, W);
-                }
-                OpKind::GradNorm { grads, out } => {
-                    for g in grads {
-                        f(g, R);
-                    }
-                    f(out, W);
-                }
-                OpKind::ClipCoef { norm, coef, .. } => {
-                    f(norm, R);
-                    f(coef, W);
-                }
-                OpKind::ScaleInto { src, coef, dst, .. } => {
-                    f(src, R);
-                    f(coef, R);
-                    f(dst, W);
-                }
-                OpKind::OptimizerStep {
-                    param, grad, state, ..
-                } => {
-                    f(grad, R);
-                    f(param, W);
-                    f(state, W);
-                }
-            }
+/// The op table: every Plan op kind, once. Each row names the op (its
+/// `netc_runtime::ops` struct and its dump name), what the executor
+/// supplies besides the Plan's operands (`batch`, `rng`, `scalars`), and
+/// its operands with their kinds. `$callback!` receives the table: the
+/// Plan's [`OpKind`] and its visitors are generated from it here, and the
+/// interpreter's binding of operands to buffers in `interpreter/exec.rs`;
+/// the code generator reads [`OpKind::operands`]. So adding an op kind is
+/// a row here, a struct in `netc_runtime::ops`, and its lowering.
+///
+/// Forward outputs overwrite; every backward output accumulates (`+=`),
+/// so value gradients are zeroed by a [`OpKind::Zero`] right before
+/// their first writer.
+macro_rules! op_table {
+    ($callback:ident) => {
+        $callback! {
+            /// `y = x·Wᵀ + b` (train-mode forward).
+            Linear "linear" (batch) { x: In, w: In, b: InOpt, y: Out, in_f: Dim, out_f: Dim },
+            /// Eval-mode linear from the weight's packed panel.
+            LinearPacked "linear_packed" (batch) {
+                x: In, w: In, panel: In, b: InOpt, y: Out, in_f: Dim, out_f: Dim,
+            },
+            /// Packs a weight into its panel (an inference-cache op).
+            PackLinear "pack_linear" () { w: In, panel: Out, in_f: Dim, out_f: Dim },
+            /// Batch statistics, saved values for backward, running
+            /// statistics and the counter updated.
+            BatchNormTrain "batchnorm_train" (batch) {
+                x: In, gamma: InOpt, beta: InOpt, y: Out, xhat: Out, mean: Out, invstd: Out,
+                running_mean: Out, running_var: Out, num_batches_tracked: Counter,
+                momentum: OptF32, eps: F32, n: Dim,
+            },
+            /// The eval forward's folded scale/shift (an inference-cache op).
+            BatchNormAffine "batchnorm_affine" () {
+                gamma: InOpt, beta: InOpt, running_mean: In, running_var: In,
+                scale: Out, shift: Out, eps: F32, n: Dim,
+            },
+            /// Eval-mode batchnorm from the cached scale/shift.
+            BatchNormApply "batchnorm_apply" (batch) {
+                x: In, scale: In, shift: In, y: Out, n: Dim,
+            },
+            LayerNorm "layernorm" (batch) {
+                x: In, gamma: InOpt, beta: InOpt, y: Out, xhat: Out, invstd: Out, eps: F32, n: Dim,
+            },
+            /// Draws from the executor's single dropout stream.
+            Dropout "dropout" (rng) { x: In, y: Out, mask: Out, p: F32 },
+            /// Eval-mode dropout.
+            Copy "copy" () { x: In, y: Out },
+            Activation "activation" () { act: Act, x: In, y: Out, width: Dim },
+            Add "add" () { a: In, b: In, y: Out },
+            /// Mean loss of `pred` against `target` into the scalar `out`.
+            Loss "loss" (batch) { loss: LossKind, pred: In, target: In, out: Out, width: Dim },
+            Zero "zero" () { buf: Out },
+            /// Overwrites `dpred` (the first backward op).
+            LossBackward "loss_backward" (batch) {
+                loss: LossKind, pred: In, target: In, dpred: Out, width: Dim,
+            },
+            LinearBackward "linear_backward" (batch) {
+                x: In, w: In, dy: In, dx: OutOpt, dw: Out, db: OutOpt, in_f: Dim, out_f: Dim,
+            },
+            BatchNormBackward "batchnorm_backward" (batch) {
+                dy: In, xhat: In, invstd: In, gamma: InOpt, dx: Out, dgamma: OutOpt,
+                dbeta: OutOpt, n: Dim,
+            },
+            LayerNormBackward "layernorm_backward" (batch) {
+                dy: In, xhat: In, invstd: In, gamma: InOpt, dx: Out, dgamma: OutOpt,
+                dbeta: OutOpt, n: Dim,
+            },
+            DropoutBackward "dropout_backward" () { dy: In, mask: In, dx: Out },
+            ActivationBackward "activation_backward" () {
+                act: Act, x: In, y: In, dy: In, dx: Out, width: Dim,
+            },
+            /// `dst += src`: the gradient through a residual `+`.
+            Accumulate "accumulate" () { dst: Out, src: In },
+            /// `norms[index]` := one gradient's 2-norm (clipping).
+            TensorNorm "tensor_norm" () { grad: In, norms: Out, index: Usize },
+            /// PyTorch's total norm: the 2-norm of the per-tensor norms.
+            TotalNorm "total_norm" () { norms: In, out: Out },
+            /// `coef = clamp(max_norm / (norm + 1e-6), max=1)`, NaN kept.
+            ClipCoef "clip_coef" () { norm: In, max_norm: F32, coef: Out },
+            /// `dst[..len] = src · coef`.
+            ScaleInto "scale_into" () { src: In, coef: In, dst: Out, len: Usize },
+            /// One optimizer update of `param` with `grad[..len]` and the
+            /// step's scalars.
+            OptimizerStep "optimizer_step" (scalars) {
+                param: Out, grad: In, state: State, len: Usize,
+            },
         }
     };
 }
 
-impl OpKind {
-    /// Every buffer operand with its access, in a fixed order.
-    pub fn for_each_buffer(&self, mut f: impl FnMut(BufferId, Access)) {
-        self.visit_buffers(|id, access| f(*id, access));
-    }
+pub(crate) use op_table;
 
-    buffer_visitor!(fn visit_buffers());
+/// The Rust type of an operand kind in [`OpKind`].
+macro_rules! operand_type {
+    (In) => { BufferId };
+    (InOpt) => { Option<BufferId> };
+    (Out) => { BufferId };
+    (OutOpt) => { Option<BufferId> };
+    (Counter) => { BufferId };
+    (State) => { BufferId };
+    (Dim) => { usize };
+    (Usize) => { usize };
+    (F32) => { f32 };
+    (OptF32) => { Option<f32> };
+    (Act) => { Activation };
+    (LossKind) => { Loss };
+}
 
-    buffer_visitor!(
-        /// Every buffer operand, writable, with its access, in the order of
-        /// [`OpKind::for_each_buffer`] (the scheduler uses it to replace
-        /// virtual buffers by pooled ones).
-        pub fn for_each_buffer_mut(mut)
-    );
-
-    /// The kernel's name, for dumps.
-    pub fn name(&self) -> &'static str {
-        match self {
-            OpKind::Linear { .. } => "linear",
-            OpKind::BatchNormTrain { .. } => "batchnorm_train",
-            OpKind::BatchNormEval { .. } => "batchnorm_eval",
-            OpKind::LayerNorm { .. } => "layernorm",
-            OpKind::Dropout { .. } => "dropout",
-            OpKind::Copy { .. } => "copy",
-            OpKind::Activation { .. } => "activation",
-            OpKind::Add { .. } => "add",
-            OpKind::Loss { .. } => "loss",
-            OpKind::Zero { .. } => "zero",
-            OpKind::LossBackward { .. } => "loss_backward",
-            OpKind::LinearBackward { .. } => "linear_backward",
-            OpKind::BatchNormBackward { .. } => "batchnorm_backward",
-            OpKind::LayerNormBackward { .. } => "layernorm_backward",
-            OpKind::DropoutBackward { .. } => "dropout_backward",
-            OpKind::ActivationBackward { .. } => "activation_backward",
-            OpKind::Accumulate { .. } => "accumulate",
-            OpKind::GradNorm { .. } => "grad_norm",
-            OpKind::ClipCoef { .. } => "clip_coef",
-            OpKind::ScaleInto { .. } => "scale_into",
-            OpKind::OptimizerStep { .. } => "optimizer_step",
+/// Calls `$f` on a buffer operand with its access; other kinds pass.
+macro_rules! visit_operand {
+    (In, $b:expr, $f:ident) => {
+        $f($b, Access::Read)
+    };
+    (InOpt, $b:expr, $f:ident) => {
+        if let Some(b) = $b {
+            $f(b, Access::Read)
         }
+    };
+    (Out, $b:expr, $f:ident) => {
+        $f($b, Access::Write)
+    };
+    (OutOpt, $b:expr, $f:ident) => {
+        if let Some(b) = $b {
+            $f(b, Access::Write)
+        }
+    };
+    (Counter, $b:expr, $f:ident) => {
+        $f($b, Access::Write)
+    };
+    (State, $b:expr, $f:ident) => {
+        $f($b, Access::Write)
+    };
+    ($other:ident, $b:expr, $f:ident) => {};
+}
+
+/// An operand as [`Operand`].
+macro_rules! describe_operand {
+    (In, $v:expr) => {
+        Operand::Read(*$v)
+    };
+    (InOpt, $v:expr) => {
+        Operand::ReadOpt(*$v)
+    };
+    (Out, $v:expr) => {
+        Operand::Write(*$v)
+    };
+    (OutOpt, $v:expr) => {
+        Operand::WriteOpt(*$v)
+    };
+    (Counter, $v:expr) => {
+        Operand::Counter(*$v)
+    };
+    (State, $v:expr) => {
+        Operand::State(*$v)
+    };
+    (Dim, $v:expr) => {
+        Operand::Dim(*$v)
+    };
+    (Usize, $v:expr) => {
+        Operand::Usize(*$v)
+    };
+    (F32, $v:expr) => {
+        Operand::F32(*$v)
+    };
+    (OptF32, $v:expr) => {
+        Operand::OptF32(*$v)
+    };
+    (Act, $v:expr) => {
+        Operand::Activation($v)
+    };
+    (LossKind, $v:expr) => {
+        Operand::Loss($v)
+    };
+}
+
+/// What an executor supplies, as [`Operand`].
+macro_rules! describe_supplied {
+    (batch) => {
+        Operand::Batch
+    };
+    (rng) => {
+        Operand::Rng
+    };
+    (scalars) => {
+        Operand::Scalars
+    };
+}
+
+macro_rules! define_op_kind {
+    ($(
+        $(#[$doc:meta])*
+        $op:ident $name:literal ($($supplied:ident),*) { $($field:ident : $kind:ident),* $(,)? }
+    ),* $(,)?) => {
+        /// One runtime op call over Plan buffers (see [`op_table!`]).
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum OpKind {
+            $($(#[$doc])* $op { $($field: operand_type!($kind)),* },)*
+        }
+
+        impl OpKind {
+            /// Every buffer operand with its access, in a fixed order.
+            #[allow(unused_variables)]
+            pub fn for_each_buffer(&self, mut f: impl FnMut(BufferId, Access)) {
+                match self {
+                    $(OpKind::$op { $($field),* } => { $(visit_operand!($kind, *$field, f);)* })*
+                }
+            }
+
+            /// Every buffer operand, writable, with its access, in the
+            /// order of [`OpKind::for_each_buffer`] (the scheduler uses it
+            /// to replace virtual buffers by pooled ones).
+            #[allow(unused_variables)]
+            pub fn for_each_buffer_mut(&mut self, mut f: impl FnMut(&mut BufferId, Access)) {
+                match self {
+                    $(OpKind::$op { $($field),* } => {
+                        $(visit_operand!($kind, $field.as_mut_operand(), f);)*
+                    })*
+                }
+            }
+
+            /// The op's name in dumps and errors.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(OpKind::$op { .. } => $name,)*
+                }
+            }
+
+            /// The `netc_runtime::ops` struct that runs this op.
+            pub fn runtime_op(&self) -> &'static str {
+                match self {
+                    $(OpKind::$op { .. } => stringify!($op),)*
+                }
+            }
+
+            /// Every field of the runtime struct with the operand that
+            /// fills it: the Plan's operands, then what the executor
+            /// supplies.
+            pub fn operands(&self) -> Vec<(&'static str, Operand<'_>)> {
+                match self {
+                    $(OpKind::$op { $($field),* } => vec![
+                        $((stringify!($field), describe_operand!($kind, $field)),)*
+                        $((stringify!($supplied), describe_supplied!($supplied)),)*
+                    ],)*
+                }
+            }
+        }
+
+        /// Every op kind's runtime struct, in table order (for tests that
+        /// cover each kind).
+        pub const RUNTIME_OPS: &[&str] = &[$(stringify!($op)),*];
+    };
+}
+
+op_table!(define_op_kind);
+
+/// `Some(&mut id)` of an optional buffer operand, and `&mut id` of a
+/// plain one, so that [`visit_operand!`] serves both visitors.
+trait AsMutOperand {
+    type Out<'a>
+    where
+        Self: 'a;
+    fn as_mut_operand(&mut self) -> Self::Out<'_>;
+}
+
+impl AsMutOperand for BufferId {
+    type Out<'a> = &'a mut BufferId;
+    fn as_mut_operand(&mut self) -> &mut BufferId {
+        self
+    }
+}
+
+impl AsMutOperand for Option<BufferId> {
+    type Out<'a> = Option<&'a mut BufferId>;
+    fn as_mut_operand(&mut self) -> Option<&mut BufferId> {
+        self.as_mut()
     }
 }
 
@@ -515,22 +426,6 @@ pub struct StateEntry {
     pub grad: Option<BufferId>,
     /// How the executor fills it at construction.
     pub init: Initializer,
-}
-
-/// A `state_dict` entry's initial value. Executors draw the random ones
-/// in `state_dict` order from one stream seeded by the model seed.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Initializer {
-    /// `netc_runtime::init::init_weight` with these fans.
-    Random {
-        init: Init,
-        fan_in: usize,
-        fan_out: usize,
-    },
-    /// `nn.Linear`'s default bias: U(±1/√fan_in).
-    LinearDefaultBias { fan_in: usize },
-    /// Every element (or the counter) set to this value.
-    Fill(f32),
 }
 
 impl StateEntry {
@@ -562,8 +457,12 @@ pub struct Plan {
     pub loss_value: BufferId,
     /// Train-mode forward; its last op is the loss.
     pub forward: Vec<Op>,
-    /// Eval-mode forward over the same buffers (running statistics, no
-    /// dropout); no loss.
+    /// Rebuilds the [`BufferKind::Cache`] buffers from the weights and
+    /// statistics; executors run it before an eval-mode forward whenever
+    /// a train step, a weight load or a parameter borrow made it stale.
+    pub cache: Vec<Op>,
+    /// Eval-mode forward over the same buffers (running statistics from
+    /// the cache, no dropout); no loss.
     pub inference: Vec<Op>,
     /// Starts by zeroing the parameter gradients; the loss gradient is its
     /// first kernel.
@@ -576,6 +475,33 @@ pub struct Plan {
 impl Plan {
     pub fn buffer(&self, id: BufferId) -> &Buffer {
         &self.buffers[id.0]
+    }
+
+    /// Every op of every list: forward, cache, inference, backward,
+    /// update.
+    pub fn all_ops(&self) -> impl Iterator<Item = &Op> {
+        [
+            &self.forward,
+            &self.cache,
+            &self.inference,
+            &self.backward,
+            &self.update,
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// [`Plan::all_ops`], writable (passes that renumber buffers).
+    pub fn all_ops_mut(&mut self) -> impl Iterator<Item = &mut Op> {
+        [
+            &mut self.forward,
+            &mut self.cache,
+            &mut self.inference,
+            &mut self.backward,
+            &mut self.update,
+        ]
+        .into_iter()
+        .flatten()
     }
 
     /// The `state_dict` entry named `name`.

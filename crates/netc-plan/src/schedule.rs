@@ -74,13 +74,7 @@ pub(crate) fn pack_activations(plan: &mut Plan) {
     }
 
     let map = |id: BufferId| new_id[id.0];
-    for op in plan
-        .forward
-        .iter_mut()
-        .chain(plan.inference.iter_mut())
-        .chain(plan.backward.iter_mut())
-        .chain(plan.update.iter_mut())
-    {
+    for op in plan.all_ops_mut() {
         op.kind.for_each_buffer_mut(|id, _| *id = map(*id));
     }
     for entry in &mut plan.state {

@@ -37,7 +37,7 @@ fn check_gradients(model: &Model) -> usize {
 /// tolerance at 1e-3.
 fn check_gradients_with_step(model: &Model, h: f32) -> usize {
     let train = model.train.clone().expect("test models have a train block");
-    let mut net = Interpreter::from_model(model, &train, 7);
+    let mut net = Interpreter::from_model(model, &train, 7).expect("a valid plan");
     let x = data(BATCH * net.input_width(), 11);
     let y = targets(train.loss, BATCH, net.output_width(), 13);
     net.train_step(&x, &y);
@@ -149,7 +149,8 @@ fn residual_add_with_huber() {
         train_config(Loss::Huber { delta: 0.5 }, frozen_sgd(), BATCH),
     );
     check_gradients(&model);
-    let plan = netc_plan::build_plan(&model, model.train.as_ref().expect("train"));
+    let plan =
+        netc_plan::build_plan(&model, model.train.as_ref().expect("train")).expect("a valid plan");
     let accumulates = plan
         .backward
         .iter()
@@ -180,7 +181,8 @@ fn shared_layer_called_twice_with_bce_with_logits() {
     let out = m.call(out_layer, h);
     let model = m.finish(out, train_config(Loss::BceWithLogits, frozen_sgd(), BATCH));
     check_gradients(&model);
-    let plan = netc_plan::build_plan(&model, model.train.as_ref().expect("train"));
+    let plan =
+        netc_plan::build_plan(&model, model.train.as_ref().expect("train")).expect("a valid plan");
     let shared_weight = plan.state_entry("shared.weight").and_then(|e| e.grad);
     let writers = plan
         .backward

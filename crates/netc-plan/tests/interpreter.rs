@@ -27,7 +27,7 @@ fn model(dropout: f64) -> Model {
 fn net(dropout: f64, seed: u64) -> Interpreter {
     let model = model(dropout);
     let train = model.train.clone().expect("train");
-    Interpreter::from_model(&model, &train, seed)
+    Interpreter::from_model(&model, &train, seed).expect("a valid plan")
 }
 
 #[test]
@@ -170,7 +170,7 @@ fn loss_of_predictions_matches_the_training_loss_without_batch_statistics() {
     let out = m.act(Activation::LogSoftmax, h);
     let train = train_config(Loss::CrossEntropy, Optimizer::adam_default(), 8);
     let model = m.finish(out, train.clone());
-    let mut net = Interpreter::from_model(&model, &train, 9);
+    let mut net = Interpreter::from_model(&model, &train, 9).expect("a valid plan");
     assert_eq!(net.target_width(), 1);
     let x = data(8 * 3, 1);
     let y = targets(Loss::CrossEntropy, 8, 4, 2);
@@ -199,7 +199,7 @@ fn the_probe_replays_the_steps_dropout_masks() {
     let y = targets(Loss::Mse, 4, 2, 7);
     let (mut kept, mut dropped) = (0, 0);
     for seed in 0..40 {
-        let mut net = Interpreter::from_model(&model, &train, seed);
+        let mut net = Interpreter::from_model(&model, &train, seed).expect("a valid plan");
         let loss = net.train_step(&x, &y);
         if loss.is_finite() {
             dropped += 1;

@@ -31,7 +31,7 @@ fn seed_model() -> Model {
 }
 
 fn plan_of(model: &Model) -> Plan {
-    build_plan(model, model.train.as_ref().expect("train block"))
+    build_plan(model, model.train.as_ref().expect("train block")).expect("a valid plan")
 }
 
 #[test]
@@ -131,8 +131,19 @@ fn residual_model() -> Model {
 #[test]
 fn clipping_scales_a_copy_and_unused_layers_are_not_updated() {
     let plan = plan_of(&residual_model());
-    assert!(matches!(plan.update[0].kind, OpKind::GradNorm { .. }));
-    assert!(matches!(plan.update[1].kind, OpKind::ClipCoef { .. }));
+    // One norm per trained tensor, then their norm, then the coefficient.
+    let norms = 6;
+    for (index, op) in plan.update[..norms].iter().enumerate() {
+        assert!(
+            matches!(op.kind, OpKind::TensorNorm { index: i, .. } if i == index),
+            "{op:?}"
+        );
+    }
+    assert!(matches!(plan.update[norms].kind, OpKind::TotalNorm { .. }));
+    assert!(matches!(
+        plan.update[norms + 1].kind,
+        OpKind::ClipCoef { .. }
+    ));
     let stepped: Vec<&str> = plan
         .update
         .iter()

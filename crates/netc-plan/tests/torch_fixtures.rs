@@ -92,7 +92,7 @@ fn run_case(json_path: &Path) -> Report {
         train.batch as u64,
         fixture["batch"].as_u64().expect("batch")
     );
-    let mut net = Interpreter::from_model(model, &train, 0);
+    let mut net = Interpreter::from_model(model, &train, 0).expect("a valid plan");
 
     // Initial state, which must also name PyTorch's state_dict in order.
     let initial = fixture["initial"].as_object().expect("initial");

@@ -27,7 +27,7 @@ fn network(seed: u64) -> Interpreter {
     let out = m.call(fc2, h);
     let train = train_config(Loss::Mse, Optimizer::adam_default(), 8);
     let model = m.finish(out, train.clone());
-    Interpreter::from_model(&model, &train, seed)
+    Interpreter::from_model(&model, &train, seed).expect("a valid plan")
 }
 
 fn trained(seed: u64) -> Interpreter {

@@ -39,7 +39,7 @@ fn train_step_and_predict_allocate_nothing_after_warm_up() {
     train.clip_grad_norm = Some(1.0);
     let model = m.finish(out, train.clone());
 
-    let mut net = Interpreter::from_model(&model, &train, 3);
+    let mut net = Interpreter::from_model(&model, &train, 3).expect("a valid plan");
     let x = data(32 * 6, 1);
     let y = targets(Loss::CrossEntropy, 32, 3, 2);
     let mut out = vec![0.0f32; 32 * 3];

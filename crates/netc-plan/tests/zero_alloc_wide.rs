@@ -47,7 +47,7 @@ fn a_64_wide_model_trains_and_predicts_without_allocating() {
     let (program, _) = netc_lang::check_source(WIDE);
     let model = &program.models[0];
     let train = model.train.clone().expect("the model has a train block");
-    let mut net = Interpreter::from_model(model, &train, 7);
+    let mut net = Interpreter::from_model(model, &train, 7).expect("a valid plan");
     let x = values(64 * 9, 1);
     let y: Vec<f32> = values(64, 2).iter().map(|&v| f32::from(v > 0.0)).collect();
     let mut out = vec![0.0f32; 64];

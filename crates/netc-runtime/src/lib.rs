@@ -3,15 +3,19 @@
 
 pub mod clip;
 pub mod data;
-pub mod fixed;
+pub mod dim;
 pub mod init;
 pub mod kernels;
 pub mod loss;
 pub mod network;
+pub mod ops;
 pub mod optim;
 pub mod rng;
 pub mod simd;
+pub mod step;
 pub mod train;
 pub mod weights;
 
-pub use network::{Network, NonFinite, TensorData, TensorRef, WeightError};
+pub use dim::{Const, Dim};
+pub use network::{BatchError, Network, NonFinite, TensorData, TensorRef, WeightError};
+pub use step::{Executor, StepState};

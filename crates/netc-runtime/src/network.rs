@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+pub use crate::step::BatchError;
+
 /// A parameter or buffer as PyTorch's `state_dict` names and shapes it.
 #[derive(Debug, Clone, Copy)]
 pub struct TensorRef<'a> {
@@ -112,8 +114,17 @@ impl std::error::Error for WeightError {}
 
 /// A trainable network over row-major `[batch, features]` f32 data.
 ///
-/// Steady state allocates nothing: after the first step at a given batch
-/// size, `train_step` and `predict` do no heap allocation.
+/// The contract, the same for the interpreter and generated code (both
+/// get it from [`crate::step`]): `x` must be whole rows of
+/// `input_width`; a train step's `y` must hold `target_width` values per
+/// row, and it takes from 1 to [`Network::max_batch`] rows; a prediction
+/// takes any number of rows (zero included) and `out` must hold
+/// `output_width` values per row. Anything else is a [`BatchError`] from
+/// the `try_` methods, which change nothing then; the plain methods panic
+/// with that error's message.
+///
+/// Steady state allocates nothing: after construction, `train_step` and
+/// `predict` do no heap allocation.
 pub trait Network {
     /// Features per input sample.
     fn input_width(&self) -> usize;
@@ -122,16 +133,30 @@ pub trait Network {
     /// Target values per sample that `train_step` reads (1 for
     /// cross_entropy's class index, else the output width).
     fn target_width(&self) -> usize;
+    /// The most rows one train step takes (the model's batch).
+    fn max_batch(&self) -> usize;
 
     /// One optimizer step on a batch in training mode: forward, loss,
     /// backward, optional gradient clipping, update. `x` is
     /// `[batch, input_width]`, `y` is `[batch, target_width]`; returns the
     /// mean loss (PyTorch's reduction) before the update.
-    fn train_step(&mut self, x: &[f32], y: &[f32]) -> f32;
+    fn try_train_step(&mut self, x: &[f32], y: &[f32]) -> Result<f32, BatchError>;
+
+    /// [`Network::try_train_step`], panicking on a refused batch.
+    fn train_step(&mut self, x: &[f32], y: &[f32]) -> f32 {
+        self.try_train_step(x, y)
+            .unwrap_or_else(|error| panic!("train_step: {error}"))
+    }
 
     /// Eval-mode forward (running statistics, no dropout) into
     /// `out = [batch, output_width]`.
-    fn predict(&mut self, x: &[f32], out: &mut [f32]);
+    fn try_predict(&mut self, x: &[f32], out: &mut [f32]) -> Result<(), BatchError>;
+
+    /// [`Network::try_predict`], panicking on refused input.
+    fn predict(&mut self, x: &[f32], out: &mut [f32]) {
+        self.try_predict(x, out)
+            .unwrap_or_else(|error| panic!("predict: {error}"))
+    }
 
     /// The eval-mode loss of `out` (from `predict`) against `y`.
     fn loss(&self, out: &[f32], y: &[f32]) -> f32;

@@ -1,14 +1,14 @@
 //! The kernels behind generated code's inference cache give the bits of
 //! the kernels they stand in for, on every ISA path: a packed weight panel
-//! (`fixed::linear_forward_packed`) against `fixed::linear_forward`, and a
-//! kept batchnorm affine (`fixed::batchnorm_eval_affine` +
-//! `fixed::batchnorm_apply`) against `fixed::batchnorm_forward_eval`.
+//! (`kernels::linear_forward_packed`) against `kernels::linear_forward`, and a
+//! kept batchnorm affine (`kernels::batchnorm_eval_affine` +
+//! `kernels::batchnorm_apply`) against `kernels::batchnorm_forward_eval`.
 
 mod common;
 
-use netc_runtime::fixed;
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
+use netc_runtime::{kernels, Const};
 
 use common::uniform;
 
@@ -67,15 +67,15 @@ fn reference_panel(w: &[f32], in_f: usize, out_f: usize) -> Vec<f32> {
 
 /// Every batch of [`batches`], with and without a bias, on every path.
 fn check_linear<const IN: usize, const OUT: usize>(w: &[f32], bias: &[f32], x: &[f32]) {
-    let len = fixed::linear_panel_len(IN, OUT);
-    if fixed::linear_packs(IN, OUT) {
+    let len = kernels::linear_panel_len(IN, OUT);
+    if kernels::linear_packs(IN, OUT) {
         assert_eq!(len, OUT.div_ceil(16) * IN * 16, "{IN}->{OUT}");
     }
     for isa in Isa::available() {
         let mut panel = vec![f32::NAN; len];
-        fixed::pack_linear_panel_with::<IN, OUT>(isa, w, &mut panel);
+        kernels::pack_linear_panel_on(isa, w, &mut panel, Const::<IN>, Const::<OUT>);
         let what = format!("{} {IN}->{OUT}", isa.name());
-        if fixed::linear_packs(IN, OUT) {
+        if kernels::linear_packs(IN, OUT) {
             let expected = reference_panel(w, IN, OUT);
             assert_eq!(bits(&panel), bits(&expected), "{what}: panel");
         }
@@ -83,9 +83,28 @@ fn check_linear<const IN: usize, const OUT: usize>(w: &[f32], bias: &[f32], x: &
             let x = &x[..batch * IN];
             for b in [Some(bias), None] {
                 let mut expected = vec![f32::NAN; batch * OUT];
-                fixed::linear_forward_with::<IN, OUT>(isa, x, w, b, &mut expected, batch);
+                kernels::linear_forward_on(
+                    isa,
+                    x,
+                    w,
+                    b,
+                    &mut expected,
+                    batch,
+                    Const::<IN>,
+                    Const::<OUT>,
+                );
                 let mut got = vec![f32::NAN; batch * OUT];
-                fixed::linear_forward_packed_with::<IN, OUT>(isa, x, w, &panel, b, &mut got, batch);
+                kernels::linear_forward_packed_on(
+                    isa,
+                    x,
+                    w,
+                    &panel,
+                    b,
+                    &mut got,
+                    batch,
+                    Const::<IN>,
+                    Const::<OUT>,
+                );
                 let bias = b.is_some();
                 assert_eq!(
                     bits(&got),
@@ -167,8 +186,8 @@ fn check_batchnorm<const N: usize>(stats: [&[f32]; 4], x: &[f32]) {
                 b.is_some()
             );
             let (mut scale, mut shift) = (vec![f32::NAN; N], vec![f32::NAN; N]);
-            fixed::batchnorm_eval_affine_with::<N>(
-                isa, g, b, mean, var, eps, &mut scale, &mut shift,
+            kernels::batchnorm_eval_affine_on(
+                isa, g, b, mean, var, eps, &mut scale, &mut shift, Const::<N>,
             );
             for j in 0..N {
                 let s = g.map_or(1.0, |g| g[j]) / (var[j] + eps).sqrt();
@@ -187,7 +206,7 @@ fn check_batchnorm<const N: usize>(stats: [&[f32]; 4], x: &[f32]) {
             for batch in 1..=MAX_BATCH {
                 let x = &x[..batch * N];
                 let mut expected = vec![f32::NAN; x.len()];
-                fixed::batchnorm_forward_eval_with::<N>(
+                kernels::batchnorm_forward_eval_with(
                     isa,
                     x,
                     g,
@@ -197,9 +216,10 @@ fn check_batchnorm<const N: usize>(stats: [&[f32]; 4], x: &[f32]) {
                     eps,
                     &mut expected,
                     batch,
+                    Const::<N>,
                 );
                 let mut got = vec![f32::NAN; x.len()];
-                fixed::batchnorm_apply_with::<N>(isa, x, &scale, &shift, &mut got, batch);
+                kernels::batchnorm_apply_on(isa, x, &scale, &shift, &mut got, batch, Const::<N>);
                 assert_eq!(bits(&got), bits(&expected), "{what} batch {batch}");
             }
         }
@@ -237,22 +257,22 @@ fn kept_batchnorm_affine_matches_the_eval_forward_bit_for_bit() {
 fn a_panel_of_the_wrong_length_is_refused() {
     let (x, w, mut y) = (vec![0f32; 9], vec![0f32; 9 * 16], vec![0f32; 16]);
     let panel = vec![0f32; 9 * 16 - 1];
-    fixed::linear_forward_packed::<9, 16>(&x, &w, &panel, None, &mut y, 1);
+    kernels::linear_forward_packed(&x, &w, &panel, None, &mut y, 1, Const::<9>, Const::<16>);
 }
 
 #[test]
 #[should_panic(expected = "scale/shift is not [n]")]
 fn a_short_affine_is_refused() {
     let (x, mut y) = (vec![0f32; 16], vec![0f32; 16]);
-    fixed::batchnorm_apply::<16>(&x, &[1.0; 15], &[0.0; 16], &mut y, 1);
+    kernels::batchnorm_apply(&x, &[1.0; 15], &[0.0; 16], &mut y, 1, Const::<16>);
 }
 
 #[test]
 fn layers_past_the_panel_fall_back_to_linear_forward() {
-    assert!(!fixed::linear_packs(513, 4));
-    assert!(!fixed::linear_packs(0, 4));
-    assert!(!fixed::linear_packs(4, 0));
-    assert_eq!(fixed::linear_panel_len(513, 4), 0);
+    assert!(!kernels::linear_packs(513, 4));
+    assert!(!kernels::linear_packs(0, 4));
+    assert!(!kernels::linear_packs(4, 0));
+    assert_eq!(kernels::linear_panel_len(513, 4), 0);
     let mut rng = Rng::seed_from_u64(24);
     let (x, w, b) = (
         random(3 * 513, &mut rng),
@@ -260,9 +280,18 @@ fn layers_past_the_panel_fall_back_to_linear_forward() {
         random(4, &mut rng),
     );
     let mut panel: Vec<f32> = Vec::new();
-    fixed::pack_linear_panel::<513, 4>(&w, &mut panel);
+    kernels::pack_linear_panel(&w, &mut panel, Const::<513>, Const::<4>);
     let (mut expected, mut got) = (vec![0f32; 12], vec![0f32; 12]);
-    fixed::linear_forward::<513, 4>(&x, &w, Some(&b), &mut expected, 3);
-    fixed::linear_forward_packed::<513, 4>(&x, &w, &panel, Some(&b), &mut got, 3);
+    kernels::linear_forward(&x, &w, Some(&b), &mut expected, 3, Const::<513>, Const::<4>);
+    kernels::linear_forward_packed(
+        &x,
+        &w,
+        &panel,
+        Some(&b),
+        &mut got,
+        3,
+        Const::<513>,
+        Const::<4>,
+    );
     assert_eq!(bits(&got), bits(&expected));
 }

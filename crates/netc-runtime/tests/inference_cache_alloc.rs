@@ -2,8 +2,8 @@
 //! allocator proves that packing a panel, the packed forward, the kept
 //! batchnorm affine and its apply allocate nothing.
 
-use netc_runtime::fixed;
 use netc_runtime::simd::Isa;
+use netc_runtime::{kernels, Const};
 use netc_testkit::CountingAllocator;
 
 #[global_allocator]
@@ -19,14 +19,14 @@ fn linear_allocations<const IN: usize, const OUT: usize>() -> usize {
     let x = vec![0.25f32; 40 * IN];
     let w = vec![0.5f32; OUT * IN];
     let b = vec![0.1f32; OUT];
-    let mut panel = vec![0f32; fixed::linear_panel_len(IN, OUT)];
+    let mut panel = vec![0f32; kernels::linear_panel_len(IN, OUT)];
     let mut y = vec![0f32; 40 * OUT];
     allocations(|| {
         for isa in Isa::available() {
-            fixed::pack_linear_panel_with::<IN, OUT>(isa, &w, &mut panel);
+            kernels::pack_linear_panel_on(isa, &w, &mut panel, Const::<IN>, Const::<OUT>);
             for batch in 1..=40 {
                 let (x, y) = (&x[..batch * IN], &mut y[..batch * OUT]);
-                fixed::linear_forward_packed_with::<IN, OUT>(
+                kernels::linear_forward_packed_on(
                     isa,
                     x,
                     &w,
@@ -34,6 +34,8 @@ fn linear_allocations<const IN: usize, const OUT: usize>() -> usize {
                     Some(&b),
                     y,
                     batch,
+                    Const::<IN>,
+                    Const::<OUT>,
                 );
             }
         }
@@ -58,7 +60,7 @@ fn inference_cache_kernels_do_not_allocate() {
     let mut y = vec![0f32; 40 * n];
     let count = allocations(|| {
         for isa in Isa::available() {
-            fixed::batchnorm_eval_affine_with::<17>(
+            kernels::batchnorm_eval_affine_on(
                 isa,
                 Some(&gamma),
                 Some(&beta),
@@ -67,10 +69,11 @@ fn inference_cache_kernels_do_not_allocate() {
                 1e-5,
                 &mut scale,
                 &mut shift,
+                Const::<17>,
             );
             for batch in 1..=40 {
                 let (x, y) = (&x[..batch * n], &mut y[..batch * n]);
-                fixed::batchnorm_apply_with::<17>(isa, x, &scale, &shift, y, batch);
+                kernels::batchnorm_apply_on(isa, x, &scale, &shift, y, batch, Const::<17>);
             }
         }
     });

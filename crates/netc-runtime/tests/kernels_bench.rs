@@ -7,8 +7,8 @@ use std::hint::black_box;
 
 use netc_ops::Activation;
 use netc_runtime::kernels::{
-    activation_backward_with, activation_forward_with, linear_backward, linear_backward_with,
-    linear_forward, linear_forward_with,
+    self, activation_backward_with, activation_forward_with, linear_backward, linear_backward_with,
+    linear_forward, linear_forward_with, CacheAligned,
 };
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
@@ -236,10 +236,12 @@ fn seed_network_step() {
             None,
             &mut n1,
             &mut h1,
-            &mut bn1.0,
-            &mut bn1.1,
-            &mut bn1.2,
-            &mut bn1.3,
+            Stats {
+                mean: &mut bn1.0,
+                invstd: &mut bn1.1,
+                running_mean: &mut bn1.2,
+                running_var: &mut bn1.3,
+            },
             &mut bn1.4,
             Some(0.1),
             1e-5,
@@ -254,10 +256,12 @@ fn seed_network_step() {
             None,
             &mut n2,
             &mut h2,
-            &mut bn2.0,
-            &mut bn2.1,
-            &mut bn2.2,
-            &mut bn2.3,
+            Stats {
+                mean: &mut bn2.0,
+                invstd: &mut bn2.1,
+                running_mean: &mut bn2.2,
+                running_var: &mut bn2.3,
+            },
             &mut bn2.4,
             Some(0.1),
             1e-5,
@@ -386,7 +390,7 @@ fn linear_64x64x64_per_path() {
 fn deep_block_64() {
     let y = square_block::<64>(20_000, 4);
     let fin = time(5, 20_000, || {
-        black_box(netc_runtime::fixed::all_finite(&[black_box(&y)]));
+        black_box(netc_runtime::kernels::all_finite(&[black_box(&y)]));
     });
     eprintln!("all_finite over 64x64: {:.0} ns", fin * 1e9);
     square_block::<128>(5_000, 5);
@@ -395,7 +399,7 @@ fn deep_block_64() {
 /// 64 rows through an N→N linear (forward, backward dx+dw+db) and one
 /// row forward; returns the forward output.
 fn square_block<const N: usize>(calls: usize, seed: u64) -> Vec<f32> {
-    use netc_runtime::fixed;
+    use netc_runtime::Const;
     let mut rng = Rng::seed_from_u64(seed);
     let batch = 64;
     let x = random(batch * N, &mut rng);
@@ -406,10 +410,18 @@ fn square_block<const N: usize>(calls: usize, seed: u64) -> Vec<f32> {
     let (mut dx, mut dw, mut db) = (vec![0.0; batch * N], vec![0.0; N * N], vec![0.0; N]);
     let flops = 2.0 * (batch * N * N) as f64;
     let fwd = time(5, calls, || {
-        fixed::linear_forward::<N, N>(black_box(&x), &w, Some(&b), &mut y, batch)
+        kernels::linear_forward(
+            black_box(&x),
+            &w,
+            Some(&b),
+            &mut y,
+            batch,
+            Const::<N>,
+            Const::<N>,
+        )
     });
     let bwd = time(5, calls / 2, || {
-        fixed::linear_backward::<N, N>(
+        kernels::linear_backward(
             &x,
             &w,
             black_box(&dy),
@@ -417,11 +429,21 @@ fn square_block<const N: usize>(calls: usize, seed: u64) -> Vec<f32> {
             &mut dw,
             Some(&mut db),
             batch,
+            Const::<N>,
+            Const::<N>,
         )
     });
     let mut row = vec![0.0; N];
     let one = time(5, calls * 10, || {
-        fixed::linear_forward::<N, N>(black_box(&x[..N]), &w, Some(&b), &mut row, 1)
+        kernels::linear_forward(
+            black_box(&x[..N]),
+            &w,
+            Some(&b),
+            &mut row,
+            1,
+            Const::<N>,
+            Const::<N>,
+        )
     });
     eprintln!(
         "64x{N}·{N}x{N} forward {:.2} µs ({:.0} GFLOP/s), backward dx+dw+db {:.2} µs ({:.0} GFLOP/s); one row {N}->{N} forward {:.0} ns",
@@ -467,22 +489,31 @@ fn one_row_own_kernel_vs_gemm() {
 #[test]
 #[ignore = "benchmark"]
 fn inference_cache_one_row() {
-    use netc_runtime::fixed;
+    use netc_runtime::Const;
     fn linear<const IN: usize, const OUT: usize>(rng: &mut Rng) {
         let x = random(IN, rng);
         let w = random(OUT * IN, rng);
         let b = random(OUT, rng);
-        let mut panel = fixed::CacheAligned::zeroed(fixed::linear_panel_len(IN, OUT));
+        let mut panel = CacheAligned::zeroed(kernels::linear_panel_len(IN, OUT));
         let mut y = vec![0.0; OUT];
         let calls = 2_000_000 / (IN * OUT).max(64);
         for isa in Isa::available() {
-            fixed::pack_linear_panel_with::<IN, OUT>(isa, &w, &mut panel);
+            kernels::pack_linear_panel_on(isa, &w, &mut panel, Const::<IN>, Const::<OUT>);
             let per_call = time(7, calls, || {
-                fixed::linear_forward_with::<IN, OUT>(isa, black_box(&x), &w, Some(&b), &mut y, 1)
+                kernels::linear_forward_on(
+                    isa,
+                    black_box(&x),
+                    &w,
+                    Some(&b),
+                    &mut y,
+                    1,
+                    Const::<IN>,
+                    Const::<OUT>,
+                )
             });
             let packed = time(7, calls, || {
                 let x = black_box(&x);
-                fixed::linear_forward_packed_with::<IN, OUT>(
+                kernels::linear_forward_packed_on(
                     isa,
                     x,
                     &w,
@@ -490,20 +521,37 @@ fn inference_cache_one_row() {
                     Some(&b),
                     &mut y,
                     1,
+                    Const::<IN>,
+                    Const::<OUT>,
                 )
             });
             let pack = time(7, calls / 4, || {
-                fixed::pack_linear_panel_with::<IN, OUT>(isa, black_box(&w), &mut panel)
+                kernels::pack_linear_panel_on(
+                    isa,
+                    black_box(&w),
+                    &mut panel,
+                    Const::<IN>,
+                    Const::<OUT>,
+                )
             });
             let batch = 32;
             let (xs, mut ys) = (random(batch * IN, rng), vec![0.0; batch * OUT]);
             let batch_per_call = time(7, calls / 8, || {
                 let x = black_box(&xs);
-                fixed::linear_forward_with::<IN, OUT>(isa, x, &w, Some(&b), &mut ys, batch)
+                kernels::linear_forward_on(
+                    isa,
+                    x,
+                    &w,
+                    Some(&b),
+                    &mut ys,
+                    batch,
+                    Const::<IN>,
+                    Const::<OUT>,
+                )
             });
             let batch_packed = time(7, calls / 8, || {
                 let x = black_box(&xs);
-                fixed::linear_forward_packed_with::<IN, OUT>(
+                kernels::linear_forward_packed_on(
                     isa,
                     x,
                     &w,
@@ -511,6 +559,8 @@ fn inference_cache_one_row() {
                     Some(&b),
                     &mut ys,
                     batch,
+                    Const::<IN>,
+                    Const::<OUT>,
                 )
             });
             eprintln!(
@@ -542,7 +592,7 @@ fn inference_cache_one_row() {
     let (mut scale, mut shift, mut y) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     for isa in Isa::available() {
         let eval = time(7, 500_000, || {
-            fixed::batchnorm_forward_eval_with::<16>(
+            kernels::batchnorm_forward_eval_with(
                 isa,
                 black_box(&x),
                 Some(&gamma),
@@ -552,10 +602,11 @@ fn inference_cache_one_row() {
                 1e-5,
                 &mut y,
                 1,
+                Const::<16>,
             )
         });
         let affine = time(7, 500_000, || {
-            fixed::batchnorm_eval_affine_with::<16>(
+            kernels::batchnorm_eval_affine_on(
                 isa,
                 Some(black_box(&gamma)),
                 Some(&beta),
@@ -564,10 +615,11 @@ fn inference_cache_one_row() {
                 1e-5,
                 &mut scale,
                 &mut shift,
+                Const::<16>,
             )
         });
         let apply = time(7, 500_000, || {
-            fixed::batchnorm_apply_with::<16>(isa, black_box(&x), &scale, &shift, &mut y, 1)
+            kernels::batchnorm_apply_on(isa, black_box(&x), &scale, &shift, &mut y, 1, Const::<16>)
         });
         eprintln!(
             "{:>9}: batchnorm eval one row of 16: forward_eval {:.1} ns, eval_affine {:.1} ns, apply {:.1} ns",
@@ -585,8 +637,8 @@ fn inference_cache_one_row() {
 #[test]
 #[ignore = "benchmark"]
 fn seed_predict_one_cached() {
-    use netc_runtime::fixed::{self, CacheAligned};
     use netc_runtime::kernels::activation_forward;
+    use netc_runtime::Const;
     let mut rng = Rng::seed_from_u64(8);
     let x = random(9, &mut rng);
     let (w1, b1) = (random(16 * 9, &mut rng), random(16, &mut rng));
@@ -599,19 +651,37 @@ fn seed_predict_one_cached() {
     let [g1, be1, m1, v1] = stats(16, &mut rng);
     let [g2, be2, m2, v2] = stats(8, &mut rng);
     let panel = |w: &[f32], in_f: usize, out_f: usize| {
-        let mut p = CacheAligned::zeroed(fixed::linear_panel_len(in_f, out_f));
+        let mut p = CacheAligned::zeroed(kernels::linear_panel_len(in_f, out_f));
         match (in_f, out_f) {
-            (9, 16) => fixed::pack_linear_panel::<9, 16>(w, &mut p),
-            (16, 8) => fixed::pack_linear_panel::<16, 8>(w, &mut p),
-            _ => fixed::pack_linear_panel::<8, 1>(w, &mut p),
+            (9, 16) => kernels::pack_linear_panel(w, &mut p, Const::<9>, Const::<16>),
+            (16, 8) => kernels::pack_linear_panel(w, &mut p, Const::<16>, Const::<8>),
+            _ => kernels::pack_linear_panel(w, &mut p, Const::<8>, Const::<1>),
         }
         p
     };
     let (p1, p2, p3) = (panel(&w1, 9, 16), panel(&w2, 16, 8), panel(&w3, 8, 1));
     let (mut s1, mut h1) = (vec![0f32; 16], vec![0f32; 16]);
     let (mut s2, mut h2) = (vec![0f32; 8], vec![0f32; 8]);
-    fixed::batchnorm_eval_affine::<16>(Some(&g1), Some(&be1), &m1, &v1, 1e-5, &mut s1, &mut h1);
-    fixed::batchnorm_eval_affine::<8>(Some(&g2), Some(&be2), &m2, &v2, 1e-5, &mut s2, &mut h2);
+    kernels::batchnorm_eval_affine(
+        Some(&g1),
+        Some(&be1),
+        &m1,
+        &v1,
+        1e-5,
+        &mut s1,
+        &mut h1,
+        Const::<16>,
+    );
+    kernels::batchnorm_eval_affine(
+        Some(&g2),
+        Some(&be2),
+        &m2,
+        &v2,
+        1e-5,
+        &mut s2,
+        &mut h2,
+        Const::<8>,
+    );
     let elu = Activation::Elu { alpha: 1.0 };
     let (mut z1, mut n1, mut a1) = ([0f32; 16], [0f32; 16], [0f32; 16]);
     let (mut z2, mut n2, mut a2) = ([0f32; 8], [0f32; 8], [0f32; 8]);
@@ -621,11 +691,20 @@ fn seed_predict_one_cached() {
         let secs = time(7, 200_000, || {
             let x = black_box(&x);
             if cached {
-                fixed::linear_forward_packed::<9, 16>(x, &w1, &p1, Some(&b1), &mut z1, 1);
-                fixed::batchnorm_apply::<16>(&z1, &s1, &h1, &mut n1, 1);
+                kernels::linear_forward_packed(
+                    x,
+                    &w1,
+                    &p1,
+                    Some(&b1),
+                    &mut z1,
+                    1,
+                    Const::<9>,
+                    Const::<16>,
+                );
+                kernels::batchnorm_apply(&z1, &s1, &h1, &mut n1, 1, Const::<16>);
             } else {
-                fixed::linear_forward::<9, 16>(x, &w1, Some(&b1), &mut z1, 1);
-                fixed::batchnorm_forward_eval::<16>(
+                kernels::linear_forward(x, &w1, Some(&b1), &mut z1, 1, Const::<9>, Const::<16>);
+                kernels::batchnorm_forward_eval(
                     &z1,
                     Some(&g1),
                     Some(&be1),
@@ -634,15 +713,25 @@ fn seed_predict_one_cached() {
                     1e-5,
                     &mut n1,
                     1,
+                    Const::<16>,
                 );
             }
             activation_forward(&elu, &n1, &mut a1, 16);
             if cached {
-                fixed::linear_forward_packed::<16, 8>(&a1, &w2, &p2, Some(&b2), &mut z2, 1);
-                fixed::batchnorm_apply::<8>(&z2, &s2, &h2, &mut n2, 1);
+                kernels::linear_forward_packed(
+                    &a1,
+                    &w2,
+                    &p2,
+                    Some(&b2),
+                    &mut z2,
+                    1,
+                    Const::<16>,
+                    Const::<8>,
+                );
+                kernels::batchnorm_apply(&z2, &s2, &h2, &mut n2, 1, Const::<8>);
             } else {
-                fixed::linear_forward::<16, 8>(&a1, &w2, Some(&b2), &mut z2, 1);
-                fixed::batchnorm_forward_eval::<8>(
+                kernels::linear_forward(&a1, &w2, Some(&b2), &mut z2, 1, Const::<16>, Const::<8>);
+                kernels::batchnorm_forward_eval(
                     &z2,
                     Some(&g2),
                     Some(&be2),
@@ -651,13 +740,23 @@ fn seed_predict_one_cached() {
                     1e-5,
                     &mut n2,
                     1,
+                    Const::<8>,
                 );
             }
             activation_forward(&elu, &n2, &mut a2, 8);
             if cached {
-                fixed::linear_forward_packed::<8, 1>(&a2, &w3, &p3, Some(&b3), &mut z3, 1);
+                kernels::linear_forward_packed(
+                    &a2,
+                    &w3,
+                    &p3,
+                    Some(&b3),
+                    &mut z3,
+                    1,
+                    Const::<8>,
+                    Const::<1>,
+                );
             } else {
-                fixed::linear_forward::<8, 1>(&a2, &w3, Some(&b3), &mut z3, 1);
+                kernels::linear_forward(&a2, &w3, Some(&b3), &mut z3, 1, Const::<8>, Const::<1>);
             }
             activation_forward(&Activation::Sigmoid, &z3, &mut p, 1);
             black_box(&p);

@@ -5,10 +5,10 @@
 
 mod common;
 
-use netc_runtime::fixed;
 use netc_runtime::kernels::{linear_forward, linear_forward_with, GEMM_MIN_MACS, GEMV_MIN_MACS};
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
+use netc_runtime::{kernels, Const};
 
 use common::random;
 
@@ -113,14 +113,14 @@ fn const_widths_match_the_runtime_kernel() {
         let b = random(33, &mut rng);
         let (mut y1, mut y2) = (vec![0f32; batch * 33], vec![0f32; batch * 33]);
         linear_forward(&x, &w, Some(&b), &mut y1, batch, 100, 33);
-        fixed::linear_forward::<100, 33>(&x, &w, Some(&b), &mut y2, batch);
+        kernels::linear_forward(&x, &w, Some(&b), &mut y2, batch, Const::<100>, Const::<33>);
         assert_eq!(bits(&y1), bits(&y2), "batch {batch}");
 
         let x = random(batch * 64, &mut rng);
         let w = random(64 * 64, &mut rng);
         let (mut y1, mut y2) = (vec![0f32; batch * 64], vec![0f32; batch * 64]);
         linear_forward(&x, &w, None, &mut y1, batch, 64, 64);
-        fixed::linear_forward::<64, 64>(&x, &w, None, &mut y2, batch);
+        kernels::linear_forward(&x, &w, None, &mut y2, batch, Const::<64>, Const::<64>);
         assert_eq!(bits(&y1), bits(&y2), "batch {batch}");
     }
 }

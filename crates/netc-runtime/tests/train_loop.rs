@@ -6,7 +6,7 @@ use netc_runtime::data::Dataset;
 use netc_runtime::train::{
     fit, EpochReport, Observer, StepProgress, Task, TrainError, TrainSettings,
 };
-use netc_runtime::{Network, NonFinite, TensorData, TensorRef, WeightError};
+use netc_runtime::{BatchError, Network, NonFinite, TensorData, TensorRef, WeightError};
 
 /// `fc = linear(inputs, outputs)` trained with SGD on one of three losses.
 struct LinearModel {
@@ -89,17 +89,9 @@ impl LinearModel {
     }
 }
 
-impl Network for LinearModel {
-    fn input_width(&self) -> usize {
-        self.inputs
-    }
-    fn output_width(&self) -> usize {
-        self.outputs
-    }
-    fn target_width(&self) -> usize {
-        self.loss.target_width(self.outputs)
-    }
-    fn train_step(&mut self, x: &[f32], y: &[f32]) -> f32 {
+impl LinearModel {
+    /// One plain SGD step.
+    fn step(&mut self, x: &[f32], y: &[f32]) -> f32 {
         let mut out = vec![0.0; y.len() * self.outputs];
         self.forward(x, &mut out);
         if out.iter().any(|v| !v.is_finite()) {
@@ -141,8 +133,27 @@ impl Network for LinearModel {
         }
         loss
     }
-    fn predict(&mut self, x: &[f32], out: &mut [f32]) {
+}
+
+impl Network for LinearModel {
+    fn input_width(&self) -> usize {
+        self.inputs
+    }
+    fn output_width(&self) -> usize {
+        self.outputs
+    }
+    fn target_width(&self) -> usize {
+        self.loss.target_width(self.outputs)
+    }
+    fn max_batch(&self) -> usize {
+        usize::MAX
+    }
+    fn try_train_step(&mut self, x: &[f32], y: &[f32]) -> Result<f32, BatchError> {
+        Ok(self.step(x, y))
+    }
+    fn try_predict(&mut self, x: &[f32], out: &mut [f32]) -> Result<(), BatchError> {
         self.forward(x, out);
+        Ok(())
     }
     fn loss(&self, out: &[f32], y: &[f32]) -> f32 {
         let mut dz = vec![0.0; out.len()];

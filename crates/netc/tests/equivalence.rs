@@ -115,7 +115,7 @@ fn check(source: &str, mut generated: impl Network) {
     assert!(!netc_lang::has_errors(&diagnostics), "{diagnostics:?}");
     let model = &program.models[0];
     let config = model.train.clone().unwrap_or_default();
-    let mut interpreted = Interpreter::from_model(model, &config, SEED);
+    let mut interpreted = Interpreter::from_model(model, &config, SEED).expect("a valid plan");
     let (inputs, outputs) = (generated.input_width(), generated.output_width());
     assert_eq!(
         (inputs, outputs),
@@ -177,7 +177,8 @@ fn both_name_the_same_first_non_finite_op() {
     let source = include_str!("../../../examples/regression.nn");
     let (program, _) = netc_lang::check_source(source);
     let config = program.models[0].train.clone().unwrap_or_default();
-    let mut interpreted = Interpreter::from_model(&program.models[0], &config, SEED);
+    let mut interpreted =
+        Interpreter::from_model(&program.models[0], &config, SEED).expect("a valid plan");
     let mut generated = regression::WineFlavanoids::new(SEED);
     let mut rng = Rng::seed_from_u64(5);
     let (inputs, outputs) = (generated.input_width(), generated.output_width());
@@ -207,7 +208,8 @@ fn both_probes_replay_the_steps_dropout_masks() {
     let mut kept = 0;
     for seed in 0..40 {
         let mut generated = dropped::Dropped::new(seed);
-        let mut interpreted = Interpreter::from_model(&program.models[0], &config, seed);
+        let mut interpreted =
+            Interpreter::from_model(&program.models[0], &config, seed).expect("a valid plan");
         let loss = generated.train_step(&x, &y);
         assert_eq!(
             loss.to_bits(),

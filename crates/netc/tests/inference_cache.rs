@@ -20,6 +20,7 @@ fn interpreter(seed: u64) -> Interpreter {
     let (program, _) = netc_lang::check_source(include_str!("../../../examples/water.nn"));
     let model = &program.models[0];
     Interpreter::from_model(model, &model.train.clone().unwrap_or_default(), seed)
+        .expect("a valid plan")
 }
 
 fn inputs(rows: usize, seed: u64) -> Vec<f32> {
@@ -98,7 +99,8 @@ fn a_layer_without_a_panel_predicts_unpacked() {
     let (program, _) = netc_lang::check_source(include_str!("models/wide.nn"));
     let model = &program.models[0];
     let mut interpreted =
-        Interpreter::from_model(model, &model.train.clone().unwrap_or_default(), SEED);
+        Interpreter::from_model(model, &model.train.clone().unwrap_or_default(), SEED)
+            .expect("a valid plan");
     let mut generated = wide::Wide::new(SEED);
     let mut rng = Rng::seed_from_u64(6);
     let x: Vec<f32> = (0..4 * 600).map(|_| rng.normal() as f32).collect();

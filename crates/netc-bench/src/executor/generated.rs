@@ -58,7 +58,8 @@ mod tests {
         for workload in WORKLOADS {
             let (mut generated, config) = build(workload).expect("generated code exists");
             let (program, _) = netc_lang::check_source(workload.source);
-            let mut interpreted = Interpreter::from_model(&program.models[0], &config, WEIGHT_SEED);
+            let mut interpreted = Interpreter::from_model(&program.models[0], &config, WEIGHT_SEED)
+                .expect("a valid plan");
             let batch = Batch::for_training(generated.as_ref(), &config);
             for _ in 0..2 {
                 let a = generated.train_step(&batch.x, &batch.y);

@@ -35,7 +35,9 @@ fn build(workload: &Workload) -> Result<(Interpreter, TrainConfig), BenchError> 
         .train
         .clone()
         .ok_or_else(|| error("the model has no train block".into()))?;
-    Ok((Interpreter::from_model(model, &config, WEIGHT_SEED), config))
+    let net =
+        Interpreter::from_model(model, &config, WEIGHT_SEED).map_err(|e| error(e.to_string()))?;
+    Ok((net, config))
 }
 
 #[cfg(test)]

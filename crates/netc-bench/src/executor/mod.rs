@@ -82,7 +82,7 @@ mod tests {
     use std::time::Duration;
 
     use netc_ops::Loss;
-    use netc_runtime::{NonFinite, TensorRef, WeightError};
+    use netc_runtime::{BatchError, NonFinite, TensorRef, WeightError};
 
     use super::*;
 
@@ -110,17 +110,21 @@ mod tests {
         fn target_width(&self) -> usize {
             1
         }
-        fn train_step(&mut self, x: &[f32], y: &[f32]) -> f32 {
+        fn max_batch(&self) -> usize {
+            usize::MAX
+        }
+        fn try_train_step(&mut self, x: &[f32], y: &[f32]) -> Result<f32, BatchError> {
             self.steps += 1;
             self.batch_rows.push(x.len() / Self::INPUT);
             assert_eq!(y.len(), x.len() / Self::INPUT);
             std::thread::sleep(Duration::from_micros(300));
-            0.0
+            Ok(0.0)
         }
-        fn predict(&mut self, x: &[f32], out: &mut [f32]) {
+        fn try_predict(&mut self, x: &[f32], out: &mut [f32]) -> Result<(), BatchError> {
             self.predictions += 1;
             self.predict_rows.push(x.len() / Self::INPUT);
             assert_eq!(out.len(), Self::OUTPUT);
+            Ok(())
         }
         fn loss(&self, _out: &[f32], _y: &[f32]) -> f32 {
             0.0

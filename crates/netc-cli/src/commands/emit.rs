@@ -53,8 +53,9 @@ mod tests {
         let compact: String = code.split_whitespace().collect();
         for expected in [
             "pubstructWaterNet{",
-            "impl::netc::NetworkforWaterNet{",
-            "::netc::runtime::fixed::linear_forward::<9,16,>(",
+            "impl::netc::runtime::ExecutorforWaterNet{",
+            "::netc::runtime::ops::Linear{",
+            "in_f:::netc::runtime::Const::<9>,out_f:::netc::runtime::Const::<16>",
             "pubconstMAX_BATCH:usize=32;",
         ] {
             assert!(compact.contains(expected), "{expected} in {code}");

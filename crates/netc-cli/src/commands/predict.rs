@@ -63,7 +63,7 @@ fn predict(args: PredictArgs) -> Result<(), Failure> {
     }
     let model = file.select(Some(args.model.as_deref().unwrap_or(&sidecar.model)))?;
     let config = model.train.clone().unwrap_or_default();
-    let mut net = interpreter::build(netc_plan::build_plan(model, &config), BATCH, config.seed)?;
+    let mut net = interpreter::build(interpreter::plan(model, &config)?, BATCH, config.seed)?;
     load_safetensors(&mut net, &args.weights).map_err(|e| weight_failure(&args.weights, e))?;
 
     let loss = loss_named(&sidecar.loss).ok_or_else(|| {

@@ -177,7 +177,7 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
         plot::prepare_dir(dir).map_err(Failure::input)?;
     }
 
-    let plan = netc_plan::build_plan(model, &config);
+    let plan = interpreter::plan(model, &config)?;
     let task = Task::for_loss(config.loss, plan.output_width);
     // The CSV gives one target column; caught here, before the data is
     // read and the start line printed, not by the training loop.

@@ -1,80 +1,68 @@
-//! The Plan interpreter: runs a Plan's op lists on the runtime kernels
-//! with runtime sizes, and implements `netc_runtime::Network`.
+//! The Plan interpreter: runs a Plan's op lists through
+//! `netc_runtime::ops` with runtime widths. It implements
+//! `netc_runtime::Executor` (buffers and op lists); the runtime's step
+//! driver turns that into `netc_runtime::Network`, as it does for
+//! generated code.
 
 mod exec;
-mod init;
-mod network;
-mod state;
 mod store;
 
 use netc_lang::ir::Model;
-use netc_ops::{Optimizer, TrainConfig};
-use netc_runtime::fixed;
+use netc_ops::{Loss, TrainConfig};
+use netc_runtime::kernels::all_finite;
 use netc_runtime::rng::Rng;
+use netc_runtime::step::{self, Role, StateEntry, TensorMut, Widths};
+use netc_runtime::{Executor, StepState, TensorData};
 
-use crate::plan::{BufferId, Op, Plan};
+use crate::plan::{BufferId, BufferKind, Op, Plan};
+use crate::validate::PlanError;
 use exec::{execute, Context};
 use store::Store;
 
-/// The dropout masks' stream, forked from the model seed so that masks do
-/// not depend on how many values the init drew.
-const DROPOUT_STREAM: u64 = 1;
-
-/// The op lists of a train step.
-#[derive(Debug, Clone, Copy)]
-enum Phase {
-    Forward,
-    Backward,
-    Update,
-}
-
+#[derive(Clone)]
 pub struct Interpreter {
     plan: Plan,
     store: Store,
-    /// The plan's optimizer with the current learning rate.
-    optimizer: Optimizer,
-    /// Optimizer steps taken so far.
-    step: u64,
-    dropout: Rng,
-    /// Rows of the last `train_step`'s batch.
-    last_batch: usize,
-    /// The forward op that first wrote a non-finite value in the last
-    /// `train_step`, found only when its loss was not finite.
-    first_non_finite: Option<usize>,
+    state: StepState,
     /// Per forward op: the buffers the non-finite probe scans after it
     /// (resolved once, not per probe).
     checked: Vec<Vec<BufferId>>,
     /// `plan.forward_draws_masks()`, read on every step.
     draws_masks: bool,
+    /// Rows of the last `train_step`'s batch.
+    last_batch: usize,
 }
 
 impl Interpreter {
     /// Buffers sized for the plan's batch, parameters initialised from
-    /// `seed` with the model's inits.
-    pub fn new(plan: Plan, seed: u64) -> Interpreter {
-        let optimizer = plan.optimizer;
-        let mut store = Store::new(&plan, &optimizer);
-        init::initialise(&plan, &mut store, &mut Rng::seed_from_u64(seed));
+    /// `seed` with the model's inits. A Plan the validator refuses is an
+    /// error.
+    pub fn new(plan: Plan, seed: u64) -> Result<Interpreter, PlanError> {
+        plan.validate()?;
         let checked = plan
             .forward
             .iter()
             .map(|op| plan.checked_outputs(&op.kind))
             .collect();
-        Interpreter {
+        let mut net = Interpreter {
+            store: Store::new(&plan, &plan.optimizer),
+            state: StepState::new(plan.optimizer, seed),
             draws_masks: plan.forward_draws_masks(),
             checked,
-            store,
-            optimizer,
-            step: 0,
-            dropout: Rng::seed_from_u64(seed).fork(DROPOUT_STREAM),
             last_batch: 0,
-            first_non_finite: None,
             plan,
-        }
+        };
+        step::initialise(&mut net, seed);
+        Ok(net)
     }
 
-    pub fn from_model(model: &Model, train: &TrainConfig, seed: u64) -> Interpreter {
-        Interpreter::new(crate::build_plan(model, train), seed)
+    /// [`crate::build_plan`] and [`Interpreter::new`] in one.
+    pub fn from_model(
+        model: &Model,
+        train: &TrainConfig,
+        seed: u64,
+    ) -> Result<Interpreter, PlanError> {
+        Interpreter::new(crate::build_plan(model, train)?, seed)
     }
 
     pub fn plan(&self) -> &Plan {
@@ -89,103 +77,120 @@ impl Interpreter {
 
     /// Optimizer steps taken so far.
     pub fn steps(&self) -> u64 {
-        self.step
+        self.state.step
     }
 
-    /// Rows in `x`, which must be whole rows of the input width.
-    fn rows(&self, x: &[f32]) -> usize {
-        let width = self.plan.input_width;
-        assert!(
-            width > 0 && x.len().is_multiple_of(width),
-            "input of {} values is not whole rows of {width}",
-            x.len()
-        );
-        x.len() / width
-    }
-
-    fn train(&mut self, x: &[f32], y: &[f32]) -> f32 {
-        let batch = self.rows(x);
-        assert_eq!(
-            y.len(),
-            batch * self.plan.target_width,
-            "targets must be {} values per row",
-            self.plan.target_width
-        );
-        self.store.ensure_batch(batch);
-        self.last_batch = batch;
-        self.store
-            .get_mut(self.plan.input, batch)
-            .copy_from_slice(x);
-        self.store
-            .get_mut(self.plan.target, batch)
-            .copy_from_slice(y);
-        self.first_non_finite = None;
-        let masks = self.draws_masks.then(|| self.dropout.clone());
-        self.run(Phase::Forward, batch);
-        let loss = self.store.get(self.plan.loss_value, batch)[0];
-        if !loss.is_finite() {
-            self.first_non_finite = self.probe_non_finite(masks, batch);
-        }
-        self.run(Phase::Backward, batch);
-        self.step += 1;
-        self.run(Phase::Update, batch);
-        loss
-    }
-
-    fn infer(&mut self, x: &[f32], out: &mut [f32]) {
-        let batch = self.rows(x);
-        assert_eq!(
-            out.len(),
-            batch * self.plan.output_width,
-            "output must be {} values per row",
-            self.plan.output_width
-        );
-        self.store.ensure_batch(batch);
-        self.store
-            .get_mut(self.plan.input, batch)
-            .copy_from_slice(x);
+    fn run(&mut self, ops: fn(&Plan) -> &[Op], rows: usize) {
         let mut cx = Context {
-            batch,
-            optimizer: &self.optimizer,
-            step: self.step,
-            dropout: &mut self.dropout,
+            batch: rows,
+            dropout: &mut self.state.dropout,
+            scalars: &self.state.scalars,
         };
-        for op in &self.plan.inference {
-            execute(&op.kind, &mut self.store, &mut cx);
-        }
-        out.copy_from_slice(self.store.get(self.plan.output, batch));
-    }
-
-    fn run(&mut self, phase: Phase, batch: usize) {
-        let ops: &[Op] = match phase {
-            Phase::Forward => &self.plan.forward,
-            Phase::Backward => &self.plan.backward,
-            Phase::Update => &self.plan.update,
-        };
-        let mut cx = Context {
-            batch,
-            optimizer: &self.optimizer,
-            step: self.step,
-            dropout: &mut self.dropout,
-        };
-        for op in ops {
+        for op in ops(&self.plan) {
             execute(&op.kind, &mut self.store, &mut cx);
         }
     }
+}
 
-    /// Replays the step's forward on a copy of the buffers with every op's
-    /// output checked, after a non-finite loss: the step itself runs
-    /// without checks, and the copy leaves the state (running statistics,
-    /// parameters) as the step left it. Allocates, but only on this
-    /// failure path. `masks` is the dropout stream as the step began.
-    fn probe_non_finite(&self, masks: Option<Rng>, batch: usize) -> Option<usize> {
+impl Executor for Interpreter {
+    fn widths(&self) -> Widths {
+        Widths {
+            input: self.plan.input_width,
+            output: self.plan.output_width,
+            target: self.plan.target_width,
+        }
+    }
+
+    fn max_batch(&self) -> usize {
+        self.plan.batch.max(1)
+    }
+
+    fn loss_kind(&self) -> Loss {
+        self.plan.loss
+    }
+
+    fn step_state(&self) -> &StepState {
+        &self.state
+    }
+
+    fn step_state_mut(&mut self) -> &mut StepState {
+        &mut self.state
+    }
+
+    fn state_len(&self) -> usize {
+        self.plan.state.len()
+    }
+
+    fn state_entry(&self, index: usize) -> StateEntry<'_> {
+        let entry = &self.plan.state[index];
+        let role = if self.plan.buffer(entry.buffer).kind == BufferKind::Counter {
+            Role::Counter
+        } else if entry.is_parameter() {
+            Role::Parameter
+        } else {
+            Role::Buffer
+        };
+        StateEntry {
+            name: &entry.name,
+            shape: &entry.shape,
+            role,
+            init: entry.init,
+        }
+    }
+
+    fn tensor(&self, index: usize) -> TensorData<'_> {
+        let id = self.plan.state[index].buffer;
+        match self.plan.buffer(id).kind {
+            BufferKind::Counter => TensorData::I64(self.store.counter(id)),
+            _ => TensorData::F32(self.store.whole(id)),
+        }
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> TensorMut<'_> {
+        let id = self.plan.state[index].buffer;
+        match self.plan.buffer(id).kind {
+            BufferKind::Counter => TensorMut::I64(self.store.counter_mut(id)),
+            _ => TensorMut::F32(self.store.whole_mut(id)),
+        }
+    }
+
+    fn gradient(&self, index: usize) -> Option<&[f32]> {
+        Some(self.store.whole(self.plan.state[index].grad?))
+    }
+
+    fn load_rows(&mut self, x: &[f32], y: Option<&[f32]>, rows: usize) {
+        self.store.get_mut(self.plan.input, rows).copy_from_slice(x);
+        if let Some(y) = y {
+            self.store
+                .get_mut(self.plan.target, rows)
+                .copy_from_slice(y);
+            self.last_batch = rows;
+        }
+    }
+
+    fn forward(&mut self, rows: usize) {
+        self.run(|plan| &plan.forward, rows);
+    }
+
+    fn backward(&mut self, rows: usize) {
+        self.run(|plan| &plan.backward, rows);
+    }
+
+    fn update(&mut self, rows: usize) {
+        self.run(|plan| &plan.update, rows);
+    }
+
+    fn loss_value(&self) -> f32 {
+        self.store.get(self.plan.loss_value, 1)[0]
+    }
+
+    fn probe_forward(&self, masks: Rng, rows: usize) -> Option<usize> {
         let mut store = self.store.clone();
-        let mut dropout = masks.unwrap_or_else(|| self.dropout.clone());
+        let mut dropout = masks;
         let mut cx = Context {
-            batch,
-            optimizer: &self.optimizer,
-            step: self.step,
+            batch: rows,
             dropout: &mut dropout,
+            scalars: &self.state.scalars,
         };
         self.plan
             .forward
@@ -193,9 +198,28 @@ impl Interpreter {
             .zip(&self.checked)
             .position(|(op, outputs)| {
                 execute(&op.kind, &mut store, &mut cx);
-                !outputs
-                    .iter()
-                    .all(|&id| fixed::all_finite(&[store.get(id, batch)]))
+                !outputs.iter().all(|&id| all_finite(&[store.get(id, rows)]))
             })
+    }
+
+    fn forward_origin(&self, op: usize) -> &str {
+        &self.plan.forward[op].origin
+    }
+
+    fn draws_masks(&self) -> bool {
+        self.draws_masks
+    }
+
+    fn refresh_cache(&mut self) {
+        let rows = self.max_batch();
+        self.run(|plan| &plan.cache, rows);
+    }
+
+    fn inference(&mut self, rows: usize) {
+        self.run(|plan| &plan.inference, rows);
+    }
+
+    fn output(&self, rows: usize) -> &[f32] {
+        self.store.get(self.plan.output, rows)
     }
 }

@@ -4,7 +4,13 @@
 //! Features are processed in fixed tiles of [`LANES`] so the per-feature
 //! sums live in registers and every inner step is one vector operation
 //! along a contiguous row (no heap scratch, no runtime-length inner loop).
+//! The width `n` is a [`Dim`]: a constant width specialises the tiles.
+//!
+//! The eval forward can also run from a `scale`/`shift` kept while the
+//! running statistics stay put ([`batchnorm_eval_affine`],
+//! [`batchnorm_apply`]), with the same bits as [`batchnorm_forward_eval`].
 
+use crate::dim::Dim;
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
 /// Training-mode forward. Normalises with the biased batch variance; the
@@ -13,36 +19,28 @@ use crate::simd::{self, multiversion, Fma, Isa, LANES};
 /// first). A batch of 1 gives a NaN running variance: PyTorch refuses it,
 /// so callers must too.
 #[allow(clippy::too_many_arguments)]
+#[inline]
 pub fn batchnorm_forward_train(
     x: &[f32],
     gamma: Option<&[f32]>,
     beta: Option<&[f32]>,
     y: &mut [f32],
     xhat: &mut [f32],
-    mean: &mut [f32],
-    invstd: &mut [f32],
-    running_mean: &mut [f32],
-    running_var: &mut [f32],
+    stats: Stats<'_>,
     num_batches_tracked: &mut i64,
     momentum: Option<f32>,
     eps: f32,
     batch: usize,
-    n: usize,
+    n: impl Dim,
 ) {
-    debug_assert!(x.len() == batch * n && y.len() == x.len() && xhat.len() == x.len());
-    debug_assert!(mean.len() == n && invstd.len() == n);
-    debug_assert!(running_mean.len() == n && running_var.len() == n);
-    debug_assert!(gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n));
+    let width = n.get();
+    assert!(x.len() == batch * width && y.len() == x.len() && xhat.len() == x.len());
+    stats.check(width);
+    assert!(gamma.is_none_or(|g| g.len() == width) && beta.is_none_or(|b| b.len() == width));
     *num_batches_tracked += 1;
     let factor = match momentum {
         Some(m) => f64::from(m),
         None => 1.0 / *num_batches_tracked as f64,
-    };
-    let stats = Stats {
-        mean,
-        invstd,
-        running_mean,
-        running_var,
     };
     batchnorm_forward_train_with(
         Isa::detect(),
@@ -67,8 +65,24 @@ pub struct Stats<'a> {
     pub running_var: &'a mut [f32],
 }
 
+impl Stats<'_> {
+    fn check(&self, n: usize) {
+        let lens = [
+            self.mean.len(),
+            self.invstd.len(),
+            self.running_mean.len(),
+            self.running_var.len(),
+        ];
+        assert!(
+            lens.iter().all(|&len| len == n),
+            "batchnorm: a statistic is not [n]"
+        );
+    }
+}
+
 /// Eval-mode forward with the running statistics.
 #[allow(clippy::too_many_arguments)]
+#[inline]
 pub fn batchnorm_forward_eval(
     x: &[f32],
     gamma: Option<&[f32]>,
@@ -78,11 +92,11 @@ pub fn batchnorm_forward_eval(
     eps: f32,
     y: &mut [f32],
     batch: usize,
-    n: usize,
+    n: impl Dim,
 ) {
-    debug_assert!(x.len() == batch * n && y.len() == x.len());
-    debug_assert!(running_mean.len() == n && running_var.len() == n);
-    debug_assert!(gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n));
+    let width = n.get();
+    assert!(x.len() == batch * width && y.len() == x.len());
+    check_features([Some(running_mean), Some(running_var), gamma, beta], width);
     batchnorm_forward_eval_with(
         Isa::detect(),
         x,
@@ -97,10 +111,106 @@ pub fn batchnorm_forward_eval(
     );
 }
 
+/// `scale = γ/√(var+ε)`, `shift = β − mean·scale` (γ = 1, β = 0 when
+/// absent), exactly as [`batchnorm_forward_eval`] computes them: kept by
+/// an inference cache while the running statistics stay put.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn batchnorm_eval_affine(
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+    running_mean: &[f32],
+    running_var: &[f32],
+    eps: f32,
+    scale: &mut [f32],
+    shift: &mut [f32],
+    n: impl Dim,
+) {
+    batchnorm_eval_affine_on(
+        Isa::detect(),
+        gamma,
+        beta,
+        running_mean,
+        running_var,
+        eps,
+        scale,
+        shift,
+        n,
+    );
+}
+
+/// [`batchnorm_eval_affine`] on a chosen path (tests and benchmarks).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn batchnorm_eval_affine_on<N: Dim>(
+    isa: Isa,
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+    running_mean: &[f32],
+    running_var: &[f32],
+    eps: f32,
+    scale: &mut [f32],
+    shift: &mut [f32],
+    n: N,
+) {
+    let width = n.get();
+    check_features([Some(running_mean), Some(running_var), gamma, beta], width);
+    assert!(
+        scale.len() == width && shift.len() == width,
+        "batchnorm: scale/shift is not [n]"
+    );
+    eval_affine_with(
+        isa,
+        gamma,
+        beta,
+        running_mean,
+        running_var,
+        eps,
+        scale,
+        shift,
+        n,
+    );
+}
+
+/// `y = x·scale + shift` per feature, from [`batchnorm_eval_affine`]:
+/// bit-identical to [`batchnorm_forward_eval`].
+#[inline]
+pub fn batchnorm_apply(
+    x: &[f32],
+    scale: &[f32],
+    shift: &[f32],
+    y: &mut [f32],
+    batch: usize,
+    n: impl Dim,
+) {
+    batchnorm_apply_on(Isa::detect(), x, scale, shift, y, batch, n);
+}
+
+/// [`batchnorm_apply`] on a chosen path (tests and benchmarks).
+#[inline]
+pub fn batchnorm_apply_on<N: Dim>(
+    isa: Isa,
+    x: &[f32],
+    scale: &[f32],
+    shift: &[f32],
+    y: &mut [f32],
+    batch: usize,
+    n: N,
+) {
+    let width = n.get();
+    assert!(
+        x.len() == batch * width && y.len() == x.len(),
+        "batchnorm: x/y is not [batch, n]"
+    );
+    check_features([Some(scale), Some(shift)], width);
+    apply_with(isa, x, scale, shift, y, batch, n);
+}
+
 /// Training-mode backward from the saved `xhat` and `invstd`:
 /// `dx += γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂))`, `dγ += Σ dy·x̂`,
 /// `dβ += Σ dy`.
 #[allow(clippy::too_many_arguments)]
+#[inline]
 pub fn batchnorm_backward(
     dy: &[f32],
     xhat: &[f32],
@@ -110,12 +220,13 @@ pub fn batchnorm_backward(
     dgamma: Option<&mut [f32]>,
     dbeta: Option<&mut [f32]>,
     batch: usize,
-    n: usize,
+    n: impl Dim,
 ) {
-    debug_assert!(dy.len() == batch * n && xhat.len() == dy.len() && dx.len() == dy.len());
-    debug_assert!(invstd.len() == n && gamma.is_none_or(|g| g.len() == n));
-    debug_assert!(dgamma.as_ref().is_none_or(|d| d.len() == n));
-    debug_assert!(dbeta.as_ref().is_none_or(|d| d.len() == n));
+    let width = n.get();
+    assert!(dy.len() == batch * width && xhat.len() == dy.len() && dx.len() == dy.len());
+    check_features([Some(invstd), gamma], width);
+    assert!(dgamma.as_ref().is_none_or(|d| d.len() == width));
+    assert!(dbeta.as_ref().is_none_or(|d| d.len() == width));
     batchnorm_backward_with(
         Isa::detect(),
         dy,
@@ -130,10 +241,19 @@ pub fn batchnorm_backward(
     );
 }
 
+/// Hard asserts: the tiles read whole windows of every per-feature slice.
+#[inline]
+fn check_features<const K: usize>(features: [Option<&[f32]>; K], n: usize) {
+    assert!(
+        features.iter().flatten().all(|v| v.len() == n),
+        "batchnorm: a parameter or statistic is not [n]"
+    );
+}
+
 multiversion! {
     /// [`batchnorm_forward_train`] on a chosen path (tests and benchmarks);
     /// `factor` is the resolved running-average factor.
-    pub fn batchnorm_forward_train_with(
+    pub fn batchnorm_forward_train_with<N: Dim>(
         x: &[f32],
         gamma: Option<&[f32]>,
         beta: Option<&[f32]>,
@@ -143,13 +263,13 @@ multiversion! {
         factor: f64,
         eps: f32,
         batch: usize,
-        n: usize,
+        n: N,
     ) => train_body;
 }
 
 multiversion! {
     /// [`batchnorm_forward_eval`] on a chosen path (tests and benchmarks).
-    pub fn batchnorm_forward_eval_with(
+    pub fn batchnorm_forward_eval_with<N: Dim>(
         x: &[f32],
         gamma: Option<&[f32]>,
         beta: Option<&[f32]>,
@@ -158,13 +278,37 @@ multiversion! {
         eps: f32,
         y: &mut [f32],
         batch: usize,
-        n: usize,
+        n: N,
     ) => eval_body;
 }
 
 multiversion! {
+    fn eval_affine_with<N: Dim>(
+        gamma: Option<&[f32]>,
+        beta: Option<&[f32]>,
+        running_mean: &[f32],
+        running_var: &[f32],
+        eps: f32,
+        scale: &mut [f32],
+        shift: &mut [f32],
+        n: N,
+    ) => eval_affine_body;
+}
+
+multiversion! {
+    fn apply_with<N: Dim>(
+        x: &[f32],
+        scale: &[f32],
+        shift: &[f32],
+        y: &mut [f32],
+        batch: usize,
+        n: N,
+    ) => apply_body;
+}
+
+multiversion! {
     /// [`batchnorm_backward`] on a chosen path (tests and benchmarks).
-    pub fn batchnorm_backward_with(
+    pub fn batchnorm_backward_with<N: Dim>(
         dy: &[f32],
         xhat: &[f32],
         invstd: &[f32],
@@ -173,7 +317,7 @@ multiversion! {
         dgamma: Option<&mut [f32]>,
         dbeta: Option<&mut [f32]>,
         batch: usize,
-        n: usize,
+        n: N,
     ) => backward_body;
 }
 
@@ -207,7 +351,7 @@ fn affine(gamma: Option<&[f32]>, beta: Option<&[f32]>, j0: usize) -> ([f32; LANE
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) fn train_body<M: Fma>(
+fn train_body<M: Fma>(
     x: &[f32],
     gamma: Option<&[f32]>,
     beta: Option<&[f32]>,
@@ -217,8 +361,9 @@ pub(crate) fn train_body<M: Fma>(
     factor: f64,
     eps: f32,
     batch: usize,
-    n: usize,
+    n: impl Dim,
 ) {
+    let n = n.get();
     if n == 0 || batch == 0 {
         return;
     }
@@ -310,7 +455,7 @@ pub(crate) fn train_body<M: Fma>(
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) fn eval_body<M: Fma>(
+fn eval_body<M: Fma>(
     x: &[f32],
     gamma: Option<&[f32]>,
     beta: Option<&[f32]>,
@@ -319,8 +464,9 @@ pub(crate) fn eval_body<M: Fma>(
     eps: f32,
     y: &mut [f32],
     _batch: usize,
-    n: usize,
+    n: impl Dim,
 ) {
+    let n = n.get();
     if n == 0 {
         return;
     }
@@ -335,7 +481,7 @@ pub(crate) fn eval_body<M: Fma>(
 /// finishes the forward with the same bits).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) fn eval_affine_body<M: Fma>(
+fn eval_affine_body<M: Fma>(
     gamma: Option<&[f32]>,
     beta: Option<&[f32]>,
     running_mean: &[f32],
@@ -343,8 +489,9 @@ pub(crate) fn eval_affine_body<M: Fma>(
     eps: f32,
     scale: &mut [f32],
     shift: &mut [f32],
-    n: usize,
+    n: impl Dim,
 ) {
+    let n = n.get();
     for j0 in (0..n).step_by(LANES) {
         let mask = simd::lane_mask(LANES.min(n - j0));
         let (sc, sh) = eval_affine::<M>(gamma, beta, running_mean, running_var, eps, j0);
@@ -356,14 +503,15 @@ pub(crate) fn eval_affine_body<M: Fma>(
 /// `y = x·scale + shift` per feature: the eval forward from a kept
 /// [`eval_affine_body`].
 #[inline(always)]
-pub(crate) fn apply_body<M: Fma>(
+fn apply_body<M: Fma>(
     x: &[f32],
     scale: &[f32],
     shift: &[f32],
     y: &mut [f32],
     _batch: usize,
-    n: usize,
+    n: impl Dim,
 ) {
+    let n = n.get();
     // Re-sliced to `n`, so that a constant width reaches the tile loads.
     let (scale, shift) = (&scale[..n], &shift[..n]);
     for j0 in (0..n).step_by(LANES) {
@@ -429,7 +577,7 @@ fn apply_tile<M: Fma>(
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) fn backward_body<M: Fma>(
+fn backward_body<M: Fma>(
     dy: &[f32],
     xhat: &[f32],
     invstd: &[f32],
@@ -438,8 +586,9 @@ pub(crate) fn backward_body<M: Fma>(
     mut dgamma: Option<&mut [f32]>,
     mut dbeta: Option<&mut [f32]>,
     batch: usize,
-    n: usize,
+    n: impl Dim,
 ) {
+    let n = n.get();
     if n == 0 || batch == 0 {
         return;
     }

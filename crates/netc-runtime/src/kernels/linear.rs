@@ -16,6 +16,7 @@ use gemm::Parallelism;
 use super::small_gemm::{
     pack_panel, packed_gemm, packed_row, panel_len, small_gemm, transpose_rows, Store, View, MAX_K,
 };
+use crate::dim::Dim;
 use crate::simd::transpose::BLOCK;
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
@@ -34,15 +35,36 @@ pub(crate) fn use_gemm(batch: usize, in_f: usize, out_f: usize) -> bool {
 }
 
 /// `y[b,o] = Σᵢ x[b,i]·w[o,i] + bias[o]`.
+/// Widths are [`Dim`]s: a `usize`, or a [`Const`](crate::dim::Const)
+/// that specialises the loops for the layer.
+#[inline]
 pub fn linear_forward(
     x: &[f32],
     w: &[f32],
     bias: Option<&[f32]>,
     y: &mut [f32],
     batch: usize,
-    in_f: usize,
-    out_f: usize,
+    in_f: impl Dim,
+    out_f: impl Dim,
 ) {
+    linear_forward_on(Isa::detect(), x, w, bias, y, batch, in_f, out_f);
+}
+
+/// [`linear_forward`] on a chosen path (tests and benchmarks); the shapes
+/// that go to `gemm` go there whatever the path.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn linear_forward_on<I: Dim, O: Dim>(
+    isa: Isa,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    batch: usize,
+    in_dim: I,
+    out_dim: O,
+) {
+    let (in_f, out_f) = (in_dim.get(), out_dim.get());
     check_shapes(x, w, y, batch, in_f, out_f);
     debug_assert!(bias.is_none_or(|b| b.len() == out_f));
     if use_gemm(batch, in_f, out_f) {
@@ -77,13 +99,14 @@ pub fn linear_forward(
             );
         }
     } else {
-        linear_forward_with(Isa::detect(), x, w, bias, y, batch, in_f, out_f);
+        linear_forward_with(isa, x, w, bias, y, batch, in_dim, out_dim);
     }
 }
 
 /// `dx += dy·W`, `dw += dyᵀ·x`, `db += Σ_b dy`.
 #[allow(clippy::too_many_arguments)]
-pub fn linear_backward(
+#[inline]
+pub fn linear_backward<I: Dim, O: Dim>(
     x: &[f32],
     w: &[f32],
     dy: &[f32],
@@ -91,15 +114,16 @@ pub fn linear_backward(
     dw: &mut [f32],
     db: Option<&mut [f32]>,
     batch: usize,
-    in_f: usize,
-    out_f: usize,
+    in_dim: I,
+    out_dim: O,
 ) {
+    let (in_f, out_f) = (in_dim.get(), out_dim.get());
     check_shapes(x, w, dy, batch, in_f, out_f);
     debug_assert!(dx.as_ref().is_none_or(|d| d.len() == batch * in_f));
     debug_assert_eq!(dw.len(), out_f * in_f);
     debug_assert!(db.as_ref().is_none_or(|d| d.len() == out_f));
     if !use_gemm(batch, in_f, out_f) {
-        linear_backward_with(Isa::detect(), x, w, dy, dx, dw, db, batch, in_f, out_f);
+        linear_backward_with(Isa::detect(), x, w, dy, dx, dw, db, batch, in_dim, out_dim);
         return;
     }
     if let Some(dx) = dx {
@@ -163,8 +187,7 @@ pub fn linear_backward(
     }
 }
 
-// Inline: generated code reaches it through `fixed` on every op, from
-// another crate.
+// Inline: generated code reaches it on every op, from another crate.
 #[inline]
 pub(crate) fn check_shapes(
     x: &[f32],
@@ -194,20 +217,20 @@ fn fill_bias(bias: Option<&[f32]>, y: &mut [f32], out_f: usize) {
 
 multiversion! {
     /// [`linear_forward`]'s loop kernel on a chosen path, at any size.
-    pub fn linear_forward_with(
+    pub fn linear_forward_with<I: Dim, O: Dim>(
         x: &[f32],
         w: &[f32],
         bias: Option<&[f32]>,
         y: &mut [f32],
         batch: usize,
-        in_f: usize,
-        out_f: usize,
+        in_f: I,
+        out_f: O,
     ) => forward_body;
 }
 
 multiversion! {
     /// [`linear_backward`]'s loop kernel on a chosen path, at any size.
-    pub fn linear_backward_with(
+    pub fn linear_backward_with<I: Dim, O: Dim>(
         x: &[f32],
         w: &[f32],
         dy: &[f32],
@@ -215,9 +238,26 @@ multiversion! {
         dw: &mut [f32],
         db: Option<&mut [f32]>,
         batch: usize,
-        in_f: usize,
-        out_f: usize,
+        in_f: I,
+        out_f: O,
     ) => backward_body;
+}
+
+multiversion! {
+    fn pack_weight_with<I: Dim, O: Dim>(w: &[f32], panel: &mut [f32], in_f: I, out_f: O)
+        => pack_weight_body;
+}
+
+multiversion! {
+    fn packed_forward_with<I: Dim, O: Dim>(
+        x: &[f32],
+        panel: &[f32],
+        bias: Option<&[f32]>,
+        y: &mut [f32],
+        batch: usize,
+        in_f: I,
+        out_f: O,
+    ) => packed_forward_body;
 }
 
 multiversion! {
@@ -225,15 +265,16 @@ multiversion! {
 }
 
 #[inline(always)]
-pub(crate) fn forward_body<M: Fma>(
+fn forward_body<M: Fma>(
     x: &[f32],
     w: &[f32],
     bias: Option<&[f32]>,
     y: &mut [f32],
     batch: usize,
-    in_f: usize,
-    out_f: usize,
+    in_f: impl Dim,
+    out_f: impl Dim,
 ) {
+    let (in_f, out_f) = (in_f.get(), out_f.get());
     if trivial(bias, y, batch, in_f, out_f) {
         return;
     }
@@ -274,43 +315,132 @@ fn trivial(bias: Option<&[f32]>, y: &mut [f32], batch: usize, in_f: usize, out_f
     false
 }
 
-/// Whether [`pack_weight_panel`] has a panel for a layer: the reductions
-/// `small_gemm`'s tiles take.
-pub(crate) const fn packs(in_f: usize, out_f: usize) -> bool {
+/// Whether a layer has a packed weight panel ([`pack_linear_panel`]):
+/// the reductions `small_gemm`'s tiles take (`0 < in ≤ 512`) and some
+/// output. A layer without one runs [`linear_forward`] unpacked.
+pub const fn linear_packs(in_f: usize, out_f: usize) -> bool {
     0 < in_f && in_f <= MAX_K && out_f > 0
 }
 
-/// Elements of a layer's packed weight panel (0 when it [`packs`] not).
-pub(crate) const fn weight_panel_len(in_f: usize, out_f: usize) -> usize {
-    if packs(in_f, out_f) {
+/// Elements of a layer's packed weight panel (whole 16-column tiles); 0
+/// for a layer that [`linear_packs`] not.
+pub const fn linear_panel_len(in_f: usize, out_f: usize) -> usize {
+    if linear_packs(in_f, out_f) {
         panel_len(in_f, out_f)
     } else {
         0
     }
 }
 
+/// `panel` := W transposed in 16-column tiles, zero-padded: the layout
+/// `small_gemm` packs per call. For a layer that [`linear_packs`] not,
+/// the panel is empty and this does nothing. Keep the panel in a
+/// [`CacheAligned`](super::CacheAligned) buffer: each tile then is one
+/// cache line.
+#[inline]
+pub fn pack_linear_panel(w: &[f32], panel: &mut [f32], in_f: impl Dim, out_f: impl Dim) {
+    pack_linear_panel_on(Isa::detect(), w, panel, in_f, out_f);
+}
+
+/// [`pack_linear_panel`] on a chosen path (pure data movement: the same
+/// panel on every path).
+#[inline]
+pub fn pack_linear_panel_on<I: Dim, O: Dim>(
+    isa: Isa,
+    w: &[f32],
+    panel: &mut [f32],
+    in_dim: I,
+    out_dim: O,
+) {
+    let (in_f, out_f) = (in_dim.get(), out_dim.get());
+    assert_eq!(w.len(), out_f * in_f, "linear: w is not [out, in]");
+    check_panel(panel, in_f, out_f);
+    if linear_packs(in_f, out_f) {
+        pack_weight_with(isa, w, panel, in_dim, out_dim);
+    }
+}
+
+/// `y = x·Wᵀ + b` from the panel [`pack_linear_panel`] made of `w`:
+/// bit-identical to [`linear_forward`] for every batch, without packing W
+/// on every call. Shapes that [`linear_forward`] hands to `gemm` go there
+/// (on `w`), and so does a layer that [`linear_packs`] not.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn linear_forward_packed(
+    x: &[f32],
+    w: &[f32],
+    panel: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    batch: usize,
+    in_f: impl Dim,
+    out_f: impl Dim,
+) {
+    linear_forward_packed_on(Isa::detect(), x, w, panel, bias, y, batch, in_f, out_f);
+}
+
+/// [`linear_forward_packed`] on a chosen path (tests and benchmarks).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn linear_forward_packed_on<I: Dim, O: Dim>(
+    isa: Isa,
+    x: &[f32],
+    w: &[f32],
+    panel: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    batch: usize,
+    in_dim: I,
+    out_dim: O,
+) {
+    let (in_f, out_f) = (in_dim.get(), out_dim.get());
+    check_panel(panel, in_f, out_f);
+    if !linear_packs(in_f, out_f) || use_gemm(batch, in_f, out_f) {
+        linear_forward_on(isa, x, w, bias, y, batch, in_dim, out_dim);
+    } else {
+        check_shapes(x, w, y, batch, in_f, out_f);
+        assert!(
+            bias.is_none_or(|b| b.len() == out_f),
+            "linear: bias is not [out]"
+        );
+        packed_forward_with(isa, x, panel, bias, y, batch, in_dim, out_dim);
+    }
+}
+
+#[inline]
+fn check_panel(panel: &[f32], in_f: usize, out_f: usize) {
+    assert_eq!(
+        panel.len(),
+        linear_panel_len(in_f, out_f),
+        "linear: panel is not linear_panel_len(in, out) long"
+    );
+}
+
 /// W `[out, in]` as the panel `small_gemm` packs from it per call:
-/// Wᵀ in column tiles of [`LANES`] outputs. Only when the layer [`packs`].
+/// Wᵀ in column tiles of [`LANES`] outputs. Only when the layer
+/// [`linear_packs`].
 #[inline(always)]
-pub(crate) fn pack_weight_body<M: Fma>(w: &[f32], panel: &mut [f32], in_f: usize, out_f: usize) {
+fn pack_weight_body<M: Fma>(w: &[f32], panel: &mut [f32], in_f: impl Dim, out_f: impl Dim) {
+    let (in_f, out_f) = (in_f.get(), out_f.get());
     // B[i, o] = w[o, i], as in `forward_body`.
     let b = View::columns(w, in_f);
     pack_panel::<M>(b, in_f, out_f, panel);
 }
 
 /// [`forward_body`] with W already packed by [`pack_weight_body`] (a
-/// layer that [`packs`]): the same tiled loop as a batch, so the same bits
+/// layer that [`linear_packs`]): the same tiled loop as a batch, so the same bits
 /// for every batch. Shapes `gemm` takes are the caller's to route.
 #[inline(always)]
-pub(crate) fn packed_forward_body<M: Fma>(
+fn packed_forward_body<M: Fma>(
     x: &[f32],
     panel: &[f32],
     bias: Option<&[f32]>,
     y: &mut [f32],
     batch: usize,
-    in_f: usize,
-    out_f: usize,
+    in_f: impl Dim,
+    out_f: impl Dim,
 ) {
+    let (in_f, out_f) = (in_f.get(), out_f.get());
     if trivial(bias, y, batch, in_f, out_f) {
         return;
     }
@@ -425,7 +555,7 @@ fn axpy<M: Fma>(a: f32, x: &[f32], y: &mut [f32]) {
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) fn backward_body<M: Fma>(
+fn backward_body<M: Fma>(
     x: &[f32],
     w: &[f32],
     dy: &[f32],
@@ -433,9 +563,10 @@ pub(crate) fn backward_body<M: Fma>(
     dw: &mut [f32],
     db: Option<&mut [f32]>,
     batch: usize,
-    in_f: usize,
-    out_f: usize,
+    in_f: impl Dim,
+    out_f: impl Dim,
 ) {
+    let (in_f, out_f) = (in_f.get(), out_f.get());
     if batch == 0 || out_f == 0 {
         return;
     }

@@ -10,18 +10,24 @@
 //! [`Isa`]: crate::simd::Isa
 
 mod activation;
-pub(crate) mod batchnorm;
+mod aligned;
+mod batchnorm;
 mod dropout;
 mod elementwise;
+mod finite;
 mod layernorm;
-pub(crate) mod linear;
+mod linear;
 mod small_gemm;
+
+pub use aligned::CacheAligned;
+pub use finite::{all_finite, all_finite_with};
 
 pub use activation::{
     activation_backward, activation_backward_with, activation_forward, activation_forward_with,
 };
 pub use batchnorm::{
-    batchnorm_backward, batchnorm_backward_with, batchnorm_forward_eval,
+    batchnorm_apply, batchnorm_apply_on, batchnorm_backward, batchnorm_backward_with,
+    batchnorm_eval_affine, batchnorm_eval_affine_on, batchnorm_forward_eval,
     batchnorm_forward_eval_with, batchnorm_forward_train, batchnorm_forward_train_with, Stats,
 };
 pub use dropout::{dropout_backward, dropout_backward_with, dropout_forward, dropout_forward_with};
@@ -30,6 +36,7 @@ pub use layernorm::{
     layernorm_backward, layernorm_backward_with, layernorm_forward, layernorm_forward_with,
 };
 pub use linear::{
-    linear_backward, linear_backward_with, linear_forward, linear_forward_with, GEMM_MIN_MACS,
-    GEMV_MIN_MACS,
+    linear_backward, linear_backward_with, linear_forward, linear_forward_on,
+    linear_forward_packed, linear_forward_packed_on, linear_forward_with, linear_packs,
+    linear_panel_len, pack_linear_panel, pack_linear_panel_on, GEMM_MIN_MACS, GEMV_MIN_MACS,
 };

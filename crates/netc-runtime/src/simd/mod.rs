@@ -85,10 +85,10 @@ impl Fma for Unfused {
     }
 }
 
-/// [`Fused`] inside the AVX-512 wrappers of `multiversion!` and
-/// `fixed_paths!`. Crate-private: only those wrappers, which run after
-/// [`Isa::usable`] saw the CPU's AVX-512 support, instantiate a body with
-/// it, which is what makes its intrinsics sound.
+/// [`Fused`] inside the AVX-512 wrappers of `multiversion!`.
+/// Crate-private: only those wrappers, which run after [`Isa::usable`]
+/// saw the CPU's AVX-512 support, instantiate a body with it, which is
+/// what makes its intrinsics sound.
 #[cfg(target_arch = "x86_64")]
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FusedAvx512;
@@ -151,31 +151,38 @@ impl Fma for FusedAvx2 {
 }
 
 /// Defines `$name(isa, args..)` running the generic body `$body::<M>` on
-/// the best path `isa` allows on this CPU.
+/// the best path `isa` allows on this CPU. Optional type parameters (the
+/// [`Dim`](crate::dim::Dim) widths of a kernel) carry through to the
+/// per-ISA functions, so a constant width is a constant inside the
+/// `#[target_feature]` function the body is inlined into.
 macro_rules! multiversion {
-    ($(#[$attr:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? => $body:ident;) => {
+    (
+        $(#[$attr:meta])* $vis:vis fn $name:ident $(<$($g:ident : $bound:path),+>)?
+        ($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? => $body:ident;
+    ) => {
         $(#[$attr])*
         #[allow(clippy::too_many_arguments)]
-        $vis fn $name(isa: $crate::simd::Isa, $($arg: $ty),*) $(-> $ret)? {
+        #[inline]
+        $vis fn $name $(<$($g: $bound),+>)? (isa: $crate::simd::Isa, $($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
                 #[allow(clippy::too_many_arguments)]
-                fn avx512($($arg: $ty),*) $(-> $ret)? {
+                fn avx512 $(<$($g: $bound),+>)? ($($arg: $ty),*) $(-> $ret)? {
                     $body::<$crate::simd::FusedAvx512>($($arg),*)
                 }
                 #[target_feature(enable = "avx2,fma")]
                 #[allow(clippy::too_many_arguments)]
-                fn avx2($($arg: $ty),*) $(-> $ret)? {
+                fn avx2 $(<$($g: $bound),+>)? ($($arg: $ty),*) $(-> $ret)? {
                     $body::<$crate::simd::FusedAvx2>($($arg),*)
                 }
                 match isa.usable() {
                     // SAFETY: `usable` yields Avx512 only after the CPU
                     // reported avx512f/vl/bw/dq, avx2 and fma.
-                    $crate::simd::Isa::Avx512 => return unsafe { avx512($($arg),*) },
+                    $crate::simd::Isa::Avx512 => return unsafe { avx512 $(::<$($g),+>)? ($($arg),*) },
                     // SAFETY: `usable` yields Avx2Fma only after the CPU
                     // reported avx2 and fma.
-                    $crate::simd::Isa::Avx2Fma => return unsafe { avx2($($arg),*) },
+                    $crate::simd::Isa::Avx2Fma => return unsafe { avx2 $(::<$($g),+>)? ($($arg),*) },
                     $crate::simd::Isa::Scalar => {}
                 }
             }

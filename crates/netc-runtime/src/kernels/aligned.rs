@@ -6,7 +6,7 @@ use std::ops::{Deref, DerefMut};
 const LINE: usize = 16;
 
 /// A zero-initialised f32 buffer whose first element starts a 64-byte
-/// cache line, for the panels generated code keeps for
+/// cache line, for the panels an inference cache keeps for
 /// [`linear_forward_packed`](super::linear_forward_packed): each of the
 /// panel's 16-wide tiles then is one line, where a heap buffer's usual
 /// 16-byte alignment splits every tile load across two (one row of
@@ -32,6 +32,17 @@ impl CacheAligned {
             _ => 0,
         };
         CacheAligned { storage, at, len }
+    }
+}
+
+impl Default for CacheAligned {
+    /// Empty, without allocating (what a buffer moved out leaves behind).
+    fn default() -> CacheAligned {
+        CacheAligned {
+            storage: Box::default(),
+            at: 0,
+            len: 0,
+        }
     }
 }
 

@@ -1,0 +1,71 @@
+//! Every Plan op kind becomes exactly one call of its `netc_runtime::ops`
+//! struct — the struct the interpreter runs for the same op (both come
+//! from the op table) — with the Plan's buffers and its widths as
+//! `Const`s, and nothing else: no arithmetic of the generator's own.
+//! The snapshot shows one emitted statement per op kind.
+
+use netc_plan::{build_plan, Plan, RUNTIME_OPS};
+
+/// Uses every op kind: linear, batchnorm, layernorm, dropout,
+/// activations, a residual sum (and so an accumulated gradient),
+/// clipping and an optimizer.
+const EVERY_OP: &str = "
+model EveryOp {
+    input x: 4
+    fc1 = linear(4, 8)
+    bn = batchnorm(8)
+    ln = layernorm(8)
+    drop = dropout(0.25)
+    fc2 = linear(8, 2)
+    forward {
+        h = relu(bn(fc1(x)))
+        h = h + ln(h)
+        return fc2(drop(h))
+    }
+    train {
+        loss = mse
+        optimizer = adam(lr=1e-3)
+        batch = 4
+        clip_grad_norm = 1.0
+    }
+}
+";
+
+fn plan() -> Plan {
+    let (program, diagnostics) = netc_lang::check_source(EVERY_OP);
+    assert!(!netc_lang::has_errors(&diagnostics), "{diagnostics:?}");
+    let model = &program.models[0];
+    build_plan(model, model.train.as_ref().expect("a train block")).expect("a valid plan")
+}
+
+#[test]
+fn every_op_kind_is_one_call_of_its_runtime_op() {
+    let plan = plan();
+    let code =
+        netc_codegen::format(&netc_codegen::generate(&plan).expect("generates")).expect("formats");
+    let mut shown = String::new();
+    for &kind in RUNTIME_OPS {
+        let op = plan
+            .all_ops()
+            .find(|op| op.kind.runtime_op() == kind)
+            .unwrap_or_else(|| panic!("the model exercises no `{kind}` op"));
+        let call = format!("::netc::runtime::ops::{kind} {{");
+        let statement = code
+            .split("::netc::runtime::ops::")
+            .skip(1)
+            .map(|rest| format!("::netc::runtime::ops::{rest}"))
+            .find(|statement| statement.starts_with(&call))
+            .unwrap_or_else(|| panic!("no `{call}` in the generated code"));
+        let statement = statement
+            .split_inclusive(".run();")
+            .next()
+            .expect("a call ends in run()");
+        assert_eq!(statement.matches("::netc::runtime::ops::").count(), 1);
+        shown.push_str(&format!(
+            "// {} ({})\n{statement}\n\n",
+            op.kind.name(),
+            op.origin
+        ));
+    }
+    insta::assert_snapshot!(shown);
+}

@@ -1,0 +1,30 @@
+//! The op set: one operand struct and one `run` per Plan op kind.
+//!
+//! This is the only place an op's meaning is written down. The Plan
+//! (netc-plan) names the op kinds and their buffers; the interpreter
+//! borrows its buffers into one of these structs and calls `run`, in a
+//! loop over the op list; generated code emits the same struct literal,
+//! with its widths as [`Const`](crate::dim::Const)s, and the same `run`.
+//! Neither executor does arithmetic of its own, so they agree by
+//! construction. Every struct names its fields as the Plan's op does.
+//!
+//! Forward outputs overwrite; backward outputs (`dx`, `dw`, ...)
+//! accumulate, so a value gradient is zeroed by a [`Zero`] before its
+//! first writer.
+
+mod elementwise;
+mod linear;
+mod loss;
+mod norm;
+mod update;
+
+pub use elementwise::{
+    Accumulate, Activation, ActivationBackward, Add, Copy, Dropout, DropoutBackward, Zero,
+};
+pub use linear::{Linear, LinearBackward, LinearPacked, PackLinear};
+pub use loss::{Loss, LossBackward};
+pub use norm::{
+    BatchNormAffine, BatchNormApply, BatchNormBackward, BatchNormEval, BatchNormTrain, LayerNorm,
+    LayerNormBackward,
+};
+pub use update::{ClipCoef, OptimizerStep, ScaleInto, TensorNorm, TotalNorm};
