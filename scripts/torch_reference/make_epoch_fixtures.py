@@ -376,7 +376,7 @@ CASES = [
         "optimizer": ("adam", {"lr": 1e-3}),
         # Biases feeding batchnorm have a true gradient of exactly zero:
         # Adam turns the rounding noise into full lr-sized steps, and the
-        # running means downstream carry them (KNOWN-FACTS).
+        # running means downstream carry them (docs/pytorch.md).
         "loose": ["fc1.bias", "fc2.bias", "bn1.running_mean", "bn2.running_mean"],
     },
     {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Simulate the gradient ratio R at initialisation in PyTorch for netc model
-files, the reference for `netc analyze` (LINTS-AND-GRADIENTS.md §3).
+files, the reference for `netc analyze` (docs/lints-and-gradients.md).
 
 R = sqrt(E||grad W_first||^2 / E||grad W_last||^2): a ratio of mean squares
 over networks (seeds), standardised inputs x ~ N(0, 1) and random output

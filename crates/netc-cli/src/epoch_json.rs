@@ -1,4 +1,4 @@
-//! The JSON objects `netc train --format json` prints (CLI.md): one per
+//! The JSON objects `netc train --format json` prints (docs/cli.md): one per
 //! epoch, then a `{"final": true, ...}` line. Keys that do not apply to
 //! the task (accuracy for regression, validation without a split) are
 //! null, so every line has the same keys for the same model.

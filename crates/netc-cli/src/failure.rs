@@ -1,5 +1,5 @@
 //! How `train` and `predict` end when they cannot go on: one line on
-//! stderr and the exit code CLI.md fixes (1 bad input or failed training,
+//! stderr and the exit code docs/cli.md fixes (1 bad input or failed training,
 //! 2 usage).
 
 use std::fmt::Display;

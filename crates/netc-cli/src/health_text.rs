@@ -1,6 +1,7 @@
 //! Words the runtime's gradient health findings with the rule codes of
-//! the static checks (LINTS-AND-GRADIENTS.md §5), so a run-time warning
-//! and a compile-time one about the same problem share a code.
+//! the static checks (docs/lints-and-gradients.md, "Gradient health at run
+//! time"), so a run-time warning and a compile-time one about the same
+//! problem share a code.
 
 use netc_lang::rules::{self, Rule};
 use netc_runtime::train::{HealthFinding, EXPLODING_RATIO, VANISHING_FIRST_NORM};

@@ -64,7 +64,7 @@ fn assert_span_shape(span: &Value) {
     assert!(span["start"]["offset"].as_u64() <= span["end"]["offset"].as_u64());
 }
 
-/// The exact field set CLI.md promises, with the right JSON types.
+/// The exact field set docs/cli.md promises, with the right JSON types.
 fn assert_diagnostic_shape(item: &Value) {
     let object = item.as_object().expect("diagnostic is an object");
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();

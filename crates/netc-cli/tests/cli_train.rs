@@ -1,5 +1,5 @@
 //! `netc train` end to end on the small test data: the JSON lines of
-//! CLI.md, determinism, gzip input, plots and checkpoints.
+//! docs/cli.md, determinism, gzip input, plots and checkpoints.
 
 mod common;
 

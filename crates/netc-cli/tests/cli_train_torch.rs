@@ -158,7 +158,7 @@ struct EpochLine {
     lr: f64,
 }
 
-/// Runs `netc train` on the case as the spec's reproduction recipe says
+/// Runs `netc train` on the case as tests/fixtures/torch_epoch/README.md says
 /// and returns its per-epoch JSON lines and the saved state.
 fn train_like_pytorch(case: &str, epochs: u64) -> (Vec<EpochLine>, BTreeMap<String, Tensor>) {
     let dir = case_dir(case);

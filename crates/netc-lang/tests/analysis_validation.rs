@@ -1,4 +1,4 @@
-//! Reproduces the validation table of LINTS-AND-GRADIENTS.md §3: predicted R
+//! Reproduces the validation table of docs/lints-and-gradients.md: predicted R
 //! against the simulated R (PyTorch, width 256, mean of 3 seeds) for 10
 //! `linear(256, 256)` layers with an activation after the first 9.
 
@@ -265,7 +265,8 @@ fn verdicts_follow_the_autotrainer_thresholds() {
 
 #[test]
 fn relu_forward_scale_explodes_while_the_ratio_stays_one() {
-    // §3 caveat: for bias-free relu nets R ignores σ_w²; q does not.
+    // "What R cannot see" (docs/lints-and-gradients.md): for bias-free relu
+    // nets R ignores σ_w²; q does not.
     let model = chain(
         Activation::Relu,
         Setup::NoBias(standard_normal()),

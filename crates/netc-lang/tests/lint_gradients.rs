@@ -111,7 +111,8 @@ fn nn024_and_nn030_predicted_exploding() {
 
 #[test]
 fn nn025_forward_scale_drift() {
-    // §3 caveat: R = 1 here, but q grows ×128 per layer.
+    // "What R cannot see" (docs/lints-and-gradients.md): R = 1 here, but q
+    // grows ×128 per layer.
     let fires = lint(&chain(256, 10, "relu", STANDARD_NORMAL, ""));
     fires.none("NN024");
     let d = fires.one("NN025");

@@ -1,7 +1,8 @@
-//! Every construct of the language sketch (LANGUAGE.md) parses exactly as
-//! written and lowers without front-end errors. The fixtures in
-//! `tests/models/language/` are the sketch's water model verbatim plus one
-//! model file per item of its "Pieces" list.
+//! Every construct of the language reference (grammar/README.md) parses
+//! exactly as written and lowers without front-end errors. The fixtures in
+//! `tests/models/language/` are the water model plus one model file per
+//! part of the language (values, layers, inits, activations, forward,
+//! train, several models in one file).
 
 use netc_lang::{check_source, parse, Diagnostic};
 

@@ -1,4 +1,4 @@
-//! The JSON renderer: the exact shape CLI.md promises to scripts.
+//! The JSON renderer: the exact shape docs/cli.md promises to scripts.
 
 use netc_lang::ir::Span;
 use netc_lang::render::{json, FileDiagnostics};

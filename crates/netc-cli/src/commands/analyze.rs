@@ -1,5 +1,6 @@
 //! `netc analyze FILE [--model NAME] [--format text|json]`: the static
-//! gradient-flow report (CLI.md, LINTS-AND-GRADIENTS.md §3).
+//! gradient-flow report (docs/cli.md; what it computes:
+//! docs/lints-and-gradients.md, "Gradient-flow analysis").
 //!
 //! Exit status: 0 report printed, 1 the file has errors (printed; lint
 //! levels as in `netc check`, so `--deny warnings` refuses a model with
@@ -110,7 +111,7 @@ fn select_model<'p>(
     }
 }
 
-/// CLI.md's shape: `{"model", "layers": [{"name", "q", "Q", "D", "G"}],
+/// docs/cli.md's shape: `{"model", "layers": [{"name", "q", "Q", "D", "G"}],
 /// "R", "verdict"}`, plus each row's kind and relative step. Non-finite
 /// numbers become `null`.
 fn json_report(model: &Model, analysis: &Analysis) -> Value {

@@ -1,6 +1,6 @@
 //! `netc check FILE... [--format text|json|sarif|github] [--fix]
 //! [--warn|--deny|--allow LINT]...`: parse and check model files and report
-//! every diagnostic (CLI.md).
+//! every diagnostic (docs/cli.md).
 //!
 //! Exit status: 0 clean (warnings allowed), 1 any error (or any warning
 //! under `--deny warnings`), 2 a file could not be read or written, or a

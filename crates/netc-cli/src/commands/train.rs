@@ -1,4 +1,4 @@
-//! `netc train FILE [options]`: train a model on CSV data (CLI.md). With
+//! `netc train FILE [options]`: train a model on CSV data (docs/cli.md). With
 //! no options the model's train block decides everything, including the
 //! data file (relative to the model file).
 //!

@@ -1,5 +1,5 @@
 //! Static gradient-flow analysis: the mean-field prediction of signal and
-//! gradient magnitudes at initialisation (LINTS-AND-GRADIENTS.md §3), from
+//! gradient magnitudes at initialisation (docs/lints-and-gradients.md), from
 //! the model alone. `netc analyze` prints it; lints NN013, NN022–NN028 and
 //! NN030 read it.
 
@@ -13,7 +13,8 @@ use propagate::Propagation;
 
 use crate::ir::{Handle, Layer, LayerKind, Model, Node, NodeKind};
 
-/// AUTOTRAINER's thresholds on R (§1, §5).
+/// AUTOTRAINER's thresholds on R; the run-time health checks use the same
+/// values (docs/lints-and-gradients.md, "The ratio R and the verdict").
 pub const VANISHING_BELOW: f64 = 1e-3;
 pub const EXPLODING_ABOVE: f64 = 70.0;
 

@@ -1,6 +1,7 @@
 //! Gaussian moments of an activation: `E φ(z)`, `E φ(z)²`, `E φ'(z)²` for
-//! z ~ N(0, q). Closed forms where LINTS-AND-GRADIENTS.md §3 gives exact
-//! ones, composite Simpson otherwise, memoised by (activation, q).
+//! z ~ N(0, q). Closed forms where they exist, composite Simpson otherwise,
+//! memoised by (activation, q) (docs/lints-and-gradients.md, "Activation
+//! moments").
 
 use std::collections::HashMap;
 use std::f64::consts::{PI, SQRT_2};
@@ -175,7 +176,8 @@ mod tests {
         gaussian_moments(ScalarActivation::new(activation).expect("elementwise"), 1.0)
     }
 
-    /// The §3 table of values at q = 1: (E φ, E φ², E φ'², χ_BN).
+    /// The table of values at q = 1 in docs/lints-and-gradients.md:
+    /// (E φ, E φ², E φ'², χ_BN).
     #[test]
     fn moments_at_unit_variance_match_the_specification_table() {
         let table = [

@@ -1,5 +1,6 @@
 //! The mean-field recursion over the forward graph: second moments forward,
-//! gradient moments backward (LINTS-AND-GRADIENTS.md §3).
+//! gradient moments backward (docs/lints-and-gradients.md, "Forward rules"
+//! and "Backward rules").
 
 use netc_ops::scalar::ScalarActivation;
 use netc_ops::Init;

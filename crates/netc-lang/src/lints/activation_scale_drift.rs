@@ -1,6 +1,7 @@
 //! NN025 `activation-scale-drift` (rules/docs/NN025.md): a predicted q_l or
 //! Q_l outside [1e-4, 1e4] relative to q_1. R alone misses this: for
-//! bias-free relu nets R ignores σ_w² while q grows (§3 caveat).
+//! bias-free relu nets R ignores σ_w² while q grows (docs/lints-and-gradients.md,
+//! "What R cannot see").
 
 use super::context::LintContext;
 use super::number::short;

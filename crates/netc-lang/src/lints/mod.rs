@@ -1,4 +1,4 @@
-//! The lint catalogue NN006–NN033 and NN039 of LINTS-AND-GRADIENTS.md §2,
+//! The lint catalogue NN006–NN033 and NN039 (docs/lints-and-gradients.md),
 //! one module per rule, run on models that checked without errors. Rules
 //! that need the training data (NN010's target range, NN019's last batch,
 //! NN032's dataset size) expose a second entry point for `netc train`.

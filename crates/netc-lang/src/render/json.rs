@@ -1,5 +1,5 @@
 //! The machine-readable renderer: one JSON array of diagnostics over all
-//! files, in the shape CLI.md fixes for scripts and editors:
+//! files, in the shape docs/cli.md fixes for scripts and editors:
 //! `{"code","name","severity","message","file","span":{"start","end"},
 //! "labels":[{"span","message"}],"help","notes"}`, positions as
 //! `{"line","column","offset"}` (1-based, character columns, `end`

@@ -1,6 +1,7 @@
 //! The one registry of diagnostic codes: code, kebab name, default
 //! severity, and the long documentation `netc explain` prints. Codes are
-//! stable (LINTS-AND-GRADIENTS.md): a rule may be refined, never renumbered.
+//! stable (docs/lints-and-gradients.md, "Codes"): a rule may be refined,
+//! never renumbered.
 //!
 //! Each rule's documentation is `docs/<CODE>.md`, in ruff's three sections
 //! ("What it does", "Why is this bad?", "Example") plus "Source", where the
