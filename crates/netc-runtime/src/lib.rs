@@ -1,8 +1,9 @@
-//! The runtime every executor links: kernels, losses, optimizers, init,
-//! weights, data and the training loop. It knows nothing of the compiler.
+//! The runtime every executor links: kernels, losses, optimizers,
+//! clipping, init, the seeded RNG and the `Network` trait. It knows
+//! nothing of the compiler; data, the training loop and weight files live
+//! in `netc-train`.
 
 pub mod clip;
-pub mod data;
 pub mod fixed;
 pub mod init;
 pub mod kernels;
@@ -11,7 +12,5 @@ pub mod network;
 pub mod optim;
 pub mod rng;
 pub mod simd;
-pub mod train;
-pub mod weights;
 
 pub use network::{Network, NonFinite, TensorData, TensorRef, WeightError};
