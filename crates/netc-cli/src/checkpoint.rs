@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use netc_runtime::data::{MissingPolicy, Preprocessing};
+use netc_train::data::{MissingPolicy, Preprocessing};
 use serde::{Deserialize, Serialize};
 
 /// Bumped when the sidecar's meaning changes.

@@ -3,7 +3,7 @@
 //! the task (accuracy for regression, validation without a split) are
 //! null, so every line has the same keys for the same model.
 
-use netc_runtime::train::{EpochReport, Metrics, Task, TrainSummary};
+use netc_train::{EpochReport, Metrics, Task, TrainSummary};
 use serde_json::{json, Map, Value};
 
 use crate::health_text;

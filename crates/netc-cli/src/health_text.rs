@@ -4,7 +4,7 @@
 //! problem share a code.
 
 use netc_lang::rules::{self, Rule};
-use netc_runtime::train::{HealthFinding, EXPLODING_RATIO, VANISHING_FIRST_NORM};
+use netc_train::{HealthFinding, EXPLODING_RATIO, VANISHING_FIRST_NORM};
 use serde_json::{json, Value};
 
 /// The rule a finding reports under.

@@ -7,7 +7,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use netc_runtime::train::EpochReport;
+use netc_train::EpochReport;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;

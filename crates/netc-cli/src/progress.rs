@@ -6,8 +6,8 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use netc_runtime::train::text::epoch_line;
-use netc_runtime::train::{EpochReport, HealthFinding, Observer, StepProgress, Task};
+use netc_train::text::epoch_line;
+use netc_train::{EpochReport, HealthFinding, Observer, StepProgress, Task};
 
 use crate::epoch_json;
 use crate::health_text;

@@ -9,8 +9,8 @@ use std::path::Path;
 use common::{data, targets, train_config, ModelBuilder};
 use netc_ops::{Activation, Loss, Optimizer};
 use netc_plan::Interpreter;
-use netc_runtime::weights::{load_safetensors, save_safetensors, OwnedTensor};
 use netc_runtime::{Network, TensorData, WeightError};
+use netc_train::weights::{load_safetensors, save_safetensors, OwnedTensor};
 use safetensors::tensor::{Dtype, SafeTensors};
 
 fn network(seed: u64) -> Interpreter {

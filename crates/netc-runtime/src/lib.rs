@@ -1,8 +1,9 @@
-//! The runtime every executor links: kernels, losses, optimizers, init,
-//! weights, data and the training loop. It knows nothing of the compiler.
+//! The runtime every executor links: the op set, the step driver,
+//! kernels, losses, optimizers, clipping, init, the seeded RNG and the
+//! `Network` trait. It knows nothing of the compiler; data, the training
+//! loop and weight files live in `netc-train`.
 
 pub mod clip;
-pub mod data;
 pub mod dim;
 pub mod init;
 pub mod kernels;
@@ -13,8 +14,6 @@ pub mod optim;
 pub mod rng;
 pub mod simd;
 pub mod step;
-pub mod train;
-pub mod weights;
 
 pub use dim::{Const, Dim};
 pub use network::{BatchError, Network, NonFinite, TensorData, TensorRef, WeightError};

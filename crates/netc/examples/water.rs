@@ -3,15 +3,15 @@
 //! `netc train examples/water.nn` (default options).
 //!
 //! ```text
-//! cargo run --release -p netc --example water
+//! cargo run --release -p netc --features train --example water
 //! ```
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use netc::runtime::data::{prepare, DataOptions, Table};
-use netc::runtime::train::{fit, text, Task, TrainSettings};
+use netc::train::data::{prepare, DataOptions, Table};
+use netc::train::{fit, text, Task, TrainSettings};
 use netc::Network;
 
 mod model {

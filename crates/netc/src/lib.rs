@@ -1,7 +1,9 @@
 //! netc for Rust programs: one dependency for `netc::model!`, which
 //! compiles a model file (or an inline model) into a type implementing
-//! [`Network`], and for the runtime that type runs on (kernels, data
-//! loading, the training loop).
+//! [`Network`], and for the runtime that type runs on (kernels, losses,
+//! optimizers). The `train` feature adds `netc::train` (the `netc-train`
+//! crate: CSV data, the training loop, metrics, safetensors weight files);
+//! without it a model compiles no csv, flate2 or safetensors.
 //!
 //! ```ignore
 //! netc::model!(path = "../examples/water.nn"); // relative to this file
@@ -37,3 +39,5 @@ pub use netc_macros::model;
 pub use netc_ops as ops;
 pub use netc_runtime as runtime;
 pub use netc_runtime::{Network, NonFinite, TensorData, TensorRef, WeightError};
+#[cfg(feature = "train")]
+pub use netc_train as train;

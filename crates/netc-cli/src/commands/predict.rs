@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use netc_ops::Loss;
-use netc_runtime::data::{features_for_prediction, Table};
-use netc_runtime::train::Task;
-use netc_runtime::weights::load_safetensors;
 use netc_runtime::Network;
+use netc_train::data::{features_for_prediction, Table};
+use netc_train::weights::load_safetensors;
+use netc_train::Task;
 
 use crate::checkpoint::{self, Sidecar};
 use crate::commands::train::weight_failure;

@@ -29,10 +29,10 @@ use netc_lang::render::{text, FileDiagnostics};
 use netc_lang::rules::BATCHNORM_BATCH_ONE;
 use netc_lang::{ast, Diagnostic, FileConfig, LintLevels};
 use netc_ops::TrainConfig;
-use netc_runtime::data::{prepare, DataOptions, MissingPolicy, Prepared, Table};
-use netc_runtime::train::{fit, text as train_text, Task, TrainSettings};
-use netc_runtime::weights::{load_safetensors, save_safetensors};
 use netc_runtime::{Network, WeightError};
+use netc_train::data::{prepare, DataOptions, MissingPolicy, Prepared, Table};
+use netc_train::weights::{load_safetensors, save_safetensors};
+use netc_train::{fit, text as train_text, Task, TrainSettings};
 
 use super::check::LintArgs;
 use crate::checkpoint::{self, Sidecar, SidecarPreprocessing};

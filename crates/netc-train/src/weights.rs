@@ -9,7 +9,7 @@ use std::path::Path;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView, View};
 
-use crate::network::{Network, TensorData, TensorRef, WeightError};
+use netc_runtime::{Network, TensorData, TensorRef, WeightError};
 
 /// Writes every `state_dict` tensor of `net`: F32 tensors, and
 /// `num_batches_tracked` as a 0-d I64. Atomic: the bytes go to a temporary

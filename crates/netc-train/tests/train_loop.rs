@@ -2,11 +2,9 @@
 //! `fc` with a logistic, softmax or squared-error loss and plain SGD.
 
 use netc_ops::{Loss, LrSchedule};
-use netc_runtime::data::Dataset;
-use netc_runtime::train::{
-    fit, EpochReport, Observer, StepProgress, Task, TrainError, TrainSettings,
-};
 use netc_runtime::{BatchError, Network, NonFinite, TensorData, TensorRef, WeightError};
+use netc_train::data::Dataset;
+use netc_train::{fit, EpochReport, Observer, StepProgress, Task, TrainError, TrainSettings};
 
 /// `fc = linear(inputs, outputs)` trained with SGD on one of three losses.
 struct LinearModel {

@@ -1,7 +1,7 @@
 //! Target selection, label checks, missing values, the seeded split and
 //! standardisation fitted on the training rows only.
 
-use netc_runtime::data::{
+use netc_train::data::{
     features_for_prediction, prepare, DataError, DataOptions, MissingPolicy, Table, TargetKind,
 };
 

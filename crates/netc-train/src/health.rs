@@ -1,9 +1,10 @@
-//! Gradient health at run time (LINTS-AND-GRADIENTS.md §5): per-parameter
-//! gradient norms averaged over an epoch's steps, and the AUTOTRAINER
-//! checks on the linear layers' weight gradients. Findings are data; the
-//! CLI words them with the rule codes of the static checks.
+//! Gradient health at run time (docs/lints-and-gradients.md, runtime
+//! thresholds): per-parameter gradient norms averaged over an epoch's
+//! steps, and the AUTOTRAINER checks on the linear layers' weight
+//! gradients. Findings are data; the CLI words them with the rule codes
+//! of the static checks.
 
-use crate::Network;
+use netc_runtime::Network;
 
 /// AUTOTRAINER: vanishing when ‖∇W_first‖/‖∇W_last‖ < 1e-3 …
 pub const VANISHING_RATIO: f64 = 1e-3;

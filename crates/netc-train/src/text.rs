@@ -1,12 +1,12 @@
 //! The lines `netc train` prints, so that every program training through
-//! [`fit`](super::fit) (the CLI and the `netc` examples) reports the same
+//! [`fit`](crate::fit) (the CLI and the `netc` examples) reports the same
 //! metrics the same way.
 
 use std::path::Path;
 
-use super::fit::{EpochReport, TrainSettings, TrainSummary};
-use super::metrics::{Metrics, Task};
 use crate::data::Prepared;
+use crate::fit::{EpochReport, TrainSettings, TrainSummary};
+use crate::metrics::{Metrics, Task};
 
 /// ``training `Water` on water.csv: 800 training rows, 200 validation
 /// rows, 10 epochs, batch 32``.

@@ -2,9 +2,9 @@
 //! settings both derive from a train block.
 
 use netc_ops::{Loss, Optimizer, TrainConfig};
-use netc_runtime::data::{DataOptions, MissingPolicy, TargetKind};
-use netc_runtime::train::text::{duration_text, epoch_line, metrics_text, summary_lines};
-use netc_runtime::train::{EpochReport, Metrics, Task, TrainSettings, TrainSummary};
+use netc_train::data::{DataOptions, MissingPolicy, TargetKind};
+use netc_train::text::{duration_text, epoch_line, metrics_text, summary_lines};
+use netc_train::{EpochReport, Metrics, Task, TrainSettings, TrainSummary};
 
 fn metrics(loss: f64) -> Metrics {
     Metrics {

@@ -5,11 +5,11 @@ use std::fmt;
 use std::time::Instant;
 
 use netc_ops::{LrSchedule, TrainConfig};
+use netc_runtime::{Network, NonFinite};
 
-use super::health::{diagnose, GradientStats, HealthFinding};
-use super::metrics::{evaluate, EvalBuffers, Metrics, Task};
 use crate::data::{gather, BatchOrder, Dataset};
-use crate::{Network, NonFinite};
+use crate::health::{diagnose, GradientStats, HealthFinding};
+use crate::metrics::{evaluate, EvalBuffers, Metrics, Task};
 
 /// Everything the loop needs besides the network and the data.
 #[derive(Debug, Clone)]

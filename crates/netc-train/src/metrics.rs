@@ -2,9 +2,9 @@
 //! a dataset in eval mode.
 
 use netc_ops::Loss;
+use netc_runtime::Network;
 
 use crate::data::{Dataset, TargetKind};
-use crate::Network;
 
 /// What the model's output means, which decides the metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use netc_runtime::data::{DataError, Table};
+use netc_train::data::{DataError, Table};
 
 fn table(text: &str) -> Result<Table, DataError> {
     Table::from_reader("t.csv", text.as_bytes())

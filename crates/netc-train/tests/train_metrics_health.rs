@@ -1,6 +1,6 @@
 //! Metric formulas and the gradient health thresholds on known values.
 
-use netc_runtime::train::{diagnose, GradientSummary, HealthFinding, MetricSums, Task};
+use netc_train::{diagnose, GradientSummary, HealthFinding, MetricSums, Task};
 
 #[test]
 fn binary_precision_recall_f1_from_probabilities() {

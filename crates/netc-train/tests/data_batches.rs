@@ -1,6 +1,6 @@
 //! Row order per epoch and batch gathering.
 
-use netc_runtime::data::{gather, BatchOrder, Dataset};
+use netc_train::data::{gather, BatchOrder, Dataset};
 
 #[test]
 fn file_order_without_shuffle_keeps_the_last_partial_batch() {
