@@ -16,7 +16,7 @@ mod comments;
 mod expr;
 mod printer;
 
-use netc_lang::Diagnostic;
+use netc_lang::{ast, Diagnostic};
 
 /// Lines longer than this (in characters, indentation included, trailing
 /// comments excluded) break a call into one argument per line.
@@ -36,4 +36,10 @@ pub fn format(source: &str) -> Result<String, SyntaxErrors> {
         return Err(SyntaxErrors { diagnostics });
     }
     Ok(printer::print(source, &file))
+}
+
+/// One expression in the canonical one-line spelling
+/// (`kaiming_uniform(nonlinearity=relu)`), for tools that show a value.
+pub fn format_expr(expr: &ast::Expr) -> String {
+    expr::flat(expr)
 }

@@ -240,7 +240,10 @@ impl<'s> Printer<'s> {
     /// after the comma (`16\n, // in` trails `16`).
     fn end_line(&mut self) {
         if let Some(comment) = self.comments.get(self.next_comment) {
-            let between = self.source.get(self.last_end..comment.start).unwrap_or("\n");
+            let between = self
+                .source
+                .get(self.last_end..comment.start)
+                .unwrap_or("\n");
             let after_comma = between.rsplit(',').next().unwrap_or(between);
             let trails = between.chars().all(|c| c == ',' || comments::is_blank(c))
                 && !after_comma.contains('\n');
