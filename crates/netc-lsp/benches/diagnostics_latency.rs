@@ -55,7 +55,7 @@ fn main() {
     }
     client.shutdown();
     println!(
-        "{LAYERS}-layer model, median of {RUNS}: change → publishDiagnostics {:.1} ms (debounce {} ms), check alone {:.1} ms",
+        "{LAYERS}-layer model, median of {RUNS}: change → publishDiagnostics {:.1} ms (debounce at most {} ms), check alone {:.1} ms",
         median(end_to_end).as_secs_f64() * 1e3,
         netc_lsp::DEBOUNCE.as_millis(),
         median(checking).as_secs_f64() * 1e3,

@@ -33,8 +33,10 @@ use crate::document::Document;
 use crate::position::Encoding;
 use crate::{actions, completion, diagnostics, hover, inlay, names, navigation, symbols};
 
-/// How long diagnostics wait for more edits before they are published.
-pub const DEBOUNCE: Duration = Duration::from_millis(10);
+/// The longest diagnostics of a changed document wait while more messages
+/// keep arriving. They are published as soon as no message is queued, so a
+/// burst of edits is checked once and a single edit without delay.
+pub const DEBOUNCE: Duration = Duration::from_millis(20);
 
 /// How the server stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +100,8 @@ impl<'c> Server<'c> {
                 }
                 Some(Message::Response(_)) | None => {}
             }
-            self.publish_due();
+            let settled = self.connection.receiver.is_empty();
+            self.publish_due(settled);
         }
     }
 
@@ -229,15 +232,20 @@ impl<'c> Server<'c> {
             }
         }
         document.replace(text, params.text_document.version);
-        self.pending.insert(uri, Instant::now() + DEBOUNCE);
+        // A steady stream of edits delays diagnostics by DEBOUNCE at most.
+        self.pending
+            .entry(uri)
+            .or_insert_with(|| Instant::now() + DEBOUNCE);
     }
 
-    fn publish_due(&mut self) {
+    /// Publishes the diagnostics that are due, or all pending ones when
+    /// the edits have `settled` (no message waits).
+    fn publish_due(&mut self, settled: bool) {
         let now = Instant::now();
         let due: Vec<Url> = self
             .pending
             .iter()
-            .filter(|(_, at)| **at <= now)
+            .filter(|(_, at)| settled || **at <= now)
             .map(|(uri, _)| uri.clone())
             .collect();
         for uri in due {

@@ -582,3 +582,22 @@ fn exit_without_shutdown_is_abrupt() {
     client.raw_notify("exit", Value::Null);
     assert_eq!(client.join(), netc_lsp::Exit::Abrupt);
 }
+
+#[test]
+fn suppression_comments_apply_as_in_netc_check() {
+    let mut client = Client::utf16();
+    let path = harness::root().join("crates/netc-cli/tests/lint_config/suppressed.nn");
+    let text = std::fs::read_to_string(path).expect("suppressed.nn");
+    let uri = uri("suppressed.nn");
+    client.open(&uri, &text);
+    let published = client.diagnostics(&uri, Some(1));
+    assert_eq!(lsp_codes(&published.diagnostics), check_codes(&text));
+    // The misspelt rule name is reported (NN040), the others suppress.
+    assert!(lsp_codes(&published.diagnostics)
+        .iter()
+        .any(|(code, _)| code == "NN040"));
+    assert!(lsp_codes(&published.diagnostics)
+        .iter()
+        .all(|(code, _)| code != "NN018" && code != "NN002"));
+    client.shutdown();
+}
