@@ -39,6 +39,10 @@ enum Command {
     Check(commands::check::CheckArgs),
     /// Print the long documentation of a diagnostic code or name.
     Explain(commands::explain::ExplainArgs),
+    /// Rewrite model files in the canonical layout (`--check`: diff only).
+    Fmt(commands::fmt::FmtArgs),
+    /// Run the language server over stdio, for editors.
+    Lsp(commands::lsp::LspArgs),
     /// Train a model on CSV data.
     Train(commands::train::TrainArgs),
     /// Apply a trained model to CSV data.
@@ -52,6 +56,8 @@ fn main() -> ExitCode {
         Command::Analyze(args) => commands::analyze::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Explain(args) => commands::explain::run(args),
+        Command::Fmt(args) => commands::fmt::run(args),
+        Command::Lsp(args) => commands::lsp::run(args),
         Command::Train(args) => commands::train::run(args),
         Command::Predict(args) => commands::predict::run(args),
     }

@@ -263,7 +263,7 @@ fn fix(path: &Path, levels: &LintLevels, include_unsafe: bool) -> Result<Checked
 /// Replaces `path`'s contents through a temporary file in the same folder
 /// and a rename, so an interrupted write never leaves half a model; the
 /// file keeps its permissions.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let folder = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),

@@ -1,0 +1,236 @@
+//! Hover: a layer's kind, widths, parameter count, init and predicted
+//! gradient; a value's width; a built-in name's meaning and defaults; the
+//! `netc explain` text of the diagnostics under the cursor.
+
+use netc_lang::analysis;
+use netc_lang::ast::{self, ExprKind, Item};
+use netc_lang::ir::{self, LayerKind};
+use netc_lang::rules;
+
+use crate::document::Checked;
+use crate::names::{self, Occurrence};
+use crate::vocabulary;
+use crate::widths;
+
+/// Markdown for what is at `offset`, or `None` when there is nothing to
+/// say.
+pub fn hover(text: &str, checked: &Checked, offset: usize) -> Option<String> {
+    let mut sections = Vec::new();
+    let occurrences = names::occurrences(&checked.syntax);
+    if let Some(occurrence) = names::at(&occurrences, offset) {
+        sections.extend(name_hover(checked, &occurrences, occurrence));
+    } else if let Some(word) = word_at(text, offset) {
+        sections.extend(vocabulary::lookup(word).map(vocabulary::describe));
+        let before = text[..offset].trim_end_matches(is_name_char).trim_end();
+        let key = before.strip_suffix('=').map(str::trim_end);
+        if key.is_some_and(|key| key.ends_with("nonlinearity")) {
+            if let Some((_, gain)) = vocabulary::NONLINEARITIES.iter().find(|(n, _)| *n == word) {
+                sections = vec![format!(
+                    "**{word}** — init nonlinearity: {gain} (`nn.init.calculate_gain`)"
+                )];
+            }
+        }
+    }
+    // The rules of the diagnostics under the cursor: `netc explain`'s text
+    // when there is nothing else to show, else one line each.
+    let rules: Vec<&rules::Rule> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.span.start <= offset && offset <= d.span.end)
+        .filter_map(|d| rules::lookup(d.code))
+        .collect();
+    if sections.is_empty() {
+        sections.extend(rules.into_iter().map(explanation));
+    } else {
+        sections.extend(rules.into_iter().map(|rule| {
+            format!(
+                "**{} {}**: {} (`netc explain {}`)",
+                rule.code, rule.name, rule.summary, rule.code
+            )
+        }));
+    }
+    (!sections.is_empty()).then(|| sections.join("\n\n---\n\n"))
+}
+
+/// `netc explain`'s text of a rule.
+pub fn explanation(rule: &rules::Rule) -> String {
+    format!(
+        "**{} {}**: {} (default severity: {})\n\n{}",
+        rule.code,
+        rule.name,
+        rule.summary,
+        rule.severity.as_str(),
+        rule.doc
+    )
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// The name (letters, digits, `_`) around `offset`.
+pub fn word_at(text: &str, offset: usize) -> Option<&str> {
+    let offset = offset.min(text.len());
+    if !text.is_char_boundary(offset) {
+        return None;
+    }
+    let start = text[..offset].trim_end_matches(is_name_char).len();
+    let end = offset
+        + text[offset..]
+            .find(|c| !is_name_char(c))
+            .unwrap_or(text.len() - offset);
+    (start < end).then(|| &text[start..end])
+}
+
+fn name_hover(
+    checked: &Checked,
+    occurrences: &[Occurrence],
+    occurrence: &Occurrence,
+) -> Option<String> {
+    let syntax_model = checked.syntax.models.get(occurrence.model)?;
+    let model = widths::ir_model(&checked.program, syntax_model);
+    if occurrence.role.is_layer() {
+        let model = model?;
+        let (handle, layer) = widths::layer_named(model, &occurrence.name)?;
+        return Some(layer_hover(checked, syntax_model, model, handle, layer));
+    }
+    let width = model.and_then(|model| value_width(syntax_model, model, occurrences, occurrence));
+    Some(match width {
+        Some(width) => format!("**{}** — value of width {width}", occurrence.name),
+        None => format!("**{}** — value", occurrence.name),
+    })
+}
+
+/// The width of the value a variable names at this occurrence: that of
+/// the statement that assigned it, or the input's.
+fn value_width(
+    syntax: &ast::Model,
+    model: &ir::Model,
+    occurrences: &[Occurrence],
+    occurrence: &Occurrence,
+) -> Option<usize> {
+    let definition = names::definition(occurrences, occurrence)?;
+    if definition.role == names::Role::Input {
+        return Some(model.input.width);
+    }
+    let forward = syntax.items.iter().find_map(|item| match item {
+        Item::Forward(block) => Some(block),
+        _ => None,
+    })?;
+    widths::statements(forward, model)
+        .into_iter()
+        .find(|(span, _)| span.start <= definition.span.start && definition.span.end <= span.end)
+        .map(|(_, width)| width)
+}
+
+fn layer_hover(
+    checked: &Checked,
+    syntax: &ast::Model,
+    model: &ir::Model,
+    handle: ir::Handle<ir::Layer>,
+    layer: &ir::Layer,
+) -> String {
+    let kind = match &layer.kind {
+        LayerKind::Linear(_) => "linear",
+        LayerKind::BatchNorm(_) => "batchnorm",
+        LayerKind::LayerNorm(_) => "layernorm",
+        LayerKind::Dropout(_) => "dropout",
+    };
+    let mut lines = vec![format!("**{}** — {kind} layer", layer.name)];
+    if let Some((input, output)) = widths::layer_io(model, handle) {
+        lines.push(format!("width {input} → {output}"));
+        lines.push(format!(
+            "{} trainable parameters",
+            parameters(&layer.kind, input, output)
+        ));
+    }
+    match &layer.kind {
+        LayerKind::Linear(spec) => {
+            let written = init_as_written(syntax, &layer.name);
+            lines.push(match written {
+                Some(init) => format!("init: `{init}`"),
+                None if spec.init.is_none() => {
+                    "init: PyTorch's default, `kaiming_uniform(a=√5)` = U(±1/√fan_in)".to_string()
+                }
+                None => "init: as declared".to_string(),
+            });
+        }
+        LayerKind::BatchNorm(spec) => lines.push(format!(
+            "eps={}, momentum={}, affine={}",
+            spec.eps,
+            spec.momentum.map_or("none".to_string(), |m| m.to_string()),
+            spec.affine
+        )),
+        LayerKind::LayerNorm(spec) => lines.push(format!(
+            "eps={}, elementwise_affine={}",
+            spec.eps, spec.elementwise_affine
+        )),
+        LayerKind::Dropout(spec) => lines.push(format!("p={}", spec.p)),
+    }
+    if netc_lang::has_errors(&checked.diagnostics) {
+        lines.push("gradient prediction: fix the errors first".to_string());
+    } else {
+        lines.extend(gradient_lines(model, handle));
+    }
+    lines.join("\n\n")
+}
+
+fn parameters(kind: &LayerKind, input: usize, output: usize) -> usize {
+    match kind {
+        LayerKind::Linear(spec) => input * output + if spec.bias { output } else { 0 },
+        LayerKind::BatchNorm(spec) if spec.affine => 2 * output,
+        LayerKind::LayerNorm(spec) if spec.elementwise_affine => 2 * output,
+        _ => 0,
+    }
+}
+
+/// The `init=` argument of a layer's declaration, as written.
+fn init_as_written(syntax: &ast::Model, layer: &str) -> Option<String> {
+    syntax.items.iter().find_map(|item| match item {
+        Item::Layer(decl) if decl.name.name == layer => match &decl.value.kind {
+            ExprKind::Call(call) => call
+                .args
+                .iter()
+                .find(|arg| arg.key.as_ref().is_some_and(|k| k.name == "init"))
+                .map(|arg| netc_fmt::format_expr(&arg.value)),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// The mean-field prediction at init for a layer's calls, and the
+/// model's gradient ratio R (`netc analyze`).
+fn gradient_lines(model: &ir::Model, handle: ir::Handle<ir::Layer>) -> Vec<String> {
+    let analysis = analysis::analyze(model);
+    let mut lines = Vec::new();
+    for row in analysis.rows.iter().filter(|row| row.layer == handle) {
+        let mut line = format!(
+            "predicted at init: gradient E[δ²] = {} × the output's",
+            number(row.d)
+        );
+        if let Some(g) = row.g {
+            line.push_str(&format!(", E‖∇W‖² = {}", number(g)));
+        }
+        if let Some(step) = row.step {
+            line.push_str(&format!(", relative step {}", number(step)));
+        }
+        lines.push(line);
+    }
+    if let Some(r) = analysis.r {
+        lines.push(format!(
+            "model gradient ratio R = √(G_first / G_last) = {} ({})",
+            number(r),
+            analysis.verdict.as_str()
+        ));
+    }
+    lines
+}
+
+fn number(x: f64) -> String {
+    if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e4) {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.4}")
+    }
+}

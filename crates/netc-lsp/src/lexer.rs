@@ -1,0 +1,100 @@
+//! A forgiving tokenizer for half-typed text: completion reads the
+//! context before the cursor from it when the parser cannot.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Name,
+    Number,
+    Str,
+    Punct,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token<'t> {
+    pub kind: Kind,
+    pub text: &'t str,
+    pub start: usize,
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// The tokens of `text`, comments skipped; any character that starts no
+/// token is a one-character punctuation token.
+pub fn tokens(text: &str) -> Vec<Token<'_>> {
+    let mut tokens = Vec::new();
+    let mut at = 0;
+    while let Some(c) = text[at..].chars().next() {
+        let rest = &text[at..];
+        let (kind, len) = if c.is_whitespace() || c == '\u{feff}' {
+            at += c.len_utf8();
+            continue;
+        } else if rest.starts_with("//") {
+            at += rest.find('\n').unwrap_or(rest.len());
+            continue;
+        } else if c == '"' {
+            let len = rest[1..].find(['"', '\n']).map_or(rest.len(), |n| {
+                n + 1 + usize::from(rest[1 + n..].starts_with('"'))
+            });
+            (Kind::Str, len)
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            (
+                Kind::Name,
+                rest.find(|c| !is_name_char(c)).unwrap_or(rest.len()),
+            )
+        } else if c.is_ascii_digit() || c == '.' || c == '-' {
+            (Kind::Number, number_len(rest))
+        } else {
+            (Kind::Punct, c.len_utf8())
+        };
+        tokens.push(Token {
+            kind,
+            text: &rest[..len],
+            start: at,
+        });
+        at += len;
+    }
+    tokens
+}
+
+/// The length of the number at the start of `rest`: digits, letters,
+/// `.`, and a sign right after an exponent's `e`.
+fn number_len(rest: &str) -> usize {
+    let mut previous = ' ';
+    for (at, c) in rest.char_indices().skip(1) {
+        let exponent_sign = matches!(c, '+' | '-') && matches!(previous, 'e' | 'E');
+        if !(is_name_char(c) || c == '.' || exponent_sign) {
+            return at;
+        }
+        previous = c;
+    }
+    rest.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_typed_text_tokenizes() {
+        let kinds: Vec<(Kind, &str)> = tokens("fc1 = linear(9, \"é\n// c\n1e-3 é")
+            .iter()
+            .map(|t| (t.kind, t.text))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (Kind::Name, "fc1"),
+                (Kind::Punct, "="),
+                (Kind::Name, "linear"),
+                (Kind::Punct, "("),
+                (Kind::Number, "9"),
+                (Kind::Punct, ","),
+                (Kind::Str, "\"é"),
+                (Kind::Number, "1e-3"),
+                (Kind::Punct, "é"),
+            ]
+        );
+    }
+}
