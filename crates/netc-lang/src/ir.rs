@@ -339,3 +339,20 @@ impl NodeKind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{LayerKind, LayerType};
+
+    #[test]
+    fn layer_kind_names_read_back() {
+        for layer_type in LayerType::ALL {
+            assert_eq!(LayerType::from_name(layer_type.name()), Some(layer_type));
+        }
+        assert_eq!(
+            LayerKind::NAMES,
+            ["linear", "batchnorm", "layernorm", "dropout"]
+        );
+        assert_eq!(LayerType::from_name("conv2d"), None);
+    }
+}
