@@ -3,23 +3,7 @@
 
 use crate::ir::Span;
 use crate::rules::Rule;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
+use crate::severity::Severity;
 
 /// A secondary span with its message ("`bn1` is declared here").
 #[derive(Debug, Clone, PartialEq)]

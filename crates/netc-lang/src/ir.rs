@@ -204,7 +204,68 @@ pub enum LayerKind {
 }
 
 impl LayerKind {
-    pub const NAMES: &'static [&'static str] = &["linear", "batchnorm", "layernorm", "dropout"];
+    /// Every layer kind a model file may declare, in the order of
+    /// [`LayerType::ALL`].
+    pub const NAMES: &'static [&'static str] = &layer_type_names();
+
+    pub fn layer_type(&self) -> LayerType {
+        match self {
+            LayerKind::Linear(_) => LayerType::Linear,
+            LayerKind::BatchNorm(_) => LayerType::BatchNorm,
+            LayerKind::LayerNorm(_) => LayerType::LayerNorm,
+            LayerKind::Dropout(_) => LayerType::Dropout,
+        }
+    }
+
+    /// The name this kind has in model files.
+    pub fn name(&self) -> &'static str {
+        self.layer_type().name()
+    }
+}
+
+/// A layer kind without its arguments: the language's one table of the
+/// layer kinds, which messages, lowering and tests derive from. A new
+/// variant goes into [`LayerType::ALL`] too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LayerType {
+    Linear,
+    BatchNorm,
+    LayerNorm,
+    Dropout,
+}
+
+impl LayerType {
+    /// Every layer kind, in the order messages list them.
+    pub const ALL: [LayerType; 4] = [
+        LayerType::Linear,
+        LayerType::BatchNorm,
+        LayerType::LayerNorm,
+        LayerType::Dropout,
+    ];
+
+    /// The name used in model files.
+    pub const fn name(self) -> &'static str {
+        match self {
+            LayerType::Linear => "linear",
+            LayerType::BatchNorm => "batchnorm",
+            LayerType::LayerNorm => "layernorm",
+            LayerType::Dropout => "dropout",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<LayerType> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+}
+
+const fn layer_type_names() -> [&'static str; LayerType::ALL.len()] {
+    let mut names = [""; LayerType::ALL.len()];
+    let mut index = 0;
+    while index < names.len() {
+        names[index] = LayerType::ALL[index].name();
+        index += 1;
+    }
+    names
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -276,5 +337,22 @@ impl NodeKind {
             NodeKind::Call { arg, .. } | NodeKind::Activation { arg, .. } => vec![arg],
             NodeKind::Add { lhs, rhs } => vec![lhs, rhs],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LayerKind, LayerType};
+
+    #[test]
+    fn layer_kind_names_read_back() {
+        for layer_type in LayerType::ALL {
+            assert_eq!(LayerType::from_name(layer_type.name()), Some(layer_type));
+        }
+        assert_eq!(
+            LayerKind::NAMES,
+            ["linear", "batchnorm", "layernorm", "dropout"]
+        );
+        assert_eq!(LayerType::from_name("conv2d"), None);
     }
 }

@@ -11,10 +11,12 @@ mod lower;
 mod parser;
 pub mod render;
 pub mod rules;
+pub mod severity;
 pub mod suggest;
 
 pub use config::{FileConfig, Level, LevelError, LintLevels};
-pub use diagnostic::{Diagnostic, Edit, FixSafety, Label, Severity};
+pub use diagnostic::{Diagnostic, Edit, FixSafety, Label};
+pub use severity::Severity;
 
 pub use parser::{parse, MAX_NESTING, MAX_SYNTAX_ERRORS};
 

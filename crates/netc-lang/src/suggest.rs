@@ -89,11 +89,11 @@ mod tests {
 
     #[test]
     fn typos_from_the_issue() {
-        let kinds = ["linear", "batchnorm", "layernorm", "dropout"];
+        let kinds = crate::ir::LayerKind::NAMES.iter().copied();
         assert_eq!(did_you_mean("batchnrom", kinds), Some("batchnorm"));
-        let nonlinearities = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu"];
-        assert_eq!(did_you_mean("reluu", nonlinearities), Some("relu"));
-        assert_eq!(did_you_mean("rellu", nonlinearities), Some("relu"));
+        let nonlinearities = || netc_ops::Nonlinearity::NAMES.iter().copied();
+        assert_eq!(did_you_mean("reluu", nonlinearities()), Some("relu"));
+        assert_eq!(did_you_mean("rellu", nonlinearities()), Some("relu"));
         assert_eq!(did_you_mean("epoch", ["epochs", "batch"]), Some("epochs"));
     }
 

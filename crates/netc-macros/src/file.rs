@@ -10,7 +10,7 @@ use proc_macro::{TokenStream, TokenTree};
 use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::quote;
 
-use crate::expand::{finish, Placed, PlacedSpan};
+use crate::output::{finish, Placed, PlacedSpan};
 
 /// The literal of `path = "<literal>"`, if that is the whole input.
 pub fn path_literal(input: &TokenStream) -> Option<proc_macro::Literal> {

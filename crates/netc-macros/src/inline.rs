@@ -5,7 +5,7 @@
 use proc_macro::{Delimiter, Span, TokenStream, TokenTree};
 use proc_macro2::{Span as Span2, TokenStream as TokenStream2};
 
-use crate::expand::{finish, headline, Placed, PlacedSpan};
+use crate::output::{finish, Placed, PlacedSpan};
 
 pub fn expand(input: TokenStream) -> TokenStream2 {
     let rebuilt = Rebuilt::from_tokens(input);
@@ -15,6 +15,28 @@ pub fn expand(input: TokenStream) -> TokenStream2 {
         message: headline(diagnostic),
     };
     finish(&program, &diagnostics, place, Span2::call_site())
+}
+
+/// The one-line headline of a diagnostic with its label, help and notes,
+/// for an error shown on the token itself.
+fn headline(diagnostic: &netc_lang::Diagnostic) -> String {
+    let mut text = format!(
+        "{} [{} {}]",
+        diagnostic.message, diagnostic.code, diagnostic.name
+    );
+    if !diagnostic.span_label.is_empty() {
+        text.push_str(&format!(": {}", diagnostic.span_label));
+    }
+    for label in &diagnostic.labels {
+        text.push_str(&format!("\nnote: {}", label.message));
+    }
+    if let Some(help) = &diagnostic.help {
+        text.push_str(&format!("\nhelp: {help}"));
+    }
+    for note in &diagnostic.notes {
+        text.push_str(&format!("\nnote: {note}"));
+    }
+    text
 }
 
 /// Source text with each token at its line and column, and the byte range

@@ -12,13 +12,18 @@
 //! deprecated constant whose note is the lint), so they never fail the
 //! build.
 
-mod expand;
 mod file;
 mod inline;
+mod output;
 mod warning;
 
 /// Compiles a netc model into a Rust type. See the crate docs.
 #[proc_macro]
 pub fn model(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    expand::expand(input).into()
+    // `path = "..."` names a model file; anything else is an inline model.
+    let expanded = match file::path_literal(&input) {
+        Some(literal) => file::expand(&literal),
+        None => inline::expand(input),
+    };
+    expanded.into()
 }

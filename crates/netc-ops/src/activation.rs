@@ -26,8 +26,39 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// PyTorch's `negative_slope` of `leaky_relu`, which is also
+    /// `calculate_gain`'s default `param`.
+    pub const LEAKY_RELU_SLOPE: f64 = 0.01;
+
+    /// Every activation a model file may call, with PyTorch's default
+    /// parameters: the one list of activations that tests and name tables
+    /// derive from. A new variant goes here too.
+    pub const ALL: [Activation; 12] = [
+        Activation::Relu,
+        Activation::LeakyRelu {
+            negative_slope: Self::LEAKY_RELU_SLOPE,
+        },
+        Activation::Elu { alpha: 1.0 },
+        Activation::Selu,
+        Activation::Gelu,
+        Activation::Silu,
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Softplus {
+            beta: 1.0,
+            threshold: 20.0,
+        },
+        Activation::Identity,
+        Activation::Softmax,
+        Activation::LogSoftmax,
+    ];
+
+    /// Every activation name a model file may call, in the order of
+    /// [`Activation::ALL`].
+    pub const NAMES: &'static [&'static str] = &names_of!(Self::ALL);
+
     /// The name used in model files.
-    pub fn name(&self) -> &'static str {
+    pub const fn name(&self) -> &'static str {
         match self {
             Activation::Relu => "relu",
             Activation::LeakyRelu { .. } => "leaky_relu",
@@ -44,21 +75,45 @@ impl Activation {
         }
     }
 
-    /// Every activation name a model file may call.
-    pub const NAMES: &'static [&'static str] = &[
-        "relu",
-        "leaky_relu",
-        "elu",
-        "selu",
-        "gelu",
-        "silu",
-        "tanh",
-        "sigmoid",
-        "softplus",
-        "identity",
-        "softmax",
-        "log_softmax",
-    ];
+    /// The activation called `name`, with PyTorch's default parameters.
+    pub fn from_name(name: &str) -> Option<Activation> {
+        Self::ALL
+            .into_iter()
+            .find(|activation| activation.name() == name)
+    }
+
+    /// The numeric parameters, named as `torch.nn.functional` names them,
+    /// with their values.
+    pub fn parameters(&self) -> Vec<(&'static str, f64)> {
+        match *self {
+            Activation::LeakyRelu { negative_slope } => vec![("negative_slope", negative_slope)],
+            Activation::Elu { alpha } => vec![("alpha", alpha)],
+            Activation::Softplus { beta, threshold } => {
+                vec![("beta", beta), ("threshold", threshold)]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// This activation with its parameters set to `values`, given in the
+    /// order of [`Activation::parameters`]; a parameter without a value
+    /// keeps its own.
+    pub fn with_parameters(self, values: &[f64]) -> Activation {
+        let value = |index: usize, own: f64| values.get(index).copied().unwrap_or(own);
+        match self {
+            Activation::LeakyRelu { negative_slope } => Activation::LeakyRelu {
+                negative_slope: value(0, negative_slope),
+            },
+            Activation::Elu { alpha } => Activation::Elu {
+                alpha: value(0, alpha),
+            },
+            Activation::Softplus { beta, threshold } => Activation::Softplus {
+                beta: value(0, beta),
+                threshold: value(1, threshold),
+            },
+            other => other,
+        }
+    }
 
     /// Softmax and log_softmax couple the features of a row; every other
     /// activation is elementwise.
@@ -70,3 +125,35 @@ impl Activation {
 /// SELU's constants, from Klambauer et al. 2017 as PyTorch spells them.
 pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
 pub const SELU_SCALE: f64 = 1.050_700_987_355_480_5;
+
+#[cfg(test)]
+mod tests {
+    use super::Activation;
+
+    #[test]
+    fn names_are_distinct_and_read_back_with_their_parameters() {
+        for (index, activation) in Activation::ALL.iter().enumerate() {
+            let name = activation.name();
+            assert!(!Activation::NAMES[..index].contains(&name), "{name}");
+            assert_eq!(Activation::from_name(name), Some(*activation));
+            let values: Vec<f64> = activation.parameters().iter().map(|p| p.1).collect();
+            assert_eq!(activation.with_parameters(&values), *activation);
+        }
+        assert_eq!(Activation::NAMES.len(), Activation::ALL.len());
+        assert_eq!(Activation::from_name("swish"), None);
+    }
+
+    #[test]
+    fn with_parameters_sets_them_in_order() {
+        let softplus = Activation::from_name("softplus").map(|a| a.with_parameters(&[2.0, 5.0]));
+        assert_eq!(
+            softplus,
+            Some(Activation::Softplus {
+                beta: 2.0,
+                threshold: 5.0
+            })
+        );
+        let names = softplus.map(|a| a.parameters().iter().map(|p| p.0).collect::<Vec<_>>());
+        assert_eq!(names, Some(vec!["beta", "threshold"]));
+    }
+}

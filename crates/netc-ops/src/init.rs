@@ -1,3 +1,6 @@
+use crate::scalar::{normal_cdf, normal_pdf};
+use crate::Activation;
+
 /// The `nonlinearity` argument of `torch.nn.init.calculate_gain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nonlinearity {
@@ -10,23 +13,47 @@ pub enum Nonlinearity {
 }
 
 impl Nonlinearity {
-    pub const NAMES: &'static [&'static str] =
-        &["linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu"];
+    pub const ALL: [Nonlinearity; 6] = [
+        Nonlinearity::Linear,
+        Nonlinearity::Sigmoid,
+        Nonlinearity::Tanh,
+        Nonlinearity::Relu,
+        Nonlinearity::LeakyRelu,
+        Nonlinearity::Selu,
+    ];
+
+    /// The names `calculate_gain` takes, in the order of
+    /// [`Nonlinearity::ALL`]; the activations among them are spelled as
+    /// the activations are.
+    pub const NAMES: &'static [&'static str] = &names_of!(Self::ALL);
+
+    /// PyTorch's other name for `linear`, which [`Nonlinearity::from_name`]
+    /// also reads.
+    pub const IDENTITY: &'static str = Activation::Identity.name();
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Nonlinearity::Linear => "linear",
+            Nonlinearity::Sigmoid => Activation::Sigmoid.name(),
+            Nonlinearity::Tanh => Activation::Tanh.name(),
+            Nonlinearity::Relu => Activation::Relu.name(),
+            Nonlinearity::LeakyRelu => Activation::LeakyRelu {
+                negative_slope: Activation::LEAKY_RELU_SLOPE,
+            }
+            .name(),
+            Nonlinearity::Selu => Activation::Selu.name(),
+        }
+    }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "linear" | "identity" => Nonlinearity::Linear,
-            "sigmoid" => Nonlinearity::Sigmoid,
-            "tanh" => Nonlinearity::Tanh,
-            "relu" => Nonlinearity::Relu,
-            "leaky_relu" => Nonlinearity::LeakyRelu,
-            "selu" => Nonlinearity::Selu,
-            _ => return None,
-        })
+        if name == Self::IDENTITY {
+            return Some(Nonlinearity::Linear);
+        }
+        Self::ALL.into_iter().find(|nl| nl.name() == name)
     }
 
     /// `torch.nn.init.calculate_gain(nonlinearity, param)`; `param` is the
-    /// leaky slope and only read for `leaky_relu` (PyTorch's default 0.01
+    /// leaky slope and only read for `leaky_relu` (PyTorch's default slope
     /// applies when it is `None`).
     pub fn gain(self, param: Option<f64>) -> f64 {
         match self {
@@ -34,7 +61,7 @@ impl Nonlinearity {
             Nonlinearity::Tanh => 5.0 / 3.0,
             Nonlinearity::Relu => 2f64.sqrt(),
             Nonlinearity::LeakyRelu => {
-                let slope = param.unwrap_or(0.01);
+                let slope = param.unwrap_or(Activation::LEAKY_RELU_SLOPE);
                 (2.0 / (1.0 + slope * slope)).sqrt()
             }
             Nonlinearity::Selu => 0.75,
@@ -118,6 +145,40 @@ impl Init {
         nonlinearity: Nonlinearity::LeakyRelu,
     };
 
+    /// Every init whose arguments all have PyTorch defaults, with those
+    /// defaults. `constant` is the one init missing: PyTorch requires its
+    /// value.
+    pub const DEFAULTS: [Init; 10] = [
+        Self::KAIMING_UNIFORM_DEFAULT,
+        Init::KaimingNormal {
+            a: 0.0,
+            mode: FanMode::FanIn,
+            nonlinearity: Nonlinearity::LeakyRelu,
+        },
+        Init::XavierUniform { gain: 1.0 },
+        Init::XavierNormal { gain: 1.0 },
+        Init::Orthogonal { gain: 1.0 },
+        Init::Uniform { a: 0.0, b: 1.0 },
+        Init::Normal {
+            mean: 0.0,
+            std: 1.0,
+        },
+        Init::TruncNormal {
+            mean: 0.0,
+            std: 1.0,
+            a: -2.0,
+            b: 2.0,
+        },
+        Init::Zeros,
+        Init::Ones,
+    ];
+
+    /// The init called `name` with PyTorch's defaults; `None` for a name
+    /// not in [`Init::DEFAULTS`].
+    pub fn with_defaults(name: &str) -> Option<Init> {
+        Self::DEFAULTS.into_iter().find(|init| init.name() == name)
+    }
+
     /// `nn.Linear.reset_parameters`' weight init: `kaiming_uniform_(a=√5)`,
     /// i.e. U(±1/√fan_in).
     pub fn linear_default_weight() -> Init {
@@ -125,6 +186,20 @@ impl Init {
             a: 5f64.sqrt(),
             mode: FanMode::FanIn,
             nonlinearity: Nonlinearity::LeakyRelu,
+        }
+    }
+
+    /// `nn.Linear.reset_parameters`' bias init: U(±1/√fan_in), zero when
+    /// `fan_in == 0`.
+    pub fn linear_default_bias(fan_in: usize) -> Init {
+        let bound = if fan_in > 0 {
+            1.0 / (fan_in as f64).sqrt()
+        } else {
+            0.0
+        };
+        Init::Uniform {
+            a: -bound,
+            b: bound,
         }
     }
 
@@ -195,38 +270,34 @@ fn truncated_normal_variance(mean: f64, std: f64, a: f64, b: f64) -> f64 {
     std * std * (1.0 + term1 - term2 * term2)
 }
 
-fn normal_pdf(x: f64) -> f64 {
-    if x.is_infinite() {
-        return 0.0;
+#[cfg(test)]
+mod tests {
+    use super::{Init, Nonlinearity};
+
+    #[test]
+    fn every_init_but_constant_has_defaults() {
+        for name in Init::NAMES {
+            let init = Init::with_defaults(name);
+            assert_eq!(
+                init.map(|i| i.name()),
+                (*name != "constant").then_some(*name)
+            );
+        }
     }
-    (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()
-}
 
-/// Φ(x) through erfc (Abramowitz–Stegun 7.1.26 is too coarse for the
-/// analysis; this uses the complementary error function's continued form).
-pub fn normal_cdf(x: f64) -> f64 {
-    0.5 * erfc(-x / std::f64::consts::SQRT_2)
-}
-
-/// erfc with relative error below 1.2e-7 everywhere (Numerical Recipes'
-/// Chebyshev fit), enough for bounds and probabilities.
-pub fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t
-        * (-z * z - 1.265_512_23
-            + t * (1.000_023_68
-                + t * (0.374_091_96
-                    + t * (0.096_784_18
-                        + t * (-0.186_288_06
-                            + t * (0.278_868_07
-                                + t * (-1.135_203_98
-                                    + t * (1.488_515_87
-                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-            .exp();
-    if x >= 0.0 {
-        r
-    } else {
-        2.0 - r
+    #[test]
+    fn nonlinearity_names_read_back() {
+        for nonlinearity in Nonlinearity::ALL {
+            assert_eq!(
+                Nonlinearity::from_name(nonlinearity.name()),
+                Some(nonlinearity)
+            );
+        }
+        assert_eq!(Nonlinearity::NAMES.len(), Nonlinearity::ALL.len());
+        assert_eq!(
+            Nonlinearity::from_name("identity"),
+            Some(Nonlinearity::Linear)
+        );
+        assert_eq!(Nonlinearity::from_name("gelu"), None);
     }
 }

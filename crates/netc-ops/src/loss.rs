@@ -9,23 +9,34 @@ pub enum Loss {
     CrossEntropy,
     Mse,
     L1,
-    /// `HuberLoss(delta=1.0)`.
+    /// `HuberLoss(delta)`: quadratic within `delta` of the target, linear
+    /// beyond.
     Huber {
         delta: f64,
     },
 }
 
 impl Loss {
-    pub const NAMES: &'static [&'static str] = &[
-        "bce",
-        "bce_with_logits",
-        "cross_entropy",
-        "mse",
-        "l1",
-        "huber",
+    /// `HuberLoss(delta=1.0)`.
+    pub const HUBER_DELTA: f64 = 1.0;
+
+    /// Every loss, with PyTorch's default parameters. A new variant goes
+    /// here too.
+    pub const ALL: [Loss; 6] = [
+        Loss::Bce,
+        Loss::BceWithLogits,
+        Loss::CrossEntropy,
+        Loss::Mse,
+        Loss::L1,
+        Loss::Huber {
+            delta: Self::HUBER_DELTA,
+        },
     ];
 
-    pub fn name(&self) -> &'static str {
+    /// Every loss name a model file may use, in the order of [`Loss::ALL`].
+    pub const NAMES: &'static [&'static str] = &names_of!(Self::ALL);
+
+    pub const fn name(&self) -> &'static str {
         match self {
             Loss::Bce => "bce",
             Loss::BceWithLogits => "bce_with_logits",
@@ -34,6 +45,11 @@ impl Loss {
             Loss::L1 => "l1",
             Loss::Huber { .. } => "huber",
         }
+    }
+
+    /// The loss called `name`, with PyTorch's default parameters.
+    pub fn from_name(name: &str) -> Option<Loss> {
+        Self::ALL.into_iter().find(|loss| loss.name() == name)
     }
 
     /// Classification losses read targets as labels (0/1 or class indices)
@@ -49,5 +65,19 @@ impl Loss {
             Loss::CrossEntropy => 1,
             _ => output_width,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Loss;
+
+    #[test]
+    fn names_read_back_as_the_losses_with_defaults() {
+        for loss in Loss::ALL {
+            assert_eq!(Loss::from_name(loss.name()), Some(loss));
+        }
+        assert_eq!(Loss::NAMES.len(), Loss::ALL.len());
+        assert_eq!(Loss::from_name("huber"), Some(Loss::Huber { delta: 1.0 }));
     }
 }

@@ -11,7 +11,7 @@ pub use propagate::{bias_second_moment, init_mean, weight_variance, ValueStats};
 use moments::MomentCache;
 use propagate::Propagation;
 
-use crate::ir::{Handle, Layer, LayerKind, Model, Node, NodeKind};
+use crate::ir::{Handle, Layer, LayerKind, LayerType, Model, Node, NodeKind};
 
 /// AUTOTRAINER's thresholds on R; the run-time health checks use the same
 /// values (docs/lints-and-gradients.md, "The ratio R and the verdict").
@@ -54,12 +54,17 @@ pub enum RowKind {
 }
 
 impl RowKind {
-    pub fn as_str(self) -> &'static str {
+    pub fn layer_type(self) -> LayerType {
         match self {
-            RowKind::Linear => "linear",
-            RowKind::BatchNorm => "batchnorm",
-            RowKind::LayerNorm => "layernorm",
+            RowKind::Linear => LayerType::Linear,
+            RowKind::BatchNorm => LayerType::BatchNorm,
+            RowKind::LayerNorm => LayerType::LayerNorm,
         }
+    }
+
+    /// The layer kind's name in model files.
+    pub fn as_str(self) -> &'static str {
+        self.layer_type().name()
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::f64::consts::{PI, SQRT_2};
 use std::sync::OnceLock;
 
-use netc_ops::scalar::{erfcx, ScalarActivation};
+use netc_ops::scalar::{erfcx, normal_pdf, ScalarActivation};
 use netc_ops::{Activation, SELU_ALPHA, SELU_SCALE};
 
 /// The three expectations the mean-field recursion needs.
@@ -36,18 +36,14 @@ pub struct MomentCache {
 }
 
 /// An activation with its parameters as bits, hashable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct ActivationKey(&'static str, u64, u64);
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ActivationKey(&'static str, Vec<u64>);
 
 impl ActivationKey {
     fn of(activation: Activation) -> Self {
-        let (a, b) = match activation {
-            Activation::LeakyRelu { negative_slope } => (negative_slope, 0.0),
-            Activation::Elu { alpha } => (alpha, 0.0),
-            Activation::Softplus { beta, threshold } => (beta, threshold),
-            _ => (0.0, 0.0),
-        };
-        ActivationKey(activation.name(), a.to_bits(), b.to_bits())
+        let parameters = activation.parameters();
+        let bits = parameters.iter().map(|(_, value)| value.to_bits());
+        ActivationKey(activation.name(), bits.collect())
     }
 }
 
@@ -153,7 +149,7 @@ fn simpson_table() -> &'static [(f64, f64)] {
                 } else {
                     2.0
                 };
-                let density = (-0.5 * u * u).exp() / (2.0 * PI).sqrt();
+                let density = normal_pdf(u);
                 (u, coefficient * h / 3.0 * density)
             })
             .collect()

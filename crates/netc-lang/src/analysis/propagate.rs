@@ -46,17 +46,16 @@ pub fn weight_variance(spec: &LinearSpec) -> f64 {
         .variance(spec.in_features, spec.out_features)
 }
 
-/// E[b²] of a linear layer's bias: `nn.Linear`'s default U(±1/√fan_in) has
-/// variance 1/(3 fan_in); a constant bias contributes its square.
+/// E[b²] of a linear layer's bias: its mean squared plus its variance
+/// (`nn.Linear`'s default bias when it has no init).
 pub fn bias_second_moment(spec: &LinearSpec) -> f64 {
     if !spec.bias {
         return 0.0;
     }
-    match spec.bias_init {
-        None if spec.in_features == 0 => 0.0,
-        None => 1.0 / (3.0 * spec.in_features as f64),
-        Some(init) => init_mean(&init).powi(2) + init.variance(spec.in_features, spec.out_features),
-    }
+    let init = spec
+        .bias_init
+        .unwrap_or_else(|| Init::linear_default_bias(spec.in_features));
+    init_mean(&init).powi(2) + init.variance(spec.in_features, spec.out_features)
 }
 
 /// The mean of an init's values (the variance is `Init::variance`).

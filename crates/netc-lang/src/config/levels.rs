@@ -5,8 +5,9 @@
 use std::fmt;
 
 use super::is_front_end_error;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::rules::{self, Rule};
+use crate::severity::Severity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {

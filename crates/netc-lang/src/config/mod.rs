@@ -14,8 +14,9 @@ pub use levels::{Level, LevelError, LintLevels};
 pub use suppress::Suppressions;
 
 use crate::ast;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::rules::{self, Rule};
+use crate::severity::Severity;
 
 /// Whether `rule` is an error of the front end (parsing, names, shapes,
 /// values) rather than a lint of the catalogue. NN002 `unused-layer` comes

@@ -3,9 +3,10 @@
 
 use super::context::LintContext;
 use super::number::short;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::ir::LayerKind;
 use crate::rules::DROPOUT_RATE;
+use crate::severity::Severity;
 
 const MOST_ABOVE: f64 = 0.5;
 

@@ -6,8 +6,9 @@
 use netc_ops::{Activation, Init, Nonlinearity};
 
 use super::context::LintContext;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::rules::KAIMING_WITHOUT_RELU;
+use crate::severity::Severity;
 
 pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
     let mut found = Vec::new();

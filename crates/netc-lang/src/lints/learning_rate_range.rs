@@ -6,8 +6,9 @@ use netc_ops::Optimizer;
 
 use super::context::LintContext;
 use super::number::short;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::rules::LEARNING_RATE_RANGE;
+use crate::severity::Severity;
 
 pub fn check(ctx: &LintContext) -> Option<Diagnostic> {
     let optimizer = ctx.model.train.as_ref()?.optimizer;

@@ -36,8 +36,9 @@ mod train_hyperparameters;
 mod unfused_sigmoid_bce;
 
 use crate::ast;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::ir::{Model, Program};
+use crate::severity::Severity;
 use context::LintContext;
 
 /// The lints of every model of a file that checked without errors (the IR

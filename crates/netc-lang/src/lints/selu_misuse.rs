@@ -56,7 +56,7 @@ pub fn check(ctx: &LintContext) -> Option<Diagnostic> {
     }
     for (layer, layer_data) in ctx.model.layers.iter() {
         let what = match layer_data.kind {
-            LayerKind::BatchNorm(_) => "batchnorm",
+            LayerKind::BatchNorm(_) => layer_data.kind.name(),
             LayerKind::Dropout(_) => "plain dropout",
             _ => continue,
         };

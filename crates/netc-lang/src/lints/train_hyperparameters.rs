@@ -3,8 +3,9 @@
 //! [`check_dataset`], once the dataset size is known).
 
 use super::context::LintContext;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::rules::TRAIN_HYPERPARAMETERS;
+use crate::severity::Severity;
 
 pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
     let Some(train) = ctx.model.train.as_ref() else {

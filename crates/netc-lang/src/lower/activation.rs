@@ -1,63 +1,51 @@
 //! Activation calls in `forward`: the value first, then the activation's
-//! options as PyTorch's functional API names them.
+//! options as PyTorch's functional API names them (netc-ops knows each
+//! activation's options and their defaults).
 
 use netc_ops::Activation;
 
 use super::args::{self, Bound};
 use crate::diagnostic::Diagnostic;
 
-/// The parameters of activation `name`; the first is the value.
-pub(crate) fn params(name: &str) -> &'static [&'static str] {
-    match name {
-        "leaky_relu" => &["input", "negative_slope"],
-        "elu" => &["input", "alpha"],
-        "softplus" => &["input", "beta", "threshold"],
-        _ => &["input"],
-    }
+/// The parameters of `activation`: the value, then its options.
+pub(crate) fn params(activation: &Activation) -> Vec<&'static str> {
+    let options = activation.parameters().into_iter().map(|(name, _)| name);
+    std::iter::once("input").chain(options).collect()
 }
 
-/// Activation `name` (one of `Activation::NAMES`) with its options read
-/// from `bound`, defaults filled in.
+/// `default` (an activation with PyTorch's defaults) with its options read
+/// from `bound`, bound to [`params`].
 pub(crate) fn read(
-    name: &str,
+    default: Activation,
     bound: &Bound<'_>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Activation> {
-    let mut option = |index: usize, param: &str, default: f64| {
-        args::optional(bound.get(index), default, |e| args::number(e, param, diags))
-    };
-    Some(match name {
-        "relu" => Activation::Relu,
-        "leaky_relu" => Activation::LeakyRelu {
-            negative_slope: option(1, "negative_slope", 0.01)?,
-        },
-        "elu" => Activation::Elu {
-            alpha: option(1, "alpha", 1.0)?,
-        },
-        "selu" => Activation::Selu,
-        "gelu" => Activation::Gelu,
-        "silu" => Activation::Silu,
-        "tanh" => Activation::Tanh,
-        "sigmoid" => Activation::Sigmoid,
-        "softplus" => {
-            let beta = option(1, "beta", 1.0);
-            let threshold = option(2, "threshold", 20.0);
-            let (beta, threshold) = (beta?, threshold?);
-            if beta == 0.0 {
-                if let Some(e) = bound.get(1) {
-                    diags.push(
-                        args::invalid(e, "`beta` of `softplus` must not be 0")
-                            .with_span_label("softplus divides by beta"),
-                    );
-                }
-                return None;
+    // Every option is read before an error returns, so one run reports
+    // them all.
+    let values: Vec<Option<f64>> = default
+        .parameters()
+        .into_iter()
+        .enumerate()
+        .map(|(index, (param, value))| {
+            args::optional(bound.get(index + 1), value, |e| {
+                args::number(e, param, diags)
+            })
+        })
+        .collect();
+    let values: Vec<f64> = values.into_iter().collect::<Option<_>>()?;
+    let activation = default.with_parameters(&values);
+    if let Activation::Softplus { beta, .. } = activation {
+        if beta == 0.0 {
+            if let Some(e) = bound.get(1) {
+                diags.push(
+                    args::invalid(e, "`beta` of `softplus` must not be 0")
+                        .with_span_label("softplus divides by beta"),
+                );
             }
-            Activation::Softplus { beta, threshold }
+            return None;
         }
-        "identity" => Activation::Identity,
-        "softmax" => Activation::Softmax,
-        _ => Activation::LogSoftmax,
-    })
+    }
+    Some(activation)
 }
 
 #[cfg(test)]
@@ -65,11 +53,13 @@ mod tests {
     use netc_ops::Activation;
 
     #[test]
-    fn every_activation_name_reads_back_as_itself() {
-        let bound = super::args::Bound::empty(3);
-        for &name in Activation::NAMES {
-            let activation = super::read(name, &bound, &mut Vec::new());
-            assert_eq!(activation.map(|a| a.name()), Some(name));
+    fn every_activation_reads_back_as_itself_with_its_defaults() {
+        for activation in Activation::ALL {
+            let params = super::params(&activation);
+            assert_eq!(params[0], "input");
+            let bound = super::args::Bound::empty(params.len());
+            let read = super::read(activation, &bound, &mut Vec::new());
+            assert_eq!(read, Some(activation));
         }
     }
 }

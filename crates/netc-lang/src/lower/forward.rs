@@ -434,8 +434,9 @@ impl<'a> ForwardLowering<'a> {
 
     fn activation(&mut self, call: &Call, span: Span) -> Option<Handle<Node>> {
         let name = call.callee.name.as_str();
-        let params = activation::params(name);
-        let bound = args::bind(call, name, params, params.len(), self.diags);
+        let default = Activation::from_name(name)?;
+        let params = activation::params(&default);
+        let bound = args::bind(call, name, &params, params.len(), self.diags);
         let Some(input) = bound.get(0) else {
             self.diags.push(
                 Diagnostic::new(
@@ -449,7 +450,7 @@ impl<'a> ForwardLowering<'a> {
             return None;
         };
         let arg = self.expr(input);
-        let activation = activation::read(name, &bound, self.diags)?;
+        let activation = activation::read(default, &bound, self.diags)?;
         let arg = arg?;
         let width = self.width(arg);
         let origin = self.origin(arg);

@@ -3,7 +3,7 @@
 
 use netc_ops::{FanMode, Init, Nonlinearity};
 
-use super::args::{self, callee_span, named_call};
+use super::args::{self, callee_span, named_call, NamedCall};
 use crate::ast::Expr;
 use crate::diagnostic::Diagnostic;
 
@@ -13,14 +13,56 @@ const FAN_MODES: &[&str] = &["fan_in", "fan_out"];
 pub(crate) fn lower_init(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<Init> {
     let init = named_call(expr, param, "init", Init::NAMES, diags)?;
     let name = init.name();
-    let what = name;
-    Some(match name {
-        "kaiming_uniform" | "kaiming_normal" => {
+    match Init::with_defaults(name) {
+        Some(default) => with_arguments(default, &init, expr, diags),
+        // The one known init without defaults: `constant`.
+        None if Init::NAMES.contains(&name) => {
+            let bound = init.bind(name, &["val"], 1, diags);
+            let Some(val) = bound.get(0) else {
+                diags.push(args::missing(callee_span(expr), name, "val"));
+                return None;
+            };
+            Some(Init::Constant {
+                value: args::number(val, "val", diags)?,
+            })
+        }
+        None => {
+            diags.push(args::unknown_name(
+                "init",
+                name,
+                callee_span(expr),
+                Init::NAMES,
+                "",
+            ));
+            None
+        }
+    }
+}
+
+/// `default` (an init with PyTorch's defaults) with the arguments of
+/// `init` in place of its defaults. Every argument is read before any
+/// error returns, so one run reports them all.
+fn with_arguments(
+    default: Init,
+    init: &NamedCall<'_>,
+    expr: &Expr,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Init> {
+    let what = init.name();
+    Some(match default {
+        Init::KaimingUniform {
+            a,
+            mode,
+            nonlinearity,
+        }
+        | Init::KaimingNormal {
+            a,
+            mode,
+            nonlinearity,
+        } => {
             let bound = init.bind(what, &["a", "mode", "nonlinearity"], 3, diags);
-            // Every argument is read before any error returns, so one run
-            // reports them all.
-            let a = optional_number(bound.get(0), "a", 0.0, diags);
-            let mode = bound.get(1).map_or(Some(FanMode::FanIn), |e| {
+            let a = optional_number(bound.get(0), "a", a, diags);
+            let mode = bound.get(1).map_or(Some(mode), |e| {
                 args::name_among(e, "mode", "mode", FAN_MODES, diags).map(|m| match m {
                     "fan_out" => FanMode::FanOut,
                     _ => FanMode::FanIn,
@@ -28,9 +70,9 @@ pub(crate) fn lower_init(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) 
             });
             let nonlinearity = bound
                 .get(2)
-                .map_or(Some(Nonlinearity::LeakyRelu), |e| nonlinearity(e, diags));
+                .map_or(Some(nonlinearity), |e| read_nonlinearity(e, diags));
             let (a, mode, nonlinearity) = (a?, mode?, nonlinearity?);
-            if name == "kaiming_uniform" {
+            if let Init::KaimingUniform { .. } = default {
                 Init::KaimingUniform {
                     a,
                     mode,
@@ -44,19 +86,19 @@ pub(crate) fn lower_init(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) 
                 }
             }
         }
-        "xavier_uniform" | "xavier_normal" | "orthogonal" => {
+        Init::XavierUniform { gain } | Init::XavierNormal { gain } | Init::Orthogonal { gain } => {
             let bound = init.bind(what, &["gain"], 1, diags);
-            let gain = optional_number(bound.get(0), "gain", 1.0, diags)?;
-            match name {
-                "xavier_uniform" => Init::XavierUniform { gain },
-                "xavier_normal" => Init::XavierNormal { gain },
+            let gain = optional_number(bound.get(0), "gain", gain, diags)?;
+            match default {
+                Init::XavierUniform { .. } => Init::XavierUniform { gain },
+                Init::XavierNormal { .. } => Init::XavierNormal { gain },
                 _ => Init::Orthogonal { gain },
             }
         }
-        "uniform" => {
+        Init::Uniform { a, b } => {
             let bound = init.bind(what, &["a", "b"], 2, diags);
-            let a = optional_number(bound.get(0), "a", 0.0, diags);
-            let b = optional_number(bound.get(1), "b", 1.0, diags);
+            let a = optional_number(bound.get(0), "a", a, diags);
+            let b = optional_number(bound.get(1), "b", b, diags);
             let (a, b) = (a?, b?);
             if a > b {
                 let span = bound.get(0).map_or(callee_span(expr), |e| e.span);
@@ -72,21 +114,21 @@ pub(crate) fn lower_init(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) 
             }
             Init::Uniform { a, b }
         }
-        "normal" => {
+        Init::Normal { mean, std } => {
             let bound = init.bind(what, &["mean", "std"], 2, diags);
-            let mean = optional_number(bound.get(0), "mean", 0.0, diags);
-            let std = optional_non_negative(bound.get(1), "std", 1.0, diags);
+            let mean = optional_number(bound.get(0), "mean", mean, diags);
+            let std = optional_non_negative(bound.get(1), "std", std, diags);
             Init::Normal {
                 mean: mean?,
                 std: std?,
             }
         }
-        "trunc_normal" => {
+        Init::TruncNormal { mean, std, a, b } => {
             let bound = init.bind(what, &["mean", "std", "a", "b"], 4, diags);
-            let mean = optional_number(bound.get(0), "mean", 0.0, diags);
-            let std = optional_non_negative(bound.get(1), "std", 1.0, diags);
-            let a = optional_number(bound.get(2), "a", -2.0, diags);
-            let b = optional_number(bound.get(3), "b", 2.0, diags);
+            let mean = optional_number(bound.get(0), "mean", mean, diags);
+            let std = optional_non_negative(bound.get(1), "std", std, diags);
+            let a = optional_number(bound.get(2), "a", a, diags);
+            let b = optional_number(bound.get(3), "b", b, diags);
             Init::TruncNormal {
                 mean: mean?,
                 std: std?,
@@ -94,52 +136,25 @@ pub(crate) fn lower_init(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) 
                 b: b?,
             }
         }
-        "constant" => {
-            let bound = init.bind(what, &["val"], 1, diags);
-            let Some(val) = bound.get(0) else {
-                diags.push(args::missing(callee_span(expr), "constant", "val"));
-                return None;
-            };
-            Init::Constant {
-                value: args::number(val, "val", diags)?,
-            }
-        }
-        "zeros" | "ones" => {
+        // Inits without arguments; `constant` has no defaults and never
+        // gets here.
+        Init::Zeros | Init::Ones | Init::Constant { .. } => {
             init.bind(what, &[], 0, diags);
-            if name == "zeros" {
-                Init::Zeros
-            } else {
-                Init::Ones
-            }
-        }
-        unknown => {
-            diags.push(args::unknown_name(
-                "init",
-                unknown,
-                callee_span(expr),
-                Init::NAMES,
-                "",
-            ));
-            return None;
+            default
         }
     })
 }
 
-fn nonlinearity(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<Nonlinearity> {
-    let name = args::name_among(expr, "nonlinearity", "nonlinearity", NONLINEARITIES, diags)?;
+fn read_nonlinearity(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<Nonlinearity> {
+    // `from_name` also reads `identity`, PyTorch's other name for linear.
+    let names: Vec<&str> = Nonlinearity::NAMES
+        .iter()
+        .copied()
+        .chain([Nonlinearity::IDENTITY])
+        .collect();
+    let name = args::name_among(expr, "nonlinearity", "nonlinearity", &names, diags)?;
     Nonlinearity::from_name(name)
 }
-
-/// `Nonlinearity::NAMES` plus `identity`, which `from_name` also reads.
-const NONLINEARITIES: &[&str] = &[
-    "linear",
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "selu",
-    "identity",
-];
 
 fn optional_number(
     expr: Option<&Expr>,
@@ -159,20 +174,4 @@ fn optional_non_negative(
     args::optional(expr, default, |e| {
         args::number_in(e, param, 0.0, f64::INFINITY, diags)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::NONLINEARITIES;
-    use netc_ops::Nonlinearity;
-
-    #[test]
-    fn every_listed_nonlinearity_is_known_to_netc_ops() {
-        for name in NONLINEARITIES {
-            assert!(Nonlinearity::from_name(name).is_some(), "{name}");
-        }
-        for name in Nonlinearity::NAMES {
-            assert!(NONLINEARITIES.contains(name), "{name}");
-        }
-    }
 }

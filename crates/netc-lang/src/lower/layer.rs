@@ -1,13 +1,15 @@
 //! Layer declarations (`fc1 = linear(9, 16)`) → `LayerKind`, with
 //! PyTorch's defaults.
 
-use netc_ops::Activation;
+use netc_ops::{layer as defaults, Activation};
 
 use super::args::{self, Bound};
 use super::init::lower_init;
 use crate::ast::{Call, Expr, ExprKind};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{BatchNormSpec, DropoutSpec, LayerKind, LayerNormSpec, LinearSpec, Span};
+use crate::ir::{
+    BatchNormSpec, DropoutSpec, LayerKind, LayerNormSpec, LayerType, LinearSpec, Span,
+};
 use crate::rules;
 
 /// A declared layer's widths as far as the declaration tells them.
@@ -41,26 +43,46 @@ pub(crate) fn lower_layer(value: &Expr, diags: &mut Vec<Diagnostic>) -> Option<L
         }
         _ => {
             diags.push(
-                args::invalid(value, format!("expected a layer, found {}", value.describe()))
-                    .with_span_label("not a layer")
-                    .with_help("declare a layer with one of: linear(...), batchnorm(...), layernorm(...), dropout(...)"),
+                args::invalid(
+                    value,
+                    format!("expected a layer, found {}", value.describe()),
+                )
+                .with_span_label("not a layer")
+                .with_help(format!(
+                    "declare a layer with one of: {}",
+                    calls_of_every_kind()
+                )),
             );
             return None;
         }
     };
-    let kind = call.callee.name.as_str();
+    let name = call.callee.name.as_str();
     let span = value.span;
-    match kind {
-        "linear" => linear(call, span, diags),
-        "batchnorm" => batchnorm(call, span, diags),
-        "layernorm" => layernorm(call, span, diags),
-        "dropout" => dropout(call, diags),
-        other => {
-            diags.push(not_a_layer_kind(other, call.callee.span));
+    match LayerType::from_name(name) {
+        Some(LayerType::Linear) => linear(call, span, diags),
+        Some(LayerType::BatchNorm) => batchnorm(call, span, diags),
+        Some(LayerType::LayerNorm) => layernorm(call, span, diags),
+        Some(LayerType::Dropout) => dropout(call, diags),
+        None => {
+            diags.push(not_a_layer_kind(name, call.callee.span));
             None
         }
     }
 }
+
+/// `linear(...), batchnorm(...), ...`: every layer kind as a call.
+fn calls_of_every_kind() -> String {
+    let calls: Vec<String> = LayerKind::NAMES
+        .iter()
+        .map(|name| format!("{name}(...)"))
+        .collect();
+    calls.join(", ")
+}
+
+const LINEAR: &str = LayerType::Linear.name();
+const BATCHNORM: &str = LayerType::BatchNorm.name();
+const LAYERNORM: &str = LayerType::LayerNorm.name();
+const DROPOUT: &str = LayerType::Dropout.name();
 
 /// NN036 for a callee that is no layer kind: an activation or init in the
 /// wrong place, or a typo.
@@ -108,13 +130,13 @@ fn linear(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Lowere
     } else {
         &[0, 1, 2]
     };
-    let bound = args::bind_in_order(call, "linear", &params, order, diags);
+    let bound = args::bind_in_order(call, LINEAR, &params, order, diags);
     // `Some(None)`: left out; `None`: invalid (already reported).
     let input = match bound.get(0) {
         Some(e) => args::width(e, "in_features", diags).map(|w| Some((w, e.span))),
         None => Some(None),
     };
-    let out_expr = required(&bound, 1, span, "linear", "out_features", diags);
+    let out_expr = required(&bound, 1, span, LINEAR, "out_features", diags);
     let out_features = out_expr.and_then(|e| args::width(e, "out_features", diags));
     let bias = bound
         .get(2)
@@ -151,24 +173,24 @@ fn linear(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Lowere
     })
 }
 
-/// `eps`: positive, PyTorch's 1e-5 when left out.
-fn eps(bound: &Bound<'_>, index: usize, diags: &mut Vec<Diagnostic>) -> Option<f64> {
+/// `eps`: positive, `default` (PyTorch's) when left out.
+fn eps(bound: &Bound<'_>, index: usize, default: f64, diags: &mut Vec<Diagnostic>) -> Option<f64> {
     bound
         .get(index)
-        .map_or(Some(1e-5), |e| args::positive_number(e, "eps", diags))
+        .map_or(Some(default), |e| args::positive_number(e, "eps", diags))
 }
 
 fn batchnorm(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
     let params = ["num_features", "eps", "momentum", "affine"];
-    let bound = args::bind(call, "batchnorm", &params, 4, diags);
-    let size = required(&bound, 0, span, "batchnorm", "num_features", diags);
+    let bound = args::bind(call, BATCHNORM, &params, 4, diags);
+    let size = required(&bound, 0, span, BATCHNORM, "num_features", diags);
     let num_features = size.and_then(|e| args::width(e, "num_features", diags));
-    let eps = eps(&bound, 1, diags);
+    let eps = eps(&bound, 1, defaults::BATCHNORM_EPS, diags);
     let momentum = match bound.get(2) {
         // PyTorch's `momentum=None`: a cumulative moving average.
         Some(e) if matches!(&e.ungrouped().kind, ExprKind::Name(n) if n == "none") => Some(None),
         Some(e) => args::number_in(e, "momentum", 0.0, 1.0, diags).map(Some),
-        None => Some(Some(0.1)),
+        None => Some(Some(defaults::BATCHNORM_MOMENTUM)),
     };
     let affine = bound
         .get(3)
@@ -191,10 +213,10 @@ fn batchnorm(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Low
 
 fn layernorm(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
     let params = ["normalized_shape", "eps", "elementwise_affine"];
-    let bound = args::bind(call, "layernorm", &params, 3, diags);
-    let size = required(&bound, 0, span, "layernorm", "normalized_shape", diags);
+    let bound = args::bind(call, LAYERNORM, &params, 3, diags);
+    let size = required(&bound, 0, span, LAYERNORM, "normalized_shape", diags);
     let normalized_shape = size.and_then(|e| args::width(e, "normalized_shape", diags));
-    let eps = eps(&bound, 1, diags);
+    let eps = eps(&bound, 1, defaults::LAYERNORM_EPS, diags);
     let elementwise_affine = bound.get(2).map_or(Some(true), |e| {
         args::boolean(e, "elementwise_affine", diags)
     });
@@ -213,10 +235,10 @@ fn layernorm(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Low
 }
 
 fn dropout(call: &Call, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
-    let bound = args::bind(call, "dropout", &["p"], 1, diags);
+    let bound = args::bind(call, DROPOUT, &["p"], 1, diags);
     let p = match bound.get(0) {
         Some(e) => args::number_in(e, "p", 0.0, 1.0, diags)?,
-        None => 0.5,
+        None => defaults::DROPOUT_P,
     };
     Some(LoweredLayer {
         kind: LayerKind::Dropout(DropoutSpec { p }),

@@ -111,34 +111,28 @@ fn count(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<usize>
 fn loss(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<Loss> {
     let loss = named_call(expr, "loss", "loss", Loss::NAMES, diags)?;
     let name = loss.name();
-    Some(match name {
-        "huber" => {
+    let Some(default) = Loss::from_name(name) else {
+        diags.push(args::unknown_name(
+            "loss",
+            name,
+            callee_span(expr),
+            Loss::NAMES,
+            "",
+        ));
+        return None;
+    };
+    Some(match default {
+        Loss::Huber { delta } => {
             let bound = loss.bind(name, &["delta"], 1, diags);
             let delta = match bound.get(0) {
                 Some(e) => args::positive_number(e, "delta", diags)?,
-                None => 1.0,
+                None => delta,
             };
             Loss::Huber { delta }
         }
-        "bce" | "bce_with_logits" | "cross_entropy" | "mse" | "l1" => {
+        Loss::Bce | Loss::BceWithLogits | Loss::CrossEntropy | Loss::Mse | Loss::L1 => {
             loss.bind(name, &[], 0, diags);
-            match name {
-                "bce" => Loss::Bce,
-                "bce_with_logits" => Loss::BceWithLogits,
-                "cross_entropy" => Loss::CrossEntropy,
-                "mse" => Loss::Mse,
-                _ => Loss::L1,
-            }
-        }
-        unknown => {
-            diags.push(args::unknown_name(
-                "loss",
-                unknown,
-                callee_span(expr),
-                Loss::NAMES,
-                "",
-            ));
-            return None;
+            default
         }
     })
 }
@@ -146,19 +140,25 @@ fn loss(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<Loss> {
 fn optimizer(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<Optimizer> {
     let optimizer = named_call(expr, "optimizer", "optimizer", Optimizer::NAMES, diags)?;
     let name = optimizer.name();
-    Some(match name {
-        "sgd" => {
+    let Some(default) = Optimizer::from_name(name) else {
+        diags.push(args::unknown_name(
+            "optimizer",
+            name,
+            callee_span(expr),
+            Optimizer::NAMES,
+            "",
+        ));
+        return None;
+    };
+    Some(match default {
+        Optimizer::Sgd {
+            lr,
+            momentum,
+            nesterov,
+            weight_decay,
+        } => {
             let params = ["lr", "momentum", "nesterov", "weight_decay"];
             let bound = optimizer.bind(name, &params, 4, diags);
-            let Optimizer::Sgd {
-                lr,
-                momentum,
-                nesterov,
-                weight_decay,
-            } = Optimizer::sgd_default()
-            else {
-                return None;
-            };
             // Read every argument before returning on an error.
             let lr = optional(bound.get(0), lr, |e| args::number(e, "lr", diags));
             let momentum = optional(bound.get(1), momentum, |e| {
@@ -191,29 +191,20 @@ fn optimizer(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<Optimizer> {
                 weight_decay,
             }
         }
-        "adam" | "adamw" => {
+        Optimizer::Adam {
+            lr,
+            betas,
+            eps,
+            weight_decay,
+        }
+        | Optimizer::AdamW {
+            lr,
+            betas,
+            eps,
+            weight_decay,
+        } => {
             let params = ["lr", "betas", "eps", "weight_decay"];
             let bound = optimizer.bind(name, &params, 4, diags);
-            let defaults = if name == "adam" {
-                Optimizer::adam_default()
-            } else {
-                Optimizer::adamw_default()
-            };
-            let (Optimizer::Adam {
-                lr,
-                betas,
-                eps,
-                weight_decay,
-            }
-            | Optimizer::AdamW {
-                lr,
-                betas,
-                eps,
-                weight_decay,
-            }) = defaults
-            else {
-                return None;
-            };
             let lr = optional(bound.get(0), lr, |e| args::number(e, "lr", diags));
             let betas = optional(bound.get(1), betas, |e| adam_betas(e, diags));
             let eps = optional(bound.get(2), eps, |e| non_negative(e, "eps", diags));
@@ -221,7 +212,7 @@ fn optimizer(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<Optimizer> {
                 non_negative(e, "weight_decay", diags)
             });
             let (lr, betas, eps, weight_decay) = (lr?, betas?, eps?, weight_decay?);
-            if name == "adam" {
+            if let Optimizer::Adam { .. } = default {
                 Optimizer::Adam {
                     lr,
                     betas,
@@ -236,16 +227,6 @@ fn optimizer(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<Optimizer> {
                     weight_decay,
                 }
             }
-        }
-        unknown => {
-            diags.push(args::unknown_name(
-                "optimizer",
-                unknown,
-                callee_span(expr),
-                Optimizer::NAMES,
-                "",
-            ));
-            return None;
         }
     })
 }
@@ -306,7 +287,7 @@ fn lr_schedule(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<LrSchedule> {
             let step_size = args::width(size, "step_size", diags)?;
             let gamma = match bound.get(1) {
                 Some(e) => args::positive_number(e, "gamma", diags)?,
-                None => 0.1,
+                None => LrSchedule::STEP_GAMMA,
             };
             LrSchedule::Step { step_size, gamma }
         }
@@ -318,7 +299,7 @@ fn lr_schedule(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<LrSchedule> {
             };
             let eta_min = match bound.get(1) {
                 Some(e) => args::number_in(e, "eta_min", 0.0, f64::MAX, diags)?,
-                None => 0.0,
+                None => LrSchedule::COSINE_ETA_MIN,
             };
             LrSchedule::Cosine { t_max, eta_min }
         }

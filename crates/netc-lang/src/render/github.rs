@@ -7,7 +7,8 @@
 //! ```
 
 use super::{FileDiagnostics, LineIndex};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
+use crate::severity::Severity;
 
 /// One workflow command per diagnostic, sorted by file then position, each
 /// ending in a newline.

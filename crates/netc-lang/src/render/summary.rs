@@ -3,7 +3,8 @@
 
 use annotate_snippets::{Group, Level, Renderer};
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
+use crate::severity::Severity;
 
 /// How many diagnostics of each severity a file produced.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -19,8 +19,9 @@ use std::ops::Range;
 use annotate_snippets::{AnnotationKind, Level, Patch, Renderer, Snippet};
 
 use super::{FileDiagnostics, LineIndex, Tally};
-use crate::diagnostic::{Diagnostic, Edit, Severity};
+use crate::diagnostic::{Diagnostic, Edit};
 use crate::ir::Span;
+use crate::severity::Severity;
 
 /// Renders the diagnostics of several files, each file's in source order
 /// and followed by its summary line. `color` adds ANSI styles; the caller

@@ -8,7 +8,7 @@
 //! rule comes from. The file is included at compile time, so a rule without
 //! documentation does not build.
 
-use crate::diagnostic::Severity;
+use crate::severity::Severity;
 use crate::suggest::did_you_mean;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

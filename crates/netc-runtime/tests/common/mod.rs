@@ -31,21 +31,8 @@ pub fn time(rounds: usize, calls: usize, mut f: impl FnMut()) -> f64 {
 
 /// Every elementwise activation, with PyTorch's default parameters.
 pub fn elementwise_activations() -> Vec<Activation> {
-    vec![
-        Activation::Relu,
-        Activation::LeakyRelu {
-            negative_slope: 0.01,
-        },
-        Activation::Elu { alpha: 1.0 },
-        Activation::Selu,
-        Activation::Gelu,
-        Activation::Silu,
-        Activation::Tanh,
-        Activation::Sigmoid,
-        Activation::Softplus {
-            beta: 1.0,
-            threshold: 20.0,
-        },
-        Activation::Identity,
-    ]
+    Activation::ALL
+        .into_iter()
+        .filter(|activation| !activation.is_row_wise())
+        .collect()
 }

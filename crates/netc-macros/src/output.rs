@@ -1,18 +1,11 @@
-//! Dispatch between the two forms, and the shared tail: diagnostics to
-//! errors and warnings, then code generation for every model.
+//! The tail both forms share: a model's diagnostics become compile errors
+//! and warnings, then, when none is an error, its generated types.
 
 use netc_lang::{ir::Program, Diagnostic, Severity};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-use crate::{file, inline, warning};
-
-pub fn expand(input: proc_macro::TokenStream) -> TokenStream {
-    match file::path_literal(&input) {
-        Some(literal) => file::expand(&literal),
-        None => inline::expand(input),
-    }
-}
+use crate::warning;
 
 /// Where a diagnostic's message goes: the macro's span for it, and the
 /// text the user reads there.
@@ -99,26 +92,4 @@ pub fn finish(
         }
     }
     generated
-}
-
-/// The one-line headline of a diagnostic with its label, help and notes,
-/// for an error shown on the token itself.
-pub fn headline(diagnostic: &Diagnostic) -> String {
-    let mut text = format!(
-        "{} [{} {}]",
-        diagnostic.message, diagnostic.code, diagnostic.name
-    );
-    if !diagnostic.span_label.is_empty() {
-        text.push_str(&format!(": {}", diagnostic.span_label));
-    }
-    for label in &diagnostic.labels {
-        text.push_str(&format!("\nnote: {}", label.message));
-    }
-    if let Some(help) = &diagnostic.help {
-        text.push_str(&format!("\nhelp: {help}"));
-    }
-    for note in &diagnostic.notes {
-        text.push_str(&format!("\nnote: {note}"));
-    }
-    text
 }
