@@ -23,16 +23,25 @@ fn summarize(diagnostics: &[lsp_types::Diagnostic]) -> Vec<Value> {
         .iter()
         .map(|d| {
             json!({
-                "range": format!("{}:{}-{}:{}", d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character),
-                "severity": d.severity,
                 "code": d.code,
                 "message": d.message,
+                "range": format!("{}:{}-{}:{}", d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character),
                 "related": d.related_information.iter().flatten().map(|r| format!(
                     "{}:{} {}", r.location.range.start.line, r.location.range.start.character, r.message
                 )).collect::<Vec<_>>(),
+                "severity": d.severity,
             })
         })
         .collect()
+}
+
+/// JSON snapshots with sorted keys: serde_json keeps insertion order when
+/// another crate of the build turns on its `preserve_order` feature (a
+/// whole-workspace `cargo test` does), and sorts them otherwise.
+fn sorted_keys() -> insta::internals::SettingsBindDropGuard {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_sort_maps(true);
+    settings.bind_to_scope()
 }
 
 /// What `netc check` says, as (code, severity) pairs in order.
@@ -124,6 +133,7 @@ fn utf8_is_chosen_when_offered_and_utf16_otherwise() {
 
 #[test]
 fn seed_diagnostics_are_netc_checks_and_the_bn1_fix_applies() {
+    let _sorted = sorted_keys();
     let mut client = Client::utf16();
     let seed = example("seed.nn");
     let uri = uri("seed.nn");
@@ -322,6 +332,7 @@ fn definition_and_references_follow_layers_and_values() {
 
 #[test]
 fn rename_changes_a_value_across_forward_and_refuses_clashes() {
+    let _sorted = sorted_keys();
     let mut client = Client::utf16();
     let water = example("water.nn");
     let uri = uri("water.nn");

@@ -202,7 +202,10 @@ pub fn batchnorm_apply_on<N: Dim>(
         x.len() == batch * width && y.len() == x.len(),
         "batchnorm: x/y is not [batch, n]"
     );
-    check_features([Some(scale), Some(shift)], width);
+    assert!(
+        scale.len() == width && shift.len() == width,
+        "batchnorm: scale/shift is not [n]"
+    );
     apply_with(isa, x, scale, shift, y, batch, n);
 }
 
