@@ -2,7 +2,7 @@
 //! train block's settings (loss, optimizer, schedule, clipping, batch,
 //! epochs, seed, data) in front of a fixed loop (`train_template.py`).
 
-use netc_lang::ir::Model;
+use netc_lang::ir::{LayerKind, Model, NodeKind};
 use netc_ops::{Loss, LrSchedule, Optimizer, TrainConfig};
 
 use super::python::{boolean, float, string};
@@ -102,6 +102,8 @@ EPOCHS = {epochs}
 BATCH = {batch}
 SEED = {seed}
 CLIP_GRAD_NORM = {clip}
+# DistributedDataParallel must be told when a parameter gets no gradient.
+HAS_UNUSED_PARAMETERS = {unused}
 
 
 def make_loss():
@@ -133,7 +135,43 @@ def lr_at(base_lr, epoch, epochs):
         optimizer_call = optimizer_call(&config.optimizer),
         schedule_doc = schedule_doc(config.lr_schedule),
         schedule_body = schedule_body(config.lr_schedule),
+        unused = boolean(has_unused_parameters(model)),
     )
+}
+
+/// Whether a layer with parameters does not feed the output (declared
+/// but never called, or called only on a value `forward` discards).
+fn has_unused_parameters(model: &Model) -> bool {
+    let mut live = vec![false; model.nodes.len()];
+    if let Some(output) = model.output {
+        live[output.index()] = true;
+    }
+    let mut used_layers = vec![false; model.layers.len()];
+    let nodes: Vec<_> = model.nodes.iter().collect();
+    for (handle, node) in nodes.into_iter().rev() {
+        if !live[handle.index()] {
+            continue;
+        }
+        if let NodeKind::Call { layer, .. } = node.kind {
+            used_layers[layer.index()] = true;
+        }
+        for operand in node.kind.operands() {
+            live[operand.index()] = true;
+        }
+    }
+    model
+        .layers
+        .iter()
+        .any(|(handle, layer)| !used_layers[handle.index()] && has_parameters(&layer.kind))
+}
+
+fn has_parameters(kind: &LayerKind) -> bool {
+    match kind {
+        LayerKind::Linear(_) => true,
+        LayerKind::BatchNorm(spec) => spec.affine,
+        LayerKind::LayerNorm(spec) => spec.elementwise_affine,
+        LayerKind::Dropout(_) => false,
+    }
 }
 
 /// How the outputs read, as netc's `Task::for_loss` decides.

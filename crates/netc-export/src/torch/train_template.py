@@ -366,7 +366,14 @@ def main():
     if backend == "nccl":
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     model.to(device)
-    net = DistributedDataParallel(model, device_ids=[device] if backend == "nccl" else None) if distributed else model
+    if distributed:
+        net = DistributedDataParallel(
+            model,
+            device_ids=[device] if backend == "nccl" else None,
+            find_unused_parameters=HAS_UNUSED_PARAMETERS,
+        )
+    else:
+        net = model
 
     rows = len(train[1])
     batch = min(args.batch, rows)
