@@ -35,7 +35,7 @@ fn run_tract(bytes: &[u8], x: &[f32], rows: usize, width: usize) -> Vec<f32> {
         .into_tensor();
     let outputs = plan.run(tvec!(input.into())).expect("tract runs the graph");
     outputs[0]
-        .to_array_view::<f32>()
+        .to_plain_array_view::<f32>()
         .expect("f32 output")
         .iter()
         .copied()
