@@ -295,7 +295,10 @@ fn two_process_torchrun_training_equals_netc_training() {
             .zip(b)
             .map(|(x, y)| (x - y).abs() / y.abs().max(1.0))
             .fold(0.0, f32::max);
-        assert!(diff <= 1e-5, "{name}: netc vs 2-process DDP differ by {diff}");
+        assert!(
+            diff <= 1e-5,
+            "{name}: netc vs 2-process DDP differ by {diff}"
+        );
     }
 }
 
