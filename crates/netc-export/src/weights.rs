@@ -61,7 +61,7 @@ impl Weights {
         let mut extra: Vec<String> = file
             .names()
             .into_iter()
-            .filter(|name| !expected.iter().any(|spec| &spec.name == *name))
+            .filter(|name| !expected.iter().any(|spec| spec.name == **name))
             .map(str::to_string)
             .collect();
         extra.sort_unstable();

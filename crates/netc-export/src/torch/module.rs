@@ -91,7 +91,7 @@ fn layer_lines(layer: &Layer) -> Vec<String> {
                 args.push(format!("eps={}", float(spec.eps)));
             }
             match spec.momentum {
-                Some(m) if m == 0.1 => {}
+                Some(0.1) => {}
                 Some(m) => args.push(format!("momentum={}", float(m))),
                 None => args.push("momentum=None".into()),
             }
@@ -233,7 +233,9 @@ fn fresh_name(taken: &mut Vec<String>, hint: String) -> String {
 fn activation_call(activation: Activation, x: &str) -> String {
     match activation {
         Activation::Relu => format!("F.relu({x})"),
-        Activation::LeakyRelu { negative_slope } if negative_slope == 0.01 => {
+        Activation::LeakyRelu {
+            negative_slope: 0.01,
+        } => {
             format!("F.leaky_relu({x})")
         }
         Activation::LeakyRelu { negative_slope } => {
@@ -242,7 +244,7 @@ fn activation_call(activation: Activation, x: &str) -> String {
                 float(negative_slope)
             )
         }
-        Activation::Elu { alpha } if alpha == 1.0 => format!("F.elu({x})"),
+        Activation::Elu { alpha: 1.0 } => format!("F.elu({x})"),
         Activation::Elu { alpha } => format!("F.elu({x}, alpha={})", float(alpha)),
         Activation::Selu => format!("F.selu({x})"),
         Activation::Gelu => format!("F.gelu({x})"),
