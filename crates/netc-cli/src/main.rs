@@ -47,6 +47,8 @@ enum Command {
     Train(commands::train::TrainArgs),
     /// Apply a trained model to CSV data.
     Predict(commands::predict::PredictArgs),
+    /// Export a model to ONNX or to PyTorch (a module and a torchrun script).
+    Export(commands::export::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,5 +62,6 @@ fn main() -> ExitCode {
         Command::Lsp(args) => commands::lsp::run(args),
         Command::Train(args) => commands::train::run(args),
         Command::Predict(args) => commands::predict::run(args),
+        Command::Export(args) => commands::export::run(args),
     }
 }

@@ -4,5 +4,6 @@ pub mod emit;
 pub mod explain;
 pub mod fmt;
 pub mod lsp;
+pub mod export;
 pub mod predict;
 pub mod train;

@@ -1,0 +1,266 @@
+//! The `torch.nn.Module` of one model: layers as attributes named as in
+//! the model file, their inits, and `forward` as an expression per value.
+
+use netc_lang::ir::{Handle, Layer, LayerKind, Model, Node, NodeKind};
+use netc_ops::Activation;
+
+use super::init::{bias_call, weight_call};
+use super::python::{self, boolean, float};
+use crate::ExportError;
+
+/// The module's source text.
+pub fn module_source(
+    model: &Model,
+    source_name: &str,
+    netc_version: &str,
+) -> Result<String, ExportError> {
+    python::check_name(&model.name, "model name")?;
+    python::check_name(&model.input.name, "input name")?;
+    let mut text = format!(
+        r#""""{name}: the model `{name}` of {source}, exported by netc {version}.
+
+The layers are attributes named as in the model file, so
+`load_state_dict(strict=True)` accepts the weights `netc train --save`
+writes (safetensors with PyTorch `state_dict` names), and `forward` is the
+model's forward pass. Inits follow the model file; where it names none,
+PyTorch's defaults apply, as in netc.
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class {name}(nn.Module):
+    def __init__(self):
+        super().__init__()
+"#,
+        name = model.name,
+        source = source_name,
+        version = netc_version,
+    );
+    for (_, layer) in model.layers.iter() {
+        python::check_attribute(&layer.name)?;
+        for line in layer_lines(layer) {
+            text.push_str("        ");
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    text.push_str(&format!("\n    def forward(self, {}):\n", model.input.name));
+    for line in forward_lines(model)? {
+        text.push_str("        ");
+        text.push_str(&line);
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// The constructor and init statements of one layer.
+fn layer_lines(layer: &Layer) -> Vec<String> {
+    let attr = format!("self.{}", layer.name);
+    match &layer.kind {
+        LayerKind::Linear(spec) => {
+            let bias = if spec.bias {
+                String::new()
+            } else {
+                ", bias=False".into()
+            };
+            let mut lines = vec![format!(
+                "{attr} = nn.Linear({}, {}{bias})",
+                spec.in_features, spec.out_features
+            )];
+            if let Some(init) = &spec.init {
+                lines.push(weight_call(init, &format!("{attr}.weight")));
+            }
+            if let (true, Some(init)) = (spec.bias, &spec.bias_init) {
+                lines.push(bias_call(
+                    init,
+                    &format!("{attr}.bias"),
+                    spec.in_features,
+                    spec.out_features,
+                ));
+            }
+            lines
+        }
+        LayerKind::BatchNorm(spec) => {
+            let mut args = vec![spec.num_features.to_string()];
+            if spec.eps != 1e-5 {
+                args.push(format!("eps={}", float(spec.eps)));
+            }
+            match spec.momentum {
+                Some(0.1) => {}
+                Some(m) => args.push(format!("momentum={}", float(m))),
+                None => args.push("momentum=None".into()),
+            }
+            if !spec.affine {
+                args.push(format!("affine={}", boolean(false)));
+            }
+            vec![format!("{attr} = nn.BatchNorm1d({})", args.join(", "))]
+        }
+        LayerKind::LayerNorm(spec) => {
+            let mut args = vec![spec.normalized_shape.to_string()];
+            if spec.eps != 1e-5 {
+                args.push(format!("eps={}", float(spec.eps)));
+            }
+            if !spec.elementwise_affine {
+                args.push(format!("elementwise_affine={}", boolean(false)));
+            }
+            vec![format!("{attr} = nn.LayerNorm({})", args.join(", "))]
+        }
+        LayerKind::Dropout(spec) => {
+            vec![format!("{attr} = nn.Dropout(p={})", float(spec.p))]
+        }
+    }
+}
+
+/// Calls nested deeper than this get a line of their own.
+const MAX_NESTING: usize = 3;
+
+/// `forward`'s body: a value used once is written inside its user, unless
+/// that nests calls too deep; one used more than once (a residual branch,
+/// a shared input) gets a name.
+fn forward_lines(model: &Model) -> Result<Vec<String>, ExportError> {
+    let mut uses = vec![0usize; model.nodes.len()];
+    for (_, node) in model.nodes.iter() {
+        for operand in node.kind.operands() {
+            uses[operand.index()] += 1;
+        }
+    }
+    let output = model.output.ok_or_else(|| ExportError::NoOutput {
+        model: model.name.clone(),
+    })?;
+    let mut lines = Vec::new();
+    let mut exprs: Vec<Expr> = Vec::with_capacity(model.nodes.len());
+    let mut taken = vec![model.input.name.clone()];
+    for (handle, node) in model.nodes.iter() {
+        let call = |text: String, a: Handle<Node>| Expr {
+            text,
+            depth: exprs[a.index()].depth + 1,
+            sum: false,
+        };
+        let expr = match node.kind {
+            NodeKind::Input => Expr::name(model.input.name.clone()),
+            NodeKind::Call { layer, arg } => call(
+                format!(
+                    "self.{}({})",
+                    model.layers[layer].name,
+                    exprs[arg.index()].text
+                ),
+                arg,
+            ),
+            NodeKind::Activation { activation, arg } => match activation {
+                Activation::Identity => exprs[arg.index()].clone(),
+                _ => call(activation_call(activation, &exprs[arg.index()].text), arg),
+            },
+            NodeKind::Add { lhs, rhs } => {
+                let (l, r) = (&exprs[lhs.index()], &exprs[rhs.index()]);
+                // Python adds left to right: a sum on the right keeps
+                // its own order only in parentheses.
+                let r_text = if r.sum {
+                    format!("({})", r.text)
+                } else {
+                    r.text.clone()
+                };
+                Expr {
+                    text: format!("{} + {r_text}", l.text),
+                    depth: l.depth.max(r.depth),
+                    sum: true,
+                }
+            }
+        };
+        let shared = uses[handle.index()] > 1 && !matches!(node.kind, NodeKind::Input);
+        let expr = if handle != output && (shared || expr.depth >= MAX_NESTING) {
+            let name = fresh_name(&mut taken, hint(model, &node.kind));
+            lines.push(format!("{name} = {}", expr.text));
+            Expr::name(name)
+        } else {
+            expr
+        };
+        exprs.push(expr);
+    }
+    lines.push(format!("return {}", exprs[output.index()].text));
+    Ok(lines)
+}
+
+/// A value's Python expression.
+#[derive(Clone)]
+struct Expr {
+    text: String,
+    /// Calls nested in `text`.
+    depth: usize,
+    /// A top-level `+`.
+    sum: bool,
+}
+
+impl Expr {
+    fn name(text: String) -> Self {
+        Expr {
+            text,
+            depth: 0,
+            sum: false,
+        }
+    }
+}
+
+/// What a named value is called: after the layer or activation making it.
+fn hint(model: &Model, kind: &NodeKind) -> String {
+    match kind {
+        NodeKind::Input => model.input.name.clone(),
+        NodeKind::Call { layer, .. } => model.layers[*layer].name.clone(),
+        NodeKind::Activation { activation, .. } => activation.name().to_string(),
+        NodeKind::Add { .. } => "total".into(),
+    }
+}
+
+/// `h` (`fc1` → `h_fc1`), numbered when taken.
+fn fresh_name(taken: &mut Vec<String>, hint: String) -> String {
+    let base = format!("h_{hint}");
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    taken.push(name.clone());
+    name
+}
+
+/// The `torch.nn.functional` call of an activation; arguments at their
+/// PyTorch default are left out.
+fn activation_call(activation: Activation, x: &str) -> String {
+    match activation {
+        Activation::Relu => format!("F.relu({x})"),
+        Activation::LeakyRelu {
+            negative_slope: 0.01,
+        } => {
+            format!("F.leaky_relu({x})")
+        }
+        Activation::LeakyRelu { negative_slope } => {
+            format!(
+                "F.leaky_relu({x}, negative_slope={})",
+                float(negative_slope)
+            )
+        }
+        Activation::Elu { alpha: 1.0 } => format!("F.elu({x})"),
+        Activation::Elu { alpha } => format!("F.elu({x}, alpha={})", float(alpha)),
+        Activation::Selu => format!("F.selu({x})"),
+        Activation::Gelu => format!("F.gelu({x})"),
+        Activation::Silu => format!("F.silu({x})"),
+        Activation::Tanh => format!("torch.tanh({x})"),
+        Activation::Sigmoid => format!("torch.sigmoid({x})"),
+        Activation::Softplus { beta, threshold } if beta == 1.0 && threshold == 20.0 => {
+            format!("F.softplus({x})")
+        }
+        Activation::Softplus { beta, threshold } => format!(
+            "F.softplus({x}, beta={}, threshold={})",
+            float(beta),
+            float(threshold)
+        ),
+        Activation::Identity => x.to_string(),
+        Activation::Softmax => format!("F.softmax({x}, dim=-1)"),
+        Activation::LogSoftmax => format!("F.log_softmax({x}, dim=-1)"),
+    }
+}
