@@ -3,9 +3,9 @@
 //! terabytes (`linear(1000000, 1000000)`), and an allocation that fails
 //! aborts the process instead of reporting anything.
 
-use netc_lang::ir::Model;
+use netc_lang::ValidModel;
 use netc_ops::TrainConfig;
-use netc_plan::{Interpreter, Plan, PlanError};
+use netc_plan::{Interpreter, PlanError, ValidPlan};
 
 use crate::failure::Failure;
 
@@ -15,8 +15,8 @@ const MEMORY_LIMIT: u64 = 8 << 30;
 
 /// The interpreter for `plan`, its buffers sized for at most `rows` rows
 /// a step (the plan's batch may be larger than the data ever gives).
-pub fn build(mut plan: Plan, rows: usize, seed: u64) -> Result<Interpreter, Failure> {
-    plan.batch = plan.batch.min(rows).max(1);
+pub fn build(mut plan: ValidPlan, rows: usize, seed: u64) -> Result<Interpreter, Failure> {
+    plan.set_batch(plan.batch.min(rows));
     let bytes = plan.memory_bytes(plan.batch);
     if bytes > MEMORY_LIMIT {
         return Err(Failure::input(format!(
@@ -28,11 +28,11 @@ pub fn build(mut plan: Plan, rows: usize, seed: u64) -> Result<Interpreter, Fail
             size_text(MEMORY_LIMIT)
         )));
     }
-    Interpreter::new(plan, seed).map_err(internal)
+    Ok(Interpreter::new(plan, seed))
 }
 
 /// The Plan of a checked model.
-pub fn plan(model: &Model, config: &TrainConfig) -> Result<Plan, Failure> {
+pub fn plan(model: &ValidModel, config: &TrainConfig) -> Result<ValidPlan, Failure> {
     netc_plan::build_plan(model, config).map_err(internal)
 }
 

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use netc_lang::ir::{LayerKind, Model, NodeKind, Program};
+use netc_lang::ir::{LayerKind, Model, NodeKind};
 use netc_lang::render::{self, FileDiagnostics};
-use netc_lang::{Diagnostic, Severity};
+use netc_lang::{Diagnostic, LintLevels, Severity, ValidModel};
 use sha2::{Digest, Sha256};
 
 use crate::failure::Failure;
@@ -15,7 +15,8 @@ use crate::term;
 /// A model file that checked without errors.
 pub struct ModelFile {
     pub path: PathBuf,
-    pub program: Program,
+    /// Every model of the file, in file order.
+    pub models: Vec<ValidModel>,
     /// Hex SHA-256 of the file's bytes, recorded with checkpoints.
     pub sha256: String,
     /// Warnings not yet printed: [`select`](Self::select) prints those of
@@ -32,9 +33,11 @@ impl ModelFile {
     /// for [`select`](Self::select).
     pub fn load(path: &Path) -> Result<ModelFile, Failure> {
         let bytes = read_model(path).map_err(Failure::usage)?;
-        let (program, diagnostics) = netc_lang::check_bytes(&bytes);
-        let shown: Vec<_> = diagnostics
-            .into_iter()
+        let checked = netc_lang::check_file(&bytes, &LintLevels::default());
+        let shown: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .cloned()
             .filter(|d| d.severity != Severity::Info)
             .collect();
         let source = String::from_utf8_lossy(&bytes).into_owned();
@@ -44,7 +47,7 @@ impl ModelFile {
         }
         Ok(ModelFile {
             path: path.to_path_buf(),
-            program,
+            models: checked.into_valid_models(),
             sha256: sha256_hex(&bytes),
             warnings: shown,
             source,
@@ -55,7 +58,7 @@ impl ModelFile {
     /// only model.
     /// Prints the warnings of the model it picks and of no model in
     /// particular.
-    pub fn select(&self, name: Option<&str>) -> Result<&Model, Failure> {
+    pub fn select(&self, name: Option<&str>) -> Result<&ValidModel, Failure> {
         let model = self.pick(name)?;
         let warnings: Vec<_> = self
             .warnings
@@ -72,16 +75,15 @@ impl ModelFile {
 
     /// The model whose text holds byte `offset`: models follow each other
     /// in the file, so each runs from its name to the next one's.
-    fn owner(&self, offset: usize) -> Option<&Model> {
-        self.program
-            .models
+    fn owner(&self, offset: usize) -> Option<&ValidModel> {
+        self.models
             .iter()
             .take_while(|m| m.name_span.start <= offset)
             .last()
     }
 
-    fn pick(&self, name: Option<&str>) -> Result<&Model, Failure> {
-        let models = &self.program.models;
+    fn pick(&self, name: Option<&str>) -> Result<&ValidModel, Failure> {
+        let models = &self.models;
         let names = || {
             models
                 .iter()
@@ -96,7 +98,7 @@ impl ModelFile {
             )));
         }
         match name {
-            Some(name) => self.program.model(name).ok_or_else(|| {
+            Some(name) => models.iter().find(|m| m.name == name).ok_or_else(|| {
                 Failure::usage(format!(
                     "{}: no model `{name}` (the file defines {})",
                     self.path.display(),

@@ -13,20 +13,20 @@ mod ops;
 mod state;
 mod values;
 
-use netc_lang::ir::Model;
-use netc_plan::Plan;
+use netc_lang::ValidModel;
+use netc_plan::ValidPlan;
 use proc_macro2::TokenStream;
 
 pub use error::CodegenError;
 
-/// The type and `Network` impl of one Plan.
-pub fn generate(plan: &Plan) -> Result<TokenStream, CodegenError> {
+/// The type and `Network` impl of one validated Plan.
+pub fn generate(plan: &ValidPlan) -> Result<TokenStream, CodegenError> {
     network::emit_network(plan)
 }
 
 /// [`generate`] for a checked model, plus `train_config()` returning its
 /// train block (PyTorch's defaults without one).
-pub fn generate_model(model: &Model) -> Result<TokenStream, CodegenError> {
+pub fn generate_model(model: &ValidModel) -> Result<TokenStream, CodegenError> {
     let config = model.train.clone().unwrap_or_default();
     let plan = netc_plan::build_plan(model, &config).map_err(CodegenError::InvalidPlan)?;
     let mut tokens = generate(&plan)?;
@@ -53,22 +53,26 @@ pub fn format(tokens: &TokenStream) -> Result<String, CodegenError> {
 
 #[cfg(test)]
 mod tests {
-    use netc_plan::{BufferKind, OpKind};
+    use netc_plan::{BufferKind, OpKind, Plan, PlanError};
 
     use super::*;
 
     const MODEL: &str = "model Tiny {\n input x: 3\n fc = linear(3, 2)\n forward { return fc(x) }\n train { loss = mse\n batch = 4 }\n}\n";
 
+    fn valid_plan() -> ValidPlan {
+        let checked = netc_lang::check_file(MODEL.as_bytes(), &Default::default());
+        let model = &checked.valid_models()[0];
+        let config = model.train.clone().unwrap_or_default();
+        netc_plan::build_plan(model, &config).expect("a valid plan")
+    }
+
     fn plan() -> Plan {
-        let (program, diagnostics) = netc_lang::check_source(MODEL);
-        assert!(!netc_lang::has_errors(&diagnostics), "{diagnostics:?}");
-        let config = program.models[0].train.clone().unwrap_or_default();
-        netc_plan::build_plan(&program.models[0], &config).expect("a valid plan")
+        valid_plan().into_plan()
     }
 
     #[test]
     fn a_plan_becomes_a_type_with_literal_widths() {
-        let code = format(&generate(&plan()).expect("generates")).expect("parses");
+        let code = format(&generate(&valid_plan()).expect("generates")).expect("parses");
         let compact: String = code.split_whitespace().collect();
         assert!(compact.contains("pubstructTiny{"), "{code}");
         assert!(
@@ -90,11 +94,8 @@ mod tests {
             *y = *x;
         }
         assert!(matches!(
-            generate(&plan),
-            Err(CodegenError::InvalidPlan(netc_plan::PlanError::Aliased {
-                op: "linear",
-                ..
-            }))
+            plan.validate(),
+            Err(PlanError::Aliased { op: "linear", .. })
         ));
     }
 
@@ -102,18 +103,16 @@ mod tests {
     fn a_counter_where_values_belong_is_an_error_not_a_panic() {
         let mut plan = plan();
         plan.buffers[plan.input.0].kind = BufferKind::Counter;
-        assert!(matches!(
-            generate(&plan),
-            Err(CodegenError::InvalidPlan(
-                netc_plan::PlanError::WrongKind { .. }
-            ))
-        ));
+        assert!(matches!(plan.validate(), Err(PlanError::WrongKind { .. })));
     }
 
     #[test]
     fn a_model_name_rust_cannot_spell_is_an_error() {
         let mut plan = plan();
         plan.model = "type".into();
+        let plan = plan
+            .validate()
+            .expect("a name is not the validator's business");
         assert_eq!(
             generate(&plan).err(),
             Some(CodegenError::BadIdent("type".into()))

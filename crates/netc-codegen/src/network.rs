@@ -3,7 +3,7 @@
 //! straight-line methods, and `netc::runtime::Executor` (from which the
 //! runtime's step driver gives it `netc::Network`).
 
-use netc_plan::{Op, OpKind, Plan};
+use netc_plan::{Op, OpKind, Plan, ValidPlan};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -12,8 +12,7 @@ use crate::layout::{type_ident, Layout};
 use crate::ops::emit_op;
 use crate::values::{optimizer, usize_lit};
 
-pub fn emit_network(plan: &Plan) -> Result<TokenStream, CodegenError> {
-    plan.validate().map_err(CodegenError::InvalidPlan)?;
+pub fn emit_network(plan: &ValidPlan) -> Result<TokenStream, CodegenError> {
     let name = type_ident(&plan.model)?;
     let layout = Layout::new(plan);
     let fields = layout.fields();

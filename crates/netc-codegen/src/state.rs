@@ -161,10 +161,6 @@ fn state_table(plan: &Plan) -> Vec<TokenStream> {
                     let (fan_in, fan_out) = (usize_lit(fan_in), usize_lit(fan_out));
                     quote!(Random { init: #i, fan_in: #fan_in, fan_out: #fan_out })
                 }
-                Initializer::LinearDefaultBias { fan_in } => {
-                    let fan_in = usize_lit(fan_in);
-                    quote!(LinearDefaultBias { fan_in: #fan_in })
-                }
                 Initializer::Fill(value) => {
                     let value = f32_lit(value);
                     quote!(Fill(#value))

@@ -13,10 +13,12 @@ pub mod render;
 pub mod rules;
 pub mod severity;
 pub mod suggest;
+mod valid;
 
 pub use config::{FileConfig, Level, LevelError, LintLevels};
 pub use diagnostic::{Diagnostic, Edit, FixSafety, Label};
 pub use severity::Severity;
+pub use valid::ValidModel;
 
 pub use parser::{parse, MAX_NESTING, MAX_SYNTAX_ERRORS};
 
@@ -30,10 +32,51 @@ pub fn check_source(source: &str) -> (ir::Program, Vec<Diagnostic>) {
 
 /// [`check_source`] with lint levels (`--warn`/`--deny`/`--allow`).
 pub fn check_source_with(source: &str, levels: &LintLevels) -> (ir::Program, Vec<Diagnostic>) {
-    let mut checked = check_configured(source, levels);
-    checked.diagnostics.extend(checked.config.finish());
-    sort(&mut checked.diagnostics);
-    (checked.program, checked.diagnostics)
+    check_file(source.as_bytes(), levels).into_parts()
+}
+
+/// A finished check of a file: [`check_bytes_with`]'s program and
+/// diagnostics, and the witnesses lowering takes.
+pub struct CheckedFile {
+    pub program: ir::Program,
+    pub diagnostics: Vec<Diagnostic>,
+    valid: Vec<ValidModel>,
+}
+
+impl CheckedFile {
+    /// Every model as a [`ValidModel`] when no diagnostic is an error;
+    /// none otherwise.
+    pub fn valid_models(&self) -> &[ValidModel] {
+        &self.valid
+    }
+
+    pub fn into_valid_models(self) -> Vec<ValidModel> {
+        self.valid
+    }
+
+    fn into_parts(self) -> (ir::Program, Vec<Diagnostic>) {
+        (self.program, self.diagnostics)
+    }
+}
+
+/// Checks a model file's bytes with lint levels and the file's
+/// suppression comments, and hands out the witnesses of its models when
+/// nothing is an error.
+pub fn check_file(bytes: &[u8], levels: &LintLevels) -> CheckedFile {
+    let (program, diagnostics) = match std::str::from_utf8(bytes) {
+        Ok(source) => {
+            let mut checked = check_configured(source, levels);
+            checked.diagnostics.extend(checked.config.finish());
+            sort(&mut checked.diagnostics);
+            (checked.program, checked.diagnostics)
+        }
+        Err(error) => (ir::Program::default(), vec![not_utf8(bytes, &error)]),
+    };
+    CheckedFile {
+        valid: ValidModel::all(&program, &diagnostics),
+        program,
+        diagnostics,
+    }
 }
 
 /// A checked file whose configuration stays open, for callers that lint
@@ -46,6 +89,15 @@ pub struct Checked {
     /// `config`.
     pub diagnostics: Vec<Diagnostic>,
     pub config: FileConfig,
+    valid: Vec<ValidModel>,
+}
+
+impl Checked {
+    /// Every model as a [`ValidModel`] when no diagnostic found so far is
+    /// an error; none otherwise.
+    pub fn valid_models(&self) -> &[ValidModel] {
+        &self.valid
+    }
 }
 
 /// Parses, checks and lints `source`, applying `levels` and the file's
@@ -59,6 +111,7 @@ pub fn check_configured(source: &str, levels: &LintLevels) -> Checked {
     let mut diagnostics = config.configure(diagnostics);
     sort(&mut diagnostics);
     Checked {
+        valid: ValidModel::all(&program, &diagnostics),
         program,
         syntax,
         diagnostics,
@@ -79,10 +132,7 @@ pub fn check_bytes(bytes: &[u8]) -> (ir::Program, Vec<Diagnostic>) {
 
 /// [`check_bytes`] with lint levels.
 pub fn check_bytes_with(bytes: &[u8], levels: &LintLevels) -> (ir::Program, Vec<Diagnostic>) {
-    match std::str::from_utf8(bytes) {
-        Ok(source) => check_source_with(source, levels),
-        Err(error) => (ir::Program::default(), vec![not_utf8(bytes, &error)]),
-    }
+    check_file(bytes, levels).into_parts()
 }
 
 /// The NN000 of a file that is not UTF-8.

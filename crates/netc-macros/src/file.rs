@@ -66,12 +66,12 @@ pub fn expand(literal: &proc_macro::Literal) -> TokenStream2 {
         ),
         None => TokenStream2::new(),
     };
-    let (program, diagnostics) = netc_lang::check_source(&source);
+    let checked = netc_lang::check_file(source.as_bytes(), &netc_lang::LintLevels::default());
     let place = |diagnostic: &netc_lang::Diagnostic| Placed {
         span: PlacedSpan::One(span),
         message: render(diagnostic, &written, &source),
     };
-    let generated = finish(&program, &diagnostics, place, span);
+    let generated = finish(&checked, place, span);
     quote!(#tracked #generated)
 }
 

@@ -9,12 +9,12 @@ use crate::output::{finish, Placed, PlacedSpan};
 
 pub fn expand(input: TokenStream) -> TokenStream2 {
     let rebuilt = Rebuilt::from_tokens(input);
-    let (program, diagnostics) = netc_lang::check_source(&rebuilt.text);
+    let checked = netc_lang::check_file(rebuilt.text.as_bytes(), &netc_lang::LintLevels::default());
     let place = |diagnostic: &netc_lang::Diagnostic| Placed {
         span: rebuilt.locate(diagnostic.span.start, diagnostic.span.end),
         message: headline(diagnostic),
     };
-    finish(&program, &diagnostics, place, Span2::call_site())
+    finish(&checked, place, Span2::call_site())
 }
 
 /// The one-line headline of a diagnostic with its label, help and notes,

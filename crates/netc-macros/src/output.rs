@@ -1,7 +1,7 @@
 //! The tail both forms share: a model's diagnostics become compile errors
 //! and warnings, then, when none is an error, its generated types.
 
-use netc_lang::{ir::Program, Diagnostic, Severity};
+use netc_lang::{CheckedFile, Diagnostic, Severity};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
@@ -47,14 +47,13 @@ impl PlacedSpan {
 /// Errors as one combined `compile_error!` set; warnings as deprecation
 /// uses; then the generated types when nothing was an error.
 pub fn finish(
-    program: &Program,
-    diagnostics: &[Diagnostic],
+    checked: &CheckedFile,
     place: impl Fn(&Diagnostic) -> Placed,
     fallback: Span,
 ) -> TokenStream {
     let mut errors: Option<syn::Error> = None;
     let mut warnings = TokenStream::new();
-    for diagnostic in diagnostics {
+    for diagnostic in &checked.diagnostics {
         match diagnostic.severity {
             Severity::Error => {
                 let placed = place(diagnostic);
@@ -82,7 +81,7 @@ pub fn finish(
         return quote!(#errors #warnings);
     }
     let mut generated = warnings;
-    for model in &program.models {
+    for model in checked.valid_models() {
         match netc_codegen::generate_model(model) {
             Ok(tokens) => generated.extend(tokens),
             Err(error) => {

@@ -1,10 +1,12 @@
 //! The Plan validator: what every executor may assume of a Plan, checked
-//! once. `build_plan` only produces valid Plans; the validator stands
-//! between a Plan from anywhere else (a test, a future pass) and code
-//! that borrows buffers by id, so a broken Plan is an error, never a
+//! once. [`Plan::validate`] is the only way to a [`ValidPlan`], and
+//! executors (the interpreter, the code generator) take nothing else, so
+//! a Plan from anywhere (lowering, a test, a future pass) is checked
+//! before code borrows buffers by id: a broken Plan is an error, never a
 //! panic in an executor or an aliased `&mut` in generated code.
 
 use std::fmt;
+use std::ops::Deref;
 
 use crate::plan::{BufferId, BufferKind, BufferLen, Op, Operand, Plan};
 
@@ -96,13 +98,40 @@ impl Storage {
     }
 }
 
+/// A Plan the validator accepted: what executors take. It reads as the
+/// [`Plan`] it wraps; to edit one, take the Plan out and validate again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidPlan(Plan);
+
+impl ValidPlan {
+    pub fn into_plan(self) -> Plan {
+        self.0
+    }
+
+    /// Sizes the per-sample buffers for at most `batch` rows (at least
+    /// one). Validity does not depend on the batch: the validator checks
+    /// fixed lengths only.
+    pub fn set_batch(&mut self, batch: usize) {
+        self.0.batch = batch.max(1);
+    }
+}
+
+impl Deref for ValidPlan {
+    type Target = Plan;
+
+    fn deref(&self) -> &Plan {
+        &self.0
+    }
+}
+
 impl Plan {
     /// Checks every op of every list and every `state_dict` entry.
-    pub fn validate(&self) -> Result<(), PlanError> {
+    pub fn validate(self) -> Result<ValidPlan, PlanError> {
         for op in self.all_ops() {
             self.validate_op(op)?;
         }
-        self.validate_state()
+        self.validate_state()?;
+        Ok(ValidPlan(self))
     }
 
     fn validate_op(&self, op: &Op) -> Result<(), PlanError> {

@@ -10,8 +10,8 @@
 mod common;
 
 use common::{data, targets, train_config, ModelBuilder};
-use netc_lang::ir::Model;
-use netc_ops::{Activation, Loss, Optimizer};
+use netc_lang::ValidModel;
+use netc_ops::{Activation, Loss, Optimizer, TrainConfig};
 use netc_plan::{Interpreter, OpKind};
 use netc_runtime::Network;
 
@@ -28,15 +28,19 @@ fn frozen_sgd() -> Optimizer {
 }
 
 /// Checks every element of every parameter; returns how many were checked.
-fn check_gradients(model: &Model) -> usize {
+fn check_gradients(model: &ValidModel) -> usize {
     check_gradients_with_step(model, H)
 }
 
 /// Models with kinks (relu family, l1) need a smaller step so that no
 /// perturbation crosses one; f32 rounding still stays far below the
 /// tolerance at 1e-3.
-fn check_gradients_with_step(model: &Model, h: f32) -> usize {
-    let train = model.train.clone().expect("test models have a train block");
+fn check_gradients_with_step(model: &ValidModel, h: f32) -> usize {
+    // A model file cannot say lr 0 (NN029); the check sets it.
+    let train = TrainConfig {
+        optimizer: frozen_sgd(),
+        ..model.train.clone().expect("test models have a train block")
+    };
     let mut net = Interpreter::from_model(model, &train, 7).expect("a valid plan");
     let x = data(BATCH * net.input_width(), 11);
     let y = targets(train.loss, BATCH, net.output_width(), 13);
@@ -96,7 +100,10 @@ fn linear_tanh_stack_with_mse() {
     let h = m.call(fc1, x);
     let h = m.act(Activation::Tanh, h);
     let out = m.call(fc2, h);
-    let model = m.finish(out, train_config(Loss::Mse, frozen_sgd(), BATCH));
+    let model = m.finish(
+        out,
+        train_config(Loss::Mse, Optimizer::sgd_default(), BATCH),
+    );
     assert_eq!(check_gradients(&model), 4 * 6 + 6 + 6 * 3 + 3);
 }
 
@@ -112,7 +119,10 @@ fn batchnorm_elu_sigmoid_with_bce() {
     let h = m.act(Activation::Elu { alpha: 1.0 }, h);
     let h = m.call(fc2, h);
     let out = m.act(Activation::Sigmoid, h);
-    let model = m.finish(out, train_config(Loss::Bce, frozen_sgd(), BATCH));
+    let model = m.finish(
+        out,
+        train_config(Loss::Bce, Optimizer::sgd_default(), BATCH),
+    );
     check_gradients(&model);
 }
 
@@ -127,7 +137,10 @@ fn layernorm_gelu_with_cross_entropy() {
     let h = m.call(ln1, h);
     let h = m.act(Activation::Gelu, h);
     let out = m.call(fc2, h);
-    let model = m.finish(out, train_config(Loss::CrossEntropy, frozen_sgd(), BATCH));
+    let model = m.finish(
+        out,
+        train_config(Loss::CrossEntropy, Optimizer::sgd_default(), BATCH),
+    );
     check_gradients(&model);
 }
 
@@ -146,7 +159,7 @@ fn residual_add_with_huber() {
     let out = m.call(fc3, h);
     let model = m.finish(
         out,
-        train_config(Loss::Huber { delta: 0.5 }, frozen_sgd(), BATCH),
+        train_config(Loss::Huber { delta: 0.5 }, Optimizer::sgd_default(), BATCH),
     );
     check_gradients(&model);
     let plan =
@@ -164,7 +177,7 @@ fn shared_layer_called_twice_with_bce_with_logits() {
     let mut m = ModelBuilder::new("Shared", 3);
     let fc1 = m.linear("fc1", 3, 5);
     let shared = m.linear("shared", 5, 5);
-    let out_layer = m.linear_with("out", 5, 2, false);
+    let out_layer = m.linear_with("out", 5, 1, false);
     let x = m.input();
     let h = m.call(fc1, x);
     let h = m.act(Activation::Tanh, h);
@@ -179,7 +192,10 @@ fn shared_layer_called_twice_with_bce_with_logits() {
     let h = m.call(shared, h);
     let h = m.act(Activation::Tanh, h);
     let out = m.call(out_layer, h);
-    let model = m.finish(out, train_config(Loss::BceWithLogits, frozen_sgd(), BATCH));
+    let model = m.finish(
+        out,
+        train_config(Loss::BceWithLogits, Optimizer::sgd_default(), BATCH),
+    );
     check_gradients(&model);
     let plan =
         netc_plan::build_plan(&model, model.train.as_ref().expect("train")).expect("a valid plan");
@@ -212,7 +228,7 @@ fn softmax_output_with_l1_and_leaky_relu() {
     );
     let h = m.call(fc2, h);
     let out = m.act(Activation::Softmax, h);
-    let model = m.finish(out, train_config(Loss::L1, frozen_sgd(), BATCH));
+    let model = m.finish(out, train_config(Loss::L1, Optimizer::sgd_default(), BATCH));
     check_gradients_with_step(&model, 1e-3);
 }
 
@@ -228,7 +244,10 @@ fn plain_batchnorm_without_bias_selu_log_softmax_with_mse() {
     let h = m.act(Activation::Selu, h);
     let h = m.call(fc2, h);
     let out = m.act(Activation::LogSoftmax, h);
-    let model = m.finish(out, train_config(Loss::Mse, frozen_sgd(), BATCH));
+    let model = m.finish(
+        out,
+        train_config(Loss::Mse, Optimizer::sgd_default(), BATCH),
+    );
     check_gradients(&model);
 }
 
@@ -241,6 +260,9 @@ fn normalisation_on_the_input_still_trains_its_affine_parameters() {
     let h = m.call(ln, x);
     let h = m.act(Activation::Sigmoid, h);
     let out = m.call(fc1, h);
-    let model = m.finish(out, train_config(Loss::Mse, frozen_sgd(), BATCH));
+    let model = m.finish(
+        out,
+        train_config(Loss::Mse, Optimizer::sgd_default(), BATCH),
+    );
     assert_eq!(check_gradients(&model), 4 + 4 + 4 * 2 + 2);
 }

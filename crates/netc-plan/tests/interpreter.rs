@@ -4,12 +4,12 @@
 mod common;
 
 use common::{data, targets, train_config, ModelBuilder};
-use netc_lang::ir::Model;
+use netc_lang::ValidModel;
 use netc_ops::{Activation, Loss, Optimizer};
 use netc_plan::Interpreter;
 use netc_runtime::{Network, NonFinite, TensorData};
 
-fn model(dropout: f64) -> Model {
+fn model(dropout: f64) -> ValidModel {
     let mut m = ModelBuilder::new("Net", 5);
     let fc1 = m.linear("fc1", 5, 12);
     let bn1 = m.batchnorm("bn1", 12, true);

@@ -6,12 +6,12 @@ mod common;
 use std::collections::HashSet;
 
 use common::{train_config, ModelBuilder};
-use netc_lang::ir::Model;
+use netc_lang::ValidModel;
 use netc_ops::{Activation, Loss, Optimizer};
 use netc_plan::{build_plan, Access, BufferKind, OpKind, Plan};
 
 /// fc1 → bn1 → elu → fc2 → bn2 → elu → fc3 → sigmoid, the seed network.
-fn seed_model() -> Model {
+fn seed_model() -> ValidModel {
     let mut m = ModelBuilder::new("SeedNet", 9);
     let fc1 = m.linear("fc1", 9, 16);
     let bn1 = m.batchnorm("bn1", 16, true);
@@ -30,8 +30,10 @@ fn seed_model() -> Model {
     m.finish(out, train_config(Loss::Bce, Optimizer::adam_default(), 32))
 }
 
-fn plan_of(model: &Model) -> Plan {
-    build_plan(model, model.train.as_ref().expect("train block")).expect("a valid plan")
+fn plan_of(model: &ValidModel) -> Plan {
+    build_plan(model, model.train.as_ref().expect("train block"))
+        .expect("a valid plan")
+        .into_plan()
 }
 
 #[test]
@@ -110,7 +112,7 @@ fn activation_buffers_are_reused() {
     assert!(pooled < 14, "{pooled} pooled buffers:\n{plan}");
 }
 
-fn residual_model() -> Model {
+fn residual_model() -> ValidModel {
     let mut m = ModelBuilder::new("Residual", 4);
     let fc1 = m.linear("fc1", 4, 8);
     let fc2 = m.linear("fc2", 8, 8);

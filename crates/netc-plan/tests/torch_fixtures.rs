@@ -70,8 +70,9 @@ fn run_case(json_path: &Path) -> Report {
     };
 
     let source = std::fs::read_to_string(json_path.with_extension("nn")).expect("read .nn");
-    let (program, diagnostics) = netc_lang::check_source(&source);
-    let errors: Vec<_> = diagnostics
+    let checked = netc_lang::check_file(source.as_bytes(), &Default::default());
+    let errors: Vec<_> = checked
+        .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .map(|d| format!("{} {}", d.code, d.message))
@@ -81,8 +82,10 @@ fn run_case(json_path: &Path) -> Report {
         "{case}: the model has errors: {errors:?}"
     );
     let name = fixture["model"].as_str().expect("model");
-    let model = program
-        .model(name)
+    let model = checked
+        .valid_models()
+        .iter()
+        .find(|m| m.name == name)
         .expect("the fixture's model is in its file");
     let train = model
         .train

@@ -44,8 +44,7 @@ fn values(n: usize, seed: u32) -> Vec<f32> {
 #[test]
 fn a_64_wide_model_trains_and_predicts_without_allocating() {
     const { assert!(64 * 64 * 64 < GEMM_MIN_MACS) };
-    let (program, _) = netc_lang::check_source(WIDE);
-    let model = &program.models[0];
+    let model = &netc_testkit::valid_model(WIDE);
     let train = model.train.clone().expect("the model has a train block");
     let mut net = Interpreter::from_model(model, &train, 7).expect("a valid plan");
     let x = values(64 * 9, 1);

@@ -44,16 +44,6 @@ pub fn init_weight(init: &Init, w: &mut [f32], fan_in: usize, fan_out: usize, rn
     }
 }
 
-/// `nn.Linear`'s default bias: U(±1/√fan_in), zero when `fan_in == 0`.
-pub fn init_linear_default_bias(b: &mut [f32], fan_in: usize, rng: &mut Rng) {
-    let bound = if fan_in > 0 {
-        1.0 / (fan_in as f64).sqrt()
-    } else {
-        0.0
-    };
-    fill_uniform(b, -bound, bound, rng);
-}
-
 fn fan_sqrt(mode: FanMode, fan_in: usize, fan_out: usize) -> f64 {
     let fan = match mode {
         FanMode::FanIn => fan_in,

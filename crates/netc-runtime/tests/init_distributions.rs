@@ -4,7 +4,7 @@
 
 use netc_ops::scalar::normal_cdf;
 use netc_ops::{FanMode, Init, Nonlinearity};
-use netc_runtime::init::{init_linear_default_bias, init_weight};
+use netc_runtime::init::init_weight;
 use netc_runtime::rng::Rng;
 
 /// fan_in ≠ fan_out so that the fan mode and Xavier's sum matter.
@@ -210,10 +210,22 @@ fn constants_are_exact() {
 #[test]
 fn linear_default_bias_is_uniform_over_inverse_sqrt_fan_in() {
     let mut b = vec![0.0f32; 200_000];
-    init_linear_default_bias(&mut b, 64, &mut Rng::seed_from_u64(20));
+    init_weight(
+        &Init::linear_default_bias(64),
+        &mut b,
+        64,
+        1,
+        &mut Rng::seed_from_u64(20),
+    );
     check_uniform("default bias", &b, -0.125, 0.125);
     let mut empty_fan = vec![1.0f32; 4];
-    init_linear_default_bias(&mut empty_fan, 0, &mut Rng::seed_from_u64(20));
+    init_weight(
+        &Init::linear_default_bias(0),
+        &mut empty_fan,
+        0,
+        1,
+        &mut Rng::seed_from_u64(20),
+    );
     assert_eq!(empty_fan, [0.0; 4]);
 }
 

@@ -57,9 +57,10 @@ mod tests {
     fn every_workload_has_generated_code_matching_the_interpreter() {
         for workload in WORKLOADS {
             let (mut generated, config) = build(workload).expect("generated code exists");
-            let (program, _) = netc_lang::check_source(workload.source);
-            let mut interpreted = Interpreter::from_model(&program.models[0], &config, WEIGHT_SEED)
-                .expect("a valid plan");
+            let checked = netc_lang::check_file(workload.source.as_bytes(), &Default::default());
+            let model = &checked.valid_models()[0];
+            let mut interpreted =
+                Interpreter::from_model(model, &config, WEIGHT_SEED).expect("a valid plan");
             let batch = Batch::for_training(generated.as_ref(), &config);
             for _ in 0..2 {
                 let a = generated.train_step(&batch.x, &batch.y);

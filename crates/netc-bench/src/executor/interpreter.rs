@@ -1,6 +1,6 @@
 //! The Plan interpreter, as `netc train` runs a model.
 
-use netc_lang::{check_source, Severity};
+use netc_lang::{check_file, LintLevels, Severity};
 use netc_ops::TrainConfig;
 use netc_plan::Interpreter;
 
@@ -20,15 +20,19 @@ fn build(workload: &Workload) -> Result<(Interpreter, TrainConfig), BenchError> 
         workload: workload.name,
         message,
     };
-    let (program, diagnostics) = check_source(workload.source);
-    if let Some(first) = diagnostics.iter().find(|d| d.severity == Severity::Error) {
+    let checked = check_file(workload.source.as_bytes(), &LintLevels::default());
+    if let Some(first) = checked
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == Severity::Error)
+    {
         return Err(error(format!(
             "the model does not check: {}",
             first.message
         )));
     }
-    let model = program
-        .models
+    let model = checked
+        .valid_models()
         .first()
         .ok_or_else(|| error("the file holds no model".into()))?;
     let config = model

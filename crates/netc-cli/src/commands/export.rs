@@ -18,6 +18,7 @@ use netc_export::onnx::OnnxOptions;
 use netc_export::torch::{GeneratedFile, ScriptContext};
 use netc_export::{FeatureTransform, Weights};
 use netc_lang::ir::Model;
+use netc_lang::ValidModel;
 
 use crate::checkpoint::{self, Sidecar};
 use crate::failure::{finish, require_file, Failure};
@@ -151,8 +152,8 @@ fn export_torch(args: &ExportArgs) -> Result<(), Failure> {
         .unwrap_or_else(|| default_torch_dir(&args.file));
     let file = ModelFile::load(&args.file)?;
     let models: Vec<&Model> = match &args.model {
-        Some(name) => vec![file.select(Some(name))?],
-        None => file.program.models.iter().collect(),
+        Some(name) => vec![file.select(Some(name))?.model()],
+        None => file.models.iter().map(ValidModel::model).collect(),
     };
     if models.is_empty() {
         return Err(Failure::input(format!(

@@ -291,6 +291,7 @@ fn load(
         return Err(Failure::Reported);
     };
     let checked = netc_lang::check_configured(source, levels);
+    let models = checked.valid_models().to_vec();
     let mut lints = FileLints {
         path: path_text,
         source: source.to_string(),
@@ -307,7 +308,7 @@ fn load(
     // data lints' levels in force, not left to `select`.
     let file = ModelFile {
         path: path.to_path_buf(),
-        program: checked.program,
+        models,
         sha256: sha256_hex(&bytes),
         warnings: Vec::new(),
         source: String::new(),

@@ -7,7 +7,7 @@
 mod exec;
 mod store;
 
-use netc_lang::ir::Model;
+use netc_lang::ValidModel;
 use netc_ops::{Loss, TrainConfig};
 use netc_runtime::kernels::all_finite;
 use netc_runtime::rng::Rng;
@@ -15,7 +15,7 @@ use netc_runtime::step::{self, Role, StateEntry, TensorMut, Widths};
 use netc_runtime::{Executor, StepState, TensorData};
 
 use crate::plan::{BufferId, BufferKind, Op, Plan};
-use crate::validate::PlanError;
+use crate::validate::{PlanError, ValidPlan};
 use exec::{execute, Context};
 use store::Store;
 
@@ -35,10 +35,9 @@ pub struct Interpreter {
 
 impl Interpreter {
     /// Buffers sized for the plan's batch, parameters initialised from
-    /// `seed` with the model's inits. A Plan the validator refuses is an
-    /// error.
-    pub fn new(plan: Plan, seed: u64) -> Result<Interpreter, PlanError> {
-        plan.validate()?;
+    /// `seed` with the model's inits.
+    pub fn new(plan: ValidPlan, seed: u64) -> Interpreter {
+        let plan = plan.into_plan();
         let checked = plan
             .forward
             .iter()
@@ -53,16 +52,16 @@ impl Interpreter {
             plan,
         };
         step::initialise(&mut net, seed);
-        Ok(net)
+        net
     }
 
     /// [`crate::build_plan`] and [`Interpreter::new`] in one.
     pub fn from_model(
-        model: &Model,
+        model: &ValidModel,
         train: &TrainConfig,
         seed: u64,
     ) -> Result<Interpreter, PlanError> {
-        Interpreter::new(crate::build_plan(model, train)?, seed)
+        Ok(Interpreter::new(crate::build_plan(model, train)?, seed))
     }
 
     pub fn plan(&self) -> &Plan {

@@ -1,60 +1,48 @@
-//! Builds checked-shape IR models by hand, as the front end would lower
-//! them, so the Plan tests do not depend on the parser.
+//! Builds small models for the Plan tests as model text, layer by layer
+//! and value by value, and checks it: lowering takes only a checked
+//! model, so test models pass the same checker as users' files.
 #![allow(dead_code)] // each test binary uses a different subset
 
-use netc_lang::ir::{
-    Arena, BatchNormSpec, DropoutSpec, Handle, Input, Layer, LayerKind, LayerNormSpec, LinearSpec,
-    Model, Node, NodeKind, Span,
-};
+use netc_lang::ValidModel;
 use netc_ops::{Activation, Loss, Optimizer, TrainConfig};
 
+/// A declared layer.
+#[derive(Clone, Copy)]
+pub struct Layer(usize);
+
+/// A value of the forward graph: the input or a statement's result.
+#[derive(Clone, Copy)]
+pub struct Value(usize);
+
 pub struct ModelBuilder {
-    model: Model,
+    name: String,
+    input_width: usize,
+    /// `name = kind(args)` of each layer.
+    layers: Vec<(String, String)>,
+    /// The expression of each value after the input.
+    statements: Vec<String>,
 }
 
 impl ModelBuilder {
     pub fn new(name: &str, input_width: usize) -> Self {
-        let mut nodes = Arena::new();
-        nodes.append(
-            Node {
-                kind: NodeKind::Input,
-                width: input_width,
-            },
-            Span::default(),
-        );
         ModelBuilder {
-            model: Model {
-                name: name.to_string(),
-                name_span: Span::default(),
-                input: Input {
-                    name: "x".to_string(),
-                    width: input_width,
-                    span: Span::default(),
-                },
-                layers: Arena::new(),
-                nodes,
-                output: None,
-                train: None,
-                train_span: None,
-            },
+            name: name.to_string(),
+            input_width,
+            layers: Vec::new(),
+            statements: Vec::new(),
         }
     }
 
-    pub fn input(&self) -> Handle<Node> {
-        self.model.nodes.iter().next().expect("input node").0
+    pub fn input(&self) -> Value {
+        Value(0)
     }
 
-    fn layer(&mut self, name: &str, kind: LayerKind) -> Handle<Layer> {
-        self.model.layers.append(
-            Layer {
-                name: name.to_string(),
-                kind,
-            },
-            Span::default(),
-        )
+    fn layer(&mut self, name: &str, declaration: String) -> Layer {
+        self.layers.push((name.to_string(), declaration));
+        Layer(self.layers.len() - 1)
     }
 
-    pub fn linear(&mut self, name: &str, in_features: usize, out_features: usize) -> Handle<Layer> {
+    pub fn linear(&mut self, name: &str, in_features: usize, out_features: usize) -> Layer {
         self.linear_with(name, in_features, out_features, true)
     }
 
@@ -64,75 +52,116 @@ impl ModelBuilder {
         in_features: usize,
         out_features: usize,
         bias: bool,
-    ) -> Handle<Layer> {
+    ) -> Layer {
         self.layer(
             name,
-            LayerKind::Linear(LinearSpec {
-                in_features,
-                out_features,
-                bias,
-                init: None,
-                bias_init: None,
-            }),
+            format!("linear({in_features}, {out_features}, bias={bias})"),
         )
     }
 
-    pub fn batchnorm(&mut self, name: &str, n: usize, affine: bool) -> Handle<Layer> {
-        self.layer(
-            name,
-            LayerKind::BatchNorm(BatchNormSpec {
-                num_features: n,
-                eps: 1e-5,
-                momentum: Some(0.1),
-                affine,
-            }),
-        )
+    pub fn batchnorm(&mut self, name: &str, n: usize, affine: bool) -> Layer {
+        self.layer(name, format!("batchnorm({n}, affine={affine})"))
     }
 
-    pub fn layernorm(&mut self, name: &str, n: usize) -> Handle<Layer> {
-        self.layer(
-            name,
-            LayerKind::LayerNorm(LayerNormSpec {
-                normalized_shape: n,
-                eps: 1e-5,
-                elementwise_affine: true,
-            }),
-        )
+    pub fn layernorm(&mut self, name: &str, n: usize) -> Layer {
+        self.layer(name, format!("layernorm({n})"))
     }
 
-    pub fn dropout(&mut self, name: &str, p: f64) -> Handle<Layer> {
-        self.layer(name, LayerKind::Dropout(DropoutSpec { p }))
+    pub fn dropout(&mut self, name: &str, p: f64) -> Layer {
+        self.layer(name, format!("dropout(p={p:?})"))
     }
 
-    fn node(&mut self, kind: NodeKind, width: usize) -> Handle<Node> {
-        self.model
-            .nodes
-            .append(Node { kind, width }, Span::default())
+    fn value(&mut self, expression: String) -> Value {
+        self.statements.push(expression);
+        Value(self.statements.len())
     }
 
-    pub fn call(&mut self, layer: Handle<Layer>, arg: Handle<Node>) -> Handle<Node> {
-        let width = match &self.model.layers[layer].kind {
-            LayerKind::Linear(spec) => spec.out_features,
-            _ => self.model.nodes[arg].width,
-        };
-        self.node(NodeKind::Call { layer, arg }, width)
+    pub fn call(&mut self, layer: Layer, arg: Value) -> Value {
+        let call = format!("{}({})", self.layers[layer.0].0, variable(arg));
+        self.value(call)
     }
 
-    pub fn act(&mut self, activation: Activation, arg: Handle<Node>) -> Handle<Node> {
-        let width = self.model.nodes[arg].width;
-        self.node(NodeKind::Activation { activation, arg }, width)
+    pub fn act(&mut self, activation: Activation, arg: Value) -> Value {
+        let options: String = activation
+            .parameters()
+            .iter()
+            .map(|(name, value)| format!(", {name}={value:?}"))
+            .collect();
+        let call = format!("{}({}{options})", activation.name(), variable(arg));
+        self.value(call)
     }
 
-    pub fn add(&mut self, lhs: Handle<Node>, rhs: Handle<Node>) -> Handle<Node> {
-        let width = self.model.nodes[lhs].width;
-        self.node(NodeKind::Add { lhs, rhs }, width)
+    pub fn add(&mut self, lhs: Value, rhs: Value) -> Value {
+        let sum = format!("{} + {}", variable(lhs), variable(rhs));
+        self.value(sum)
     }
 
-    pub fn finish(mut self, output: Handle<Node>, train: TrainConfig) -> Model {
-        self.model.output = Some(output);
-        self.model.train = Some(train);
-        self.model
+    /// The model text returning `output` and training with `train`,
+    /// checked.
+    pub fn finish(self, output: Value, train: TrainConfig) -> ValidModel {
+        let mut text = format!(
+            "model {} {{\n    input x: {}\n",
+            self.name, self.input_width
+        );
+        for (name, declaration) in &self.layers {
+            text.push_str(&format!("    {name} = {declaration}\n"));
+        }
+        text.push_str("    forward {\n");
+        for (index, statement) in self.statements.iter().enumerate() {
+            text.push_str(&format!("        v{} = {statement}\n", index + 1));
+        }
+        text.push_str(&format!("        return {}\n    }}\n", variable(output)));
+        text.push_str(&train_block(&train));
+        text.push_str("}\n");
+        netc_testkit::valid_model(&text)
     }
+}
+
+fn variable(value: Value) -> String {
+    match value.0 {
+        0 => "x".to_string(),
+        n => format!("v{n}"),
+    }
+}
+
+/// `train { ... }` spelling every setting the Plan reads.
+fn train_block(train: &TrainConfig) -> String {
+    let loss = match train.loss {
+        Loss::Huber { delta } => format!("huber(delta={delta:?})"),
+        other => other.name().to_string(),
+    };
+    let optimizer = match train.optimizer {
+        Optimizer::Sgd {
+            lr,
+            momentum,
+            nesterov,
+            weight_decay,
+        } => format!(
+            "sgd(lr={lr:?}, momentum={momentum:?}, nesterov={nesterov}, weight_decay={weight_decay:?})"
+        ),
+        Optimizer::Adam {
+            lr,
+            betas: (b1, b2),
+            eps,
+            weight_decay,
+        }
+        | Optimizer::AdamW {
+            lr,
+            betas: (b1, b2),
+            eps,
+            weight_decay,
+        } => format!(
+            "{}(lr={lr:?}, betas=({b1:?}, {b2:?}), eps={eps:?}, weight_decay={weight_decay:?})",
+            train.optimizer.name()
+        ),
+    };
+    let clip = train.clip_grad_norm.map_or(String::new(), |max| {
+        format!("        clip_grad_norm = {max:?}\n")
+    });
+    format!(
+        "    train {{\n        loss = {loss}\n        optimizer = {optimizer}\n        batch = {}\n        epochs = {}\n        seed = {}\n{clip}    }}\n",
+        train.batch, train.epochs, train.seed
+    )
 }
 
 pub fn train_config(loss: Loss, optimizer: Optimizer, batch: usize) -> TrainConfig {

@@ -4,7 +4,7 @@
 use netc_ops::Init;
 
 use super::Executor;
-use crate::init::{init_linear_default_bias, init_weight};
+use crate::init::init_weight;
 use crate::network::{TensorData, WeightError};
 use crate::rng::Rng;
 use crate::TensorRef;
@@ -30,8 +30,6 @@ pub enum Initializer {
         fan_in: usize,
         fan_out: usize,
     },
-    /// `nn.Linear`'s default bias: U(±1/√fan_in).
-    LinearDefaultBias { fan_in: usize },
     /// Every element (or the counter) set to this value.
     Fill(f32),
 }
@@ -65,9 +63,6 @@ pub(super) fn initialise(init: Initializer, tensor: TensorMut<'_>, rng: &mut Rng
                 fan_out,
             },
         ) => init_weight(&init, values, fan_in, fan_out, rng),
-        (TensorMut::F32(values), Initializer::LinearDefaultBias { fan_in }) => {
-            init_linear_default_bias(values, fan_in, rng)
-        }
         (TensorMut::F32(values), Initializer::Fill(value)) => values.fill(value),
     }
 }

@@ -1,0 +1,380 @@
+//! Forward lowering: each node's train-mode op and eval-mode op (and, on
+//! a layer's first call, the inference-cache op that derives what its
+//! eval op reads), recording on a tape what the node's backward needs.
+
+use netc_lang::ir::{Handle, Node, NodeKind};
+use netc_ops::{Activation, TrainConfig};
+use netc_runtime::kernels::linear_panel_len;
+
+use super::state_layout::{Affine, LayerBuffers, Param};
+use super::{Builder, Io};
+use crate::plan::{BufferId, BufferKind, BufferLen, OpKind};
+
+/// Which normalisation a node ran: their backward ops take the same
+/// operands.
+#[derive(Clone, Copy)]
+pub(super) enum Norm {
+    Batch,
+    Layer,
+}
+
+/// What one node's backward needs, recorded when its forward is lowered.
+pub(super) enum Recorded {
+    Input,
+    Activation {
+        act: Activation,
+        arg: Handle<Node>,
+        x: BufferId,
+        y: BufferId,
+        width: usize,
+    },
+    Add {
+        lhs: Handle<Node>,
+        rhs: Handle<Node>,
+    },
+    Linear {
+        arg: Handle<Node>,
+        x: BufferId,
+        weight: Param,
+        bias: Option<Param>,
+        in_f: usize,
+        out_f: usize,
+    },
+    Norm {
+        norm: Norm,
+        arg: Handle<Node>,
+        xhat: BufferId,
+        invstd: BufferId,
+        affine: Option<Affine>,
+        n: usize,
+    },
+    Dropout {
+        arg: Handle<Node>,
+        mask: BufferId,
+    },
+}
+
+impl Recorded {
+    /// Whether the node's own op has parameters (a gradient starts here).
+    pub fn has_parameters(&self) -> bool {
+        match self {
+            Recorded::Linear { .. } => true,
+            Recorded::Norm { affine, .. } => affine.is_some(),
+            _ => false,
+        }
+    }
+}
+
+/// The lowered forward: each node's tape entry, and the executors'
+/// buffers.
+pub(super) struct Forward {
+    pub tape: Vec<Recorded>,
+    pub io: Io,
+}
+
+/// A node's train-mode op, eval-mode op and tape entry.
+type Lowered = (OpKind, OpKind, Recorded);
+
+impl<'m> Builder<'m> {
+    pub(super) fn lower_forward(
+        &mut self,
+        input: BufferId,
+        output: Handle<Node>,
+        layers: &mut [LayerBuffers<'m>],
+        train: &TrainConfig,
+    ) -> Forward {
+        let model = self.model;
+        let output_value = if model.nodes[output].kind == NodeKind::Input {
+            input
+        } else {
+            self.buffer(
+                "output",
+                BufferKind::Output,
+                BufferLen::PerSample(model.nodes[output].width),
+            )
+        };
+        let mut values = Vec::with_capacity(model.nodes.len());
+        let mut tape = Vec::with_capacity(model.nodes.len());
+        let mut calls = vec![0usize; layers.len()];
+        for (handle, node) in model.nodes.iter() {
+            let value = if handle == output {
+                output_value
+            } else if node.kind == NodeKind::Input {
+                input
+            } else {
+                let name = self.labels[handle.index()].clone();
+                self.buffer(
+                    &name,
+                    BufferKind::Activation,
+                    BufferLen::PerSample(node.width),
+                )
+            };
+            values.push(value);
+            let x = |arg: Handle<Node>| values[arg.index()];
+            let (train_op, eval_op, recorded) = match node.kind {
+                NodeKind::Input => {
+                    tape.push(Recorded::Input);
+                    continue;
+                }
+                NodeKind::Activation { activation, arg } => {
+                    let op = OpKind::Activation {
+                        act: activation,
+                        x: x(arg),
+                        y: value,
+                        width: node.width,
+                    };
+                    let recorded = Recorded::Activation {
+                        act: activation,
+                        arg,
+                        x: x(arg),
+                        y: value,
+                        width: node.width,
+                    };
+                    (op.clone(), op, recorded)
+                }
+                NodeKind::Add { lhs, rhs } => {
+                    let op = OpKind::Add {
+                        a: x(lhs),
+                        b: x(rhs),
+                        y: value,
+                    };
+                    (op.clone(), op, Recorded::Add { lhs, rhs })
+                }
+                NodeKind::Call { layer, arg } => {
+                    let call = Call {
+                        layer: &model.layers[layer].name,
+                        index: calls[layer.index()],
+                        arg,
+                        x: x(arg),
+                        y: value,
+                        width: node.width,
+                    };
+                    calls[layer.index()] += 1;
+                    self.lower_call(&mut layers[layer.index()], &call)
+                }
+            };
+            let origin = &self.labels[handle.index()];
+            self.forward.push(Builder::op(train_op, origin));
+            self.inference.push(Builder::op(eval_op, origin));
+            tape.push(recorded);
+        }
+
+        let width = model.output_width();
+        let target = self.buffer(
+            "target",
+            BufferKind::Target,
+            BufferLen::PerSample(train.loss.target_width(width)),
+        );
+        let loss = self.fixed("loss", BufferKind::Scalar, 1);
+        let op = OpKind::Loss {
+            loss: train.loss,
+            pred: output_value,
+            target,
+            out: loss,
+            width,
+        };
+        self.forward.push(Builder::op(op, "loss"));
+        Forward {
+            tape,
+            io: Io {
+                input,
+                target,
+                output: output_value,
+                loss,
+            },
+        }
+    }
+
+    fn lower_call(&mut self, layer: &mut LayerBuffers<'m>, call: &Call<'_>) -> Lowered {
+        let &Call { x, y, arg, .. } = call;
+        match layer {
+            LayerBuffers::Linear {
+                spec,
+                weight,
+                bias,
+                panel,
+            } => {
+                let (in_f, out_f) = (spec.in_features, spec.out_features);
+                let (w, b) = (weight.value, bias.map(|b| b.value));
+                let panel = *panel.get_or_insert_with(|| {
+                    let len = linear_panel_len(in_f, out_f);
+                    let panel =
+                        self.fixed(&format!("{}.panel", call.layer), BufferKind::Cache, len);
+                    let op = OpKind::PackLinear {
+                        w,
+                        panel,
+                        in_f,
+                        out_f,
+                    };
+                    self.cache.push(Builder::op(op, call.layer));
+                    panel
+                });
+                let train_op = OpKind::Linear {
+                    x,
+                    w,
+                    b,
+                    y,
+                    in_f,
+                    out_f,
+                };
+                let eval_op = OpKind::LinearPacked {
+                    x,
+                    w,
+                    panel,
+                    b,
+                    y,
+                    in_f,
+                    out_f,
+                };
+                let recorded = Recorded::Linear {
+                    arg,
+                    x,
+                    weight: *weight,
+                    bias: *bias,
+                    in_f,
+                    out_f,
+                };
+                (train_op, eval_op, recorded)
+            }
+            LayerBuffers::BatchNorm {
+                spec,
+                affine,
+                running_mean,
+                running_var,
+                counter,
+                eval,
+            } => {
+                let n = spec.num_features;
+                let eps = spec.eps as f32;
+                let (gamma, beta) = Affine::values(*affine);
+                let xhat = self.buffer(
+                    &call.saved_name("xhat"),
+                    BufferKind::Saved,
+                    BufferLen::PerSample(n),
+                );
+                let mean = self.fixed(&call.saved_name("mean"), BufferKind::Saved, n);
+                let invstd = self.fixed(&call.saved_name("invstd"), BufferKind::Saved, n);
+                let train_op = OpKind::BatchNormTrain {
+                    x,
+                    gamma,
+                    beta,
+                    y,
+                    xhat,
+                    mean,
+                    invstd,
+                    running_mean: *running_mean,
+                    running_var: *running_var,
+                    num_batches_tracked: *counter,
+                    momentum: spec.momentum.map(|m| m as f32),
+                    eps,
+                    n,
+                };
+                let (running_mean, running_var) = (*running_mean, *running_var);
+                let (scale, shift) = *eval.get_or_insert_with(|| {
+                    let scale =
+                        self.fixed(&format!("{}.eval_scale", call.layer), BufferKind::Cache, n);
+                    let shift =
+                        self.fixed(&format!("{}.eval_shift", call.layer), BufferKind::Cache, n);
+                    let op = OpKind::BatchNormAffine {
+                        gamma,
+                        beta,
+                        running_mean,
+                        running_var,
+                        scale,
+                        shift,
+                        eps,
+                        n,
+                    };
+                    self.cache.push(Builder::op(op, call.layer));
+                    (scale, shift)
+                });
+                let eval_op = OpKind::BatchNormApply {
+                    x,
+                    scale,
+                    shift,
+                    y,
+                    n,
+                };
+                let recorded = Recorded::Norm {
+                    norm: Norm::Batch,
+                    arg,
+                    xhat,
+                    invstd,
+                    affine: *affine,
+                    n: call.width,
+                };
+                (train_op, eval_op, recorded)
+            }
+            LayerBuffers::LayerNorm { spec, affine } => {
+                let n = spec.normalized_shape;
+                let (gamma, beta) = Affine::values(*affine);
+                let xhat = self.buffer(
+                    &call.saved_name("xhat"),
+                    BufferKind::Saved,
+                    BufferLen::PerSample(n),
+                );
+                let invstd = self.buffer(
+                    &call.saved_name("invstd"),
+                    BufferKind::Saved,
+                    BufferLen::PerSample(1),
+                );
+                let op = OpKind::LayerNorm {
+                    x,
+                    gamma,
+                    beta,
+                    y,
+                    xhat,
+                    invstd,
+                    eps: spec.eps as f32,
+                    n,
+                };
+                let recorded = Recorded::Norm {
+                    norm: Norm::Layer,
+                    arg,
+                    xhat,
+                    invstd,
+                    affine: *affine,
+                    n: call.width,
+                };
+                (op.clone(), op, recorded)
+            }
+            LayerBuffers::Dropout { spec } => {
+                let mask = self.buffer(
+                    &call.saved_name("mask"),
+                    BufferKind::Saved,
+                    BufferLen::PerSample(call.width),
+                );
+                let train_op = OpKind::Dropout {
+                    x,
+                    y,
+                    mask,
+                    p: spec.p as f32,
+                };
+                let eval_op = OpKind::Copy { x, y };
+                (train_op, eval_op, Recorded::Dropout { arg, mask })
+            }
+        }
+    }
+}
+
+/// One call of a layer in `forward`.
+struct Call<'a> {
+    layer: &'a str,
+    /// How many calls of the layer came before this one.
+    index: usize,
+    arg: Handle<Node>,
+    x: BufferId,
+    y: BufferId,
+    width: usize,
+}
+
+impl Call<'_> {
+    /// `bn1.xhat` for a layer's first call, `bn1.xhat.1` for its second:
+    /// each call saves its own values for backward.
+    fn saved_name(&self, what: &str) -> String {
+        match self.index {
+            0 => format!("{}.{what}", self.layer),
+            k => format!("{}.{what}.{k}", self.layer),
+        }
+    }
+}
