@@ -48,12 +48,13 @@ fn main() -> ExitCode {
     let mut tokens_len = 0;
     for _ in 0..RUNS {
         let started = Instant::now();
-        let (program, diagnostics) = netc_lang::check_source(&source);
-        if netc_lang::has_errors(&diagnostics) {
+        let checked = netc_lang::check_file(source.as_bytes(), &Default::default());
+        let Some(model) = checked.valid_models().first() else {
+            let diagnostics = &checked.diagnostics;
             eprintln!("the generated model does not check: {diagnostics:?}");
             return ExitCode::FAILURE;
-        }
-        let tokens = match netc_codegen::generate_model(&program.models[0]) {
+        };
+        let tokens = match netc_codegen::generate_model(model) {
             Ok(tokens) => tokens,
             Err(error) => {
                 eprintln!("{error}");

@@ -4,7 +4,7 @@
 //! `Const`s, and nothing else: no arithmetic of the generator's own.
 //! The snapshot shows one emitted statement per op kind.
 
-use netc_plan::{build_plan, Plan, RUNTIME_OPS};
+use netc_plan::{build_plan, ValidPlan, RUNTIME_OPS};
 
 /// Uses every op kind: linear, batchnorm, layernorm, dropout,
 /// activations, a residual sum (and so an accumulated gradient),
@@ -31,10 +31,8 @@ model EveryOp {
 }
 ";
 
-fn plan() -> Plan {
-    let (program, diagnostics) = netc_lang::check_source(EVERY_OP);
-    assert!(!netc_lang::has_errors(&diagnostics), "{diagnostics:?}");
-    let model = &program.models[0];
+fn plan() -> ValidPlan {
+    let model = &netc_testkit::valid_model(EVERY_OP);
     build_plan(model, model.train.as_ref().expect("a train block")).expect("a valid plan")
 }
 

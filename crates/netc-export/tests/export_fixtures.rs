@@ -68,9 +68,11 @@ fn netc_agrees_with_the_exported_torch_module_and_onnxruntime() {
         .expect("report.json is JSON");
         let model_file = workspace_path(meta["model_file"].as_str().expect("model_file"));
         let source = std::fs::read_to_string(&model_file).expect("the model file");
-        let (program, _) = netc_lang::check_source(&source);
-        let model = program
-            .model(meta["model"].as_str().expect("model"))
+        let checked = netc_lang::check_file(source.as_bytes(), &Default::default());
+        let model = checked
+            .valid_models()
+            .iter()
+            .find(|m| m.name == meta["model"].as_str().expect("model"))
             .expect("the fixture's model");
 
         let bytes = std::fs::read(dir.join("io.safetensors")).expect("io.safetensors");

@@ -7,7 +7,7 @@ mod common;
 use common::{export_models, inputs, interpreter, max_difference, netc_predict, perturb};
 use netc_export::onnx::{self, OnnxOptions};
 use netc_export::{FeatureTransform, Weights};
-use netc_lang::ir::Model;
+use netc_lang::ValidModel;
 use tract_onnx::prelude::*;
 
 const TOLERANCE: f32 = 1e-5;
@@ -42,7 +42,7 @@ fn run_tract(bytes: &[u8], x: &[f32], rows: usize, width: usize) -> Vec<f32> {
         .collect()
 }
 
-fn exported(model: &Model, rows: usize) -> (netc_plan::Interpreter, Vec<u8>) {
+fn exported(model: &ValidModel, rows: usize) -> (netc_plan::Interpreter, Vec<u8>) {
     let mut net = interpreter(model, rows);
     perturb(&mut net);
     let weights = Weights::from_safetensors(model, &common::safetensors_bytes(&net))
@@ -55,7 +55,7 @@ fn exported(model: &Model, rows: usize) -> (netc_plan::Interpreter, Vec<u8>) {
 fn tract_agrees_with_netc_on_every_model_at_batch_1_and_1000() {
     let mut checked = Vec::new();
     for file in export_models() {
-        for model in &file.program.models {
+        for model in &file.models {
             for rows in [1, 1000] {
                 let (mut net, bytes) = exported(model, rows);
                 let x = inputs(rows, model.input.width, rows as u64);
@@ -89,7 +89,7 @@ fn the_preprocessing_prefix_imputes_and_standardises_raw_features() {
         .into_iter()
         .find(|f| f.path.ends_with("water.nn"))
         .expect("water.nn checks clean");
-    let model = &file.program.models[0];
+    let model = &file.models[0];
     let width = model.input.width;
     let transform = FeatureTransform {
         features: (0..width).map(|i| format!("f{i}")).collect(),

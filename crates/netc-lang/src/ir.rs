@@ -8,7 +8,9 @@
 //! returned `Program` is *valid*: names are resolved, widths agree, the
 //! forward graph has an output, and `nodes` is in evaluation order
 //! (an operand's handle is always smaller than its user's). Later passes
-//! (autodiff, codegen, interpreter) rely on this and never re-check.
+//! (autodiff, codegen, interpreter) rely on this and never re-check: they
+//! take a [`ValidModel`](crate::ValidModel), which only such a check
+//! makes.
 
 use std::marker::PhantomData;
 

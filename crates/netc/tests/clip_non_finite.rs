@@ -15,9 +15,7 @@ netc::model!(path = "models/clipped.nn");
 const SOURCE: &str = include_str!("models/clipped.nn");
 
 fn interpreter() -> Interpreter {
-    let (program, diagnostics) = netc_lang::check_source(SOURCE);
-    assert!(!netc_lang::has_errors(&diagnostics), "{diagnostics:?}");
-    let model = &program.models[0];
+    let model = &netc_testkit::valid_model(SOURCE);
     Interpreter::from_model(model, &model.train.clone().unwrap_or_default(), 5)
         .expect("a valid plan")
 }

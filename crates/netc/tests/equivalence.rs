@@ -111,9 +111,7 @@ fn close(what: &str, a: &[f32], b: &[f32]) {
 }
 
 fn check(source: &str, mut generated: impl Network) {
-    let (program, diagnostics) = netc_lang::check_source(source);
-    assert!(!netc_lang::has_errors(&diagnostics), "{diagnostics:?}");
-    let model = &program.models[0];
+    let model = &netc_testkit::valid_model(source);
     let config = model.train.clone().unwrap_or_default();
     let mut interpreted = Interpreter::from_model(model, &config, SEED).expect("a valid plan");
     let (inputs, outputs) = (generated.input_width(), generated.output_width());
@@ -175,10 +173,9 @@ fn compare_state(generated: &dyn Network, interpreted: &dyn Network, when: &str)
 #[test]
 fn both_name_the_same_first_non_finite_op() {
     let source = include_str!("../../../examples/regression.nn");
-    let (program, _) = netc_lang::check_source(source);
-    let config = program.models[0].train.clone().unwrap_or_default();
-    let mut interpreted =
-        Interpreter::from_model(&program.models[0], &config, SEED).expect("a valid plan");
+    let model = netc_testkit::valid_model(source);
+    let config = model.train.clone().unwrap_or_default();
+    let mut interpreted = Interpreter::from_model(&model, &config, SEED).expect("a valid plan");
     let mut generated = regression::WineFlavanoids::new(SEED);
     let mut rng = Rng::seed_from_u64(5);
     let (inputs, outputs) = (generated.input_width(), generated.output_width());
@@ -200,16 +197,15 @@ mod dropped {
 /// the loss is not finite, and agree seed by seed.
 #[test]
 fn both_probes_replay_the_steps_dropout_masks() {
-    let (program, _) = netc_lang::check_source(include_str!("models/dropped.nn"));
-    let config = program.models[0].train.clone().unwrap_or_default();
+    let model = netc_testkit::valid_model(include_str!("models/dropped.nn"));
+    let config = model.train.clone().unwrap_or_default();
     let mut rng = Rng::seed_from_u64(3);
     let (mut x, y) = batch(&mut rng, 4, 5, 2, config.loss);
     x[0] = 3e38;
     let mut kept = 0;
     for seed in 0..40 {
         let mut generated = dropped::Dropped::new(seed);
-        let mut interpreted =
-            Interpreter::from_model(&program.models[0], &config, seed).expect("a valid plan");
+        let mut interpreted = Interpreter::from_model(&model, &config, seed).expect("a valid plan");
         let loss = generated.train_step(&x, &y);
         assert_eq!(
             loss.to_bits(),

@@ -17,8 +17,7 @@ const SEED: u64 = 7;
 const ROWS: usize = 45;
 
 fn interpreter(seed: u64) -> Interpreter {
-    let (program, _) = netc_lang::check_source(include_str!("../../../examples/water.nn"));
-    let model = &program.models[0];
+    let model = &netc_testkit::valid_model(include_str!("../../../examples/water.nn"));
     Interpreter::from_model(model, &model.train.clone().unwrap_or_default(), seed)
         .expect("a valid plan")
 }
@@ -96,8 +95,7 @@ mod wide {
 
 #[test]
 fn a_layer_without_a_panel_predicts_unpacked() {
-    let (program, _) = netc_lang::check_source(include_str!("models/wide.nn"));
-    let model = &program.models[0];
+    let model = &netc_testkit::valid_model(include_str!("models/wide.nn"));
     let mut interpreted =
         Interpreter::from_model(model, &model.train.clone().unwrap_or_default(), SEED)
             .expect("a valid plan");

@@ -13,9 +13,7 @@ const SOURCE: &str = include_str!("models/small.nn");
 const SEED: u64 = 3;
 
 fn interpreter() -> Interpreter {
-    let (program, diagnostics) = netc_lang::check_source(SOURCE);
-    assert!(!netc_lang::has_errors(&diagnostics), "{diagnostics:?}");
-    let model = &program.models[0];
+    let model = &netc_testkit::valid_model(SOURCE);
     Interpreter::from_model(model, &model.train.clone().unwrap_or_default(), SEED)
         .expect("a valid plan")
 }

@@ -6,16 +6,16 @@
 
 use std::path::PathBuf;
 
-use netc_lang::ir::{Model, Program};
+use netc_lang::ValidModel;
 use netc_plan::Interpreter;
 use netc_train::weights::OwnedTensor;
 use netc_runtime::{Network, TensorData, TensorRef};
 use netc_testkit::workspace_path;
 
-/// A model file and its checked program.
+/// A model file checked without errors, and its models.
 pub struct ModelFile {
     pub path: PathBuf,
-    pub program: Program,
+    pub models: Vec<ValidModel>,
 }
 
 /// `examples/*.nn` without check errors, and the every-layer model.
@@ -31,21 +31,19 @@ pub fn export_models() -> Vec<ModelFile> {
         .into_iter()
         .filter_map(|path| {
             let source = std::fs::read_to_string(&path).expect("model files are UTF-8");
-            let (program, diagnostics) = netc_lang::check_source(&source);
-            let clean = !diagnostics
-                .iter()
-                .any(|d| d.severity == netc_lang::Severity::Error);
-            clean.then_some(ModelFile { path, program })
+            let checked = netc_lang::check_file(source.as_bytes(), &Default::default());
+            let models = checked.into_valid_models();
+            (!models.is_empty()).then_some(ModelFile { path, models })
         })
         .collect()
 }
 
 /// netc's interpreter for `model`, sized for `rows` rows a call.
-pub fn interpreter(model: &Model, rows: usize) -> Interpreter {
+pub fn interpreter(model: &ValidModel, rows: usize) -> Interpreter {
     let config = model.train.clone().unwrap_or_default();
     let mut plan = netc_plan::build_plan(model, &config).expect("a checked model lowers");
-    plan.batch = rows;
-    Interpreter::new(plan, config.seed).expect("a lowered plan is valid")
+    plan.set_batch(rows);
+    Interpreter::new(plan, config.seed)
 }
 
 /// A deterministic value in [-1, 1) from a counter (splitmix64).
