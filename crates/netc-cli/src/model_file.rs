@@ -37,8 +37,8 @@ impl ModelFile {
         let shown: Vec<_> = checked
             .diagnostics
             .iter()
-            .cloned()
             .filter(|d| d.severity != Severity::Info)
+            .cloned()
             .collect();
         let source = String::from_utf8_lossy(&bytes).into_owned();
         if shown.iter().any(|d| d.severity == Severity::Error) {
