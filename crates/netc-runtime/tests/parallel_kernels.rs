@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
+use netc_ops::{Activation as Act, Optimizer};
 use netc_runtime::kernels::{linear_backward, linear_forward, GEMM_MIN_MACS};
+use netc_runtime::ops;
+use netc_runtime::optim::{optimizer_step, ParamState};
 use netc_runtime::parallel::{install, Pool};
 use netc_runtime::rng::Rng;
 
@@ -66,6 +69,93 @@ fn linear_forward_and_backward_split_to_the_same_bits() {
                 out_f,
             );
             (bits(&y), bits(&dx), bits(&dw), bits(&db))
+        });
+    }
+}
+
+#[test]
+fn elementwise_ops_split_to_the_same_bits() {
+    let mut rng = Rng::seed_from_u64(8);
+    let (rows, width) = (700, 130);
+    let x = uniform(rows * width, &mut rng);
+    let dy = uniform(rows * width, &mut rng);
+    for act in [Act::Relu, Act::Gelu, Act::Softmax, Act::LogSoftmax] {
+        same_bits_on_every_pool(&format!("{act:?}"), || {
+            let mut y = vec![0.0; x.len()];
+            ops::Activation {
+                act,
+                x: &x,
+                y: &mut y,
+                width,
+            }
+            .run();
+            let mut dx = dy.clone();
+            ops::ActivationBackward {
+                act,
+                x: &x,
+                y: &y,
+                dy: &dy,
+                dx: &mut dx,
+                width,
+            }
+            .run();
+            let mut sum = vec![0.0; x.len()];
+            ops::Add {
+                a: &x,
+                b: &y,
+                y: &mut sum,
+            }
+            .run();
+            ops::Accumulate {
+                dst: &mut sum,
+                src: &dx,
+            }
+            .run();
+            (bits(&y), bits(&dx), bits(&sum))
+        });
+    }
+}
+
+#[test]
+fn optimizer_updates_split_to_the_same_bits() {
+    let mut rng = Rng::seed_from_u64(9);
+    let len = 100_003;
+    let start = uniform(len, &mut rng);
+    let grads: Vec<Vec<f32>> = (0..3).map(|_| uniform(len, &mut rng)).collect();
+    let optimizers = [
+        Optimizer::Sgd {
+            lr: 0.1,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.01,
+        },
+        Optimizer::Sgd {
+            lr: 0.1,
+            momentum: 0.9,
+            nesterov: true,
+            weight_decay: 0.0,
+        },
+        Optimizer::Adam {
+            lr: 0.01,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.01,
+        },
+        Optimizer::AdamW {
+            lr: 0.01,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.01,
+        },
+    ];
+    for opt in optimizers {
+        same_bits_on_every_pool(&format!("{opt:?}"), || {
+            let mut param = start.clone();
+            let mut state = ParamState::new(len, &opt);
+            for (step, grad) in grads.iter().enumerate() {
+                optimizer_step(&opt, &mut param, grad, &mut state, step as u64 + 1);
+            }
+            bits(&param)
         });
     }
 }

@@ -18,6 +18,7 @@ mod pool;
 mod threads;
 
 use std::cell::RefCell;
+use std::ops::Range;
 use std::sync::Arc;
 
 pub use parts::{scaled, PartsMut, MAX_PARTS};
@@ -85,9 +86,38 @@ pub fn split(parts: usize, job: &(dyn Fn(usize) + Sync)) {
     });
 }
 
+/// Runs `f(elements, out_part)` over `out` (rows of `width`) cut into
+/// parts of whole rows, over the current pool when the op is large
+/// enough: for ops with one output whose rows are computed on their own
+/// (elementwise ops, and those that reduce within a row). `elements` is
+/// the part's range of `out`, for the inputs of the same shape. Parts
+/// start on multiples of [`ELEMENT_ALIGN`] elements where the width
+/// allows.
+pub fn by_rows(out: &mut [f32], width: usize, f: &(dyn Fn(Range<usize>, &mut [f32]) + Sync)) {
+    let width = width.max(1);
+    let rows = out.len() / width;
+    let row_align = ELEMENT_ALIGN / gcd(width, ELEMENT_ALIGN);
+    let parts = parts_for(out.len(), MIN_ELEMENTS_PER_PART, rows / row_align);
+    if parts == 1 {
+        f(0..out.len(), out);
+        return;
+    }
+    let range = |p| scaled(part_range(rows, parts, p, row_align), width);
+    let outs = PartsMut::new(out, parts, range);
+    split(parts, &|p| f(range(p), outs.take(p)));
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
 /// Part `part` of `0..len` cut into `parts` ranges whose starts are
 /// multiples of `align` (the last takes the rest; a range may be empty).
-pub fn part_range(len: usize, parts: usize, part: usize, align: usize) -> std::ops::Range<usize> {
+pub fn part_range(len: usize, parts: usize, part: usize, align: usize) -> Range<usize> {
     let align = align.max(1);
     let units = len.div_ceil(align);
     let per_part = units.div_ceil(parts.max(1));
@@ -129,5 +159,21 @@ mod tests {
             assert_eq!(parts_for(3, 4, 8), 1);
         });
         assert_eq!(parts_for(1 << 30, 1, 8), 1, "uninstalled again");
+    }
+
+    #[test]
+    fn by_rows_hands_out_whole_aligned_rows() {
+        let pool = Arc::new(Pool::new(4));
+        let mut out = vec![0f32; 10 * MIN_ELEMENTS_PER_PART];
+        install(Some(pool), || {
+            by_rows(&mut out, 10, &|elements, part| {
+                assert_eq!(elements.len(), part.len());
+                assert_eq!(elements.start % 320, 0, "whole rows, 64-aligned");
+                for (i, v) in elements.zip(part.iter_mut()) {
+                    *v = i as f32;
+                }
+            });
+        });
+        assert!(out.iter().enumerate().all(|(i, &v)| v == i as f32));
     }
 }
