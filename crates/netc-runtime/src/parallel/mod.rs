@@ -25,10 +25,11 @@ pub use parts::{scaled, PartsMut, MAX_PARTS};
 pub use pool::Pool;
 pub use threads::{default_threads, Threads, THREADS_ENV};
 
-/// Multiply-adds below which a part is not worth a wake-up (a spinning
-/// worker takes well under a microsecond to start; 64k FMAs take about
-/// one).
-pub const MIN_MACS_PER_PART: usize = 64 * 1024;
+/// Multiply-adds below which a part is not worth a wake-up: a few
+/// microseconds of products, against about one to hand a part to a
+/// spinning worker. (The deep workload's 64×64 layers on 64 rows stay on
+/// one thread forward.)
+pub const MIN_MACS_PER_PART: usize = 256 * 1024;
 /// Elements below which a part of an elementwise op or an optimizer
 /// update is not worth a wake-up.
 pub const MIN_ELEMENTS_PER_PART: usize = 16 * 1024;

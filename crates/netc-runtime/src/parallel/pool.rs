@@ -2,15 +2,20 @@
 //!
 //! Workers start the first time an op is split (never for a model whose
 //! ops all stay under the work thresholds) and live until the pool is
-//! dropped. [`Pool::run`] hands part `w` of a job to worker `w` through
-//! that worker's own mailbox, runs part 0 on the calling thread and
-//! waits for the others: no allocation, no spawn, no lock. A woken
-//! worker spins for [`SPIN`] before it parks again, so the ops of one
-//! step reach it while it is still awake; the caller waits by spinning,
-//! then yielding, since its own part is about as long as theirs.
+//! dropped. [`Pool::run`] publishes a job and its number of parts, wakes
+//! as many workers as there are parts besides its own, and claims parts
+//! itself like any worker: a part is run by whichever thread claims it
+//! first. So the caller never waits for a worker the system has not
+//! scheduled (on a loaded machine it runs every part itself); it waits
+//! only for parts a worker has started. No allocation, no spawn, no lock
+//! per job. A woken worker spins for [`SPIN`] before it parks again, so
+//! the ops of one step reach it while it is still awake.
+//!
+//! Which thread runs a part never changes its result: a part's outputs
+//! are computed by one call, in one order (see `crate::parallel`).
 
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
@@ -19,28 +24,36 @@ use std::time::{Duration, Instant};
 const SPIN: Duration = Duration::from_micros(100);
 /// Spins between two looks at the clock (or yields, for the caller).
 const SPINS_PER_CHECK: u32 = 64;
+/// Bits of [`Shared::claim`] that count claimed parts (parts ≤ 64).
+const PART_BITS: u32 = 8;
 
 /// One part of a job: `job(part)`.
 type Job<'a> = &'a (dyn Fn(usize) + Sync);
 
-/// One worker's mailbox, on a cache line of its own so that posting to
-/// one worker does not disturb another.
+/// What the caller and the workers share. The words the caller writes
+/// per job and those the workers write sit on separate cache lines.
 #[repr(align(128))]
-struct Mailbox {
-    /// The generation last posted; a worker runs a job when it changes.
+struct Shared {
+    /// The job's generation, which wakes the workers.
     posted: AtomicU64,
-    /// The generation last finished.
-    finished: AtomicU64,
-    /// The posted job: a pointer to a [`Job`] on the poster's stack,
-    /// valid until `finished` reaches `posted`.
+    /// `generation << PART_BITS | parts claimed`: a thread claims the next
+    /// part with a compare-exchange that fails once the generation moved
+    /// on, so a worker that wakes late never touches a finished job.
+    claim: AtomicU64,
+    /// Parts of the job.
+    parts: AtomicUsize,
+    /// The job: a pointer to a [`Job`] on the caller's stack, valid until
+    /// `done` reaches `parts`.
     job: AtomicPtr<()>,
-    /// Whether the last job panicked on this worker.
-    panicked: AtomicBool,
+    shutdown: AtomicBool,
+    finished: Finished,
 }
 
-struct Shared {
-    mailboxes: Box<[Mailbox]>,
-    shutdown: AtomicBool,
+/// Parts finished, and whether one panicked.
+#[repr(align(128))]
+struct Finished {
+    done: AtomicUsize,
+    panicked: AtomicBool,
 }
 
 struct Workers {
@@ -56,15 +69,18 @@ pub struct Pool {
     /// Set while a job runs: a nested [`Pool::run`] (a part that splits
     /// again) runs its parts in order on its own thread.
     busy: AtomicBool,
+    generation: AtomicU64,
 }
 
 impl Pool {
-    /// A pool of `threads` (at least 1); workers start on first use.
+    /// A pool of `threads` (at least 1, at most 64); workers start on
+    /// first use.
     pub fn new(threads: usize) -> Pool {
         Pool {
-            threads: threads.max(1),
+            threads: threads.clamp(1, 1 << (PART_BITS - 2)),
             workers: OnceLock::new(),
             busy: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -73,10 +89,10 @@ impl Pool {
         self.threads
     }
 
-    /// Runs `job(part)` for every `part < parts` (at most
-    /// [`Pool::threads`]), part 0 on this thread and part `w` on worker
-    /// `w`, and returns when all are done. A panic in any part is
-    /// re-raised here after every part has finished.
+    /// Runs `job(part)` once for every `part < parts` (at most
+    /// [`Pool::threads`]) on this thread and the workers, and returns
+    /// when all are done. A panic in any part is re-raised here after
+    /// every part has finished.
     pub fn run(&self, parts: usize, job: Job<'_>) {
         assert!(parts <= self.threads, "pool: more parts than threads");
         if parts <= 1 || self.busy.swap(true, Ordering::Acquire) {
@@ -86,23 +102,28 @@ impl Pool {
         let workers = self
             .workers
             .get_or_init(|| Workers::start(self.threads - 1));
-        // The mailboxes point at this local until every posted part is
-        // done: `wait_all` below returns only then, panics included.
+        let shared = &*workers.shared;
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        // The job points at this local until every part is done: the wait
+        // below returns only then, panics included.
         let local: Job<'_> = job;
-        let pointer = &local as *const Job<'_> as *mut ();
-        let posted = &workers.shared.mailboxes[..parts - 1];
-        for (mailbox, thread) in posted.iter().zip(&workers.threads) {
-            mailbox.job.store(pointer, Ordering::Relaxed);
-            mailbox.posted.fetch_add(1, Ordering::Release);
+        shared
+            .job
+            .store(&local as *const Job<'_> as *mut (), Ordering::Relaxed);
+        shared.parts.store(parts, Ordering::Relaxed);
+        shared.finished.done.store(0, Ordering::Relaxed);
+        shared
+            .claim
+            .store(generation << PART_BITS, Ordering::Release);
+        shared.posted.store(generation, Ordering::Release);
+        for thread in &workers.threads[..parts - 1] {
             thread.unpark();
         }
-        let own = panic::catch_unwind(AssertUnwindSafe(|| job(0)));
-        let worker_panicked = wait_all(posted);
+        run_parts(shared, generation);
+        wait_done(&shared.finished, parts);
+        let panicked = shared.finished.panicked.swap(false, Ordering::Relaxed);
         self.busy.store(false, Ordering::Release);
-        if let Err(payload) = own {
-            panic::resume_unwind(payload);
-        }
-        assert!(!worker_panicked, "pool: a worker's part panicked");
+        assert!(!panicked, "pool: a part of a split op panicked");
     }
 }
 
@@ -123,24 +144,23 @@ impl Drop for Pool {
 
 impl Workers {
     fn start(count: usize) -> Workers {
-        let mailboxes = (0..count)
-            .map(|_| Mailbox {
-                posted: AtomicU64::new(0),
-                finished: AtomicU64::new(0),
-                job: AtomicPtr::new(std::ptr::null_mut()),
-                panicked: AtomicBool::new(false),
-            })
-            .collect();
         let shared = Arc::new(Shared {
-            mailboxes,
+            posted: AtomicU64::new(0),
+            claim: AtomicU64::new(0),
+            parts: AtomicUsize::new(0),
+            job: AtomicPtr::new(std::ptr::null_mut()),
             shutdown: AtomicBool::new(false),
+            finished: Finished {
+                done: AtomicUsize::new(0),
+                panicked: AtomicBool::new(false),
+            },
         });
         let handles: Vec<JoinHandle<()>> = (0..count)
             .map(|index| {
                 let shared = Arc::clone(&shared);
                 thread::Builder::new()
                     .name(format!("netc-worker-{}", index + 1))
-                    .spawn(move || work(&shared, index))
+                    .spawn(move || work(&shared))
                     .expect("pool: cannot start a worker thread")
             })
             .collect();
@@ -153,35 +173,65 @@ impl Workers {
     }
 }
 
-/// A worker's life: wait for a new generation in its mailbox, run its
-/// part, report it finished.
-fn work(shared: &Shared, index: usize) {
-    let mailbox = &shared.mailboxes[index];
+/// A worker's life: wait for a new generation, run the parts it claims.
+fn work(shared: &Shared) {
     let mut seen = 0;
-    while let Some(generation) = next_generation(shared, mailbox, seen) {
+    while let Some(generation) = next_generation(shared, seen) {
         seen = generation;
-        let pointer = mailbox.job.load(Ordering::Relaxed) as *const Job<'_>;
-        // SAFETY: `Pool::run` stored a pointer to its local `Job` before
-        // publishing this generation (the Acquire in `next_generation`
-        // pairs with its Release), and keeps that local alive until this
-        // worker stores `finished` below.
-        let job = unsafe { *pointer };
-        let result = panic::catch_unwind(AssertUnwindSafe(|| job(index + 1)));
-        mailbox.panicked.store(result.is_err(), Ordering::Relaxed);
-        mailbox.finished.store(generation, Ordering::Release);
+        run_parts(shared, generation);
     }
 }
 
-/// Spins, then parks, until the mailbox holds a generation after `seen`;
-/// `None` once the pool shuts down.
-fn next_generation(shared: &Shared, mailbox: &Mailbox, seen: u64) -> Option<u64> {
+/// Claims and runs parts of job `generation` until none is left (or the
+/// job is over).
+fn run_parts(shared: &Shared, generation: u64) {
+    while let Some(part) = claim_part(shared, generation) {
+        let pointer = shared.job.load(Ordering::Relaxed) as *const Job<'_>;
+        // SAFETY: `Pool::run` stored a pointer to its local `Job` before
+        // publishing `generation` in `claim` (the Acquire in `claim_part`
+        // pairs with its Release), and keeps that local alive until
+        // `done` counts every part, this one included, which is only
+        // counted below, after the call.
+        let job = unsafe { *pointer };
+        let result = panic::catch_unwind(AssertUnwindSafe(|| job(part)));
+        if result.is_err() {
+            shared.finished.panicked.store(true, Ordering::Relaxed);
+        }
+        shared.finished.done.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// The next unclaimed part of job `generation`, now claimed by this
+/// thread.
+fn claim_part(shared: &Shared, generation: u64) -> Option<usize> {
+    let mut claim = shared.claim.load(Ordering::Acquire);
+    loop {
+        let part = (claim & ((1 << PART_BITS) - 1)) as usize;
+        if claim >> PART_BITS != generation || part >= shared.parts.load(Ordering::Relaxed) {
+            return None;
+        }
+        match shared.claim.compare_exchange_weak(
+            claim,
+            claim + 1,
+            Ordering::Acquire,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return Some(part),
+            Err(now) => claim = now,
+        }
+    }
+}
+
+/// Spins, then parks, until a generation after `seen` is posted; `None`
+/// once the pool shuts down.
+fn next_generation(shared: &Shared, seen: u64) -> Option<u64> {
     let started = Instant::now();
     loop {
         for _ in 0..SPINS_PER_CHECK {
             if shared.shutdown.load(Ordering::Acquire) {
                 return None;
             }
-            let posted = mailbox.posted.load(Ordering::Acquire);
+            let posted = shared.posted.load(Ordering::Acquire);
             if posted != seen {
                 return Some(posted);
             }
@@ -195,26 +245,20 @@ fn next_generation(shared: &Shared, mailbox: &Mailbox, seen: u64) -> Option<u64>
     }
 }
 
-/// Waits until every mailbox finished what was posted; whether a part
-/// panicked.
-fn wait_all(mailboxes: &[Mailbox]) -> bool {
-    let mut panicked = false;
-    for mailbox in mailboxes {
-        let posted = mailbox.posted.load(Ordering::Relaxed);
-        let mut spins = 0u32;
-        while mailbox.finished.load(Ordering::Acquire) != posted {
-            spins += 1;
-            if spins.is_multiple_of(SPINS_PER_CHECK) {
-                // On a machine with more runnable threads than cores the
-                // worker may be waiting for this core.
-                thread::yield_now();
-            } else {
-                std::hint::spin_loop();
-            }
+/// Waits until `parts` parts are done (those left are running on
+/// workers).
+fn wait_done(finished: &Finished, parts: usize) {
+    let mut spins = 0u32;
+    while finished.done.load(Ordering::Acquire) < parts {
+        spins += 1;
+        if spins.is_multiple_of(SPINS_PER_CHECK) {
+            // On a machine with more runnable threads than cores the
+            // worker may be waiting for this core.
+            thread::yield_now();
+        } else {
+            std::hint::spin_loop();
         }
-        panicked |= mailbox.panicked.load(Ordering::Relaxed);
     }
-    panicked
 }
 
 #[cfg(test)]
@@ -240,15 +284,21 @@ mod tests {
     }
 
     #[test]
-    fn parts_run_on_distinct_threads() {
+    fn workers_take_parts() {
         let pool = Pool::new(3);
-        let ids: Vec<OnceLock<thread::ThreadId>> = (0..3).map(|_| OnceLock::new()).collect();
-        pool.run(3, &|part| {
-            ids[part].set(thread::current().id()).unwrap();
-        });
-        let ids: Vec<_> = ids.iter().map(|id| *id.get().unwrap()).collect();
-        assert_eq!(ids[0], thread::current().id());
-        assert!(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2]);
+        let caller = thread::current().id();
+        let elsewhere = AtomicUsize::new(0);
+        // Parts long enough that the caller cannot run them all before a
+        // worker wakes.
+        for _ in 0..20 {
+            pool.run(3, &|_| {
+                thread::sleep(Duration::from_millis(2));
+                if thread::current().id() != caller {
+                    elsewhere.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        assert!(elsewhere.load(Ordering::Relaxed) > 0);
     }
 
     #[test]
