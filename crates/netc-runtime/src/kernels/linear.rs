@@ -95,6 +95,9 @@ pub fn linear_forward_on<I: Dim, O: Dim>(
     });
 }
 
+/// `product(x_rows, y_rows, rows)`: one part's rows of a product.
+type RowsProduct<'a> = dyn Fn(&[f32], &mut [f32], usize) + Sync + 'a;
+
 /// Runs `product(x_rows, y_rows, rows)` over `batch` rows, split into
 /// row parts over the current pool when the product is worth it. Every
 /// part takes the path the whole would (`gemm` is decided on the whole),
@@ -106,7 +109,7 @@ fn by_rows(
     in_f: usize,
     out_f: usize,
     gemm: bool,
-    product: &(dyn Fn(&[f32], &mut [f32], usize) + Sync),
+    product: &RowsProduct<'_>,
 ) {
     let parts = row_parts(batch, out_f, in_f, gemm);
     if parts == 1 {
