@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """PyTorch side of netc's training-step benchmark.
 
-The same three workloads as `cargo run --release -p netc-bench` (their
-netc model files are in crates/netc-bench/models/), on one thread, timed the
-same way: warm up, then time chunks of steps until at least --min-time
-seconds have passed, and report the median chunk's time per step.
+The same workloads as `cargo run --release -p netc-bench` (their netc
+model files are in crates/netc-bench/models/), on --threads threads (default
+1), timed the same way: warm up, then time chunks of steps until at least
+--min-time seconds have passed, and report the median chunk's time per step.
 
 Usage: python3 scripts/torch_reference/bench_torch.py [--json] [--min-time S]
+       [--threads N] [--workload NAME ...]
 """
 
 import argparse
@@ -60,6 +61,21 @@ class Deep(nn.Module):
         return self.fc_out(x)
 
 
+class Wide(nn.Module):
+    """crates/netc-bench/models/wide.nn"""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 2048)
+        self.fc2 = nn.Linear(2048, 2048)
+        self.fc3 = nn.Linear(2048, 10)
+
+    def forward(self, x):
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
 def binary_targets(batch, _width, gen):
     return torch.randint(0, 2, (batch, 1), generator=gen).float()
 
@@ -73,6 +89,7 @@ WORKLOADS = [
     ("seed", SeedNet, 9, 1, 32, F.binary_cross_entropy, binary_targets),
     ("mnist", Mnist, 784, 10, 128, F.cross_entropy, class_targets),
     ("deep", Deep, 9, 1, 64, F.binary_cross_entropy_with_logits, binary_targets),
+    ("wide", Wide, 784, 10, 256, F.cross_entropy, class_targets),
 ]
 
 
@@ -125,15 +142,25 @@ def main():
     parser.add_argument("--json", action="store_true", help="one JSON line per workload")
     parser.add_argument("--min-time", type=float, default=0.5,
                         help="seconds of timed steps per workload (default 0.5)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch.set_num_threads (default 1)")
+    parser.add_argument("--workload", action="append", default=[],
+                        help="run only this workload (repeatable; default all)")
     args = parser.parse_args()
+    names = [w[0] for w in WORKLOADS]
+    unknown = [name for name in args.workload if name not in names]
+    if unknown or args.threads < 1:
+        parser.error(f"unknown workload {unknown}; one of {names}" if unknown
+                     else "--threads must be at least 1")
 
-    torch.set_num_threads(1)
-    results = [bench(w, args.min_time) for w in WORKLOADS]
+    torch.set_num_threads(args.threads)
+    selected = [w for w in WORKLOADS if not args.workload or w[0] in args.workload]
+    results = [bench(w, args.min_time) for w in selected]
     if args.json:
         for r in results:
             print(json.dumps(r))
     else:
-        print(f"PyTorch {torch.__version__}, 1 thread")
+        print(f"PyTorch {torch.__version__}, {args.threads} thread(s)")
         print(f"{'workload':10} {'train step (us)':>16} {'steps':>8}")
         for r in results:
             print(f"{r['workload']:10} {r['torch_train_step_us']:16.2f} {r['steps_timed']:8}")

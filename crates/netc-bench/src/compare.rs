@@ -17,14 +17,27 @@ pub fn torch_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/torch_reference/bench_torch.py")
 }
 
-/// Runs the PyTorch benchmark and returns its JSON lines.
-pub fn run_torch(python: &str, min_time_secs: f64) -> Result<String, String> {
+/// Runs the PyTorch benchmark on `threads` threads for `workloads` and
+/// returns its JSON lines.
+pub fn run_torch(
+    python: &str,
+    min_time_secs: f64,
+    threads: usize,
+    workloads: &[&str],
+) -> Result<String, String> {
     let script = torch_script();
-    let output = Command::new(python)
+    let mut command = Command::new(python);
+    command
         .arg(&script)
         .arg("--json")
         .arg("--min-time")
         .arg(min_time_secs.to_string())
+        .arg("--threads")
+        .arg(threads.to_string());
+    for workload in workloads {
+        command.arg("--workload").arg(workload);
+    }
+    let output = command
         .output()
         .map_err(|e| format!("cannot run `{python}`: {e}"))?;
     if !output.status.success() {

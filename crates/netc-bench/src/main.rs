@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use executor::{Figure, EXECUTORS};
+use executor::{Figure, Run, EXECUTORS};
 use report::Row;
 use timing::Timing;
 use workload::{Workload, WORKLOADS};
@@ -22,7 +22,7 @@ use workload::{Workload, WORKLOADS};
 #[derive(Parser)]
 #[command(
     name = "netc-bench",
-    about = "Time netc's training step on fixed workloads (one thread)"
+    about = "Time netc's training step on fixed workloads"
 )]
 struct Args {
     /// Print one JSON line per workload instead of a table.
@@ -42,6 +42,10 @@ struct Args {
     /// Seconds of timed calls per figure.
     #[arg(long, default_value_t = 0.5, value_parser = positive_seconds)]
     min_time: f64,
+    /// Threads each network splits its ops over (PyTorch gets as many
+    /// with --compare).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+    threads: u64,
     /// Run only these workloads (repeatable).
     #[arg(long = "workload", value_name = "NAME", value_parser = workload_name)]
     workloads: Vec<String>,
@@ -75,17 +79,21 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), String> {
-    let timing = Timing::with_min_time(Duration::from_secs_f64(args.min_time));
+    let run = Run {
+        timing: Timing::with_min_time(Duration::from_secs_f64(args.min_time)),
+        threads: args.threads as usize,
+    };
     let selected: Vec<&Workload> = WORKLOADS
         .iter()
         .filter(|w| args.workloads.is_empty() || args.workloads.iter().any(|n| n == w.name))
         .collect();
 
+    let selected_names: Vec<&str> = selected.iter().map(|w| w.name).collect();
     let mut rows = Vec::new();
     for workload in selected {
         let mut figures: Vec<Figure> = Vec::new();
         for executor in EXECUTORS {
-            figures.extend(executor(workload, &timing).map_err(|e| e.to_string())?);
+            figures.extend(executor(workload, &run).map_err(|e| e.to_string())?);
         }
         rows.push(Row {
             workload: workload.name,
@@ -98,7 +106,12 @@ fn run(args: &Args) -> Result<(), String> {
         (Some(path), _) => {
             Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?)
         }
-        (None, true) => Some(compare::run_torch(&args.python, args.min_time)?),
+        (None, true) => Some(compare::run_torch(
+            &args.python,
+            args.min_time,
+            run.threads,
+            &selected_names,
+        )?),
         (None, false) => None,
     };
     if let Some(lines) = torch_lines {

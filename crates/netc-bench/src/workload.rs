@@ -27,6 +27,10 @@ pub const WORKLOADS: &[Workload] = &[
         name: "deep",
         source: include_str!("../models/deep.nn"),
     },
+    Workload {
+        name: "wide",
+        source: include_str!("../models/wide.nn"),
+    },
 ];
 
 /// Every executor sees the same data for a workload.
@@ -94,7 +98,7 @@ mod tests {
     #[test]
     fn every_workload_names_its_model_file() {
         let names: Vec<_> = WORKLOADS.iter().map(|w| w.name).collect();
-        assert_eq!(names, ["seed", "mnist", "deep"]);
+        assert_eq!(names, ["seed", "mnist", "deep", "wide"]);
         for w in WORKLOADS {
             assert_eq!(w.source.matches("model ").count(), 1, "{}", w.name);
             assert!(w.source.contains("train {"), "{}", w.name);

@@ -9,7 +9,7 @@
 //! run the same arithmetic in the same order, so they give the same bits.
 
 /// A width: a run-time `usize` or a compile-time [`Const`].
-pub trait Dim: Copy {
+pub trait Dim: Copy + Send + Sync {
     fn get(self) -> usize;
 }
 

@@ -11,6 +11,7 @@ pub mod loss;
 pub mod network;
 pub mod ops;
 pub mod optim;
+pub mod parallel;
 pub mod rng;
 pub mod simd;
 pub mod step;

@@ -124,7 +124,14 @@ impl std::error::Error for WeightError {}
 /// with that error's message.
 ///
 /// Steady state allocates nothing: after construction, `train_step` and
-/// `predict` do no heap allocation.
+/// `predict` do no heap allocation (the first step that splits an op
+/// starts the worker threads).
+///
+/// Threads: a network splits its large ops over [`Network::threads`]
+/// threads (default: `NETC_NUM_THREADS`, else the cores the process may
+/// use). Every output element is computed by one thread in the same
+/// order as on one thread, so losses, parameters and predictions are
+/// bit-identical for every thread count.
 pub trait Network {
     /// Features per input sample.
     fn input_width(&self) -> usize;
@@ -185,4 +192,16 @@ pub trait Network {
     /// unchecked; executors replay the forward to find it). `None` after
     /// a step with a finite loss.
     fn first_non_finite(&self) -> Option<NonFinite>;
+
+    /// Threads the ops of a step or a prediction split over (1 for a
+    /// network that does not split).
+    fn threads(&self) -> usize {
+        1
+    }
+
+    /// Use `threads` threads from now on (0 counts as 1); the results do
+    /// not change. A network that does not split ignores it.
+    fn set_threads(&mut self, threads: usize) {
+        let _ = threads;
+    }
 }

@@ -1,13 +1,20 @@
 //! A global allocator that counts allocations, for proving that a piece
-//! of code allocates nothing. Only the allocations of the thread running
-//! that code are counted: the test harness's own threads allocate at
-//! moments that depend on scheduling (its main thread's first wait for a
-//! result can fall inside a counted region on a loaded machine), which
-//! made process-wide counts flaky.
+//! of code allocates nothing. [`CountingAllocator::allocations_during`]
+//! counts only the thread running that code: the test harness's own
+//! threads allocate at moments that depend on scheduling (its main
+//! thread's first wait for a result can fall inside a counted region on
+//! a loaded machine), which made process-wide counts flaky.
+//! [`CountingAllocator::allocations_on_every_thread_during`] counts every
+//! thread — the measured code's worker threads included — and is meant
+//! for a test binary without the harness (`harness = false`), where no
+//! other thread runs.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Whether every thread's allocations count, not only the measured one's.
+static EVERY_THREAD: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     /// Whether this thread is inside `allocations_during`. Const-initialised
@@ -37,7 +44,23 @@ impl Drop for Counted {
 }
 
 fn counted_thread() -> bool {
-    COUNTING.try_with(Cell::get).unwrap_or(false)
+    EVERY_THREAD.load(Ordering::Relaxed) || COUNTING.try_with(Cell::get).unwrap_or(false)
+}
+
+/// Counts every thread until dropped, even if the measured code panics.
+struct EveryThread;
+
+impl EveryThread {
+    fn start() -> EveryThread {
+        EVERY_THREAD.store(true, Ordering::SeqCst);
+        EveryThread
+    }
+}
+
+impl Drop for EveryThread {
+    fn drop(&mut self) {
+        EVERY_THREAD.store(false, Ordering::SeqCst);
+    }
 }
 
 /// The system allocator plus a count of the `alloc` and `realloc` calls
@@ -65,6 +88,19 @@ impl CountingAllocator {
         let before = self.allocations.load(Ordering::SeqCst);
         {
             let _counted = Counted::start();
+            f();
+        }
+        self.allocations.load(Ordering::SeqCst) - before
+    }
+
+    /// How many allocations (and reallocations) any thread made while `f`
+    /// ran on this one: `f`'s own and those of the threads it woke (a
+    /// worker pool's). Only exact where no unrelated thread runs: in a
+    /// test binary with `harness = false`.
+    pub fn allocations_on_every_thread_during(&self, f: impl FnOnce()) -> usize {
+        let before = self.allocations.load(Ordering::SeqCst);
+        {
+            let _counted = EveryThread::start();
             f();
         }
         self.allocations.load(Ordering::SeqCst) - before

@@ -4,8 +4,7 @@
 use netc::ops::TrainConfig;
 use netc::Network;
 
-use super::{network_figures, BenchError, Figure};
-use crate::timing::Timing;
+use super::{network_figures, BenchError, Figure, Run};
 use crate::workload::{Workload, WEIGHT_SEED};
 
 mod models {
@@ -15,11 +14,12 @@ mod models {
     netc::model!(path = "../../models/seed.nn");
     netc::model!(path = "../../models/mnist.nn");
     netc::model!(path = "../../models/deep.nn");
+    netc::model!(path = "../../models/wide.nn");
 }
 
-pub fn figures(workload: &Workload, timing: &Timing) -> Result<Vec<Figure>, BenchError> {
+pub fn figures(workload: &Workload, run: &Run) -> Result<Vec<Figure>, BenchError> {
     let (mut net, config) = build(workload)?;
-    Ok(network_figures("generated", net.as_mut(), &config, timing))
+    Ok(network_figures("generated", net.as_mut(), &config, run))
 }
 
 /// The generated type of the workload, with its train block.
@@ -36,6 +36,10 @@ fn build(workload: &Workload) -> Result<(Box<dyn Network>, TrainConfig), BenchEr
         "deep" => (
             Box::new(models::Deep::new(WEIGHT_SEED)),
             models::Deep::train_config(),
+        ),
+        "wide" => (
+            Box::new(models::Wide::new(WEIGHT_SEED)),
+            models::Wide::train_config(),
         ),
         other => {
             return Err(BenchError {

@@ -4,13 +4,12 @@ use netc_lang::{check_file, LintLevels, Severity};
 use netc_ops::TrainConfig;
 use netc_plan::Interpreter;
 
-use super::{network_figures, BenchError, Figure};
-use crate::timing::Timing;
+use super::{network_figures, BenchError, Figure, Run};
 use crate::workload::{Workload, WEIGHT_SEED};
 
-pub fn figures(workload: &Workload, timing: &Timing) -> Result<Vec<Figure>, BenchError> {
+pub fn figures(workload: &Workload, run: &Run) -> Result<Vec<Figure>, BenchError> {
     let (mut net, config) = build(workload)?;
-    Ok(network_figures("interpreted", &mut net, &config, timing))
+    Ok(network_figures("interpreted", &mut net, &config, run))
 }
 
 /// The workload's model checked and loaded into the interpreter, with its
@@ -78,7 +77,8 @@ mod tests {
             [
                 ("seed", 9, 1, 32),
                 ("mnist", 784, 10, 128),
-                ("deep", 9, 1, 64)
+                ("deep", 9, 1, 64),
+                ("wide", 784, 10, 256)
             ]
         );
     }

@@ -23,8 +23,16 @@ pub struct Figure {
     pub value: f64,
 }
 
+/// How every workload is run: the timing and the threads a network
+/// splits its ops over.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    pub timing: Timing,
+    pub threads: usize,
+}
+
 /// Measures one workload; the figures' keys start with the executor's name.
-pub type Executor = fn(&Workload, &Timing) -> Result<Vec<Figure>, BenchError>;
+pub type Executor = fn(&Workload, &Run) -> Result<Vec<Figure>, BenchError>;
 
 pub const EXECUTORS: &[Executor] = &[interpreter::figures, generated::figures];
 
@@ -45,13 +53,15 @@ impl std::error::Error for BenchError {}
 
 /// Times a network's training step on a batch of the train block's size
 /// (`{prefix}_train_step_us`) and its eval-mode forward on one sample
-/// (`{prefix}_infer_one_ns`).
+/// (`{prefix}_infer_one_ns`), on `run.threads` threads.
 pub fn network_figures(
     prefix: &str,
     net: &mut dyn Network,
     config: &TrainConfig,
-    timing: &Timing,
+    run: &Run,
 ) -> Vec<Figure> {
+    net.set_threads(run.threads);
+    let timing = &run.timing;
     let batch = Batch::for_training(net, config);
     let train = measure(timing, || {
         black_box(net.train_step(black_box(&batch.x), black_box(&batch.y)));
@@ -169,13 +179,16 @@ mod tests {
             batch: 7,
             ..TrainConfig::default()
         };
-        let timing = Timing {
-            warmup: Duration::from_millis(1),
-            chunk: Duration::from_millis(1),
-            min_time: Duration::from_millis(5),
-            min_chunks: 3,
+        let run = Run {
+            timing: Timing {
+                warmup: Duration::from_millis(1),
+                chunk: Duration::from_millis(1),
+                min_time: Duration::from_millis(5),
+                min_chunks: 3,
+            },
+            threads: 2,
         };
-        let figures = network_figures("mock", &mut net, &config, &timing);
+        let figures = network_figures("mock", &mut net, &config, &run);
 
         let keys: Vec<_> = figures.iter().map(|f| f.key.as_str()).collect();
         assert_eq!(keys, ["mock_train_step_us", "mock_infer_one_ns"]);

@@ -42,6 +42,11 @@ pub struct PredictArgs {
     /// Write the predictions here instead of stdout.
     #[arg(long, value_name = "PREDS.csv")]
     out: Option<PathBuf>,
+    /// Threads each block of rows splits over (default:
+    /// `NETC_NUM_THREADS`, else the cores available); the predictions
+    /// are the same bits for any count.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
+    threads: Option<u64>,
 }
 
 pub fn run(args: PredictArgs) -> ExitCode {
@@ -64,6 +69,9 @@ fn predict(args: PredictArgs) -> Result<(), Failure> {
     let model = file.select(Some(args.model.as_deref().unwrap_or(&sidecar.model)))?;
     let config = model.train.clone().unwrap_or_default();
     let mut net = interpreter::build(interpreter::plan(model, &config)?, BATCH, config.seed)?;
+    if let Some(threads) = args.threads {
+        net.set_threads(threads as usize);
+    }
     load_safetensors(&mut net, &args.weights).map_err(|e| weight_failure(&args.weights, e))?;
 
     let loss = loss_named(&sidecar.loss).ok_or_else(|| {

@@ -74,6 +74,11 @@ pub struct TrainArgs {
     /// Seed for initialisation, the split and the batch order.
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
+    /// Threads the large layers split over (default: `NETC_NUM_THREADS`,
+    /// else the cores available); the results are the same bits for any
+    /// count.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
+    threads: Option<u64>,
     /// Fraction of rows held out for validation (0 = none).
     #[arg(long, value_name = "F", default_value_t = DataOptions::DEFAULT_VAL_SPLIT, value_parser = fraction, allow_negative_numbers = true)]
     val_split: f64,
@@ -206,6 +211,9 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
     .map_err(Failure::input)?;
     // A batch larger than the training split is one batch of every row.
     let mut net = interpreter::build(plan, prepared.train.rows(), config.seed)?;
+    if let Some(threads) = args.threads {
+        net.set_threads(threads as usize);
+    }
     if let Some(weights) = &args.init_weights {
         load_safetensors(&mut net, weights).map_err(|e| weight_failure(weights, e))?;
     }

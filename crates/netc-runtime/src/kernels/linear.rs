@@ -11,12 +11,12 @@
 //! below them its packing and allocations cost more than the product
 //! (a 64×64×64 product runs faster on the stack panel).
 
-use gemm::Parallelism;
-
+use super::gemm_call::{gemm_general, gemm_product};
 use super::small_gemm::{
     pack_panel, packed_gemm, packed_row, panel_len, small_gemm, transpose_rows, Store, View, MAX_K,
 };
 use crate::dim::Dim;
+use crate::parallel::{self, part_range, scaled, PartsMut, MIN_MACS_PER_PART};
 use crate::simd::transpose::BLOCK;
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
@@ -28,6 +28,13 @@ pub const GEMM_MIN_MACS: usize = 1 << 20;
 /// batch) by transposing W block by block, which `gemm`'s row-wise product
 /// beats from about 128×256 on (`kernels_bench`, one row own vs gemm).
 pub const GEMV_MIN_MACS: usize = 32 * 1024;
+
+/// Rows a part of a split product starts on: whole row blocks of the
+/// tiled kernel.
+const ROW_ALIGN: usize = 8;
+/// Rows of `dW` (outputs) a part of a split backward starts on: whole
+/// column tiles of `db`.
+const OUT_ALIGN: usize = LANES;
 
 pub(crate) fn use_gemm(batch: usize, in_f: usize, out_f: usize) -> bool {
     let macs = batch.saturating_mul(in_f).saturating_mul(out_f);
@@ -51,7 +58,8 @@ pub fn linear_forward(
 }
 
 /// [`linear_forward`] on a chosen path (tests and benchmarks); the shapes
-/// that go to `gemm` go there whatever the path.
+/// that go to `gemm` go there whatever the path. A large product is split
+/// by rows over the current pool (`crate::parallel`).
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn linear_forward_on<I: Dim, O: Dim>(
@@ -67,40 +75,84 @@ pub fn linear_forward_on<I: Dim, O: Dim>(
     let (in_f, out_f) = (in_dim.get(), out_dim.get());
     check_shapes(x, w, y, batch, in_f, out_f);
     debug_assert!(bias.is_none_or(|b| b.len() == out_f));
-    if use_gemm(batch, in_f, out_f) {
-        fill_bias(bias, y, out_f);
-        // y[batch×out] += x[batch×in] · wᵀ[in×out]
-        // SAFETY: the shape checks above give every pointer/stride pair
-        // exactly the extent gemm reads or writes: x is batch×in with row
-        // stride in_f, wᵀ is read through w (in_f × out_f, column stride
-        // in_f, row stride 1), y is batch×out with row stride out_f; y does
-        // not alias x or w (it is a unique borrow).
-        unsafe {
-            gemm::gemm(
-                batch,
+    let gemm = use_gemm(batch, in_f, out_f);
+    by_rows(x, y, batch, in_f, out_f, gemm, &|x, y, rows| {
+        if gemm {
+            fill_bias(bias, y, out_f);
+            // y[rows×out] += x[rows×in] · wᵀ[in×out]
+            gemm_product(
+                rows,
                 out_f,
                 in_f,
-                y.as_mut_ptr(),
-                1,
-                out_f as isize,
+                View::rows(x, in_f),
+                View::columns(w, in_f),
+                y,
                 true,
-                x.as_ptr(),
-                1,
-                in_f as isize,
-                w.as_ptr(),
-                in_f as isize,
-                1,
-                1.0f32,
-                1.0f32,
-                false,
-                false,
-                false,
-                Parallelism::None,
             );
+        } else {
+            linear_forward_with(isa, x, w, bias, y, rows, in_dim, out_dim);
         }
-    } else {
-        linear_forward_with(isa, x, w, bias, y, batch, in_dim, out_dim);
+    });
+}
+
+/// `product(x_rows, y_rows, rows)`: one part's rows of a product.
+type RowsProduct<'a> = dyn Fn(&[f32], &mut [f32], usize) + Sync + 'a;
+
+/// Runs `product(x_rows, y_rows, rows)` over `batch` rows, split into
+/// row parts over the current pool when the product is worth it. Every
+/// part takes the path the whole would (`gemm` is decided on the whole),
+/// and each row's outputs are the same sums in any part.
+fn by_rows(
+    x: &[f32],
+    y: &mut [f32],
+    batch: usize,
+    in_f: usize,
+    out_f: usize,
+    gemm: bool,
+    product: &RowsProduct<'_>,
+) {
+    let parts = row_parts(batch, out_f, in_f, gemm);
+    if parts == 1 {
+        product(x, y, batch);
+        return;
     }
+    let rows = |p| part_range(batch, parts, p, ROW_ALIGN);
+    let ys = PartsMut::new(y, parts, |p| scaled(rows(p), out_f));
+    parallel::split(parts, &|p| {
+        let rows = rows(p);
+        product(&x[scaled(rows.clone(), in_f)], ys.take(p), rows.len());
+    });
+}
+
+/// Parts of `ROW_ALIGN` rows for an `m × n × k` product split by rows:
+/// as many as the pool and the work allow, fewer where a part would
+/// leave gemm's general path.
+fn row_parts(m: usize, n: usize, k: usize, gemm: bool) -> usize {
+    let macs = m.saturating_mul(n).saturating_mul(k);
+    let mut parts = parallel::parts_for(macs, MIN_MACS_PER_PART, m / ROW_ALIGN);
+    while parts > 1 && gemm && !parts_keep_gemm_path(m, parts, ROW_ALIGN, |rows| (rows, n, k)) {
+        parts -= 1;
+    }
+    parts
+}
+
+/// Whether every non-empty part of `len` split into `parts` (starts on
+/// multiples of `align`) is a product gemm runs on its general path, as
+/// the whole is; `shape(part_len)` is the part's `(m, n, k)`.
+fn parts_keep_gemm_path(
+    len: usize,
+    parts: usize,
+    align: usize,
+    shape: impl Fn(usize) -> (usize, usize, usize),
+) -> bool {
+    let general = |l: usize| {
+        let (m, n, k) = shape(l);
+        gemm_general(m, n, k)
+    };
+    general(len)
+        && (0..parts)
+            .map(|p| part_range(len, parts, p, align).len())
+            .all(|l| l == 0 || general(l))
 }
 
 /// `dx += dy·W`, `dw += dyᵀ·x`, `db += Σ_b dy`.
@@ -117,74 +169,175 @@ pub fn linear_backward<I: Dim, O: Dim>(
     in_dim: I,
     out_dim: O,
 ) {
+    linear_backward_on(Isa::detect(), x, w, dy, dx, dw, db, batch, in_dim, out_dim);
+}
+
+/// [`linear_backward`] on a chosen path; the shapes that go to `gemm` go
+/// there whatever the path. A large layer is split over the current
+/// pool: part `p` computes rows of `dx` and rows of `dW` (with their
+/// `db`), each the same sums as on one thread.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn linear_backward_on<I: Dim, O: Dim>(
+    isa: Isa,
+    x: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: Option<&mut [f32]>,
+    batch: usize,
+    in_dim: I,
+    out_dim: O,
+) {
     let (in_f, out_f) = (in_dim.get(), out_dim.get());
     check_shapes(x, w, dy, batch, in_f, out_f);
-    debug_assert!(dx.as_ref().is_none_or(|d| d.len() == batch * in_f));
-    debug_assert_eq!(dw.len(), out_f * in_f);
-    debug_assert!(db.as_ref().is_none_or(|d| d.len() == out_f));
-    if !use_gemm(batch, in_f, out_f) {
-        linear_backward_with(Isa::detect(), x, w, dy, dx, dw, db, batch, in_dim, out_dim);
+    assert!(
+        dx.as_ref().is_none_or(|d| d.len() == batch * in_f),
+        "linear: dx is not [batch, in]"
+    );
+    assert!(
+        db.as_ref().is_none_or(|d| d.len() == out_f),
+        "linear: db is not [out]"
+    );
+    let gemm = use_gemm(batch, in_f, out_f);
+    let layer = Backward {
+        isa,
+        gemm,
+        x,
+        w,
+        dy,
+        batch,
+        in_dim,
+        out_dim,
+    };
+    let parts = backward_parts(batch, in_f, out_f, dx.is_some(), gemm);
+    if parts == 1 {
+        layer.part(dx, 0..batch, dw, db, 0..out_f);
         return;
     }
-    if let Some(dx) = dx {
-        // dx[batch×in] += dy[batch×out] · w[out×in]
-        // SAFETY: dy is batch×out (row stride out_f), w is out×in (row
-        // stride in_f), dx is batch×in (row stride in_f), all checked above;
-        // dx is a unique borrow, so it aliases neither input.
-        unsafe {
-            gemm::gemm(
-                batch,
-                in_f,
-                out_f,
-                dx.as_mut_ptr(),
-                1,
-                in_f as isize,
-                true,
-                dy.as_ptr(),
-                1,
-                out_f as isize,
-                w.as_ptr(),
-                1,
-                in_f as isize,
-                1.0f32,
-                1.0f32,
-                false,
-                false,
-                false,
-                Parallelism::None,
+    let rows = |p| part_range(batch, parts, p, ROW_ALIGN);
+    let outs = |p| part_range(out_f, parts, p, OUT_ALIGN);
+    let dxs = dx.map(|dx| PartsMut::new(dx, parts, |p| scaled(rows(p), in_f)));
+    let dws = PartsMut::new(dw, parts, |p| scaled(outs(p), in_f));
+    let dbs = db.map(|db| PartsMut::new(db, parts, outs));
+    parallel::split(parts, &|p| {
+        let dx = dxs.as_ref().map(|dxs| dxs.take(p));
+        let db = dbs.as_ref().map(|dbs| dbs.take(p));
+        layer.part(dx, rows(p), dws.take(p), db, outs(p));
+    });
+}
+
+/// Parts for a backward split by rows of `dx` and rows of `dW`.
+fn backward_parts(batch: usize, in_f: usize, out_f: usize, dx: bool, gemm: bool) -> usize {
+    let macs = batch.saturating_mul(in_f).saturating_mul(out_f);
+    let work = if dx { macs.saturating_mul(2) } else { macs };
+    let most = (batch / ROW_ALIGN).max(out_f / OUT_ALIGN);
+    let mut parts = parallel::parts_for(work, MIN_MACS_PER_PART, most);
+    while parts > 1
+        && gemm
+        && !(parts_keep_gemm_path(out_f, parts, OUT_ALIGN, |outs| (outs, in_f, batch))
+            && (!dx || parts_keep_gemm_path(batch, parts, ROW_ALIGN, |rows| (rows, in_f, out_f))))
+    {
+        parts -= 1;
+    }
+    parts
+}
+
+/// One linear layer's backward operands, shared by its parts.
+struct Backward<'a, I, O> {
+    isa: Isa,
+    gemm: bool,
+    x: &'a [f32],
+    w: &'a [f32],
+    dy: &'a [f32],
+    batch: usize,
+    in_dim: I,
+    out_dim: O,
+}
+
+impl<I: Dim, O: Dim> Backward<'_, I, O> {
+    /// `dx` for `rows` (its rows of dx), `dw` and `db` for the outputs
+    /// `outs` (their rows of dW and entries of db).
+    fn part(
+        &self,
+        dx: Option<&mut [f32]>,
+        rows: std::ops::Range<usize>,
+        dw: &mut [f32],
+        db: Option<&mut [f32]>,
+        outs: std::ops::Range<usize>,
+    ) {
+        let (in_f, out_f) = (self.in_dim.get(), self.out_dim.get());
+        if let Some(db) = db {
+            bias_grad_with(self.isa, self.dy, db, self.batch, out_f, outs.start);
+        }
+        if let Some(dx) = dx {
+            let dy = &self.dy[scaled(rows.clone(), out_f)];
+            if self.gemm {
+                // dx[rows×in] += dy[rows×out] · w[out×in]
+                let (a, b) = (View::rows(dy, out_f), View::rows(self.w, in_f));
+                gemm_product(rows.len(), in_f, out_f, a, b, dx, true);
+            } else {
+                dx_with(
+                    self.isa,
+                    dy,
+                    self.w,
+                    dx,
+                    rows.len(),
+                    self.in_dim,
+                    self.out_dim,
+                );
+            }
+        }
+        // dw[outs×in] += dyᵀ[outs×batch] · x[batch×in]
+        let dy = &self.dy[outs.start..];
+        if self.gemm {
+            let (a, b) = (View::columns(dy, out_f), View::rows(self.x, in_f));
+            gemm_product(outs.len(), in_f, self.batch, a, b, dw, true);
+        } else {
+            let x = self.x;
+            dw_with(
+                self.isa,
+                x,
+                dy,
+                dw,
+                self.batch,
+                outs.len(),
+                self.in_dim,
+                self.out_dim,
             );
         }
     }
-    // dw[out×in] += dyᵀ[out×batch] · x[batch×in]
-    // SAFETY: dyᵀ is read through dy (out × batch: column stride out_f, row
-    // stride 1), x is batch×in (row stride in_f), dw is out×in (row stride
-    // in_f), all checked above; dw is a unique borrow.
-    unsafe {
-        gemm::gemm(
-            out_f,
-            in_f,
-            batch,
-            dw.as_mut_ptr(),
-            1,
-            in_f as isize,
-            true,
-            dy.as_ptr(),
-            out_f as isize,
-            1,
-            x.as_ptr(),
-            1,
-            in_f as isize,
-            1.0f32,
-            1.0f32,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
-    }
-    if let Some(db) = db {
-        bias_grad_with(Isa::detect(), dy, db, out_f);
-    }
+}
+
+/// [`linear_backward`]'s loop kernel on a chosen path, at any size, on
+/// this thread.
+#[allow(clippy::too_many_arguments)]
+pub fn linear_backward_with<I: Dim, O: Dim>(
+    isa: Isa,
+    x: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: Option<&mut [f32]>,
+    batch: usize,
+    in_dim: I,
+    out_dim: O,
+) {
+    let (in_f, out_f) = (in_dim.get(), out_dim.get());
+    check_shapes(x, w, dy, batch, in_f, out_f);
+    let layer = Backward {
+        isa,
+        gemm: false,
+        x,
+        w,
+        dy,
+        batch,
+        in_dim,
+        out_dim,
+    };
+    layer.part(dx, 0..batch, dw, db, 0..out_f);
 }
 
 // Inline: generated code reaches it on every op, from another crate.
@@ -229,18 +382,29 @@ multiversion! {
 }
 
 multiversion! {
-    /// [`linear_backward`]'s loop kernel on a chosen path, at any size.
-    pub fn linear_backward_with<I: Dim, O: Dim>(
-        x: &[f32],
-        w: &[f32],
+    /// `dx[rows×in] += dy[rows×out] · w[out×in]` on a chosen path.
+    fn dx_with<I: Dim, O: Dim>(
         dy: &[f32],
-        dx: Option<&mut [f32]>,
-        dw: &mut [f32],
-        db: Option<&mut [f32]>,
-        batch: usize,
+        w: &[f32],
+        dx: &mut [f32],
+        rows: usize,
         in_f: I,
         out_f: O,
-    ) => backward_body;
+    ) => dx_body;
+}
+
+multiversion! {
+    /// `dw[outs×in] += dyᵀ[outs×batch] · x[batch×in]` on a chosen path,
+    /// `dy` starting at the first of the outputs.
+    fn dw_with<I: Dim, O: Dim>(
+        x: &[f32],
+        dy: &[f32],
+        dw: &mut [f32],
+        batch: usize,
+        outs: usize,
+        in_f: I,
+        out_f: O,
+    ) => dw_body;
 }
 
 multiversion! {
@@ -261,7 +425,8 @@ multiversion! {
 }
 
 multiversion! {
-    fn bias_grad_with(dy: &[f32], db: &mut [f32], out_f: usize) => bias_grad_body;
+    fn bias_grad_with(dy: &[f32], db: &mut [f32], batch: usize, out_f: usize, first: usize)
+        => bias_grad_body;
 }
 
 #[inline(always)]
@@ -403,7 +568,9 @@ pub fn linear_forward_packed_on<I: Dim, O: Dim>(
             bias.is_none_or(|b| b.len() == out_f),
             "linear: bias is not [out]"
         );
-        packed_forward_with(isa, x, panel, bias, y, batch, in_dim, out_dim);
+        by_rows(x, y, batch, in_f, out_f, false, &|x, y, rows| {
+            packed_forward_with(isa, x, panel, bias, y, rows, in_dim, out_dim);
+        });
     }
 }
 
@@ -553,75 +720,76 @@ fn axpy<M: Fma>(a: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn backward_body<M: Fma>(
-    x: &[f32],
-    w: &[f32],
+fn dx_body<M: Fma>(
     dy: &[f32],
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-    db: Option<&mut [f32]>,
-    batch: usize,
+    w: &[f32],
+    dx: &mut [f32],
+    rows: usize,
     in_f: impl Dim,
     out_f: impl Dim,
 ) {
     let (in_f, out_f) = (in_f.get(), out_f.get());
-    if batch == 0 || out_f == 0 {
+    if rows == 0 || out_f == 0 || in_f == 0 {
         return;
     }
-    if let Some(db) = db {
-        bias_grad_body::<M>(dy, db, out_f);
-    }
-    if in_f == 0 {
-        return;
-    }
-    if let Some(dx) = dx {
-        // dx[batch×in] += dy[batch×out] · w[out×in]
-        let a = View::rows(dy, out_f);
-        let b = View::rows(w, in_f);
-        if !small_gemm::<M>(batch, out_f, in_f, a, b, dx, Store::Accumulate) {
-            for (gr, dxr) in dy.chunks_exact(out_f).zip(dx.chunks_exact_mut(in_f)) {
-                for (&g, wr) in gr.iter().zip(w.chunks_exact(in_f)) {
-                    axpy::<M>(g, wr, dxr);
-                }
-            }
-        }
-    }
-    // dw[out×in] += dyᵀ[out×batch] · x[batch×in]
-    let a = View::columns(dy, out_f);
-    let b = View::rows(x, in_f);
-    if !small_gemm::<M>(out_f, batch, in_f, a, b, dw, Store::Accumulate) {
-        // Row o of dw stays hot while the batch streams past.
-        for (o, dwr) in dw.chunks_exact_mut(in_f).enumerate() {
-            for (gr, xr) in dy.chunks_exact(out_f).zip(x.chunks_exact(in_f)) {
-                axpy::<M>(gr[o], xr, dwr);
+    let a = View::rows(dy, out_f);
+    let b = View::rows(w, in_f);
+    if !small_gemm::<M>(rows, out_f, in_f, a, b, dx, Store::Accumulate) {
+        for (gr, dxr) in dy.chunks_exact(out_f).zip(dx.chunks_exact_mut(in_f)) {
+            for (&g, wr) in gr.iter().zip(w.chunks_exact(in_f)) {
+                axpy::<M>(g, wr, dxr);
             }
         }
     }
 }
 
+#[inline(always)]
+fn dw_body<M: Fma>(
+    x: &[f32],
+    dy: &[f32],
+    dw: &mut [f32],
+    batch: usize,
+    outs: usize,
+    in_f: impl Dim,
+    out_f: impl Dim,
+) {
+    let (in_f, out_f) = (in_f.get(), out_f.get());
+    if batch == 0 || outs == 0 || in_f == 0 {
+        return;
+    }
+    let a = View::columns(dy, out_f);
+    let b = View::rows(x, in_f);
+    if !small_gemm::<M>(outs, batch, in_f, a, b, dw, Store::Accumulate) {
+        // Row o of dw stays hot while the batch streams past.
+        for (o, dwr) in dw.chunks_exact_mut(in_f).enumerate() {
+            for (r, xr) in x.chunks_exact(in_f).enumerate() {
+                axpy::<M>(dy[r * out_f + o], xr, dwr);
+            }
+        }
+    }
+}
+
+/// `db[j] += Σ_b dy[b, first + j]` for the entries of `db`.
 // Generic only so that `multiversion!` can compile it once per ISA.
 #[allow(clippy::extra_unused_type_parameters)]
 #[inline(always)]
-fn bias_grad_body<M: Fma>(dy: &[f32], db: &mut [f32], out_f: usize) {
-    if out_f == 0 {
-        return;
-    }
-    // Sum each tile of columns in registers, then add to db once.
-    for j0 in (0..out_f).step_by(LANES) {
-        let mask = simd::lane_mask(LANES.min(out_f - j0));
-        let rows = dy.len() / out_f;
-        let whole = simd::whole_windows(rows, out_f, j0);
+fn bias_grad_body<M: Fma>(dy: &[f32], db: &mut [f32], batch: usize, out_f: usize, first: usize) {
+    // Sum each tile of columns in registers, then add to db once; a
+    // column's sum is the same whichever tile carries it.
+    for j0 in (0..db.len()).step_by(LANES) {
+        let mask = simd::lane_mask(LANES.min(db.len() - j0));
+        let column = first + j0;
+        let whole = simd::whole_windows(batch, out_f, column);
         let mut acc = [0f32; LANES];
         for r in 0..whole {
-            let t = simd::window(dy, r * out_f + j0);
+            let t = simd::window(dy, r * out_f + column);
             for l in 0..LANES {
                 acc[l] += t[l];
             }
         }
-        for r in whole..rows {
-            let t = simd::load_tile(dy, r * out_f + j0);
+        for r in whole..batch {
+            let t = simd::load_tile(dy, r * out_f + column);
             for l in 0..LANES {
                 acc[l] += t[l];
             }

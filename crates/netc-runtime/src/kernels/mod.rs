@@ -15,6 +15,7 @@ mod batchnorm;
 mod dropout;
 mod elementwise;
 mod finite;
+mod gemm_call;
 mod layernorm;
 mod linear;
 mod small_gemm;
@@ -36,7 +37,7 @@ pub use layernorm::{
     layernorm_backward, layernorm_backward_with, layernorm_forward, layernorm_forward_with,
 };
 pub use linear::{
-    linear_backward, linear_backward_with, linear_forward, linear_forward_on,
+    linear_backward, linear_backward_on, linear_backward_with, linear_forward, linear_forward_on,
     linear_forward_packed, linear_forward_packed_on, linear_forward_with, linear_packs,
     linear_panel_len, pack_linear_panel, pack_linear_panel_on, GEMM_MIN_MACS, GEMV_MIN_MACS,
 };

@@ -60,7 +60,7 @@ impl<'a> View<'a> {
     }
 
     /// Whether every element of a `rows × cols` matrix lies in `data`.
-    fn covers(&self, rows: usize, cols: usize) -> bool {
+    pub fn covers(&self, rows: usize, cols: usize) -> bool {
         rows == 0 || cols == 0 || (rows - 1) * self.rs + (cols - 1) * self.cs < self.data.len()
     }
 

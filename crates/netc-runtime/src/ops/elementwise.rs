@@ -5,6 +5,7 @@ use netc_ops::Activation as Act;
 
 use crate::dim::Dim;
 use crate::kernels;
+use crate::parallel::by_rows;
 use crate::rng::Rng;
 
 /// An activation over rows of `width` (softmax-like ones read whole rows).
@@ -18,7 +19,10 @@ pub struct Activation<'a, W> {
 impl<W: Dim> Activation<'_, W> {
     #[inline]
     pub fn run(self) {
-        kernels::activation_forward(&self.act, self.x, self.y, self.width.get());
+        let (act, x, width) = (&self.act, self.x, self.width.get());
+        by_rows(self.y, width, &|part, y| {
+            kernels::activation_forward(act, &x[part], y, width);
+        });
     }
 }
 
@@ -35,14 +39,11 @@ pub struct ActivationBackward<'a, W> {
 impl<W: Dim> ActivationBackward<'_, W> {
     #[inline]
     pub fn run(self) {
-        kernels::activation_backward(
-            &self.act,
-            self.x,
-            self.y,
-            self.dy,
-            self.dx,
-            self.width.get(),
-        );
+        let (act, x, y, dy, width) = (&self.act, self.x, self.y, self.dy, self.width.get());
+        by_rows(self.dx, width, &|part, dx| {
+            let (x, y, dy) = (&x[part.clone()], &y[part.clone()], &dy[part]);
+            kernels::activation_backward(act, x, y, dy, dx, width);
+        });
     }
 }
 
@@ -73,7 +74,10 @@ pub struct DropoutBackward<'a> {
 impl DropoutBackward<'_> {
     #[inline]
     pub fn run(self) {
-        kernels::dropout_backward(self.dy, self.mask, self.dx);
+        let (dy, mask) = (self.dy, self.mask);
+        by_rows(self.dx, 1, &|part, dx| {
+            kernels::dropout_backward(&dy[part.clone()], &mask[part], dx);
+        });
     }
 }
 
@@ -100,7 +104,10 @@ pub struct Add<'a> {
 impl Add<'_> {
     #[inline]
     pub fn run(self) {
-        kernels::add_forward(self.a, self.b, self.y);
+        let (a, b) = (self.a, self.b);
+        by_rows(self.y, 1, &|part, y| {
+            kernels::add_forward(&a[part.clone()], &b[part], y);
+        });
     }
 }
 
@@ -114,7 +121,10 @@ pub struct Accumulate<'a> {
 impl Accumulate<'_> {
     #[inline]
     pub fn run(self) {
-        kernels::accumulate(self.dst, self.src);
+        let src = self.src;
+        by_rows(self.dst, 1, &|part, dst| {
+            kernels::accumulate(dst, &src[part])
+        });
     }
 }
 

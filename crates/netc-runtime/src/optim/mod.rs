@@ -13,8 +13,30 @@ use netc_ops::Optimizer;
 
 pub use scalars::StepScalars;
 
+use crate::parallel::{self, part_range, PartsMut, ELEMENT_ALIGN, MIN_ELEMENTS_PER_PART};
 use crate::simd::Isa;
 use scalars::Rule;
+
+/// Runs `update(slices, elements)` over `K` buffers of `len` elements
+/// cut into the same chunks, over the current pool when the tensor is
+/// large enough: every element's update is the same arithmetic in any
+/// chunk.
+fn by_parts<const K: usize>(
+    len: usize,
+    buffers: [&mut [f32]; K],
+    update: impl Fn([&mut [f32]; K], std::ops::Range<usize>) + Sync,
+) {
+    let parts = parallel::parts_for(len, MIN_ELEMENTS_PER_PART, len / ELEMENT_ALIGN);
+    if parts == 1 {
+        update(buffers, 0..len);
+        return;
+    }
+    let range = |p| part_range(len, parts, p, ELEMENT_ALIGN);
+    let split = buffers.map(|buffer| PartsMut::new(buffer, parts, range));
+    parallel::split(parts, &|p| {
+        update(std::array::from_fn(|b| split[b].take(p)), range(p))
+    });
+}
 
 /// Per-parameter optimizer state, sized once at construction.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,32 +131,30 @@ pub fn apply_step_with(
     let n = param.len().min(grad.len());
     let (param, grad) = (&mut param[..n], &grad[..n]);
     match scalars.rule {
-        Rule::Sgd(hyper) => kernels::sgd_plain(isa, param, grad, hyper),
+        Rule::Sgd(hyper) => by_parts(n, [param], |[param], part| {
+            kernels::sgd_plain(isa, param, &grad[part], hyper);
+        }),
         Rule::SgdMomentum(hyper) => {
             debug_assert_eq!(state.first.len(), n);
             let n = n.min(state.first.len());
             let first = !state.started;
             state.started = true;
-            kernels::sgd_momentum(
-                isa,
-                &mut param[..n],
-                &grad[..n],
-                &mut state.first[..n],
-                hyper,
-                first,
-            );
+            let buf = &mut state.first[..n];
+            by_parts(n, [&mut param[..n], buf], |[param, buf], part| {
+                kernels::sgd_momentum(isa, param, &grad[part], buf, hyper, first);
+            });
         }
         Rule::Adam(hyper) => {
             debug_assert_eq!((state.first.len(), state.second.len()), (n, n));
             let n = n.min(state.first.len()).min(state.second.len());
-            kernels::adam(
-                isa,
+            let buffers = [
                 &mut param[..n],
-                &grad[..n],
                 &mut state.first[..n],
                 &mut state.second[..n],
-                hyper,
-            );
+            ];
+            by_parts(n, buffers, |[p, m, v], part| {
+                kernels::adam(isa, p, &grad[part], m, v, hyper);
+            });
         }
     }
     state.last = Some(*scalars);

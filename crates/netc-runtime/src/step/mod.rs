@@ -21,6 +21,7 @@ pub use state_dict::{Initializer, Role, StateEntry, TensorMut};
 
 use crate::network::{Network, NonFinite, TensorData, TensorRef, WeightError};
 use crate::optim::StepScalars;
+use crate::parallel::{self, Threads};
 use crate::rng::Rng;
 
 /// The dropout masks' stream, forked from the model seed so that masks do
@@ -47,6 +48,8 @@ pub struct StepState {
     /// Whether the inference cache may lag behind the weights or the
     /// running statistics.
     pub cache_stale: bool,
+    /// The threads the ops of a step or a prediction split over.
+    pub threads: Threads,
 }
 
 impl StepState {
@@ -58,6 +61,7 @@ impl StepState {
             dropout: Rng::seed_from_u64(seed).fork(DROPOUT_STREAM),
             non_finite_at: None,
             cache_stale: true,
+            threads: Threads::default(),
         }
     }
 }
@@ -142,18 +146,22 @@ fn train<E: Executor>(exec: &mut E, x: &[f32], y: &[f32]) -> Result<f32, BatchEr
         // The step changes parameters and running statistics.
         state.cache_stale = true;
     }
-    exec.forward(rows);
-    let loss = exec.loss_value();
-    if !loss.is_finite() {
-        let masks = masks.unwrap_or_else(|| exec.step_state().dropout.clone());
-        let at = exec.probe_forward(masks, rows);
-        exec.step_state_mut().non_finite_at = at;
-    }
-    exec.backward(rows);
-    let state = exec.step_state_mut();
-    state.step += 1;
-    state.scalars = StepScalars::for_step(&state.optimizer, state.step, Some(&state.scalars));
-    exec.update(rows);
+    let pool = exec.step_state().threads.pool().cloned();
+    let loss = parallel::install(pool, || {
+        exec.forward(rows);
+        let loss = exec.loss_value();
+        if !loss.is_finite() {
+            let masks = masks.unwrap_or_else(|| exec.step_state().dropout.clone());
+            let at = exec.probe_forward(masks, rows);
+            exec.step_state_mut().non_finite_at = at;
+        }
+        exec.backward(rows);
+        let state = exec.step_state_mut();
+        state.step += 1;
+        state.scalars = StepScalars::for_step(&state.optimizer, state.step, Some(&state.scalars));
+        exec.update(rows);
+        loss
+    });
     Ok(loss)
 }
 
@@ -164,6 +172,13 @@ fn predict<E: Executor>(exec: &mut E, x: &[f32], out: &mut [f32]) -> Result<(), 
     if rows == 0 {
         return Ok(());
     }
+    let pool = exec.step_state().threads.pool().cloned();
+    parallel::install(pool, || infer(exec, widths, x, out));
+    Ok(())
+}
+
+/// [`predict`]'s chunks, once the input is checked.
+fn infer<E: Executor>(exec: &mut E, widths: Widths, x: &[f32], out: &mut [f32]) {
     if exec.step_state().cache_stale {
         exec.refresh_cache();
         exec.step_state_mut().cache_stale = false;
@@ -178,7 +193,6 @@ fn predict<E: Executor>(exec: &mut E, x: &[f32], out: &mut [f32]) -> Result<(), 
         exec.inference(rows);
         outs.copy_from_slice(exec.output(rows));
     }
-    Ok(())
 }
 
 fn find(exec: &impl Executor, name: &str, role: Role) -> Option<usize> {
@@ -284,5 +298,15 @@ impl<E: Executor> Network for E {
         Some(NonFinite {
             location: self.forward_origin(index).to_string(),
         })
+    }
+
+    fn threads(&self) -> usize {
+        self.step_state().threads.count()
+    }
+
+    fn set_threads(&mut self, threads: usize) {
+        if threads.max(1) != self.step_state().threads.count() {
+            self.step_state_mut().threads = Threads::new(threads);
+        }
     }
 }

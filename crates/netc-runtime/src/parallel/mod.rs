@@ -1,0 +1,180 @@
+//! Intra-op parallelism that cannot change a result.
+//!
+//! A large op is cut into parts so that every output element is computed
+//! by exactly one thread, by the same arithmetic in the same order as on
+//! one thread (a linear layer by rows of its output and of `dW`, an
+//! elementwise op or an optimizer update by chunks): the bits are the
+//! same for any thread count, by construction. Ops under a work threshold
+//! ([`parts_for`]) stay on the calling thread, so tiny layers never pay
+//! for a wake-up.
+//!
+//! The step driver owns the pool (one per network, in [`Threads`]) and
+//! makes it current for the ops of a step or a prediction ([`install`]);
+//! an op asks for it with [`split`]. Ops run outside the driver (tests,
+//! benchmarks calling a kernel) run on one thread.
+
+mod parts;
+mod pool;
+mod threads;
+
+use std::cell::RefCell;
+use std::ops::Range;
+use std::sync::Arc;
+
+pub use parts::{scaled, PartsMut, MAX_PARTS};
+pub use pool::Pool;
+pub use threads::{default_threads, Threads, THREADS_ENV};
+
+/// Multiply-adds below which a part is not worth a wake-up: several
+/// microseconds of products, against one or two to hand a part to a
+/// spinning worker (more on a loaded machine). The deep workload's 64×64
+/// layers on 64 rows stay on one thread: split, they measured slower.
+pub const MIN_MACS_PER_PART: usize = 512 * 1024;
+/// Elements below which a part of an elementwise op or an optimizer
+/// update is not worth a wake-up.
+pub const MIN_ELEMENTS_PER_PART: usize = 16 * 1024;
+/// Elementwise parts start on multiples of this many elements: whole
+/// vectors and whole cache lines, so no part starts inside another's
+/// vector and no two threads write one cache line.
+pub const ELEMENT_ALIGN: usize = 64;
+
+thread_local! {
+    /// The pool the ops on this thread may use, while [`install`]ed.
+    static CURRENT: RefCell<Option<Arc<Pool>>> = const { RefCell::new(None) };
+}
+
+/// Restores the previous pool when dropped (a panic included).
+struct Installed {
+    previous: Option<Arc<Pool>>,
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CURRENT.with(|current| *current.borrow_mut() = previous);
+    }
+}
+
+/// Runs `f` with `pool` as the pool the ops it runs split over (none:
+/// every op on this thread).
+pub fn install<R>(pool: Option<Arc<Pool>>, f: impl FnOnce() -> R) -> R {
+    let previous = CURRENT.with(|current| current.replace(pool));
+    let _restore = Installed { previous };
+    f()
+}
+
+/// How many parts `work` units merit at `min_per_part` units each, at
+/// most `max_parts`, on the current pool (1 without one).
+pub fn parts_for(work: usize, min_per_part: usize, max_parts: usize) -> usize {
+    let threads = CURRENT.with(|current| current.borrow().as_ref().map_or(1, |p| p.threads()));
+    threads
+        .min(max_parts)
+        .min(work / min_per_part.max(1))
+        .max(1)
+}
+
+/// Runs `job(part)` for every `part < parts` on the current pool (on this
+/// thread without one, or for a single part). `parts` comes from
+/// [`parts_for`].
+pub fn split(parts: usize, job: &(dyn Fn(usize) + Sync)) {
+    if parts <= 1 {
+        job(0);
+        return;
+    }
+    CURRENT.with(|current| match current.borrow().as_ref() {
+        Some(pool) if parts <= pool.threads() => pool.run(parts, job),
+        _ => (0..parts).for_each(job),
+    });
+}
+
+/// Runs `f(elements, out_part)` over `out` (rows of `width`) cut into
+/// parts of whole rows, over the current pool when the op is large
+/// enough: for ops with one output whose rows are computed on their own
+/// (elementwise ops, and those that reduce within a row). `elements` is
+/// the part's range of `out`, for the inputs of the same shape. Parts
+/// start on multiples of [`ELEMENT_ALIGN`] elements where the width
+/// allows.
+pub fn by_rows(out: &mut [f32], width: usize, f: &(dyn Fn(Range<usize>, &mut [f32]) + Sync)) {
+    let width = width.max(1);
+    let rows = out.len() / width;
+    let row_align = ELEMENT_ALIGN / gcd(width, ELEMENT_ALIGN);
+    let parts = parts_for(out.len(), MIN_ELEMENTS_PER_PART, rows / row_align);
+    if parts == 1 {
+        f(0..out.len(), out);
+        return;
+    }
+    let range = |p| scaled(part_range(rows, parts, p, row_align), width);
+    let outs = PartsMut::new(out, parts, range);
+    split(parts, &|p| f(range(p), outs.take(p)));
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// Part `part` of `0..len` cut into `parts` ranges whose starts are
+/// multiples of `align` (the last takes the rest; a range may be empty).
+pub fn part_range(len: usize, parts: usize, part: usize, align: usize) -> Range<usize> {
+    let align = align.max(1);
+    let units = len.div_ceil(align);
+    let per_part = units.div_ceil(parts.max(1));
+    let start = (part * per_part * align).min(len);
+    let end = ((part + 1) * per_part * align).min(len);
+    start..end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_ranges_tile_the_whole_range_on_aligned_starts() {
+        for len in [0, 1, 63, 64, 65, 1000, 4097] {
+            for parts in 1..=5 {
+                for align in [1, 8, 64] {
+                    let mut next = 0;
+                    for part in 0..parts {
+                        let range = part_range(len, parts, part, align);
+                        assert_eq!(range.start, next, "len {len} parts {parts}");
+                        assert!(range.start.is_multiple_of(align) || range.start == len);
+                        next = range.end;
+                    }
+                    assert_eq!(next, len);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parts_follow_the_installed_pool_and_the_work() {
+        assert_eq!(parts_for(1 << 30, 1, 8), 1, "no pool: one part");
+        let pool = Arc::new(Pool::new(3));
+        install(Some(pool), || {
+            assert_eq!(parts_for(1 << 30, 1, 8), 3);
+            assert_eq!(parts_for(1 << 30, 1, 2), 2);
+            assert_eq!(parts_for(10, 4, 8), 2);
+            assert_eq!(parts_for(3, 4, 8), 1);
+        });
+        assert_eq!(parts_for(1 << 30, 1, 8), 1, "uninstalled again");
+    }
+
+    #[test]
+    fn by_rows_hands_out_whole_aligned_rows() {
+        let pool = Arc::new(Pool::new(4));
+        let mut out = vec![0f32; 10 * MIN_ELEMENTS_PER_PART];
+        install(Some(pool), || {
+            by_rows(&mut out, 10, &|elements, part| {
+                assert_eq!(elements.len(), part.len());
+                assert_eq!(elements.start % 320, 0, "whole rows, 64-aligned");
+                for (i, v) in elements.zip(part.iter_mut()) {
+                    *v = i as f32;
+                }
+            });
+        });
+        assert!(out.iter().enumerate().all(|(i, &v)| v == i as f32));
+    }
+}

@@ -1,0 +1,343 @@
+//! A persistent pool of worker threads, woken per op.
+//!
+//! Workers start the first time an op is split (never for a model whose
+//! ops all stay under the work thresholds) and live until the pool is
+//! dropped. [`Pool::run`] publishes a job and its number of parts, wakes
+//! as many workers as there are parts besides its own, and claims parts
+//! itself like any worker: a part is run by whichever thread claims it
+//! first. So the caller never waits for a worker the system has not
+//! scheduled (on a loaded machine it runs every part itself); it waits
+//! only for parts a worker has started. No allocation, no spawn, no lock
+//! per job. A woken worker spins for [`SPIN`] before it parks again, so
+//! the ops of one step reach it while it is still awake.
+//!
+//! Which thread runs a part never changes its result: a part's outputs
+//! are computed by one call, in one order (see `crate::parallel`).
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::{self, JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+/// How long an idle worker spins before it parks.
+const SPIN: Duration = Duration::from_micros(100);
+/// Spins between two looks at the clock (or yields, for the caller).
+const SPINS_PER_CHECK: u32 = 64;
+/// Bits of [`Shared::claim`] that count claimed parts (parts ≤ 64).
+const PART_BITS: u32 = 8;
+
+/// One part of a job: `job(part)`.
+type Job<'a> = &'a (dyn Fn(usize) + Sync);
+
+/// What the caller and the workers share. The words the caller writes
+/// per job and those the workers write sit on separate cache lines.
+#[repr(align(128))]
+struct Shared {
+    /// The job's generation, which wakes the workers.
+    posted: AtomicU64,
+    /// `generation << PART_BITS | parts claimed`: a thread claims the next
+    /// part with a compare-exchange that fails once the generation moved
+    /// on, so a worker that wakes late never touches a finished job.
+    claim: AtomicU64,
+    /// Parts of the job.
+    parts: AtomicUsize,
+    /// The job: a pointer to a [`Job`] on the caller's stack, valid until
+    /// `done` reaches `parts`.
+    job: AtomicPtr<()>,
+    shutdown: AtomicBool,
+    finished: Finished,
+}
+
+/// Parts finished, and whether one panicked.
+#[repr(align(128))]
+struct Finished {
+    done: AtomicUsize,
+    panicked: AtomicBool,
+}
+
+struct Workers {
+    shared: Arc<Shared>,
+    threads: Vec<Thread>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+/// `threads − 1` workers plus the calling thread.
+pub struct Pool {
+    threads: usize,
+    workers: OnceLock<Workers>,
+    /// Set while a job runs: a nested [`Pool::run`] (a part that splits
+    /// again) runs its parts in order on its own thread.
+    busy: AtomicBool,
+    generation: AtomicU64,
+}
+
+impl Pool {
+    /// A pool of `threads` (at least 1, at most 64); workers start on
+    /// first use.
+    pub fn new(threads: usize) -> Pool {
+        Pool {
+            threads: threads.clamp(1, 1 << (PART_BITS - 2)),
+            workers: OnceLock::new(),
+            busy: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// Threads a job may use, the caller's included.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Runs `job(part)` once for every `part < parts` (at most
+    /// [`Pool::threads`]) on this thread and the workers, and returns
+    /// when all are done. A panic in any part is re-raised here after
+    /// every part has finished.
+    pub fn run(&self, parts: usize, job: Job<'_>) {
+        assert!(parts <= self.threads, "pool: more parts than threads");
+        if parts <= 1 || self.busy.swap(true, Ordering::Acquire) {
+            (0..parts).for_each(job);
+            return;
+        }
+        let workers = self
+            .workers
+            .get_or_init(|| Workers::start(self.threads - 1));
+        let shared = &*workers.shared;
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        // The job points at this local until every part is done: the wait
+        // below returns only then, panics included.
+        let local: Job<'_> = job;
+        shared
+            .job
+            .store(&local as *const Job<'_> as *mut (), Ordering::Relaxed);
+        shared.parts.store(parts, Ordering::Relaxed);
+        shared.finished.done.store(0, Ordering::Relaxed);
+        shared
+            .claim
+            .store(generation << PART_BITS, Ordering::Release);
+        shared.posted.store(generation, Ordering::Release);
+        for thread in &workers.threads[..parts - 1] {
+            thread.unpark();
+        }
+        run_parts(shared, generation);
+        wait_done(&shared.finished, parts);
+        let panicked = shared.finished.panicked.swap(false, Ordering::Relaxed);
+        self.busy.store(false, Ordering::Release);
+        assert!(!panicked, "pool: a part of a split op panicked");
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        if let Some(workers) = self.workers.take() {
+            workers.shared.shutdown.store(true, Ordering::Release);
+            for thread in &workers.threads {
+                thread.unpark();
+            }
+            for handle in workers.handles {
+                // A worker catches its jobs' panics, so it cannot fail.
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+impl Workers {
+    fn start(count: usize) -> Workers {
+        let shared = Arc::new(Shared {
+            posted: AtomicU64::new(0),
+            claim: AtomicU64::new(0),
+            parts: AtomicUsize::new(0),
+            job: AtomicPtr::new(std::ptr::null_mut()),
+            shutdown: AtomicBool::new(false),
+            finished: Finished {
+                done: AtomicUsize::new(0),
+                panicked: AtomicBool::new(false),
+            },
+        });
+        let handles: Vec<JoinHandle<()>> = (0..count)
+            .map(|index| {
+                let shared = Arc::clone(&shared);
+                thread::Builder::new()
+                    .name(format!("netc-worker-{}", index + 1))
+                    .spawn(move || work(&shared))
+                    .expect("pool: cannot start a worker thread")
+            })
+            .collect();
+        let threads = handles.iter().map(|h| h.thread().clone()).collect();
+        Workers {
+            shared,
+            threads,
+            handles,
+        }
+    }
+}
+
+/// A worker's life: wait for a new generation, run the parts it claims.
+fn work(shared: &Shared) {
+    let mut seen = 0;
+    while let Some(generation) = next_generation(shared, seen) {
+        seen = generation;
+        run_parts(shared, generation);
+    }
+}
+
+/// Claims and runs parts of job `generation` until none is left (or the
+/// job is over).
+fn run_parts(shared: &Shared, generation: u64) {
+    while let Some(part) = claim_part(shared, generation) {
+        let pointer = shared.job.load(Ordering::Relaxed) as *const Job<'_>;
+        // SAFETY: `Pool::run` stored a pointer to its local `Job` before
+        // publishing `generation` in `claim` (the Acquire in `claim_part`
+        // pairs with its Release), and keeps that local alive until
+        // `done` counts every part, this one included, which is only
+        // counted below, after the call.
+        let job = unsafe { *pointer };
+        let result = panic::catch_unwind(AssertUnwindSafe(|| job(part)));
+        if result.is_err() {
+            shared.finished.panicked.store(true, Ordering::Relaxed);
+        }
+        shared.finished.done.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// The next unclaimed part of job `generation`, now claimed by this
+/// thread.
+fn claim_part(shared: &Shared, generation: u64) -> Option<usize> {
+    let mut claim = shared.claim.load(Ordering::Acquire);
+    loop {
+        let part = (claim & ((1 << PART_BITS) - 1)) as usize;
+        if claim >> PART_BITS != generation || part >= shared.parts.load(Ordering::Relaxed) {
+            return None;
+        }
+        match shared.claim.compare_exchange_weak(
+            claim,
+            claim + 1,
+            Ordering::Acquire,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return Some(part),
+            Err(now) => claim = now,
+        }
+    }
+}
+
+/// Spins, then parks, until a generation after `seen` is posted; `None`
+/// once the pool shuts down.
+fn next_generation(shared: &Shared, seen: u64) -> Option<u64> {
+    let started = Instant::now();
+    loop {
+        for _ in 0..SPINS_PER_CHECK {
+            if shared.shutdown.load(Ordering::Acquire) {
+                return None;
+            }
+            let posted = shared.posted.load(Ordering::Acquire);
+            if posted != seen {
+                return Some(posted);
+            }
+            std::hint::spin_loop();
+        }
+        if started.elapsed() >= SPIN {
+            // An unpark between the check above and this park leaves a
+            // token, so the park returns at once: no wake-up is lost.
+            thread::park();
+        }
+    }
+}
+
+/// Waits until `parts` parts are done (those left are running on
+/// workers).
+fn wait_done(finished: &Finished, parts: usize) {
+    let mut spins = 0u32;
+    while finished.done.load(Ordering::Acquire) < parts {
+        spins += 1;
+        if spins.is_multiple_of(SPINS_PER_CHECK) {
+            // On a machine with more runnable threads than cores the
+            // worker may be waiting for this core.
+            thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn every_part_runs_once() {
+        let pool = Pool::new(4);
+        for parts in 0..=4 {
+            let hits: Vec<AtomicUsize> = (0..4).map(|_| AtomicUsize::new(0)).collect();
+            for _ in 0..100 {
+                pool.run(parts, &|part| {
+                    hits[part].fetch_add(1, Ordering::Relaxed);
+                });
+            }
+            for (part, hit) in hits.iter().enumerate() {
+                let expected = if part < parts { 100 } else { 0 };
+                assert_eq!(hit.load(Ordering::Relaxed), expected, "part {part}");
+            }
+        }
+    }
+
+    #[test]
+    fn workers_take_parts() {
+        let pool = Pool::new(3);
+        let caller = thread::current().id();
+        let elsewhere = AtomicUsize::new(0);
+        // Parts long enough that the caller cannot run them all before a
+        // worker wakes.
+        for _ in 0..20 {
+            pool.run(3, &|_| {
+                thread::sleep(Duration::from_millis(2));
+                if thread::current().id() != caller {
+                    elsewhere.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        assert!(elsewhere.load(Ordering::Relaxed) > 0);
+    }
+
+    #[test]
+    fn a_parked_worker_wakes() {
+        let pool = Pool::new(2);
+        let hits = AtomicUsize::new(0);
+        pool.run(2, &|_| {
+            hits.fetch_add(1, Ordering::Relaxed);
+        });
+        thread::sleep(SPIN * 20);
+        pool.run(2, &|_| {
+            hits.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(hits.load(Ordering::Relaxed), 4);
+    }
+
+    #[test]
+    fn a_worker_panic_reaches_the_caller_and_the_pool_survives() {
+        let pool = Pool::new(2);
+        let result = panic::catch_unwind(AssertUnwindSafe(|| {
+            pool.run(2, &|part| assert!(part == 0, "part {part} fails"));
+        }));
+        assert!(result.is_err());
+        let hits = AtomicUsize::new(0);
+        pool.run(2, &|_| {
+            hits.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(hits.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn a_nested_run_stays_on_its_thread() {
+        let pool = Pool::new(2);
+        let hits = AtomicUsize::new(0);
+        pool.run(2, &|_| {
+            pool.run(2, &|_| {
+                hits.fetch_add(1, Ordering::Relaxed);
+            });
+        });
+        assert_eq!(hits.load(Ordering::Relaxed), 4);
+    }
+}

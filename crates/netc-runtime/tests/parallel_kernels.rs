@@ -1,0 +1,161 @@
+//! Split kernels give the bits of one thread, for every thread count:
+//! each output element is computed by one thread in the same order.
+
+use std::sync::Arc;
+
+use netc_ops::{Activation as Act, Optimizer};
+use netc_runtime::kernels::{linear_backward, linear_forward, GEMM_MIN_MACS};
+use netc_runtime::ops;
+use netc_runtime::optim::{optimizer_step, ParamState};
+use netc_runtime::parallel::{install, Pool};
+use netc_runtime::rng::Rng;
+
+fn uniform(len: usize, rng: &mut Rng) -> Vec<f32> {
+    (0..len).map(|_| rng.uniform(-1.0, 1.0) as f32).collect()
+}
+
+/// `run()` with no pool, then with pools of 2, 3 and 4 threads: every
+/// result bit-identical to the first.
+fn same_bits_on_every_pool<T: PartialEq + std::fmt::Debug>(what: &str, run: impl Fn() -> T) {
+    let one = run();
+    for threads in 2..=4 {
+        let pool = Arc::new(Pool::new(threads));
+        let got = install(Some(pool), &run);
+        assert!(got == one, "{what}: {threads} threads differ from one");
+    }
+}
+
+fn bits(values: &[f32]) -> Vec<u32> {
+    values.iter().map(|v| v.to_bits()).collect()
+}
+
+#[test]
+fn linear_forward_and_backward_split_to_the_same_bits() {
+    let mut rng = Rng::seed_from_u64(7);
+    // The tiled path, the long-reduction loop path, and gemm's (with a
+    // narrow output whose row parts must stay on gemm's general path).
+    let shapes = [
+        (64, 64, 64),
+        (200, 96, 130),
+        (40, 600, 48),
+        (256, 784, 300),
+        (256, 784, 10),
+        (96, 1024, 72),
+        (1, 4096, 256),
+    ];
+    for (batch, in_f, out_f) in shapes {
+        let x = uniform(batch * in_f, &mut rng);
+        let w = uniform(out_f * in_f, &mut rng);
+        let b = uniform(out_f, &mut rng);
+        let dy = uniform(batch * out_f, &mut rng);
+        let what = format!("linear {batch}x{in_f}->{out_f}");
+        if batch * in_f * out_f >= GEMM_MIN_MACS {
+            eprintln!("{what}: gemm");
+        }
+        same_bits_on_every_pool(&what, || {
+            let mut y = vec![0.0; batch * out_f];
+            linear_forward(&x, &w, Some(&b), &mut y, batch, in_f, out_f);
+            let (mut dx, mut dw, mut db) =
+                (vec![0.5; x.len()], vec![0.25; w.len()], vec![0.1; out_f]);
+            linear_backward(
+                &x,
+                &w,
+                &dy,
+                Some(&mut dx),
+                &mut dw,
+                Some(&mut db),
+                batch,
+                in_f,
+                out_f,
+            );
+            (bits(&y), bits(&dx), bits(&dw), bits(&db))
+        });
+    }
+}
+
+#[test]
+fn elementwise_ops_split_to_the_same_bits() {
+    let mut rng = Rng::seed_from_u64(8);
+    let (rows, width) = (700, 130);
+    let x = uniform(rows * width, &mut rng);
+    let dy = uniform(rows * width, &mut rng);
+    for act in [Act::Relu, Act::Gelu, Act::Softmax, Act::LogSoftmax] {
+        same_bits_on_every_pool(&format!("{act:?}"), || {
+            let mut y = vec![0.0; x.len()];
+            ops::Activation {
+                act,
+                x: &x,
+                y: &mut y,
+                width,
+            }
+            .run();
+            let mut dx = dy.clone();
+            ops::ActivationBackward {
+                act,
+                x: &x,
+                y: &y,
+                dy: &dy,
+                dx: &mut dx,
+                width,
+            }
+            .run();
+            let mut sum = vec![0.0; x.len()];
+            ops::Add {
+                a: &x,
+                b: &y,
+                y: &mut sum,
+            }
+            .run();
+            ops::Accumulate {
+                dst: &mut sum,
+                src: &dx,
+            }
+            .run();
+            (bits(&y), bits(&dx), bits(&sum))
+        });
+    }
+}
+
+#[test]
+fn optimizer_updates_split_to_the_same_bits() {
+    let mut rng = Rng::seed_from_u64(9);
+    let len = 100_003;
+    let start = uniform(len, &mut rng);
+    let grads: Vec<Vec<f32>> = (0..3).map(|_| uniform(len, &mut rng)).collect();
+    let optimizers = [
+        Optimizer::Sgd {
+            lr: 0.1,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.01,
+        },
+        Optimizer::Sgd {
+            lr: 0.1,
+            momentum: 0.9,
+            nesterov: true,
+            weight_decay: 0.0,
+        },
+        Optimizer::Adam {
+            lr: 0.01,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.01,
+        },
+        Optimizer::AdamW {
+            lr: 0.01,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.01,
+        },
+    ];
+    for opt in optimizers {
+        same_bits_on_every_pool(&format!("{opt:?}"), || {
+            let mut param = start.clone();
+            let mut state = ParamState::new(len, &opt);
+            for (step, grad) in grads.iter().enumerate() {
+                optimizer_step(&opt, &mut param, grad, &mut state, step as u64 + 1);
+            }
+            bits(&param)
+        });
+    }
+}

@@ -1,0 +1,60 @@
+//! With threads on, a step allocates nothing on any thread: the pool's
+//! workers are counted too. A binary without the test harness
+//! (`harness = false` in Cargo.toml), so that no thread but this one and
+//! the network's workers runs while allocations are counted.
+
+use netc::Network;
+use netc_testkit::CountingAllocator;
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator::new();
+
+mod models {
+    netc::model!(path = "models/threaded.nn");
+}
+
+use models::Threaded;
+
+/// Threads of this process, where the system says (Linux).
+fn os_threads() -> Option<usize> {
+    Some(std::fs::read_dir("/proc/self/task").ok()?.count())
+}
+
+fn main() {
+    let batch = Threaded::train_config().batch;
+    let x: Vec<f32> = (0..batch * Threaded::INPUTS)
+        .map(|i| (i as f32 * 0.37).sin())
+        .collect();
+    let y: Vec<f32> = (0..batch).map(|i| (i % Threaded::OUTPUTS) as f32).collect();
+    let mut out = vec![0.0; 3 * batch * Threaded::OUTPUTS];
+    let many: Vec<f32> = x.iter().cycle().take(3 * x.len()).copied().collect();
+
+    let mut generated = Threaded::new(3);
+    let model = netc_testkit::valid_model(include_str!("models/threaded.nn"));
+    let config = Threaded::train_config();
+    let mut interpreted =
+        netc_plan::Interpreter::from_model(&model, &config, 3).expect("a valid plan");
+    for (name, net) in [
+        ("generated", &mut generated as &mut dyn Network),
+        ("interpreted", &mut interpreted),
+    ] {
+        net.set_threads(3);
+        let threads_before = os_threads();
+        // Warm-up: the first split starts the workers.
+        net.train_step(&x, &y);
+        net.predict(&many, &mut out);
+        if let (Some(before), Some(after)) = (threads_before, os_threads()) {
+            assert_eq!(after, before + 2, "{name}: the ops split over 2 workers");
+        }
+        let mut losses = [0.0f32; 30];
+        let allocations = ALLOCATOR.allocations_on_every_thread_during(|| {
+            for loss in &mut losses {
+                *loss = net.train_step(&x, &y);
+            }
+            net.predict(&many, &mut out);
+        });
+        assert_eq!(allocations, 0, "{name}: allocations with 3 threads");
+        assert!(losses[29] < losses[0], "{name}: {losses:?}");
+        println!("{name}: 0 allocations in 30 steps and a prediction on 3 threads");
+    }
+}
