@@ -3,7 +3,7 @@
 
 use netc_ops::{Activation, FanMode, Init, Loss, LrSchedule, Nonlinearity, Optimizer, TrainConfig};
 use proc_macro2::{Literal, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 
 /// An f32 literal that reads back to exactly `value`; non-finite values
 /// (which have no literal) go through their bits.
@@ -32,31 +32,19 @@ pub fn usize_lit(value: usize) -> Literal {
     Literal::usize_unsuffixed(value)
 }
 
+/// The activation as a literal, spelled from its variant and parameters so
+/// a new activation needs nothing here.
 pub fn activation(act: &Activation) -> TokenStream {
-    let path = quote!(::netc::ops::Activation);
-    match *act {
-        Activation::Relu => quote!(#path::Relu),
-        Activation::LeakyRelu { negative_slope } => {
-            let s = f64_lit(negative_slope);
-            quote!(#path::LeakyRelu { negative_slope: #s })
-        }
-        Activation::Elu { alpha } => {
-            let a = f64_lit(alpha);
-            quote!(#path::Elu { alpha: #a })
-        }
-        Activation::Selu => quote!(#path::Selu),
-        Activation::Gelu => quote!(#path::Gelu),
-        Activation::Silu => quote!(#path::Silu),
-        Activation::Tanh => quote!(#path::Tanh),
-        Activation::Sigmoid => quote!(#path::Sigmoid),
-        Activation::Softplus { beta, threshold } => {
-            let (b, t) = (f64_lit(beta), f64_lit(threshold));
-            quote!(#path::Softplus { beta: #b, threshold: #t })
-        }
-        Activation::Identity => quote!(#path::Identity),
-        Activation::Softmax => quote!(#path::Softmax),
-        Activation::LogSoftmax => quote!(#path::LogSoftmax),
+    let variant = format_ident!("{}", act.variant());
+    let parameters = act.parameters();
+    if parameters.is_empty() {
+        return quote!(::netc::ops::Activation::#variant);
     }
+    let fields = parameters.iter().map(|&(name, value)| {
+        let (name, value) = (format_ident!("{name}"), f64_lit(value));
+        quote!(#name: #value)
+    });
+    quote!(::netc::ops::Activation::#variant { #(#fields),* })
 }
 
 pub fn loss(loss: &Loss) -> TokenStream {

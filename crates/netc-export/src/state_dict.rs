@@ -2,7 +2,7 @@
 //! with PyTorch's names, shapes and order (what `netc train --save` writes
 //! and `nn.Module.state_dict()` lists).
 
-use netc_lang::ir::{LayerKind, Model};
+use netc_lang::ir::{Model, StateRole};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TensorKind {
@@ -21,42 +21,22 @@ pub struct TensorSpec {
 
 /// Every tensor of `model`'s `state_dict`, in declaration order.
 pub fn expected_tensors(model: &Model) -> Vec<TensorSpec> {
-    let mut specs = Vec::new();
-    for (_, layer) in model.layers.iter() {
-        let mut push = |suffix: &str, shape: Vec<usize>, kind: TensorKind| {
-            specs.push(TensorSpec {
-                name: format!("{}.{suffix}", layer.name),
-                shape,
-                kind,
-            })
-        };
-        match &layer.kind {
-            LayerKind::Linear(spec) => {
-                push(
-                    "weight",
-                    vec![spec.out_features, spec.in_features],
-                    TensorKind::Float,
-                );
-                if spec.bias {
-                    push("bias", vec![spec.out_features], TensorKind::Float);
-                }
-            }
-            LayerKind::BatchNorm(spec) => {
-                let n = spec.num_features;
-                if spec.affine {
-                    push("weight", vec![n], TensorKind::Float);
-                    push("bias", vec![n], TensorKind::Float);
-                }
-                push("running_mean", vec![n], TensorKind::Float);
-                push("running_var", vec![n], TensorKind::Float);
-                push("num_batches_tracked", Vec::new(), TensorKind::Counter);
-            }
-            LayerKind::LayerNorm(spec) if spec.elementwise_affine => {
-                push("weight", vec![spec.normalized_shape], TensorKind::Float);
-                push("bias", vec![spec.normalized_shape], TensorKind::Float);
-            }
-            LayerKind::LayerNorm(_) | LayerKind::Dropout(_) => {}
-        }
-    }
-    specs
+    model
+        .layers
+        .iter()
+        .flat_map(|(_, layer)| {
+            layer
+                .kind
+                .state_dict()
+                .into_iter()
+                .map(|tensor| TensorSpec {
+                    name: format!("{}.{}", layer.name, tensor.role.suffix()),
+                    kind: match tensor.role {
+                        StateRole::NumBatchesTracked => TensorKind::Counter,
+                        _ => TensorKind::Float,
+                    },
+                    shape: tensor.shape,
+                })
+        })
+        .collect()
 }

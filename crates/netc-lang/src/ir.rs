@@ -223,6 +223,127 @@ impl LayerKind {
     pub fn name(&self) -> &'static str {
         self.layer_type().name()
     }
+
+    /// `(input, output)` widths the declaration fixes; `None` for a kind
+    /// that takes the width of whatever it is called on.
+    pub fn widths(&self) -> Option<(usize, usize)> {
+        match self {
+            LayerKind::Linear(spec) => Some((spec.in_features, spec.out_features)),
+            LayerKind::BatchNorm(spec) => Some((spec.num_features, spec.num_features)),
+            LayerKind::LayerNorm(spec) => Some((spec.normalized_shape, spec.normalized_shape)),
+            LayerKind::Dropout(_) => None,
+        }
+    }
+
+    /// The layer's `state_dict` entries in PyTorch's order, names and
+    /// shapes: the one statement of them that lowering, the exporters and
+    /// the editor derive from.
+    pub fn state_dict(&self) -> Vec<StateTensor> {
+        let tensor = |role, shape: &[usize]| StateTensor {
+            role,
+            shape: shape.to_vec(),
+        };
+        let affine = |n: usize| {
+            [
+                tensor(StateRole::Weight, &[n]),
+                tensor(StateRole::Bias, &[n]),
+            ]
+        };
+        match self {
+            LayerKind::Linear(spec) => {
+                let mut tensors = vec![tensor(
+                    StateRole::Weight,
+                    &[spec.out_features, spec.in_features],
+                )];
+                if spec.bias {
+                    tensors.push(tensor(StateRole::Bias, &[spec.out_features]));
+                }
+                tensors
+            }
+            LayerKind::BatchNorm(spec) => {
+                let n = spec.num_features;
+                let mut tensors = if spec.affine {
+                    affine(n).to_vec()
+                } else {
+                    Vec::new()
+                };
+                tensors.extend([
+                    tensor(StateRole::RunningMean, &[n]),
+                    tensor(StateRole::RunningVar, &[n]),
+                    tensor(StateRole::NumBatchesTracked, &[]),
+                ]);
+                tensors
+            }
+            LayerKind::LayerNorm(spec) if spec.elementwise_affine => {
+                affine(spec.normalized_shape).to_vec()
+            }
+            LayerKind::LayerNorm(_) | LayerKind::Dropout(_) => Vec::new(),
+        }
+    }
+
+    /// The arguments that are not widths, as `name=value` for people
+    /// (hover text); PyTorch's spelling of each.
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        match self {
+            LayerKind::Linear(spec) => vec![("bias", spec.bias.to_string())],
+            LayerKind::BatchNorm(spec) => vec![
+                ("eps", spec.eps.to_string()),
+                (
+                    "momentum",
+                    spec.momentum.map_or("none".to_string(), |m| m.to_string()),
+                ),
+                ("affine", spec.affine.to_string()),
+            ],
+            LayerKind::LayerNorm(spec) => vec![
+                ("eps", spec.eps.to_string()),
+                ("elementwise_affine", spec.elementwise_affine.to_string()),
+            ],
+            LayerKind::Dropout(spec) => vec![("p", spec.p.to_string())],
+        }
+    }
+}
+
+/// One tensor of a layer's `state_dict`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateTensor {
+    pub role: StateRole,
+    /// Empty for a 0-d tensor.
+    pub shape: Vec<usize>,
+}
+
+impl StateTensor {
+    /// Elements, as PyTorch's `numel` (1 for a 0-d tensor).
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+/// What a `state_dict` entry holds; its name is `<layer>.<suffix>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateRole {
+    Weight,
+    Bias,
+    RunningMean,
+    RunningVar,
+    /// BatchNorm's step counter: a 0-d I64, the only integer entry.
+    NumBatchesTracked,
+}
+
+impl StateRole {
+    pub const fn suffix(self) -> &'static str {
+        match self {
+            StateRole::Weight => "weight",
+            StateRole::Bias => "bias",
+            StateRole::RunningMean => "running_mean",
+            StateRole::RunningVar => "running_var",
+            StateRole::NumBatchesTracked => "num_batches_tracked",
+        }
+    }
+
+    /// Updated by the optimizer (the rest are buffers).
+    pub const fn is_trainable(self) -> bool {
+        matches!(self, StateRole::Weight | StateRole::Bias)
+    }
 }
 
 /// A layer kind without its arguments: the language's one table of the

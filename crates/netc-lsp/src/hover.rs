@@ -4,7 +4,7 @@
 
 use netc_lang::analysis;
 use netc_lang::ast::{self, ExprKind, Item};
-use netc_lang::ir::{self, LayerKind};
+use netc_lang::ir::{self, LayerKind, StateTensor};
 use netc_lang::rules;
 
 use crate::document::Checked;
@@ -130,42 +130,33 @@ fn layer_hover(
     handle: ir::Handle<ir::Layer>,
     layer: &ir::Layer,
 ) -> String {
-    let kind = match &layer.kind {
-        LayerKind::Linear(_) => "linear",
-        LayerKind::BatchNorm(_) => "batchnorm",
-        LayerKind::LayerNorm(_) => "layernorm",
-        LayerKind::Dropout(_) => "dropout",
-    };
-    let mut lines = vec![format!("**{}** — {kind} layer", layer.name)];
+    let mut lines = vec![format!("**{}** — {} layer", layer.name, layer.kind.name())];
     if let Some((input, output)) = widths::layer_io(model, handle) {
         lines.push(format!("width {input} → {output}"));
-        lines.push(format!(
-            "{} trainable parameters",
-            parameters(&layer.kind, input, output)
-        ));
+        let trainable: usize = layer
+            .kind
+            .state_dict()
+            .iter()
+            .filter(|tensor| tensor.role.is_trainable())
+            .map(StateTensor::numel)
+            .sum();
+        lines.push(format!("{trainable} trainable parameters"));
     }
-    match &layer.kind {
-        LayerKind::Linear(spec) => {
-            let written = init_as_written(syntax, &layer.name);
-            lines.push(match written {
-                Some(init) => format!("init: `{init}`"),
-                None if spec.init.is_none() => {
-                    "init: PyTorch's default, `kaiming_uniform(a=√5)` = U(±1/√fan_in)".to_string()
-                }
-                None => "init: as declared".to_string(),
-            });
-        }
-        LayerKind::BatchNorm(spec) => lines.push(format!(
-            "eps={}, momentum={}, affine={}",
-            spec.eps,
-            spec.momentum.map_or("none".to_string(), |m| m.to_string()),
-            spec.affine
-        )),
-        LayerKind::LayerNorm(spec) => lines.push(format!(
-            "eps={}, elementwise_affine={}",
-            spec.eps, spec.elementwise_affine
-        )),
-        LayerKind::Dropout(spec) => lines.push(format!("p={}", spec.p)),
+    let settings: Vec<String> = layer
+        .kind
+        .settings()
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    lines.push(settings.join(", "));
+    if let LayerKind::Linear(spec) = &layer.kind {
+        lines.push(match init_as_written(syntax, &layer.name) {
+            Some(init) => format!("init: `{init}`"),
+            None if spec.init.is_none() => {
+                "init: PyTorch's default, `kaiming_uniform(a=√5)` = U(±1/√fan_in)".to_string()
+            }
+            None => "init: as declared".to_string(),
+        });
     }
     if netc_lang::has_errors(&checked.diagnostics) {
         lines.push("gradient prediction: fix the errors first".to_string());
@@ -173,15 +164,6 @@ fn layer_hover(
         lines.extend(gradient_lines(model, handle));
     }
     lines.join("\n\n")
-}
-
-fn parameters(kind: &LayerKind, input: usize, output: usize) -> usize {
-    match kind {
-        LayerKind::Linear(spec) => input * output + if spec.bias { output } else { 0 },
-        LayerKind::BatchNorm(spec) if spec.affine => 2 * output,
-        LayerKind::LayerNorm(spec) if spec.elementwise_affine => 2 * output,
-        _ => 0,
-    }
 }
 
 /// The `init=` argument of a layer's declaration, as written.

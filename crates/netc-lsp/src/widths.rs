@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use netc_lang::ast::{self, ExprKind, Span, StatementKind};
-use netc_lang::ir::{self, LayerKind, NodeKind};
+use netc_lang::ir::{self, NodeKind};
 
 /// The IR of a model of the syntax tree (matched by where its name is
 /// written, so two models of one name stay apart).
@@ -24,12 +24,7 @@ pub fn layer_io(model: &ir::Model, layer: ir::Handle<ir::Layer>) -> Option<(usiz
         }
         _ => None,
     });
-    called.or(match &model.layers[layer].kind {
-        LayerKind::Linear(spec) => Some((spec.in_features, spec.out_features)),
-        LayerKind::BatchNorm(spec) => Some((spec.num_features, spec.num_features)),
-        LayerKind::LayerNorm(spec) => Some((spec.normalized_shape, spec.normalized_shape)),
-        LayerKind::Dropout(_) => None,
-    })
+    called.or_else(|| model.layers[layer].kind.widths())
 }
 
 pub fn layer_named<'m>(

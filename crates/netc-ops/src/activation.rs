@@ -1,3 +1,5 @@
+use crate::scalar::{elu, elu_derivative, normal_cdf, normal_pdf, sigmoid, softplus};
+
 /// A stateless elementwise (or row-wise, for the softmax family) function.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Activation {
@@ -75,6 +77,26 @@ impl Activation {
         }
     }
 
+    /// The variant's identifier, for code generators: with
+    /// [`Activation::parameters`] (whose names are the variant's field
+    /// names) it spells the value as a Rust literal.
+    pub const fn variant(&self) -> &'static str {
+        match self {
+            Activation::Relu => "Relu",
+            Activation::LeakyRelu { .. } => "LeakyRelu",
+            Activation::Elu { .. } => "Elu",
+            Activation::Selu => "Selu",
+            Activation::Gelu => "Gelu",
+            Activation::Silu => "Silu",
+            Activation::Tanh => "Tanh",
+            Activation::Sigmoid => "Sigmoid",
+            Activation::Softplus { .. } => "Softplus",
+            Activation::Identity => "Identity",
+            Activation::Softmax => "Softmax",
+            Activation::LogSoftmax => "LogSoftmax",
+        }
+    }
+
     /// The activation called `name`, with PyTorch's default parameters.
     pub fn from_name(name: &str) -> Option<Activation> {
         Self::ALL
@@ -115,6 +137,75 @@ impl Activation {
         }
     }
 
+    /// φ(z) in f64 for the static analysis, beside the variant so a new
+    /// activation is defined in one file; [`crate::scalar::ScalarActivation`]
+    /// exposes it for the elementwise activations.
+    pub(crate) fn value_at(&self, z: f64) -> f64 {
+        match *self {
+            Activation::Relu => z.max(0.0),
+            Activation::LeakyRelu { negative_slope } => {
+                if z > 0.0 {
+                    z
+                } else {
+                    negative_slope * z
+                }
+            }
+            Activation::Elu { alpha } => elu(alpha, z),
+            Activation::Selu => SELU_SCALE * elu(SELU_ALPHA, z),
+            Activation::Gelu => z * normal_cdf(z),
+            Activation::Silu => z * sigmoid(z),
+            Activation::Tanh => z.tanh(),
+            Activation::Sigmoid => sigmoid(z),
+            Activation::Softplus { beta, threshold } => softplus(beta, threshold, z),
+            Activation::Identity | Activation::Softmax | Activation::LogSoftmax => z,
+        }
+    }
+
+    /// φ'(z); at a kink (z = 0 for relu/leaky/elu) the right-hand limit,
+    /// as PyTorch's backward uses `z > 0`.
+    pub(crate) fn derivative_at(&self, z: f64) -> f64 {
+        match *self {
+            Activation::Relu => {
+                if z > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::LeakyRelu { negative_slope } => {
+                if z > 0.0 {
+                    1.0
+                } else {
+                    negative_slope
+                }
+            }
+            Activation::Elu { alpha } => elu_derivative(alpha, z),
+            Activation::Selu => SELU_SCALE * elu_derivative(SELU_ALPHA, z),
+            Activation::Gelu => normal_cdf(z) + z * normal_pdf(z),
+            Activation::Silu => {
+                let s = sigmoid(z);
+                s * (1.0 + z * (1.0 - s))
+            }
+            Activation::Tanh => {
+                let t = z.tanh();
+                1.0 - t * t
+            }
+            Activation::Sigmoid => {
+                let s = sigmoid(z);
+                s * (1.0 - s)
+            }
+            Activation::Softplus { beta, threshold } => {
+                // PyTorch reverts to the identity above the threshold.
+                if beta * z > threshold {
+                    1.0
+                } else {
+                    sigmoid(beta * z)
+                }
+            }
+            Activation::Identity | Activation::Softmax | Activation::LogSoftmax => 1.0,
+        }
+    }
+
     /// Softmax and log_softmax couple the features of a row; every other
     /// activation is elementwise.
     pub fn is_row_wise(&self) -> bool {
@@ -141,6 +232,25 @@ mod tests {
         }
         assert_eq!(Activation::NAMES.len(), Activation::ALL.len());
         assert_eq!(Activation::from_name("swish"), None);
+    }
+
+    /// Code generators spell an activation from `variant` and
+    /// `parameters`; `Debug` spells it from the declaration itself.
+    #[test]
+    fn variant_and_parameters_spell_the_declaration() {
+        for activation in Activation::ALL {
+            let fields: Vec<String> = activation
+                .parameters()
+                .iter()
+                .map(|(name, value)| format!("{name}: {value:?}"))
+                .collect();
+            let spelled = if fields.is_empty() {
+                activation.variant().to_string()
+            } else {
+                format!("{} {{ {} }}", activation.variant(), fields.join(", "))
+            };
+            assert_eq!(spelled, format!("{activation:?}"));
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use std::f64::consts::{FRAC_2_SQRT_PI, PI, SQRT_2};
 
-use crate::{Activation, SELU_ALPHA, SELU_SCALE};
+use crate::Activation;
 
 /// An elementwise activation as a scalar function. Softmax and log_softmax
 /// couple the features of a row and have no scalar form.
@@ -27,73 +27,17 @@ impl ScalarActivation {
 
     /// φ(z).
     pub fn value(&self, z: f64) -> f64 {
-        match self.0 {
-            Activation::Relu => z.max(0.0),
-            Activation::LeakyRelu { negative_slope } => {
-                if z > 0.0 {
-                    z
-                } else {
-                    negative_slope * z
-                }
-            }
-            Activation::Elu { alpha } => elu(alpha, z),
-            Activation::Selu => SELU_SCALE * elu(SELU_ALPHA, z),
-            Activation::Gelu => z * normal_cdf(z),
-            Activation::Silu => z * sigmoid(z),
-            Activation::Tanh => z.tanh(),
-            Activation::Sigmoid => sigmoid(z),
-            Activation::Softplus { beta, threshold } => softplus(beta, threshold, z),
-            Activation::Identity | Activation::Softmax | Activation::LogSoftmax => z,
-        }
+        self.0.value_at(z)
     }
 
     /// φ'(z); at a kink (z = 0 for relu/leaky/elu) the right-hand limit,
     /// as PyTorch's backward uses `z > 0`.
     pub fn derivative(&self, z: f64) -> f64 {
-        match self.0 {
-            Activation::Relu => {
-                if z > 0.0 {
-                    1.0
-                } else {
-                    0.0
-                }
-            }
-            Activation::LeakyRelu { negative_slope } => {
-                if z > 0.0 {
-                    1.0
-                } else {
-                    negative_slope
-                }
-            }
-            Activation::Elu { alpha } => elu_derivative(alpha, z),
-            Activation::Selu => SELU_SCALE * elu_derivative(SELU_ALPHA, z),
-            Activation::Gelu => normal_cdf(z) + z * normal_pdf(z),
-            Activation::Silu => {
-                let s = sigmoid(z);
-                s * (1.0 + z * (1.0 - s))
-            }
-            Activation::Tanh => {
-                let t = z.tanh();
-                1.0 - t * t
-            }
-            Activation::Sigmoid => {
-                let s = sigmoid(z);
-                s * (1.0 - s)
-            }
-            Activation::Softplus { beta, threshold } => {
-                // PyTorch reverts to the identity above the threshold.
-                if beta * z > threshold {
-                    1.0
-                } else {
-                    sigmoid(beta * z)
-                }
-            }
-            Activation::Identity | Activation::Softmax | Activation::LogSoftmax => 1.0,
-        }
+        self.0.derivative_at(z)
     }
 }
 
-fn elu(alpha: f64, z: f64) -> f64 {
+pub(crate) fn elu(alpha: f64, z: f64) -> f64 {
     if z > 0.0 {
         z
     } else {
@@ -101,7 +45,7 @@ fn elu(alpha: f64, z: f64) -> f64 {
     }
 }
 
-fn elu_derivative(alpha: f64, z: f64) -> f64 {
+pub(crate) fn elu_derivative(alpha: f64, z: f64) -> f64 {
     if z > 0.0 {
         1.0
     } else {
@@ -110,7 +54,7 @@ fn elu_derivative(alpha: f64, z: f64) -> f64 {
 }
 
 /// `softplus(z) = log(1 + e^{βz})/β`, linear above `threshold` like PyTorch.
-fn softplus(beta: f64, threshold: f64, z: f64) -> f64 {
+pub(crate) fn softplus(beta: f64, threshold: f64, z: f64) -> f64 {
     let bz = beta * z;
     if bz > threshold {
         z

@@ -228,39 +228,20 @@ fn fresh_name(taken: &mut Vec<String>, hint: String) -> String {
     name
 }
 
-/// The `torch.nn.functional` call of an activation; arguments at their
-/// PyTorch default are left out.
+/// The `torch.nn.functional` call of an activation: netc's activation names
+/// are PyTorch's, arguments at PyTorch's default are left out, and the
+/// row-wise activations act on the feature axis.
 fn activation_call(activation: Activation, x: &str) -> String {
-    match activation {
-        Activation::Relu => format!("F.relu({x})"),
-        Activation::LeakyRelu {
-            negative_slope: 0.01,
-        } => {
-            format!("F.leaky_relu({x})")
+    let defaults =
+        Activation::from_name(activation.name()).map_or_else(Vec::new, |a| a.parameters());
+    let mut args = vec![x.to_string()];
+    for (&(name, value), &(_, default)) in activation.parameters().iter().zip(&defaults) {
+        if value != default {
+            args.push(format!("{name}={}", float(value)));
         }
-        Activation::LeakyRelu { negative_slope } => {
-            format!(
-                "F.leaky_relu({x}, negative_slope={})",
-                float(negative_slope)
-            )
-        }
-        Activation::Elu { alpha: 1.0 } => format!("F.elu({x})"),
-        Activation::Elu { alpha } => format!("F.elu({x}, alpha={})", float(alpha)),
-        Activation::Selu => format!("F.selu({x})"),
-        Activation::Gelu => format!("F.gelu({x})"),
-        Activation::Silu => format!("F.silu({x})"),
-        Activation::Tanh => format!("torch.tanh({x})"),
-        Activation::Sigmoid => format!("torch.sigmoid({x})"),
-        Activation::Softplus { beta, threshold } if beta == 1.0 && threshold == 20.0 => {
-            format!("F.softplus({x})")
-        }
-        Activation::Softplus { beta, threshold } => format!(
-            "F.softplus({x}, beta={}, threshold={})",
-            float(beta),
-            float(threshold)
-        ),
-        Activation::Identity => x.to_string(),
-        Activation::Softmax => format!("F.softmax({x}, dim=-1)"),
-        Activation::LogSoftmax => format!("F.log_softmax({x}, dim=-1)"),
     }
+    if activation.is_row_wise() {
+        args.push("dim=-1".to_string());
+    }
+    format!("F.{}({})", activation.name(), args.join(", "))
 }

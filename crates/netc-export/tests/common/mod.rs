@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use netc_lang::ValidModel;
 use netc_plan::Interpreter;
-use netc_train::weights::OwnedTensor;
 use netc_runtime::{Network, TensorData, TensorRef};
 use netc_testkit::workspace_path;
+use netc_train::weights::OwnedTensor;
 
 /// A model file checked without errors, and its models.
 pub struct ModelFile {
@@ -55,51 +55,57 @@ pub fn noise(i: u64) -> f32 {
     (z >> 40) as f32 / (1u64 << 23) as f32 - 1.0
 }
 
+/// One state_dict entry, owned: float values, or the batch counter.
+struct Entry {
+    name: String,
+    shape: Vec<usize>,
+    values: Option<Vec<f32>>,
+    count: i64,
+}
+
 /// Moves every float tensor of `net` off its init (the running variances
 /// stay positive), so batchnorm statistics and affine parameters matter.
 pub fn perturb(net: &mut Interpreter) {
-    let tensors: Vec<(String, Vec<usize>, Option<Vec<f32>>, i64)> = net
+    let mut counter = 0u64;
+    let changed: Vec<Entry> = net
         .state_dict()
         .iter()
-        .map(|t| match t.data {
-            TensorData::F32(values) => (
-                t.name.to_string(),
-                t.shape.to_vec(),
-                Some(values.to_vec()),
-                0,
-            ),
-            TensorData::I64(value) => (t.name.to_string(), t.shape.to_vec(), None, value),
-        })
-        .collect();
-    let mut counter = 0u64;
-    let changed: Vec<(String, Vec<usize>, Option<Vec<f32>>, i64)> = tensors
-        .into_iter()
-        .map(|(name, shape, values, count)| {
-            let values = values.map(|values| {
-                values
-                    .iter()
-                    .map(|&v| {
-                        counter += 1;
-                        let n = noise(counter);
-                        if name.ends_with("running_var") {
-                            0.5 + n.abs()
-                        } else {
-                            v + 0.3 * n
-                        }
-                    })
-                    .collect()
-            });
-            (name, shape, values, count + 7)
+        .map(|t| {
+            let name = t.name.to_string();
+            let (values, count) = match t.data {
+                TensorData::F32(values) => {
+                    let moved = values
+                        .iter()
+                        .map(|&v| {
+                            counter += 1;
+                            let n = noise(counter);
+                            if name.ends_with("running_var") {
+                                0.5 + n.abs()
+                            } else {
+                                v + 0.3 * n
+                            }
+                        })
+                        .collect();
+                    (Some(moved), 0)
+                }
+                TensorData::I64(value) => (None, value),
+            };
+            Entry {
+                name,
+                shape: t.shape.to_vec(),
+                values,
+                count: count + 7,
+            }
         })
         .collect();
     let refs: Vec<TensorRef<'_>> = changed
         .iter()
-        .map(|(name, shape, values, count)| TensorRef {
-            name,
-            shape,
-            data: match values {
+        .map(|entry| TensorRef {
+            name: &entry.name,
+            shape: &entry.shape,
+            data: match &entry.values {
                 Some(values) => TensorData::F32(values),
-                None => TensorData::I64(*count),
+                None => TensorData::I64(entry.count),
             },
         })
         .collect();

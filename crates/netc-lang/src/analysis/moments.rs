@@ -105,7 +105,9 @@ pub fn gaussian_moments(activation: ScalarActivation, q: f64) -> Moments {
             second: q,
             derivative_sq: 1.0,
         },
-        Activation::Tanh | Activation::Silu | Activation::Softplus { .. } => Moments {
+        // Closed forms above are refinements: any other elementwise
+        // activation is integrated from its φ and φ′.
+        _ => Moments {
             mean: numeric(&|z| activation.value(z)),
             second: numeric(&|z| activation.value(z).powi(2)),
             derivative_sq: numeric(&|z| activation.derivative(z).powi(2)),
