@@ -210,3 +210,38 @@ fn memory_counts_every_buffer_and_saturates_for_impossible_widths() {
     assert!(plan_of(&huge).memory_bytes(usize::MAX) == u64::MAX);
     assert!(plan_of(&huge).memory_bytes(32) > 1 << 50);
 }
+
+/// Lowering lays out the state the IR states (`LayerKind::state_dict`),
+/// which the exporters and the editor also read: same names, order and
+/// shapes for every layer kind and option.
+#[test]
+fn state_layout_is_the_irs_state_dict() {
+    let path = netc_testkit::workspace_path("tests/fixtures/export/every_layer.nn");
+    let source = std::fs::read_to_string(path).expect("every_layer.nn is in the repo");
+    let model = netc_testkit::valid_model(&source);
+    let plan = plan_of(&model);
+    let from_plan: Vec<(String, Vec<usize>)> = plan
+        .state
+        .iter()
+        .map(|entry| (entry.name.clone(), entry.shape.clone()))
+        .collect();
+    let from_ir: Vec<(String, Vec<usize>)> = model
+        .layers
+        .iter()
+        .flat_map(|(_, layer)| {
+            layer.kind.state_dict().into_iter().map(|tensor| {
+                let name = format!("{}.{}", layer.name, tensor.role.suffix());
+                (name, tensor.shape)
+            })
+        })
+        .collect();
+    assert_eq!(from_plan, from_ir);
+    let trainable: Vec<bool> = plan.state.iter().map(|e| e.is_parameter()).collect();
+    let trainable_in_ir: Vec<bool> = model
+        .layers
+        .iter()
+        .flat_map(|(_, layer)| layer.kind.state_dict())
+        .map(|tensor| tensor.role.is_trainable())
+        .collect();
+    assert_eq!(trainable, trainable_in_ir);
+}
