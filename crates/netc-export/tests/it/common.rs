@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use netc_lang::ir::{Model, Program};
 use netc_plan::Interpreter;
-use netc_train::weights::OwnedTensor;
 use netc_runtime::{Network, TensorData, TensorRef};
 use netc_testkit::workspace_path;
+use netc_train::weights::OwnedTensor;
 
 /// A model file and its checked program.
 pub struct ModelFile {

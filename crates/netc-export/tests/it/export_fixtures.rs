@@ -9,9 +9,9 @@ use crate::common;
 use std::collections::HashMap;
 
 use common::{interpreter, max_difference, netc_predict};
-use netc_train::weights::load_safetensors;
 use netc_runtime::Network;
 use netc_testkit::workspace_path;
+use netc_train::weights::load_safetensors;
 use safetensors::SafeTensors;
 
 const TOLERANCE: f32 = 1e-5;

@@ -4,11 +4,11 @@
 
 use crate::common;
 
+use crate::ALLOCATOR;
 use common::{data, targets, train_config, ModelBuilder};
 use netc_ops::{Activation, Loss, Optimizer};
 use netc_plan::Interpreter;
 use netc_runtime::Network;
-use crate::ALLOCATOR;
 
 #[test]
 fn train_step_and_predict_allocate_nothing_after_warm_up() {

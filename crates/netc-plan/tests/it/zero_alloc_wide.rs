@@ -3,10 +3,10 @@
 //! `GEMM_MIN_MACS`, where the `gemm` crate would allocate its packing
 //! scratch on every call.
 
+use crate::ALLOCATOR;
 use netc_plan::Interpreter;
 use netc_runtime::kernels::GEMM_MIN_MACS;
 use netc_runtime::Network;
-use crate::ALLOCATOR;
 
 const WIDE: &str = "
 model Wide {

@@ -4,8 +4,8 @@
 //! `netc_runtime::kernels::GEMM_MIN_MACS` multiply-adds on, allocate its
 //! packing scratch inside the kernel; this model stays below that.)
 
-use netc::Network;
 use crate::ALLOCATOR;
+use netc::Network;
 
 // Every op kind: linear, batchnorm, layernorm, dropout, a residual `+`,
 // a shared layer, softmax, cross-entropy, clipping and Adam.
