@@ -3,7 +3,7 @@
 Runs torch.optim.SGD / Adam / AdamW (single-tensor, foreach=False) for a
 few steps on a small f32 parameter with fixed gradients and writes the
 parameter after every step. The Rust test
-crates/netc-runtime/tests/optim_torch.rs replays the same gradients.
+crates/netc-runtime/tests/it/optim_torch.rs replays the same gradients.
 
     python3 scripts/torch_reference/optim_reference.py \
         > crates/netc-runtime/tests/fixtures/optim_reference.txt

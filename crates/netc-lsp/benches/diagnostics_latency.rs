@@ -4,7 +4,7 @@
 //!
 //! `cargo bench -p netc-lsp --bench diagnostics_latency`
 
-#[path = "../tests/harness/mod.rs"]
+#[path = "../tests/it/harness.rs"]
 mod harness;
 
 use std::time::{Duration, Instant};

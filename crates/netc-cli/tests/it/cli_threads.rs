@@ -1,0 +1,76 @@
+//! `--threads`: the same bits for any thread count, from `netc train`'s
+//! losses and weights to `netc predict`'s output.
+
+use std::path::{Path, PathBuf};
+
+use crate::common;
+use common::{data, json_lines, netc, path, stderr, stdout};
+use serde_json::Value;
+
+/// Trains `wide_tiny.nn` on `threads` threads into `dir`: the JSON lines
+/// (without their timings) and the weight file.
+fn train(dir: &Path, threads: &str) -> (Vec<Value>, PathBuf) {
+    let weights = dir.join(format!("w{threads}.safetensors"));
+    let model = data("wide_tiny.nn");
+    let output = netc(&[
+        "train",
+        path(&model),
+        "--format",
+        "json",
+        "--threads",
+        threads,
+        "--save",
+        path(&weights),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut lines = json_lines(&output);
+    for line in &mut lines {
+        line.as_object_mut().expect("object").remove("seconds");
+    }
+    (lines, weights)
+}
+
+/// `netc predict` of tiny.csv with `weights` on `threads` threads.
+fn predict(weights: &Path, threads: &str) -> String {
+    let (model, csv) = (data("wide_tiny.nn"), data("tiny.csv"));
+    let output = netc(&[
+        "predict",
+        path(&model),
+        "--weights",
+        path(weights),
+        "--data",
+        path(&csv),
+        "--threads",
+        threads,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output)
+}
+
+#[test]
+fn training_and_prediction_are_the_same_bits_on_any_thread_count() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (lines, weights) = train(dir.path(), "1");
+    let predictions = predict(&weights, "1");
+    assert_eq!(predictions.lines().count(), 41, "a header and 40 rows");
+    for threads in ["2", "3"] {
+        let (other_lines, other_weights) = train(dir.path(), threads);
+        assert_eq!(other_lines, lines, "{threads} threads: other losses");
+        // Printed with every digit: equal text is equal bits.
+        assert_eq!(
+            predict(&other_weights, threads),
+            predictions,
+            "{threads} threads: other weights or predictions"
+        );
+    }
+}
+
+#[test]
+fn a_thread_count_outside_1_to_64_is_a_usage_error() {
+    let model = data("tiny.nn");
+    for threads in ["0", "65", "many"] {
+        let output = netc(&["train", path(&model), "--threads", threads]);
+        assert_eq!(output.status.code(), Some(2), "--threads {threads}");
+        assert!(stderr(&output).contains("--threads"), "{}", stderr(&output));
+    }
+}
