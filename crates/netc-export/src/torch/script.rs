@@ -166,12 +166,9 @@ fn has_unused_parameters(model: &Model) -> bool {
 }
 
 fn has_parameters(kind: &LayerKind) -> bool {
-    match kind {
-        LayerKind::Linear(_) => true,
-        LayerKind::BatchNorm(spec) => spec.affine,
-        LayerKind::LayerNorm(spec) => spec.elementwise_affine,
-        LayerKind::Dropout(_) => false,
-    }
+    kind.state_dict()
+        .iter()
+        .any(|tensor| tensor.role.is_trainable())
 }
 
 /// How the outputs read, as netc's `Task::for_loss` decides.
