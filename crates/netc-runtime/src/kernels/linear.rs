@@ -11,7 +11,7 @@
 //! below them its packing and allocations cost more than the product
 //! (a 64×64×64 product runs faster on the stack panel).
 
-use super::gemm_call::{gemm_general, gemm_product};
+use super::gemm_call::{gemm_general, gemm_product, gemm_product_by_columns};
 use super::small_gemm::{
     pack_panel, packed_gemm, packed_row, panel_len, small_gemm, transpose_rows, Store, View, MAX_K,
 };
@@ -35,6 +35,9 @@ const ROW_ALIGN: usize = 8;
 /// Rows of `dW` (outputs) a part of a split backward starts on: whole
 /// column tiles of `db`.
 const OUT_ALIGN: usize = LANES;
+/// Columns a part of a product split by columns starts on: whole cache
+/// lines of each output row, so no two threads write one line.
+const COLUMN_ALIGN: usize = 16;
 
 pub(crate) fn use_gemm(batch: usize, in_f: usize, out_f: usize) -> bool {
     let macs = batch.saturating_mul(in_f).saturating_mul(out_f);
@@ -59,7 +62,8 @@ pub fn linear_forward(
 
 /// [`linear_forward`] on a chosen path (tests and benchmarks); the shapes
 /// that go to `gemm` go there whatever the path. A large product is split
-/// by rows over the current pool (`crate::parallel`).
+/// over the current pool (`crate::parallel`): by output columns when the
+/// weight outsizes the batch's rows, else by rows.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn linear_forward_on<I: Dim, O: Dim>(
@@ -76,6 +80,16 @@ pub fn linear_forward_on<I: Dim, O: Dim>(
     check_shapes(x, w, y, batch, in_f, out_f);
     debug_assert!(bias.is_none_or(|b| b.len() == out_f));
     let gemm = use_gemm(batch, in_f, out_f);
+    if gemm {
+        let parts = column_parts(batch, out_f, in_f);
+        if parts > 1 {
+            fill_bias(bias, y, out_f);
+            // y[batch×out] += x[batch×in] · wᵀ[in×out], by columns of y
+            let (a, b) = (View::rows(x, in_f), View::columns(w, in_f));
+            gemm_product_by_columns(batch, out_f, in_f, a, b, y, true, parts, COLUMN_ALIGN);
+            return;
+        }
+    }
     by_rows(x, y, batch, in_f, out_f, gemm, &|x, y, rows| {
         if gemm {
             fill_bias(bias, y, out_f);
@@ -136,6 +150,23 @@ fn row_parts(m: usize, n: usize, k: usize, gemm: bool) -> usize {
     parts
 }
 
+/// Parts of [`COLUMN_ALIGN`] columns for an `m × n × k` gemm product
+/// split by columns, or 1 where rows are the better split: a row part
+/// packs all of `b` (`k × n`), a column part all of `a` (`m × k`), so
+/// columns pay when `m < n`. Fewer parts where one would leave gemm's
+/// general path.
+fn column_parts(m: usize, n: usize, k: usize) -> usize {
+    if m >= n {
+        return 1;
+    }
+    let macs = m.saturating_mul(n).saturating_mul(k);
+    let mut parts = parallel::parts_for(macs, MIN_MACS_PER_PART, n / COLUMN_ALIGN);
+    while parts > 1 && !parts_keep_gemm_path(n, parts, COLUMN_ALIGN, |cols| (m, cols, k)) {
+        parts -= 1;
+    }
+    parts
+}
+
 /// Whether every non-empty part of `len` split into `parts` (starts on
 /// multiples of `align`) is a product gemm runs on its general path, as
 /// the whole is; `shape(part_len)` is the part's `(m, n, k)`.
@@ -175,7 +206,8 @@ pub fn linear_backward<I: Dim, O: Dim>(
 /// [`linear_backward`] on a chosen path; the shapes that go to `gemm` go
 /// there whatever the path. A large layer is split over the current
 /// pool: part `p` computes rows of `dx` and rows of `dW` (with their
-/// `db`), each the same sums as on one thread.
+/// `db`), each the same sums as on one thread; a `dx` whose weight
+/// outsizes the batch's rows goes first, split by its columns.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn linear_backward_on<I: Dim, O: Dim>(
@@ -201,6 +233,16 @@ pub fn linear_backward_on<I: Dim, O: Dim>(
         "linear: db is not [out]"
     );
     let gemm = use_gemm(batch, in_f, out_f);
+    let dx = match dx {
+        Some(dx) if gemm && column_parts(batch, in_f, out_f) > 1 => {
+            // dx[batch×in] += dy[batch×out] · w[out×in], by columns of dx
+            let (a, b) = (View::rows(dy, out_f), View::rows(w, in_f));
+            let parts = column_parts(batch, in_f, out_f);
+            gemm_product_by_columns(batch, in_f, out_f, a, b, dx, true, parts, COLUMN_ALIGN);
+            None
+        }
+        dx => dx,
+    };
     let layer = Backward {
         isa,
         gemm,

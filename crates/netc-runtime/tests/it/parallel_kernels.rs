@@ -33,7 +33,9 @@ fn bits(values: &[f32]) -> Vec<u32> {
 fn linear_forward_and_backward_split_to_the_same_bits() {
     let mut rng = Rng::seed_from_u64(7);
     // The tiled path, the long-reduction loop path, and gemm's (with a
-    // narrow output whose row parts must stay on gemm's general path).
+    // narrow output whose row parts must stay on gemm's general path),
+    // split by rows or, where the weight outsizes the batch, by columns
+    // of y and dx (with few rows, whose column parts must stay wide).
     let shapes = [
         (64, 64, 64),
         (200, 96, 130),
@@ -42,6 +44,8 @@ fn linear_forward_and_backward_split_to_the_same_bits() {
         (256, 784, 10),
         (96, 1024, 72),
         (1, 4096, 256),
+        (128, 784, 512),
+        (48, 300, 1000),
     ];
     for (batch, in_f, out_f) in shapes {
         let x = uniform(batch * in_f, &mut rng);
