@@ -2,9 +2,9 @@
 //!
 //! A large op is cut into parts so that every output element is computed
 //! by exactly one thread, by the same arithmetic in the same order as on
-//! one thread (a linear layer by rows of its output and of `dW`, an
-//! elementwise op or an optimizer update by chunks): the bits are the
-//! same for any thread count, by construction. Ops under a work threshold
+//! one thread (a linear layer by rows or columns of its output and by
+//! rows of `dW`, an elementwise op or an optimizer update by chunks):
+//! the bits are the same for any thread count, by construction. Ops under a work threshold
 //! ([`parts_for`]) stay on the calling thread, so tiny layers never pay
 //! for a wake-up.
 //!
