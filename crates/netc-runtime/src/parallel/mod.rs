@@ -4,9 +4,9 @@
 //! by exactly one thread, by the same arithmetic in the same order as on
 //! one thread (a linear layer by rows or columns of its output and by
 //! rows of `dW`, an elementwise op or an optimizer update by chunks):
-//! the bits are the same for any thread count, by construction. Ops under a work threshold
-//! ([`parts_for`]) stay on the calling thread, so tiny layers never pay
-//! for a wake-up.
+//! the bits are the same for any thread count, by construction. Ops
+//! under a work threshold ([`parts_for`]) stay on the calling thread, so
+//! tiny layers never pay for a wake-up.
 //!
 //! The step driver owns the pool (one per network, in [`Threads`]) and
 //! makes it current for the ops of a step or a prediction ([`install`]);
