@@ -5,6 +5,7 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use common::{data, netc, path, stderr};
 
@@ -23,6 +24,20 @@ fn tiny_checkpoint(dir: &Path) -> PathBuf {
     weights
 }
 
+/// `netc export MODEL --to onnx --weights WEIGHTS ARGS...`.
+fn export_onnx(model: &Path, weights: &Path, args: &[&str]) -> Output {
+    let mut all = vec![
+        "export",
+        path(model),
+        "--to",
+        "onnx",
+        "--weights",
+        path(weights),
+    ];
+    all.extend_from_slice(args);
+    netc(&all)
+}
+
 fn files_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("readable folder")
@@ -37,14 +52,7 @@ fn onnx_export_writes_the_graph_beside_the_weights_by_default() {
     let dir = tempfile::tempdir().expect("temp dir");
     let weights = tiny_checkpoint(dir.path());
     let model = data("tiny.nn");
-    let output = netc(&[
-        "export",
-        path(&model),
-        "--to",
-        "onnx",
-        "--weights",
-        path(&weights),
-    ]);
+    let output = export_onnx(&model, &weights, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     let bytes = std::fs::read(dir.path().join("w.onnx")).expect("w.onnx written");
     let text = String::from_utf8_lossy(&bytes);
@@ -66,17 +74,11 @@ fn with_preprocessing_the_graph_reads_raw_features() {
     let dir = tempfile::tempdir().expect("temp dir");
     let weights = tiny_checkpoint(dir.path());
     let out = dir.path().join("raw.onnx");
-    let output = netc(&[
-        "export",
-        path(&data("tiny.nn")),
-        "--to",
-        "onnx",
-        "--weights",
-        path(&weights),
-        "--with-preprocessing",
-        "--out",
-        path(&out),
-    ]);
+    let output = export_onnx(
+        &data("tiny.nn"),
+        &weights,
+        &["--with-preprocessing", "--out", path(&out)],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let text = String::from_utf8_lossy(&std::fs::read(&out).expect("written")).into_owned();
     for expected in [
@@ -94,15 +96,7 @@ fn with_preprocessing_needs_the_sidecar() {
     let dir = tempfile::tempdir().expect("temp dir");
     let weights = tiny_checkpoint(dir.path());
     std::fs::remove_file(dir.path().join("w.json")).expect("sidecar removed");
-    let output = netc(&[
-        "export",
-        path(&data("tiny.nn")),
-        "--to",
-        "onnx",
-        "--weights",
-        path(&weights),
-        "--with-preprocessing",
-    ]);
+    let output = export_onnx(&data("tiny.nn"), &weights, &["--with-preprocessing"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(stderr(&output).contains("w.json"), "{}", stderr(&output));
     assert_eq!(files_in(dir.path()), ["w.safetensors"]);
@@ -136,16 +130,7 @@ fn weights_of_another_shape_name_the_tensor_and_both_shapes() {
     )
     .expect("model written");
     let out = dir.path().join("m.onnx");
-    let output = netc(&[
-        "export",
-        path(&model),
-        "--to",
-        "onnx",
-        "--weights",
-        path(&weights),
-        "--out",
-        path(&out),
-    ]);
+    let output = export_onnx(&model, &weights, &["--out", path(&out)]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let message = stderr(&output);
     assert!(
@@ -160,16 +145,7 @@ fn an_unwritable_out_is_a_usage_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     let weights = tiny_checkpoint(dir.path());
     let out = dir.path().join("missing/m.onnx");
-    let output = netc(&[
-        "export",
-        path(&data("tiny.nn")),
-        "--to",
-        "onnx",
-        "--weights",
-        path(&weights),
-        "--out",
-        path(&out),
-    ]);
+    let output = export_onnx(&data("tiny.nn"), &weights, &["--out", path(&out)]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 
     let file = dir.path().join("a_file");

@@ -6,6 +6,7 @@
 //! One module alone: `cargo test -p netc --test it -- <module>::`.
 
 mod clip_non_finite;
+mod common;
 mod equivalence;
 mod inference_cache;
 mod lint_warning;

@@ -3,10 +3,12 @@
 //! parameters, statistics and predictions after 20 steps, on generated
 //! code and on the interpreter alike (and the two agree).
 
-use netc::ops::{Loss, TrainConfig};
+use netc::ops::TrainConfig;
 use netc::runtime::rng::Rng;
 use netc::{Network, TensorData};
 use netc_plan::Interpreter;
+
+use crate::common::batch;
 
 const STEPS: usize = 20;
 const SEED: u64 = 5;
@@ -103,25 +105,4 @@ fn trace(mut net: Box<dyn Network>, threads: usize, config: &TrainConfig) -> Tra
     net.predict(&x, &mut out);
     bits.extend(out.iter().map(|v| u64::from(v.to_bits())));
     bits
-}
-
-/// A batch of inputs and valid targets for `loss`.
-fn batch(
-    rng: &mut Rng,
-    rows: usize,
-    inputs: usize,
-    outputs: usize,
-    loss: Loss,
-) -> (Vec<f32>, Vec<f32>) {
-    let x = (0..rows * inputs).map(|_| rng.normal() as f32).collect();
-    let y = match loss {
-        Loss::CrossEntropy => (0..rows)
-            .map(|_| rng.below(outputs as u64) as f32)
-            .collect(),
-        Loss::Bce | Loss::BceWithLogits => (0..rows * outputs)
-            .map(|_| f32::from(u8::from(rng.next_f32_uniform() < 0.5)))
-            .collect(),
-        _ => (0..rows * outputs).map(|_| rng.normal() as f32).collect(),
-    };
-    (x, y)
 }
