@@ -1,7 +1,7 @@
 //! The large products, through the `gemm` crate (single-threaded: netc
 //! splits an op over its own pool, see `crate::parallel`).
 
-use gemm::Parallelism;
+use gemm_common::Parallelism;
 
 use crate::parallel::{self, part_range};
 
@@ -109,7 +109,7 @@ unsafe fn gemm_raw(
 ) {
     // SAFETY: the caller's contract.
     unsafe {
-        gemm::gemm(
+        gemm_f32::gemm::f32::get_gemm_fn()(
             m,
             n,
             k,

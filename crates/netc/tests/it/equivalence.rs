@@ -6,6 +6,7 @@
 use netc::runtime::rng::Rng;
 
 use crate::common::batch;
+use crate::models;
 use netc::{Network, TensorData};
 use netc_plan::Interpreter;
 
@@ -17,15 +18,9 @@ const RELATIVE: f64 = 1e-6;
 
 macro_rules! equivalent {
     ($test:ident, $module:ident :: $ty:ident, $path:tt) => {
-        mod $module {
-            // The examples' lints are not what this test is about.
-            #![allow(deprecated)]
-            netc::model!(path = $path);
-        }
-
         #[test]
         fn $test() {
-            check(include_str!($path), $module::$ty::new(SEED));
+            check(include_str!($path), models::$module::$ty::new(SEED));
         }
     };
 }
@@ -156,7 +151,7 @@ fn both_name_the_same_first_non_finite_op() {
     let model = netc_testkit::valid_model(source);
     let config = model.train.clone().unwrap_or_default();
     let mut interpreted = Interpreter::from_model(&model, &config, SEED).expect("a valid plan");
-    let mut generated = regression::WineFlavanoids::new(SEED);
+    let mut generated = models::regression::WineFlavanoids::new(SEED);
     let mut rng = Rng::seed_from_u64(5);
     let (inputs, outputs) = (generated.input_width(), generated.output_width());
     let (mut x, y) = batch(&mut rng, config.batch, inputs, outputs, config.loss);

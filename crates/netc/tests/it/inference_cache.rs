@@ -7,11 +7,7 @@ use netc::runtime::rng::Rng;
 use netc::Network;
 use netc_plan::Interpreter;
 
-mod water {
-    // The example keeps its lints on purpose; they are not this test's.
-    #![allow(deprecated)]
-    netc::model!(path = "../../../../examples/water.nn");
-}
+use crate::models::water;
 
 const SEED: u64 = 7;
 const ROWS: usize = 45;

@@ -10,6 +10,7 @@ mod common;
 mod equivalence;
 mod inference_cache;
 mod lint_warning;
+mod models;
 mod network_contract;
 mod threads;
 mod ui;

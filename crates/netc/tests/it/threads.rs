@@ -9,6 +9,7 @@ use netc::{Network, TensorData};
 use netc_plan::Interpreter;
 
 use crate::common::batch;
+use crate::models;
 
 const STEPS: usize = 20;
 const SEED: u64 = 5;
@@ -19,18 +20,12 @@ type Trace = Vec<u64>;
 
 macro_rules! same_bits_on_every_thread_count {
     ($test:ident, $module:ident :: $ty:ident, $path:tt) => {
-        mod $module {
-            // The models' lints are not what this test is about.
-            #![allow(deprecated)]
-            netc::model!(path = $path);
-        }
-
         #[test]
         fn $test() {
             check(
                 include_str!($path),
-                || Box::new($module::$ty::new(SEED)),
-                $module::$ty::train_config(),
+                || Box::new(models::$module::$ty::new(SEED)),
+                models::$module::$ty::train_config(),
             );
         }
     };
