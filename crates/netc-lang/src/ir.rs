@@ -14,6 +14,7 @@
 
 use std::marker::PhantomData;
 
+use netc_ops::image::{Conv2dGeometry, ImageShape, Pad, Pool2dGeometry, PoolKind, Window};
 use netc_ops::{Activation, Init, TrainConfig};
 
 /// A byte range `[start, end)` into the model file's text.
@@ -180,15 +181,59 @@ pub struct Model {
 impl Model {
     /// The output width of the forward graph (0 when it has none).
     pub fn output_width(&self) -> usize {
-        self.output.map_or(0, |h| self.nodes[h].width)
+        self.output.map_or(0, |h| self.nodes[h].width())
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Input {
     pub name: String,
-    pub width: usize,
+    /// `input x: 9` is flat; `input x: (1, 28, 28)` an image.
+    pub shape: Shape,
     pub span: Span,
+}
+
+impl Input {
+    /// Floats per sample: the CSV columns one row feeds it.
+    pub fn width(&self) -> usize {
+        self.shape.numel()
+    }
+}
+
+/// The shape of one sample of a value. Either way the executors store a
+/// sample as `numel()` contiguous floats (images in PyTorch's CHW order),
+/// so a batch is a `[batch, numel]` buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Shape {
+    Flat(usize),
+    Image(ImageShape),
+}
+
+impl Shape {
+    pub fn numel(self) -> usize {
+        match self {
+            Shape::Flat(width) => width,
+            Shape::Image(image) => image.numel(),
+        }
+    }
+
+    pub fn image(self) -> Option<ImageShape> {
+        match self {
+            Shape::Flat(_) => None,
+            Shape::Image(image) => Some(image),
+        }
+    }
+}
+
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shape::Flat(width) => write!(f, "{width}"),
+            Shape::Image(image) => {
+                write!(f, "({}, {}, {})", image.channels, image.height, image.width)
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -203,6 +248,15 @@ pub enum LayerKind {
     BatchNorm(BatchNormSpec),
     LayerNorm(LayerNormSpec),
     Dropout(DropoutSpec),
+    Conv2d(Conv2dSpec),
+    /// `nn.BatchNorm2d`: per-channel statistics over batch, height and
+    /// width; the same arguments and state as `batchnorm`.
+    BatchNorm2d(BatchNormSpec),
+    /// `max_pool2d` or `avg_pool2d`, by the spec's kind.
+    Pool2d(Pool2dSpec),
+    AdaptiveAvgPool2d(AdaptiveAvgPool2dSpec),
+    /// `nn.Flatten()`: an image value read as its `C·H·W` floats.
+    Flatten,
 }
 
 impl LayerKind {
@@ -216,6 +270,14 @@ impl LayerKind {
             LayerKind::BatchNorm(_) => LayerType::BatchNorm,
             LayerKind::LayerNorm(_) => LayerType::LayerNorm,
             LayerKind::Dropout(_) => LayerType::Dropout,
+            LayerKind::Conv2d(_) => LayerType::Conv2d,
+            LayerKind::BatchNorm2d(_) => LayerType::BatchNorm2d,
+            LayerKind::Pool2d(spec) => match spec.kind {
+                PoolKind::Max => LayerType::MaxPool2d,
+                PoolKind::Avg { .. } => LayerType::AvgPool2d,
+            },
+            LayerKind::AdaptiveAvgPool2d(_) => LayerType::AdaptiveAvgPool2d,
+            LayerKind::Flatten => LayerType::Flatten,
         }
     }
 
@@ -225,13 +287,19 @@ impl LayerKind {
     }
 
     /// `(input, output)` widths the declaration fixes; `None` for a kind
-    /// that takes the width of whatever it is called on.
+    /// that takes the width of whatever it is called on, and for the
+    /// image kinds, whose widths depend on the input's height and width.
     pub fn widths(&self) -> Option<(usize, usize)> {
         match self {
             LayerKind::Linear(spec) => Some((spec.in_features, spec.out_features)),
             LayerKind::BatchNorm(spec) => Some((spec.num_features, spec.num_features)),
             LayerKind::LayerNorm(spec) => Some((spec.normalized_shape, spec.normalized_shape)),
-            LayerKind::Dropout(_) => None,
+            LayerKind::Dropout(_)
+            | LayerKind::Conv2d(_)
+            | LayerKind::BatchNorm2d(_)
+            | LayerKind::Pool2d(_)
+            | LayerKind::AdaptiveAvgPool2d(_)
+            | LayerKind::Flatten => None,
         }
     }
 
@@ -260,7 +328,18 @@ impl LayerKind {
                 }
                 tensors
             }
-            LayerKind::BatchNorm(spec) => {
+            LayerKind::Conv2d(spec) => {
+                let (kh, kw) = spec.kernel_size;
+                let mut tensors = vec![tensor(
+                    StateRole::Weight,
+                    &[spec.out_channels, spec.in_channels / spec.groups, kh, kw],
+                )];
+                if spec.bias {
+                    tensors.push(tensor(StateRole::Bias, &[spec.out_channels]));
+                }
+                tensors
+            }
+            LayerKind::BatchNorm(spec) | LayerKind::BatchNorm2d(spec) => {
                 let n = spec.num_features;
                 let mut tensors = if spec.affine {
                     affine(n).to_vec()
@@ -277,7 +356,11 @@ impl LayerKind {
             LayerKind::LayerNorm(spec) if spec.elementwise_affine => {
                 affine(spec.normalized_shape).to_vec()
             }
-            LayerKind::LayerNorm(_) | LayerKind::Dropout(_) => Vec::new(),
+            LayerKind::LayerNorm(_)
+            | LayerKind::Dropout(_)
+            | LayerKind::Pool2d(_)
+            | LayerKind::AdaptiveAvgPool2d(_)
+            | LayerKind::Flatten => Vec::new(),
         }
     }
 
@@ -286,7 +369,7 @@ impl LayerKind {
     pub fn settings(&self) -> Vec<(&'static str, String)> {
         match self {
             LayerKind::Linear(spec) => vec![("bias", spec.bias.to_string())],
-            LayerKind::BatchNorm(spec) => vec![
+            LayerKind::BatchNorm(spec) | LayerKind::BatchNorm2d(spec) => vec![
                 ("eps", spec.eps.to_string()),
                 (
                     "momentum",
@@ -299,8 +382,34 @@ impl LayerKind {
                 ("elementwise_affine", spec.elementwise_affine.to_string()),
             ],
             LayerKind::Dropout(spec) => vec![("p", spec.p.to_string())],
+            LayerKind::Conv2d(spec) => vec![
+                ("stride", pair(spec.stride)),
+                ("padding", spec.padding.to_string()),
+                ("dilation", pair(spec.dilation)),
+                ("groups", spec.groups.to_string()),
+                ("bias", spec.bias.to_string()),
+            ],
+            LayerKind::Pool2d(spec) => {
+                let mut settings = vec![
+                    ("stride", pair(spec.stride)),
+                    ("padding", pair(spec.padding)),
+                ];
+                match spec.kind {
+                    PoolKind::Max => settings.push(("dilation", pair(spec.dilation))),
+                    PoolKind::Avg { count_include_pad } => {
+                        settings.push(("count_include_pad", count_include_pad.to_string()))
+                    }
+                }
+                settings
+            }
+            LayerKind::AdaptiveAvgPool2d(_) | LayerKind::Flatten => Vec::new(),
         }
     }
+}
+
+/// `(h, w)` as PyTorch prints a pair argument.
+fn pair((h, w): (usize, usize)) -> String {
+    format!("({h}, {w})")
 }
 
 /// One tensor of a layer's `state_dict`.
@@ -355,15 +464,27 @@ pub enum LayerType {
     BatchNorm,
     LayerNorm,
     Dropout,
+    Conv2d,
+    BatchNorm2d,
+    MaxPool2d,
+    AvgPool2d,
+    AdaptiveAvgPool2d,
+    Flatten,
 }
 
 impl LayerType {
     /// Every layer kind, in the order messages list them.
-    pub const ALL: [LayerType; 4] = [
+    pub const ALL: [LayerType; 10] = [
         LayerType::Linear,
         LayerType::BatchNorm,
         LayerType::LayerNorm,
         LayerType::Dropout,
+        LayerType::Conv2d,
+        LayerType::BatchNorm2d,
+        LayerType::MaxPool2d,
+        LayerType::AvgPool2d,
+        LayerType::AdaptiveAvgPool2d,
+        LayerType::Flatten,
     ];
 
     /// The name used in model files.
@@ -373,6 +494,15 @@ impl LayerType {
             LayerType::BatchNorm => "batchnorm",
             LayerType::LayerNorm => "layernorm",
             LayerType::Dropout => "dropout",
+            LayerType::Conv2d => "conv2d",
+            LayerType::BatchNorm2d => "batchnorm2d",
+            LayerType::MaxPool2d => PoolKind::Max.layer_name(),
+            LayerType::AvgPool2d => PoolKind::Avg {
+                count_include_pad: true,
+            }
+            .layer_name(),
+            LayerType::AdaptiveAvgPool2d => "adaptive_avg_pool2d",
+            LayerType::Flatten => "flatten",
         }
     }
 
@@ -423,12 +553,135 @@ pub struct DropoutSpec {
     pub p: f64,
 }
 
-/// One value of the forward graph: `[batch, width]`.
+/// `conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+/// dilation=1, groups=1, bias=true, init=…, bias_init=…)`; pairs are
+/// `(height, width)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conv2dSpec {
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub kernel_size: (usize, usize),
+    pub stride: (usize, usize),
+    pub padding: Conv2dPadding,
+    pub dilation: (usize, usize),
+    pub groups: usize,
+    pub bias: bool,
+    /// `None`: `nn.Conv2d`'s default (`kaiming_uniform_(a=√5)`).
+    pub init: Option<Init>,
+    /// `None`: `nn.Conv2d`'s default bias, U(±1/√fan_in).
+    pub bias_init: Option<Init>,
+}
+
+impl Conv2dSpec {
+    /// The convolution applied to an input of `input`'s shape.
+    pub fn geometry(&self, input: ImageShape) -> Conv2dGeometry {
+        let window = |kernel, stride, dilation, pad| Window {
+            kernel,
+            stride,
+            pad,
+            dilation,
+        };
+        let (pad_h, pad_w) = self.padding.pads(self.kernel_size, self.dilation);
+        Conv2dGeometry {
+            input,
+            out_channels: self.out_channels,
+            groups: self.groups,
+            rows: window(self.kernel_size.0, self.stride.0, self.dilation.0, pad_h),
+            cols: window(self.kernel_size.1, self.stride.1, self.dilation.1, pad_w),
+        }
+    }
+}
+
+/// `padding=` of a convolution: a pair (`valid` is `(0, 0)`) or `same`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conv2dPadding {
+    Explicit(usize, usize),
+    /// PyTorch's `padding="same"` (stride 1 only).
+    Same,
+}
+
+impl Conv2dPadding {
+    /// Rows and columns of padding for a kernel and dilation.
+    pub fn pads(self, kernel: (usize, usize), dilation: (usize, usize)) -> (Pad, Pad) {
+        match self {
+            Conv2dPadding::Explicit(h, w) => (Pad::symmetric(h), Pad::symmetric(w)),
+            Conv2dPadding::Same => (
+                Pad::same(kernel.0, dilation.0),
+                Pad::same(kernel.1, dilation.1),
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Conv2dPadding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Conv2dPadding::Explicit(h, w) => write!(f, "({h}, {w})"),
+            Conv2dPadding::Same => f.write_str("same"),
+        }
+    }
+}
+
+/// `max_pool2d(kernel_size, stride=kernel_size, padding=0, dilation=1)`
+/// and `avg_pool2d(kernel_size, stride=kernel_size, padding=0,
+/// count_include_pad=true)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pool2dSpec {
+    pub kind: PoolKind,
+    pub kernel_size: (usize, usize),
+    pub stride: (usize, usize),
+    pub padding: (usize, usize),
+    /// Always `(1, 1)` for average pooling, which has no dilation.
+    pub dilation: (usize, usize),
+}
+
+impl Pool2dSpec {
+    /// The pooling applied to an input of `input`'s shape.
+    pub fn geometry(&self, input: ImageShape) -> Pool2dGeometry {
+        let window = |kernel, stride, pad, dilation| Window {
+            kernel,
+            stride,
+            pad: Pad::symmetric(pad),
+            dilation,
+        };
+        Pool2dGeometry {
+            input,
+            kind: self.kind,
+            rows: window(
+                self.kernel_size.0,
+                self.stride.0,
+                self.padding.0,
+                self.dilation.0,
+            ),
+            cols: window(
+                self.kernel_size.1,
+                self.stride.1,
+                self.padding.1,
+                self.dilation.1,
+            ),
+        }
+    }
+}
+
+/// `adaptive_avg_pool2d(output_size)`: `(height, width)` of the output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdaptiveAvgPool2dSpec {
+    pub output_size: (usize, usize),
+}
+
+/// One value of the forward graph: `[batch, numel]`, each sample of
+/// `shape`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub kind: NodeKind,
-    /// Features per sample.
-    pub width: usize,
+    pub shape: Shape,
+}
+
+impl Node {
+    /// Floats per sample.
+    pub fn width(&self) -> usize {
+        self.shape.numel()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -474,8 +727,19 @@ mod tests {
         }
         assert_eq!(
             LayerKind::NAMES,
-            ["linear", "batchnorm", "layernorm", "dropout"]
+            [
+                "linear",
+                "batchnorm",
+                "layernorm",
+                "dropout",
+                "conv2d",
+                "batchnorm2d",
+                "max_pool2d",
+                "avg_pool2d",
+                "adaptive_avg_pool2d",
+                "flatten"
+            ]
         );
-        assert_eq!(LayerType::from_name("conv2d"), None);
+        assert_eq!(LayerType::from_name("conv3d"), None);
     }
 }

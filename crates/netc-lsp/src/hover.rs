@@ -111,7 +111,7 @@ fn value_width(
 ) -> Option<usize> {
     let definition = names::definition(occurrences, occurrence)?;
     if definition.role == names::Role::Input {
-        return Some(model.input.width);
+        return Some(model.input.width());
     }
     let forward = syntax.items.iter().find_map(|item| match item {
         Item::Forward(block) => Some(block),

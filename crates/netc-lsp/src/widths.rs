@@ -20,7 +20,7 @@ pub fn ir_model<'p>(program: &'p ir::Program, model: &ast::Model) -> Option<&'p 
 pub fn layer_io(model: &ir::Model, layer: ir::Handle<ir::Layer>) -> Option<(usize, usize)> {
     let called = model.nodes.iter().find_map(|(_, node)| match node.kind {
         NodeKind::Call { layer: l, arg } if l == layer => {
-            Some((model.nodes[arg].width, node.width))
+            Some((model.nodes[arg].width(), node.width()))
         }
         _ => None,
     });
@@ -40,10 +40,10 @@ pub fn statements(block: &ast::ForwardBlock, model: &ir::Model) -> Vec<(Span, us
     let by_span: HashMap<Span, usize> = model
         .nodes
         .iter()
-        .map(|(handle, node)| (model.nodes.span(handle), node.width))
+        .map(|(handle, node)| (model.nodes.span(handle), node.width()))
         .collect();
     let mut variables: HashMap<&str, usize> = HashMap::new();
-    variables.insert(model.input.name.as_str(), model.input.width);
+    variables.insert(model.input.name.as_str(), model.input.width());
     let mut widths = Vec::new();
     for statement in &block.statements {
         let (target, value) = match &statement.kind {

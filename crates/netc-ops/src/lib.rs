@@ -21,6 +21,7 @@ macro_rules! names_of {
 }
 
 mod activation;
+pub mod image;
 mod init;
 pub mod layer;
 mod loss;

@@ -45,6 +45,12 @@ pub fn lower(graph: &mut GraphBuilder, layer: &Layer, weights: &Weights, x: &str
             layernorm(graph, spec, name, [x, &scale, &shift])
         }
         LayerKind::Dropout(_) => x.to_string(),
+        // IMAGES-TODO(export)
+        LayerKind::Conv2d(_)
+        | LayerKind::BatchNorm2d(_)
+        | LayerKind::Pool2d(_)
+        | LayerKind::AdaptiveAvgPool2d(_)
+        | LayerKind::Flatten => todo!("IMAGES-TODO(export)"),
     }
 }
 

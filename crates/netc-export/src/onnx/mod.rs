@@ -49,7 +49,7 @@ pub fn model_proto(
     options: &OnnxOptions<'_>,
 ) -> Result<ModelProto, ExportError> {
     if let Some(transform) = options.preprocessing {
-        transform.check_width(model.input.width)?;
+        transform.check_width(model.input.width())?;
     }
     let mut graph = GraphBuilder::default();
     let input = graph.reserve(&model.input.name);
@@ -110,7 +110,7 @@ pub fn model_proto(
             name: Some(model.name.clone()),
             initializer: graph.initializers,
             doc_string: None,
-            input: vec![value_info(&input, model.input.width, input_doc(options))],
+            input: vec![value_info(&input, model.input.width(), input_doc(options))],
             output: vec![value_info(&output, model.output_width(), None)],
         }),
         metadata_props: metadata,

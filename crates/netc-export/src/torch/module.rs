@@ -113,6 +113,12 @@ fn layer_lines(layer: &Layer) -> Vec<String> {
         LayerKind::Dropout(spec) => {
             vec![format!("{attr} = nn.Dropout(p={})", float(spec.p))]
         }
+        // IMAGES-TODO(export)
+        LayerKind::Conv2d(_)
+        | LayerKind::BatchNorm2d(_)
+        | LayerKind::Pool2d(_)
+        | LayerKind::AdaptiveAvgPool2d(_)
+        | LayerKind::Flatten => todo!("IMAGES-TODO(export)"),
     }
 }
 

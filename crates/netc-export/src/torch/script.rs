@@ -123,7 +123,7 @@ def lr_at(base_lr, epoch, epochs):
         file = ctx.model_file,
         file_str = string(ctx.model_file),
         sha = string(ctx.model_sha256),
-        input = model.input.width,
+        input = model.input.width(),
         outputs = model.output_width(),
         loss = string(config.loss.name()),
         task = string(task),

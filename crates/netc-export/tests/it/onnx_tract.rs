@@ -58,9 +58,9 @@ fn tract_agrees_with_netc_on_every_model_at_batch_1_and_1000() {
         for model in &file.models {
             for rows in [1, 1000] {
                 let (mut net, bytes) = exported(model, rows);
-                let x = inputs(rows, model.input.width, rows as u64);
+                let x = inputs(rows, model.input.width(), rows as u64);
                 let expected = netc_predict(&mut net, &x);
-                let actual = run_tract(&bytes, &x, rows, model.input.width);
+                let actual = run_tract(&bytes, &x, rows, model.input.width());
                 let diff = max_difference(&actual, &expected);
                 assert!(
                     diff <= TOLERANCE,
@@ -90,7 +90,7 @@ fn the_preprocessing_prefix_imputes_and_standardises_raw_features() {
         .find(|f| f.path.ends_with("water.nn"))
         .expect("water.nn checks clean");
     let model = &file.models[0];
-    let width = model.input.width;
+    let width = model.input.width();
     let transform = FeatureTransform {
         features: (0..width).map(|i| format!("f{i}")).collect(),
         impute: Some((0..width).map(|i| i as f64 * 0.5).collect()),

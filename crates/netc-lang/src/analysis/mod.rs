@@ -159,6 +159,12 @@ fn layer_row(
             None,
         ),
         LayerKind::Dropout(_) => return None,
+        // IMAGES-TODO(analysis)
+        LayerKind::Conv2d(_)
+        | LayerKind::BatchNorm2d(_)
+        | LayerKind::Pool2d(_)
+        | LayerKind::AdaptiveAvgPool2d(_)
+        | LayerKind::Flatten => return None,
     };
     let after = activated(model, users, node);
     Some(LayerRow {

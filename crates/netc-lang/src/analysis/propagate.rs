@@ -196,6 +196,12 @@ fn forward_step(
                     };
                     (stats, 1.0 / keep)
                 }
+                // IMAGES-TODO(analysis): propagate through the image kinds.
+                LayerKind::Conv2d(_)
+                | LayerKind::BatchNorm2d(_)
+                | LayerKind::Pool2d(_)
+                | LayerKind::AdaptiveAvgPool2d(_)
+                | LayerKind::Flatten => (x, 1.0),
             }
         }
     }

@@ -15,7 +15,7 @@ pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
             continue;
         };
         let row_wise = matches!(activation, Activation::Softmax | Activation::LogSoftmax);
-        if !row_wise || ctx.node(arg).width != 1 {
+        if !row_wise || ctx.node(arg).width() != 1 {
             continue;
         }
         found.push(

@@ -10,7 +10,7 @@ use super::layer::Widths;
 use super::{activation, args};
 use crate::ast::{Call, Expr, ExprKind, ForwardBlock, Ident, StatementKind};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Handle, LayerKind, Model, Node, NodeKind, Span};
+use crate::ir::{Handle, LayerKind, Model, Node, NodeKind, Shape, Span};
 use crate::rules;
 use crate::suggest::did_you_mean;
 
@@ -186,11 +186,17 @@ impl<'a> ForwardLowering<'a> {
         origin: Origin,
     ) -> Handle<Node> {
         self.origins.push(origin);
-        self.model.nodes.append(Node { kind, width }, span)
+        self.model.nodes.append(
+            Node {
+                kind,
+                shape: Shape::Flat(width),
+            },
+            span,
+        )
     }
 
     fn width(&self, node: Handle<Node>) -> usize {
-        self.model.nodes[node].width
+        self.model.nodes[node].width()
     }
 
     fn origin(&self, node: Handle<Node>) -> Origin {

@@ -63,6 +63,18 @@ pub(crate) fn lower_layer(value: &Expr, diags: &mut Vec<Diagnostic>) -> Option<L
         Some(LayerType::BatchNorm) => batchnorm(call, span, diags),
         Some(LayerType::LayerNorm) => layernorm(call, span, diags),
         Some(LayerType::Dropout) => dropout(call, diags),
+        // IMAGES-TODO(lang): lower the image layer kinds.
+        Some(
+            LayerType::Conv2d
+            | LayerType::BatchNorm2d
+            | LayerType::MaxPool2d
+            | LayerType::AvgPool2d
+            | LayerType::AdaptiveAvgPool2d
+            | LayerType::Flatten,
+        ) => {
+            diags.push(not_a_layer_kind(name, call.callee.span));
+            None
+        }
         None => {
             diags.push(not_a_layer_kind(name, call.callee.span));
             None

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use crate::ast;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Arena, Input, Layer, Model, Program, Span};
+use crate::ir::{Arena, Input, Layer, Model, Program, Shape, Span};
 use crate::rules;
 use forward::{ForwardLowering, LayerEntry};
 use items::{duplicate, sort_items};
@@ -86,7 +86,7 @@ fn lower_model(
             name: items
                 .input
                 .map_or_else(String::new, |i| i.name.name.clone()),
-            width: input_width.unwrap_or(0),
+            shape: Shape::Flat(input_width.unwrap_or(0)),
             span: items.input.map_or(model.name.span, |i| i.span),
         },
         layers: Arena::new(),
@@ -122,7 +122,7 @@ fn lower_model(
         if let (Some(loss_span), Some(output), Some(returned)) =
             (lowered.loss_span, ir.output, output_span)
         {
-            let width = ir.nodes[output].width;
+            let width = ir.nodes[output].width();
             diags.extend(loss_fits_output(
                 &lowered.config.loss,
                 width,

@@ -4,7 +4,7 @@
 
 use netc_lang::analysis::{analyze, Verdict};
 use netc_lang::ir::{
-    Arena, BatchNormSpec, Input, Layer, LayerKind, LinearSpec, Model, Node, NodeKind, Span,
+    Arena, BatchNormSpec, Input, Layer, LayerKind, LinearSpec, Model, Node, NodeKind, Shape, Span,
 };
 use netc_ops::{Activation, FanMode, Init, Nonlinearity};
 
@@ -26,7 +26,7 @@ fn chain(activation: Activation, setup: Setup, depth: usize, batchnorm: bool) ->
     let mut x = nodes.append(
         Node {
             kind: NodeKind::Input,
-            width: WIDTH,
+            shape: Shape::Flat(WIDTH),
         },
         span,
     );
@@ -51,7 +51,7 @@ fn chain(activation: Activation, setup: Setup, depth: usize, batchnorm: bool) ->
         x = nodes.append(
             Node {
                 kind: NodeKind::Call { layer: fc, arg: x },
-                width: WIDTH,
+                shape: Shape::Flat(WIDTH),
             },
             span,
         );
@@ -74,7 +74,7 @@ fn chain(activation: Activation, setup: Setup, depth: usize, batchnorm: bool) ->
             x = nodes.append(
                 Node {
                     kind: NodeKind::Call { layer: bn, arg: x },
-                    width: WIDTH,
+                    shape: Shape::Flat(WIDTH),
                 },
                 span,
             );
@@ -82,7 +82,7 @@ fn chain(activation: Activation, setup: Setup, depth: usize, batchnorm: bool) ->
         x = nodes.append(
             Node {
                 kind: NodeKind::Activation { activation, arg: x },
-                width: WIDTH,
+                shape: Shape::Flat(WIDTH),
             },
             span,
         );
@@ -92,7 +92,7 @@ fn chain(activation: Activation, setup: Setup, depth: usize, batchnorm: bool) ->
         name_span: span,
         input: Input {
             name: "x".into(),
-            width: WIDTH,
+            shape: Shape::Flat(WIDTH),
             span,
         },
         layers,

@@ -21,7 +21,7 @@ fn water_checks_without_errors() {
     // Lints may advise (e.g. on sigmoid + bce); nothing is an error.
     assert!(!has_errors(&diags), "{diags:#?}");
     let model = program.model("WaterNet").expect("WaterNet");
-    assert_eq!(model.input.width, 9);
+    assert_eq!(model.input.width(), 9);
     assert_eq!(model.layers.len(), 5);
     assert_eq!(model.output_width(), 1);
     let names: Vec<&str> = model.layers.iter().map(|(_, l)| l.name.as_str()).collect();

@@ -81,7 +81,7 @@ fn the_graph_is_in_evaluation_order_from_the_input() {
     let mut nodes = model.nodes.iter();
     let (first, input) = nodes.next().expect("node 0");
     assert_eq!(
-        (first.index(), &input.kind, input.width),
+        (first.index(), &input.kind, input.width()),
         (0, &NodeKind::Input, 4)
     );
     for (handle, node) in model.nodes.iter() {
@@ -89,7 +89,7 @@ fn the_graph_is_in_evaluation_order_from_the_input() {
             node.kind.operands().iter().all(|&op| op < handle),
             "{node:?}"
         );
-        assert_eq!(node.width, 4);
+        assert_eq!(node.width(), 4);
     }
     let output = model.output.expect("output");
     assert_eq!(output.index(), model.nodes.len() - 1);

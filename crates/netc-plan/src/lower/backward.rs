@@ -64,7 +64,7 @@ impl Builder<'_> {
 
     fn value_grad_buffer(&mut self, node: Handle<Node>) -> BufferId {
         let name = format!("d({})", self.labels[node.index()]);
-        let width = self.model.nodes[node].width;
+        let width = self.model.nodes[node].width();
         self.buffer(&name, BufferKind::Activation, BufferLen::PerSample(width))
     }
 

@@ -90,7 +90,7 @@ impl<'m> Builder<'m> {
             self.buffer(
                 "output",
                 BufferKind::Output,
-                BufferLen::PerSample(model.nodes[output].width),
+                BufferLen::PerSample(model.nodes[output].width()),
             )
         };
         let mut values = Vec::with_capacity(model.nodes.len());
@@ -106,7 +106,7 @@ impl<'m> Builder<'m> {
                 self.buffer(
                     &name,
                     BufferKind::Activation,
-                    BufferLen::PerSample(node.width),
+                    BufferLen::PerSample(node.width()),
                 )
             };
             values.push(value);
@@ -121,14 +121,14 @@ impl<'m> Builder<'m> {
                         act: activation,
                         x: x(arg),
                         y: value,
-                        width: node.width,
+                        width: node.width(),
                     };
                     let recorded = Recorded::Activation {
                         act: activation,
                         arg,
                         x: x(arg),
                         y: value,
-                        width: node.width,
+                        width: node.width(),
                     };
                     (op.clone(), op, recorded)
                 }
@@ -147,7 +147,7 @@ impl<'m> Builder<'m> {
                         arg,
                         x: x(arg),
                         y: value,
-                        width: node.width,
+                        width: node.width(),
                     };
                     calls[layer.index()] += 1;
                     self.lower_call(&mut layers[layer.index()], &call)

@@ -29,7 +29,7 @@ pub fn build_plan(model: &ValidModel, train: &TrainConfig) -> Result<ValidPlan, 
     let input = builder.buffer(
         &model.input.name,
         BufferKind::Input,
-        BufferLen::PerSample(model.input.width),
+        BufferLen::PerSample(model.input.width()),
     );
     let mut layers = builder.declare_layers();
     let forward = builder.lower_forward(input, model.output(), &mut layers, train);
@@ -102,7 +102,7 @@ impl<'m> Builder<'m> {
         let output_width = self.model.output_width();
         Plan {
             model: self.model.name.clone(),
-            input_width: self.model.input.width,
+            input_width: self.model.input.width(),
             output_width,
             target_width: train.loss.target_width(output_width),
             batch: train.batch,

@@ -133,6 +133,12 @@ impl<'m> Builder<'m> {
                     .then(|| self.affine(name, spec.normalized_shape)),
             },
             LayerKind::Dropout(spec) => LayerBuffers::Dropout { spec },
+            // IMAGES-TODO(plan)
+            LayerKind::Conv2d(_)
+            | LayerKind::BatchNorm2d(_)
+            | LayerKind::Pool2d(_)
+            | LayerKind::AdaptiveAvgPool2d(_)
+            | LayerKind::Flatten => todo!("IMAGES-TODO(plan)"),
         }
     }
 
