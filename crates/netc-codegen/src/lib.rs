@@ -7,6 +7,7 @@
 //! (the facade crate re-exports the runtime and the ops vocabulary).
 
 mod error;
+mod image_geometry;
 mod layout;
 mod network;
 mod ops;

@@ -7,6 +7,7 @@ use netc_plan::{OpKind, Operand};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, ToTokens};
 
+use crate::image_geometry;
 use crate::layout::Layout;
 use crate::values::{activation, f32_lit, loss, usize_lit};
 
@@ -45,6 +46,10 @@ fn operand_expr(operand: Operand<'_>, layout: &Layout<'_>) -> TokenStream {
         Operand::OptF32(value) => some(value.map(f32_lit)),
         Operand::Activation(act) => activation(act),
         Operand::Loss(l) => loss(l),
+        Operand::Conv2d(g) => image_geometry::conv2d(g),
+        Operand::Pool2d(g) => image_geometry::pool2d(g),
+        Operand::AdaptivePool2d(g) => image_geometry::adaptive_pool2d(g),
+        Operand::Image(shape) => image_geometry::shape(shape),
         Operand::Batch => quote!(batch),
         Operand::Rng => quote!(&mut self.step.dropout),
         Operand::Scalars => quote!(&self.step.scalars),

@@ -2,6 +2,7 @@
 //! code generator) run. Plain data: buffers with a kind and a size, and
 //! three op lists over buffer ids. Nothing here executes anything.
 
+use netc_ops::image::{AdaptivePool2dGeometry, Conv2dGeometry, ImageShape, Pool2dGeometry};
 use netc_ops::{Activation, Loss, Optimizer};
 pub use netc_runtime::step::Initializer;
 
@@ -112,6 +113,11 @@ pub enum Operand<'a> {
     OptF32(Option<f32>),
     Activation(&'a Activation),
     Loss(&'a Loss),
+    /// An image op's geometry: constants in generated code.
+    Conv2d(&'a Conv2dGeometry),
+    Pool2d(&'a Pool2dGeometry),
+    AdaptivePool2d(&'a AdaptivePool2dGeometry),
+    Image(&'a ImageShape),
     /// The rows of the current step or chunk.
     Batch,
     /// The executor's dropout stream.
@@ -232,6 +238,10 @@ macro_rules! operand_type {
     (OptF32) => { Option<f32> };
     (Act) => { Activation };
     (LossKind) => { Loss };
+    (Conv) => { Conv2dGeometry };
+    (Pool) => { Pool2dGeometry };
+    (Adaptive) => { AdaptivePool2dGeometry };
+    (Image) => { ImageShape };
 }
 
 /// Calls `$f` on a buffer operand with its access; other kinds pass.
@@ -298,6 +308,18 @@ macro_rules! describe_operand {
     };
     (LossKind, $v:expr) => {
         Operand::Loss($v)
+    };
+    (Conv, $v:expr) => {
+        Operand::Conv2d($v)
+    };
+    (Pool, $v:expr) => {
+        Operand::Pool2d($v)
+    };
+    (Adaptive, $v:expr) => {
+        Operand::AdaptivePool2d($v)
+    };
+    (Image, $v:expr) => {
+        Operand::Image($v)
     };
 }
 
