@@ -497,9 +497,11 @@ impl<'a> ForwardLowering<'a> {
         let name = call.name;
         let gives = |arithmetic: Option<String>| {
             let shape = output.shape;
-            let message = match arithmetic {
-                Some(arithmetic) => format!("`{name}` gives {shape}: {arithmetic}"),
-                None => format!("`{name}` gives {shape}"),
+            let message = match (shape, arithmetic) {
+                // `16·4·4 = 256` ends with the width itself.
+                (Shape::Flat(_), Some(arithmetic)) => format!("`{name}` gives {arithmetic}"),
+                (_, Some(arithmetic)) => format!("`{name}` gives {shape}: {arithmetic}"),
+                (_, None) => format!("`{name}` gives {shape}"),
             };
             Origin::new(call.callee, message)
         };
@@ -575,9 +577,13 @@ impl<'a> ForwardLowering<'a> {
                 (Shape::Flat(a), Shape::Flat(b)) => {
                     (format!("cannot add values of widths {a} and {b}"), "widths")
                 }
+                (Shape::Image(_), Shape::Image(_)) => (
+                    format!("cannot add values of shapes {shape} and {other_shape}"),
+                    "shapes",
+                ),
                 _ => (
                     format!(
-                        "cannot add values of different shapes: {} and {}",
+                        "cannot add values of {} and {}",
                         describe(shape),
                         describe(other_shape)
                     ),

@@ -62,19 +62,28 @@ pub(crate) struct Misfit {
 }
 
 impl Misfit {
-    /// The padded input against the window's extent: `4 < 5`,
-    /// `1 + 2·1 = 3 < 5`, `4 < 2·(3 − 1) + 1 = 5`.
-    pub(crate) fn arithmetic(&self) -> String {
-        let window = self.window;
-        let padded = match window.pad.total() {
+    /// The padded input: `12`, `1 + 2·1 = 3`.
+    pub(crate) fn padded(&self) -> String {
+        match self.window.pad.total() {
             0 => self.input.to_string(),
-            pad => format!("{} = {}", padded_text(self.input, window), self.input + pad),
-        };
-        let extent = match window.dilation {
-            1 => window.kernel.to_string(),
-            d => format!("{d}·({} − 1) + 1 = {}", window.kernel, window.extent()),
-        };
-        format!("{padded} < {extent}")
+            pad => format!(
+                "{} = {}",
+                padded_text(self.input, self.window),
+                self.input + pad
+            ),
+        }
+    }
+
+    /// The window's extent: `13`, `2·(3 − 1) + 1 = 5`.
+    pub(crate) fn extent(&self) -> String {
+        match self.window.dilation {
+            1 => self.window.kernel.to_string(),
+            d => format!(
+                "{d}·({} − 1) + 1 = {}",
+                self.window.kernel,
+                self.window.extent()
+            ),
+        }
     }
 }
 
@@ -273,25 +282,23 @@ mod tests {
     }
 
     #[test]
-    fn a_misfit_compares_the_padded_input_with_the_extent() {
-        let misfit = Misfit {
+    fn a_misfit_shows_the_padded_input_and_the_extent() {
+        let misfit = |input, pad, dilation| Misfit {
             axis: "height",
-            input: 3,
-            window: window(5, 1, Pad::symmetric(0), 1),
+            input,
+            window: window(
+                if dilation == 1 { 5 } else { 3 },
+                1,
+                Pad::symmetric(pad),
+                dilation,
+            ),
         };
-        assert_eq!(misfit.arithmetic(), "3 < 5");
-        let padded = Misfit {
-            axis: "width",
-            input: 1,
-            window: window(5, 1, Pad::symmetric(1), 1),
-        };
-        assert_eq!(padded.arithmetic(), "1 + 2·1 = 3 < 5");
-        let dilated = Misfit {
-            axis: "width",
-            input: 4,
-            window: window(3, 1, Pad::symmetric(0), 2),
-        };
-        assert_eq!(dilated.arithmetic(), "4 < 2·(3 − 1) + 1 = 5");
+        assert_eq!(
+            (misfit(3, 0, 1).padded(), misfit(3, 0, 1).extent()),
+            ("3".into(), "5".into())
+        );
+        assert_eq!(misfit(1, 1, 1).padded(), "1 + 2·1 = 3");
+        assert_eq!(misfit(4, 0, 2).extent(), "2·(3 − 1) + 1 = 5");
     }
 
     #[test]

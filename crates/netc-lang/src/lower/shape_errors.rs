@@ -35,11 +35,11 @@ impl Origin {
         self
     }
 
-    /// `diag` with these labels, but for those on a span in `shown`
-    /// (already labelled).
+    /// `diag` with these labels, but for those on a span in `shown` or
+    /// already on `diag` (two operands of one origin).
     pub(super) fn label(&self, mut diag: Diagnostic, shown: &[Span]) -> Diagnostic {
         for label in &self.labels {
-            if !shown.contains(&label.span) {
+            if !shown.contains(&label.span) && !diag.labels.contains(label) {
                 diag = diag.with_label(label.span, label.message.clone());
             }
         }
@@ -116,7 +116,17 @@ impl Refused<'_> {
             }
             _ => received.to_string(),
         };
-        diag.with_guessed_fix(size.span, replacement)
+        let param = match self.layer_type() {
+            LayerType::Linear => "in_features",
+            LayerType::LayerNorm => "normalized_shape",
+            LayerType::Conv2d => "in_channels",
+            _ => "num_features",
+        };
+        diag.with_help(format!(
+            "make `{param}` {received}, or change the layers before `{}`",
+            self.name
+        ))
+        .with_guessed_fix(size.span, replacement)
     }
 
     /// NN004: a flat value of another width.
@@ -239,10 +249,16 @@ impl Refused<'_> {
         .with_span_label("the output would have no rows or columns");
         diag = self.with_received(diag);
         for misfit in misfits {
+            let lines = if misfit.axis == "height" {
+                "rows"
+            } else {
+                "columns"
+            };
             diag = diag.with_note(format!(
-                "{}: padded input {}: the window does not fit once",
+                "{}: padded input {} < window {}: no output {lines}",
                 misfit.axis,
-                misfit.arithmetic()
+                misfit.padded(),
+                misfit.extent()
             ));
         }
         let help = match self.layer_type() {

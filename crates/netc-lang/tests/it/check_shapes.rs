@@ -408,7 +408,7 @@ fn nn004_residual_of_two_shapes() {
 
 #[test]
 fn nn041_linear_on_an_image_is_fixed_with_flatten() {
-    let source = lenet_with("x = flatten(x)\n", "");
+    let source = lenet_with("        x = flatten(x)\n", "");
     insta::assert_snapshot!(rendered(&source));
     let d = one(&source, "NN041");
     assert_eq!(d.fix_safety, netc_lang::FixSafety::Safe);
@@ -478,7 +478,7 @@ fn nn042_a_pool_on_a_one_pixel_image() {
     let d = one(source, "NN042");
     assert_eq!(
         d.notes,
-        ["height: padded input 1 < 2: the window does not fit once"]
+        ["height: padded input 1 < window 2: no output rows"]
     );
 }
 
