@@ -331,8 +331,51 @@ pub(crate) fn integer(
 
 /// A width: a positive integer.
 pub(crate) fn width(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<usize> {
-    let value = integer(expr, param, 1, MAX_WIDTH as u64, diags)?;
+    size(expr, param, 1, diags)
+}
+
+/// A size in `[min, MAX_WIDTH]`: a kernel, stride, padding or dilation.
+pub(crate) fn size(
+    expr: &Expr,
+    param: &str,
+    min: i64,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<usize> {
+    let value = integer(expr, param, min, MAX_WIDTH as u64, diags)?;
     usize::try_from(value).ok()
+}
+
+/// PyTorch's `_size_2_t`: one size for both axes, or a `(height, width)`
+/// pair, each in `[min, MAX_WIDTH]`.
+pub(crate) fn size_pair(
+    expr: &Expr,
+    param: &str,
+    min: i64,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(usize, usize)> {
+    match &expr.ungrouped().kind {
+        ExprKind::Tuple(items) => match items.as_slice() {
+            [height, width] => {
+                let height = size(height, param, min, diags);
+                let width = size(width, param, min, diags);
+                Some((height?, width?))
+            }
+            _ => {
+                diags.push(
+                    invalid(
+                        expr,
+                        format!(
+                            "`{param}` expects one size or a (height, width) pair, found {} values",
+                            items.len()
+                        ),
+                    )
+                    .with_span_label("expected 2 values"),
+                );
+                None
+            }
+        },
+        _ => size(expr, param, min, diags).map(|value| (value, value)),
+    }
 }
 
 /// `true` or `false`, or NN037.

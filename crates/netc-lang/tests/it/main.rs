@@ -8,6 +8,7 @@ mod analysis_validation;
 mod check_codes;
 mod check_examples;
 mod check_lowering;
+mod check_shapes;
 mod config_suppress;
 mod fix_roundtrip;
 mod lint_gradients;
