@@ -1,8 +1,8 @@
 //! Every construct of the language reference (grammar/README.md) parses
 //! exactly as written and lowers without front-end errors. The fixtures in
 //! `tests/models/language/` are the water model plus one model file per
-//! part of the language (values, layers, inits, activations, forward,
-//! train, images, several models in one file).
+//! part of the language (values, arithmetic, layers, inits, activations,
+//! forward, train, images, several models in one file).
 
 use netc_lang::{check_source, parse, Diagnostic};
 
