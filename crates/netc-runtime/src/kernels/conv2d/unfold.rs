@@ -68,27 +68,63 @@ fn source(window: Window, out: usize, tap: usize, len: usize) -> Option<usize> {
         .filter(|&i| i < len)
 }
 
-/// Calls `visit(patch_index, input_index)` for every tap of every patch of
-/// one group of one sample, in the patch-row order (`oh, ow`, then `ci,
-/// kh, kw`); `input_index` is into the group's `group_in · H · W` planes,
-/// `None` for padding.
+/// Where one patch's taps along a row of the kernel read: from `first`,
+/// `dilation` apart, all inside the input (`inside`), or not.
+#[derive(Clone, Copy)]
+struct Columns {
+    ow: usize,
+    first: usize,
+    inside: bool,
+}
+
+impl Columns {
+    fn of(layout: &Layout, ow: usize) -> Columns {
+        let cols = layout.geometry.cols;
+        let width = layout.geometry.input.width;
+        let first = source(cols, ow, 0, width);
+        let last = source(cols, ow, cols.kernel - 1, width);
+        Columns {
+            ow,
+            first: first.unwrap_or(0),
+            inside: first.is_some() && last.is_some(),
+        }
+    }
+
+    /// The input column of tap `kw`, `None` in the padding.
+    #[inline(always)]
+    fn source(self, layout: &Layout, kw: usize) -> Option<usize> {
+        if self.inside {
+            Some(self.first + kw * layout.geometry.cols.dilation)
+        } else {
+            source(
+                layout.geometry.cols,
+                self.ow,
+                kw,
+                layout.geometry.input.width,
+            )
+        }
+    }
+}
+
+/// Calls `visit(taps, columns, row)` for every row of kernel taps of
+/// every patch of one group of one sample, in the patch-row order (`oh,
+/// ow`, then `ci, kh`, each row `kw` taps long): `taps` is the row's range
+/// in the unit's `[P, patch]` matrix, `row` the start of its input row in
+/// the group's `group_in · H · W` planes (`None`: a padding row).
 #[inline(always)]
-fn for_each_tap(layout: &Layout, mut visit: impl FnMut(usize, Option<usize>)) {
+fn for_each_row(layout: &Layout, mut visit: impl FnMut(Range<usize>, Columns, Option<usize>)) {
     let g = &layout.geometry;
     let (h, w) = (g.input.height, g.input.width);
-    let mut index = 0;
+    let kernel_w = g.cols.kernel;
+    let mut taps = 0;
     for oh in 0..layout.output.height {
         for ow in 0..layout.output.width {
+            let columns = Columns::of(layout, ow);
             for ci in 0..layout.group_in {
-                let plane = ci * h * w;
                 for kh in 0..g.rows.kernel {
-                    let row = source(g.rows, oh, kh, h);
-                    for kw in 0..g.cols.kernel {
-                        let at = row
-                            .and_then(|ih| source(g.cols, ow, kw, w).map(|iw| plane + ih * w + iw));
-                        visit(index, at);
-                        index += 1;
-                    }
+                    let row = source(g.rows, oh, kh, h).map(|ih| (ci * h + ih) * w);
+                    visit(taps..taps + kernel_w, columns, row);
+                    taps += kernel_w;
                 }
             }
         }
@@ -101,10 +137,31 @@ pub(super) fn im2col(layout: &Layout, x: &[f32], cols: &mut [f32]) {
     let unit = layout.positions() * layout.patch;
     let sample = layout.geometry.input.numel();
     let group = layout.group_in * layout.geometry.input.plane();
+    let dilation = layout.geometry.cols.dilation;
     by_units(cols, unit, &|u, out| {
         let (g, n) = (u / layout.batch, u % layout.batch);
         let planes = &x[n * sample + g * group..][..group];
-        for_each_tap(layout, |i, at| out[i] = at.map_or(0.0, |a| planes[a]));
+        for_each_row(layout, |taps, columns, row| {
+            let out = &mut out[taps];
+            match row {
+                None => out.fill(0.0),
+                // The common case, a run of the input row (a loop: a
+                // kernel row is too short for a `memcpy` call to pay).
+                Some(row) if columns.inside && dilation == 1 => {
+                    let run = &planes[row + columns.first..][..out.len()];
+                    for (v, &x) in out.iter_mut().zip(run) {
+                        *v = x;
+                    }
+                }
+                Some(row) => {
+                    for (kw, v) in out.iter_mut().enumerate() {
+                        *v = columns
+                            .source(layout, kw)
+                            .map_or(0.0, |iw| planes[row + iw]);
+                    }
+                }
+            }
+        });
     });
 }
 
@@ -117,9 +174,22 @@ pub(super) fn col2im(layout: &Layout, dcols: &[f32], dx: &mut [f32]) {
     by_units(dx, group, &|u, out| {
         let (n, g) = (u / groups, u % groups);
         let cols = &dcols[(g * layout.batch + n) * unit..][..unit];
-        for_each_tap(layout, |i, at| {
-            if let Some(a) = at {
-                out[a] += cols[i];
+        for_each_row(layout, |taps, columns, row| {
+            let Some(row) = row else {
+                return;
+            };
+            let cols = &cols[taps];
+            if columns.inside && layout.geometry.cols.dilation == 1 {
+                let out = &mut out[row + columns.first..][..cols.len()];
+                for (d, &v) in out.iter_mut().zip(cols) {
+                    *d += v;
+                }
+            } else {
+                for (kw, &v) in cols.iter().enumerate() {
+                    if let Some(iw) = columns.source(layout, kw) {
+                        out[row + iw] += v;
+                    }
+                }
             }
         });
     });
