@@ -42,8 +42,11 @@ pub(crate) enum Refusal {
     Width { expected: usize },
     /// An image of other channels than declared.
     Channels { expected: usize },
-    /// The window does not fit along these axes.
-    WindowTooLarge(Vec<Misfit>),
+    /// The `(height, width)` kernel does not fit along these axes.
+    WindowTooLarge {
+        kernel: (usize, usize),
+        misfits: Vec<Misfit>,
+    },
     /// The output would hold more than `MAX_WIDTH` floats per sample
     /// (`None`: more than `usize` counts).
     TooLarge {
@@ -62,6 +65,15 @@ pub(crate) struct Misfit {
 }
 
 impl Misfit {
+    /// What the output would lack along the axis.
+    pub(crate) fn lines(&self) -> &'static str {
+        if self.axis == "height" {
+            "rows"
+        } else {
+            "columns"
+        }
+    }
+
     /// The padded input: `12`, `1 + 2·1 = 3`.
     pub(crate) fn padded(&self) -> String {
         match self.window.pad.total() {
@@ -182,7 +194,10 @@ fn windows(
         .collect();
     let (Some(height), Some(width)) = (rows.output_len(input.height), cols.output_len(input.width))
     else {
-        return Err(Refusal::WindowTooLarge(misfits));
+        return Err(Refusal::WindowTooLarge {
+            kernel: (rows.kernel, cols.kernel),
+            misfits,
+        });
     };
     let arithmetic = if (input.height, rows) == (input.width, cols) {
         window_arithmetic(input.height, rows, height)

@@ -83,7 +83,7 @@ impl Refused<'_> {
             Refusal::Channels { expected } => self.channels(expected),
             Refusal::NeedsFlat => self.needs_flat(),
             Refusal::NeedsImage => self.needs_image(),
-            Refusal::WindowTooLarge(misfits) => self.window_too_large(&misfits),
+            Refusal::WindowTooLarge { kernel, misfits } => self.window_too_large(kernel, &misfits),
             Refusal::TooLarge { shape, numel } => self.too_large(shape, numel),
         }
     }
@@ -230,14 +230,8 @@ impl Refused<'_> {
     }
 
     /// NN042: a window that does not fit its padded input.
-    fn window_too_large(&self, misfits: &[Misfit]) -> Diagnostic {
+    fn window_too_large(&self, kernel: (usize, usize), misfits: &[Misfit]) -> Diagnostic {
         let name = self.name;
-        let window = misfits.first().map(|m| m.window);
-        let kernel = match self.kind {
-            LayerKind::Conv2d(spec) => spec.kernel_size,
-            LayerKind::Pool2d(spec) => spec.kernel_size,
-            _ => window.map_or((0, 0), |w| (w.kernel, w.kernel)),
-        };
         let mut diag = Diagnostic::new(
             &rules::WINDOW_TOO_LARGE,
             self.callee,
@@ -249,16 +243,12 @@ impl Refused<'_> {
         .with_span_label("the output would have no rows or columns");
         diag = self.with_received(diag);
         for misfit in misfits {
-            let lines = if misfit.axis == "height" {
-                "rows"
-            } else {
-                "columns"
-            };
             diag = diag.with_note(format!(
-                "{}: padded input {} < window {}: no output {lines}",
+                "{}: padded input {} < window {}: no output {}",
                 misfit.axis,
                 misfit.padded(),
-                misfit.extent()
+                misfit.extent(),
+                misfit.lines()
             ));
         }
         let help = match self.layer_type() {
