@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::f64::consts::{PI, SQRT_2};
 use std::sync::OnceLock;
 
-use netc_ops::scalar::{erfcx, normal_pdf, ScalarActivation};
+use netc_ops::scalar::{erfcx, normal_cdf, normal_pdf, ScalarActivation};
 use netc_ops::{Activation, SELU_ALPHA, SELU_SCALE};
 
 /// The three expectations the mean-field recursion needs.
@@ -126,6 +126,30 @@ fn elu_moments(alpha: f64, q: f64) -> Moments {
         second: q / 2.0 + alpha * alpha * (tail_two - 2.0 * tail_half + 0.5),
         derivative_sq: 0.5 + alpha * alpha * tail_two,
     }
+}
+
+/// The moments of φ(max of `n` independent z ~ N(0, q)): max pooling
+/// over the outputs of a nondecreasing φ, with which max commutes
+/// (`max φ(zᵢ) = φ(max zᵢ)`). `derivative_sq` is E φ'(M)², the factor the
+/// one input the gradient reaches sees. The window's inputs are taken
+/// independent: neighbouring pixels of a real feature map are positively
+/// correlated, which lowers the max.
+pub fn max_moments(activation: ScalarActivation, q: f64, n: usize) -> Moments {
+    let s = q.max(0.0).sqrt();
+    let expect = |f: &dyn Fn(f64) -> f64| max_expectation(n, &|u| f(s * u));
+    Moments {
+        mean: expect(&|z| activation.value(z)),
+        second: expect(&|z| activation.value(z).powi(2)),
+        derivative_sq: expect(&|z| activation.derivative(z).powi(2)),
+    }
+}
+
+/// `E f(M)` for M the max of `n` independent standard normals, whose
+/// density is `n ϕ(u) Φ(u)^{n−1}`: Simpson's rule as for `E f(z)`.
+pub fn max_expectation(n: usize, f: &dyn Fn(f64) -> f64) -> f64 {
+    let n = n.max(1);
+    let weight = |u: f64| n as f64 * normal_cdf(u).powi(n as i32 - 1);
+    simpson_expectation(1.0, &|u| f(u) * weight(u))
 }
 
 /// Nodes per half line (u ∈ [0, 10], h = 0.0125).
@@ -255,6 +279,20 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn max_of_gaussians_matches_the_known_values() {
+        // E max of 2 standard normals = 1/√π, E max² = 1; of 4: 1.02938.
+        let mean2 = max_expectation(2, &|u| u);
+        assert!((mean2 - 1.0 / PI.sqrt()).abs() < 1e-6, "{mean2}");
+        assert!((max_expectation(2, &|u| u * u) - 1.0).abs() < 1e-6);
+        assert!((max_expectation(4, &|u| u) - 1.029_375_4).abs() < 1e-6);
+        assert!((max_expectation(1, &|u| u * u) - 1.0).abs() < 1e-6);
+        // relu(max of 4): E φ'² = P(M > 0) = 1 − 2⁻⁴.
+        let relu = ScalarActivation::new(Activation::Relu).expect("elementwise");
+        let m = max_moments(relu, 1.0, 4);
+        assert!((m.derivative_sq - 0.9375).abs() < 1e-6, "{m:?}");
     }
 
     #[test]
