@@ -3,6 +3,7 @@
 //! The crate's one integration-test binary (one link, not one per file).
 //! One module alone: `cargo test -p netc-lang --test it -- <module>::`.
 
+mod analysis_images;
 mod analysis_simulated;
 mod analysis_validation;
 mod check_codes;
