@@ -14,6 +14,7 @@ mod check_shapes;
 mod config_suppress;
 mod fix_roundtrip;
 mod lint_gradients;
+mod lint_images;
 mod lint_init;
 mod lint_structure;
 mod lint_train;
