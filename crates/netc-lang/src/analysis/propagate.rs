@@ -37,19 +37,15 @@ pub struct Propagation {
     local_factor: Vec<f64>,
 }
 
-/// A batchnorm or layernorm output at init.
-const NORMALISED: ValueStats = ValueStats {
-    second: 1.0,
-    mean: 0.0,
-    batch_variance: 1.0,
-};
-
 /// Standardised inputs: Q₀ = 1, M₀ = 0.
 const INPUT: ValueStats = ValueStats {
     second: 1.0,
     mean: 0.0,
     batch_variance: 1.0,
 };
+
+/// A batchnorm or layernorm output at init is standardised too.
+const NORMALISED: ValueStats = INPUT;
 
 impl Propagation {
     pub fn run(model: &Model, cache: &mut MomentCache) -> Self {
