@@ -153,16 +153,23 @@ fn text_report(model: &Model, analysis: &Analysis) -> String {
         .chain([5])
         .max()
         .unwrap_or(5);
+    let kind_width = analysis
+        .rows
+        .iter()
+        .map(|row| row.kind.as_str().len())
+        .chain([9])
+        .max()
+        .unwrap_or(9);
     out += &format!(
-        "{:<name_width$}  {:<9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  gradient (log scale)\n",
+        "{:<name_width$}  {:<kind_width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  gradient (log scale)\n",
         "layer", "kind", "q", "Q", "D", "G", "|∇W|/|∇W_L|"
     );
-    let last_g = analysis.linear_rows().last().and_then(|row| row.g);
+    let last_g = analysis.weight_rows().last().and_then(|row| row.g);
     let bars = GradientBars::new(analysis);
     for row in &analysis.rows {
         let relative = row.g.zip(last_g).map(|(g, l)| (g / l).sqrt());
         out += &format!(
-            "{:<name_width$}  {:<9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {}\n",
+            "{:<name_width$}  {:<kind_width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {}\n",
             row.name,
             row.kind.as_str(),
             sci(row.q),
@@ -181,7 +188,7 @@ fn text_report(model: &Model, analysis: &Analysis) -> String {
             analysis.verdict.as_str()
         ),
         None => format!(
-            "R: undefined (fewer than two linear layers, or a zero-initialised weight matrix stops the gradient at init); verdict {}\n",
+            "R: undefined (fewer than two linear or conv2d layers, or a zero-initialised weight matrix stops the gradient at init); verdict {}\n",
             analysis.verdict.as_str()
         ),
     };
@@ -198,7 +205,7 @@ struct GradientBars {
 impl GradientBars {
     fn new(analysis: &Analysis) -> Self {
         let logs: Vec<f64> = analysis
-            .linear_rows()
+            .weight_rows()
             .filter_map(|row| row.g)
             .filter(|g| *g > 0.0 && g.is_finite())
             .map(|g| g.sqrt().log10())

@@ -5,11 +5,16 @@
 
 pub mod moments;
 mod propagate;
+mod weights;
+mod windows;
 
-pub use propagate::{bias_second_moment, init_mean, weight_variance, ValueStats};
+pub use propagate::{weight_reach, Reach, ValueStats};
+pub use weights::{init_mean, Weights};
 
 use moments::MomentCache;
 use propagate::Propagation;
+
+use netc_ops::image::PoolKind;
 
 use crate::ir::{Handle, Layer, LayerKind, LayerType, Model, Node, NodeKind};
 
@@ -45,21 +50,37 @@ impl Verdict {
     }
 }
 
-/// The layers that get a row: the ones with weights or a normalisation.
+/// The layers that get a row: the ones with weights, a normalisation or
+/// a pooling (which changes the signal's moments).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowKind {
     Linear,
+    Conv2d,
     BatchNorm,
+    BatchNorm2d,
     LayerNorm,
+    MaxPool2d,
+    AvgPool2d,
+    AdaptiveAvgPool2d,
 }
 
 impl RowKind {
     pub fn layer_type(self) -> LayerType {
         match self {
             RowKind::Linear => LayerType::Linear,
+            RowKind::Conv2d => LayerType::Conv2d,
             RowKind::BatchNorm => LayerType::BatchNorm,
+            RowKind::BatchNorm2d => LayerType::BatchNorm2d,
             RowKind::LayerNorm => LayerType::LayerNorm,
+            RowKind::MaxPool2d => LayerType::MaxPool2d,
+            RowKind::AvgPool2d => LayerType::AvgPool2d,
+            RowKind::AdaptiveAvgPool2d => LayerType::AdaptiveAvgPool2d,
         }
+    }
+
+    /// Linear and conv2d: the rows with a weight matrix, a G and a step.
+    pub fn has_weights(self) -> bool {
+        matches!(self, RowKind::Linear | RowKind::Conv2d)
     }
 
     /// The layer kind's name in model files.
@@ -76,24 +97,28 @@ pub struct LayerRow {
     pub node: Handle<Node>,
     pub name: String,
     pub kind: RowKind,
-    /// Linear: the pre-activation second moment q_l. Batchnorm/layernorm:
-    /// the variance they normalise.
+    /// Linear/conv2d: the pre-activation second moment q_l.
+    /// Batchnorm/layernorm: the variance they normalise. Pooling: the
+    /// second moment of its output.
     pub q: f64,
     /// Second moment after the activations applied directly to the output
     /// (`q` itself when none follows).
     pub big_q: f64,
     /// E[δ²] at the layer's output, relative to the model output's.
     pub d: f64,
-    /// Linear only: E‖∇W‖²_F = N_out N_in D Q_in.
+    /// Weight rows only: E‖∇W‖²_F = N_out N_in D Q_in, for a conv summed
+    /// over the positions each weight is used at.
     pub g: Option<f64>,
-    /// Linear only: the relative step √(D Q_in / v) (`None` for zero init).
+    /// Weight rows only: the relative step √(E‖∇W‖² / (numel(W) v))
+    /// (`None` for zero init).
     pub step: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
     pub rows: Vec<LayerRow>,
-    /// √(G_first / G_last) over the linear layers in forward order; `None`
+    /// √(G_first / G_last) over the weight layers (linear, conv2d) in
+    /// forward order; `None`
     /// with fewer than two, or when a zero-initialised weight matrix (a
     /// zero output layer is a working technique) stops every gradient
     /// before the first layer at init, where a ratio says nothing.
@@ -102,8 +127,9 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    pub fn linear_rows(&self) -> impl Iterator<Item = &LayerRow> + '_ {
-        self.rows.iter().filter(|row| row.kind == RowKind::Linear)
+    /// The rows of linear and conv2d calls, in forward order.
+    pub fn weight_rows(&self) -> impl Iterator<Item = &LayerRow> + '_ {
+        self.rows.iter().filter(|row| row.kind.has_weights())
     }
 
     pub fn row(&self, node: Handle<Node>) -> Option<&LayerRow> {
@@ -144,34 +170,46 @@ fn layer_row(
     let output = propagation.value(node);
     let input = propagation.value(arg);
     let d = propagation.grad(node);
-    let (kind, q, g, step) = match &model.layers[layer].kind {
-        LayerKind::Linear(spec) => {
-            let v = weight_variance(spec);
-            let g = spec.out_features as f64 * spec.in_features as f64 * d * input.second;
-            let step = (v > 0.0).then(|| (d * input.second / v).sqrt());
-            (RowKind::Linear, output.second, Some(g), step)
-        }
-        LayerKind::BatchNorm(_) => (RowKind::BatchNorm, input.batch_variance, None, None),
-        LayerKind::LayerNorm(_) => (
-            RowKind::LayerNorm,
-            (input.second - input.mean * input.mean).max(0.0),
-            None,
-            None,
-        ),
-        LayerKind::Dropout(_) => return None,
-        // IMAGES-TODO(analysis)
-        LayerKind::Conv2d(_)
-        | LayerKind::BatchNorm2d(_)
-        | LayerKind::Pool2d(_)
-        | LayerKind::AdaptiveAvgPool2d(_)
-        | LayerKind::Flatten => return None,
-    };
+    let kind = &model.layers[layer].kind;
+    let (row_kind, q, g, step) =
+        if let Some((weights, reach)) = weight_reach(kind, model.nodes[arg].shape) {
+            let v = weights.variance();
+            let per_weight = reach.positions * d * input.second;
+            let g = (weights.rows * weights.fan_in) as f64 * per_weight;
+            let step = (v > 0.0).then(|| (per_weight / v).sqrt());
+            let row_kind = match kind {
+                LayerKind::Conv2d(_) => RowKind::Conv2d,
+                _ => RowKind::Linear,
+            };
+            (row_kind, output.second, Some(g), step)
+        } else {
+            let row_kind = match kind {
+                LayerKind::BatchNorm(_) => RowKind::BatchNorm,
+                LayerKind::BatchNorm2d(_) => RowKind::BatchNorm2d,
+                LayerKind::LayerNorm(_) => RowKind::LayerNorm,
+                LayerKind::Pool2d(spec) => match spec.kind {
+                    PoolKind::Max => RowKind::MaxPool2d,
+                    PoolKind::Avg { .. } => RowKind::AvgPool2d,
+                },
+                LayerKind::AdaptiveAvgPool2d(_) => RowKind::AdaptiveAvgPool2d,
+                LayerKind::Linear(_)
+                | LayerKind::Conv2d(_)
+                | LayerKind::Dropout(_)
+                | LayerKind::Flatten => return None,
+            };
+            let q = match row_kind {
+                RowKind::BatchNorm | RowKind::BatchNorm2d => input.batch_variance,
+                RowKind::LayerNorm => (input.second - input.mean * input.mean).max(0.0),
+                _ => output.second,
+            };
+            (row_kind, q, None, None)
+        };
     let after = activated(model, users, node);
     Some(LayerRow {
         layer,
         node,
         name: model.layers[layer].name.clone(),
-        kind,
+        kind: row_kind,
         q,
         big_q: propagation.value(after).second,
         d,

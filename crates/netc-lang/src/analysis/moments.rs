@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::f64::consts::{PI, SQRT_2};
 use std::sync::OnceLock;
 
-use netc_ops::scalar::{erfcx, normal_pdf, ScalarActivation};
+use netc_ops::scalar::{erfcx, normal_cdf, normal_pdf, ScalarActivation};
 use netc_ops::{Activation, SELU_ALPHA, SELU_SCALE};
 
 /// The three expectations the mean-field recursion needs.
@@ -128,20 +128,98 @@ fn elu_moments(alpha: f64, q: f64) -> Moments {
     }
 }
 
-/// Nodes per half line (u ∈ [0, 10], h = 0.0125).
-const SIMPSON_NODES: usize = 801;
+/// The moments of φ(max of `n` z ~ N(0, q) with pairwise correlation
+/// ρ): max pooling over the outputs of a nondecreasing φ, with which max
+/// commutes (`max φ(zᵢ) = φ(max zᵢ)`). `derivative_sq` is E φ'(M)², the
+/// factor the one input the gradient reaches sees. The window is taken
+/// equicorrelated: a convolution's output shares its per-channel part
+/// (the weights times its input's mean, and the bias) across pixels, and
+/// the rest is uncorrelated in expectation over the weights.
+pub fn max_moments(activation: ScalarActivation, q: f64, rho: f64, n: usize) -> Moments {
+    let s = q.max(0.0).sqrt();
+    let expect = |f: &dyn Fn(f64) -> f64| correlated_max_expectation(n, rho, &|u| f(s * u));
+    Moments {
+        mean: expect(&|z| activation.value(z)),
+        second: expect(&|z| activation.value(z).powi(2)),
+        derivative_sq: expect(&|z| activation.derivative(z).powi(2)),
+    }
+}
+
+/// `E f(M)` for M the max of `n` standard normals with pairwise
+/// correlation ρ: `M = √ρ c + √(1−ρ) max nᵢ` with c, nᵢ independent, the
+/// max's density `n ϕ(u) Φ(u)^{n−1}`. Simpson's rule as for `E f(z)`, with
+/// a coarser grid over c, where the inner expectation is smooth.
+pub fn correlated_max_expectation(n: usize, rho: f64, f: &dyn Fn(f64) -> f64) -> f64 {
+    let n = n.max(1);
+    let rho = rho.clamp(0.0, 1.0);
+    let max_density: Vec<(f64, f64)> = simpson_table(Grid::Fine)
+        .iter()
+        .flat_map(|&(u, weight)| {
+            let density = |u: f64| weight * n as f64 * normal_cdf(u).powi(n as i32 - 1);
+            [(u, density(u)), (-u, density(-u))]
+        })
+        .collect();
+    let (shared, own) = (rho.sqrt(), (1.0 - rho).sqrt());
+    let inner = |c: f64| -> f64 {
+        max_density
+            .iter()
+            .map(|&(u, weight)| weight * f(shared * c + own * u))
+            .sum()
+    };
+    if rho == 0.0 {
+        return inner(0.0);
+    }
+    expectation_on(Grid::Coarse, 1.0, &inner)
+}
+
+/// `E φ(u) φ(v)` for (u, v) ~ N(0, q) with correlation ρ: two pixels of a
+/// feature map after the activation, as average pooling sums them.
+pub fn pair_second(activation: ScalarActivation, q: f64, rho: f64) -> f64 {
+    let s = q.max(0.0).sqrt();
+    let rho = rho.clamp(0.0, 1.0);
+    let (shared, own) = (rho.sqrt(), (1.0 - rho).sqrt());
+    // Given the shared part c, u and v are independent.
+    let given =
+        |c: f64| simpson_expectation(1.0, &|n| activation.value(s * (shared * c + own * n)));
+    expectation_on(Grid::Coarse, 1.0, &|c| given(c).powi(2))
+}
+
+/// Nodes per half line: u ∈ [0, 10], h = 0.0125 for the fine grid (every
+/// activation moment), h = 0.125 for the outer integral of a correlated
+/// pair, whose integrand is smooth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grid {
+    Fine,
+    Coarse,
+}
+
+impl Grid {
+    const fn nodes(self) -> usize {
+        match self {
+            Grid::Fine => 801,
+            Grid::Coarse => 81,
+        }
+    }
+}
+
 const SIMPSON_UPPER: f64 = 10.0;
 /// The first node sits just right of 0 so kinked derivatives take their
 /// one-sided limits (a grid through 0 gives relu E φ'² = 0.498).
 const FIRST_NODE: f64 = 1e-12;
 
 /// `(u_i, w_i ϕ(u_i))` for composite Simpson on [0, 10].
-fn simpson_table() -> &'static [(f64, f64)] {
-    static TABLE: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let intervals = SIMPSON_NODES - 1;
+fn simpson_table(grid: Grid) -> &'static [(f64, f64)] {
+    static FINE: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    static COARSE: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    let cell = match grid {
+        Grid::Fine => &FINE,
+        Grid::Coarse => &COARSE,
+    };
+    cell.get_or_init(|| {
+        let nodes = grid.nodes();
+        let intervals = nodes - 1;
         let h = SIMPSON_UPPER / intervals as f64;
-        (0..SIMPSON_NODES)
+        (0..nodes)
             .map(|i| {
                 let u = if i == 0 { FIRST_NODE } else { i as f64 * h };
                 let coefficient = if i == 0 || i == intervals {
@@ -160,7 +238,11 @@ fn simpson_table() -> &'static [(f64, f64)] {
 
 /// `E f(z)`, z ~ N(0, s²), as `Σ w_i ϕ(u_i) [f(s u_i) + f(−s u_i)]`.
 fn simpson_expectation(s: f64, f: &dyn Fn(f64) -> f64) -> f64 {
-    simpson_table()
+    expectation_on(Grid::Fine, s, f)
+}
+
+fn expectation_on(grid: Grid, s: f64, f: &dyn Fn(f64) -> f64) -> f64 {
+    simpson_table(grid)
         .iter()
         .map(|&(u, weight)| weight * (f(s * u) + f(-s * u)))
         .sum()
@@ -254,6 +336,36 @@ mod tests {
                     "{activation:?} q={q}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn max_of_gaussians_matches_the_known_values() {
+        // E max of 2 standard normals = 1/√π, E max² = 1; of 4: 1.02938.
+        let max = |n, f: &dyn Fn(f64) -> f64| correlated_max_expectation(n, 0.0, f);
+        let mean2 = max(2, &|u| u);
+        assert!((mean2 - 1.0 / PI.sqrt()).abs() < 1e-6, "{mean2}");
+        assert!((max(2, &|u| u * u) - 1.0).abs() < 1e-6);
+        assert!((max(4, &|u| u) - 1.029_375_4).abs() < 1e-6);
+        assert!((max(1, &|u| u * u) - 1.0).abs() < 1e-6);
+        // Correlation ρ shrinks the spread: E max = √(1−ρ) E max nᵢ.
+        let correlated = correlated_max_expectation(2, 0.75, &|u| u);
+        assert!((correlated - 0.5 / PI.sqrt()).abs() < 1e-6, "{correlated}");
+        // relu(max of 4): E φ'² = P(M > 0) = 1 − 2⁻⁴.
+        let relu = ScalarActivation::new(Activation::Relu).expect("elementwise");
+        let m = max_moments(relu, 1.0, 0.0, 4);
+        assert!((m.derivative_sq - 0.9375).abs() < 1e-6, "{m:?}");
+    }
+
+    #[test]
+    fn correlated_relu_pairs_follow_the_arc_cosine_kernel() {
+        // E relu(u) relu(v) = (sin θ + (π − θ) cos θ) / 2π, θ = arccos ρ.
+        let relu = ScalarActivation::new(Activation::Relu).expect("elementwise");
+        for rho in [0.0, 0.3, 0.9] {
+            let theta: f64 = f64::acos(rho);
+            let want = (theta.sin() + (PI - theta) * rho) / (2.0 * PI);
+            let got = pair_second(relu, 1.0, rho);
+            assert!((got - want).abs() < 1e-6, "ρ={rho}: {got} vs {want}");
         }
     }
 

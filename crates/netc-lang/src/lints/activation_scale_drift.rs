@@ -11,7 +11,7 @@ use crate::rules::ACTIVATION_SCALE_DRIFT;
 const DRIFT_LIMIT: f64 = 1e4;
 
 pub fn check(ctx: &LintContext) -> Option<Diagnostic> {
-    let rows: Vec<_> = ctx.analysis.linear_rows().collect();
+    let rows: Vec<_> = ctx.analysis.weight_rows().collect();
     let q1 = rows.first()?.q;
     if q1 <= 0.0 {
         return None;

@@ -3,9 +3,8 @@
 //! value per channel when training"): batch = 1, or a last batch of one
 //! sample, which [`check_dataset`] detects once the dataset size is known.
 
-use super::context::LintContext;
+use super::context::{is_batchnorm, LintContext};
 use crate::diagnostic::Diagnostic;
-use crate::ir::LayerKind;
 use crate::rules::BATCHNORM_BATCH_ONE;
 
 pub fn check(ctx: &LintContext) -> Option<Diagnostic> {
@@ -38,5 +37,5 @@ pub fn check_dataset(ctx: &LintContext, dataset_size: usize) -> Option<Diagnosti
 }
 
 fn has_batchnorm(ctx: &LintContext) -> bool {
-    ctx.has_layer_kind(|kind| matches!(kind, LayerKind::BatchNorm(_)))
+    ctx.has_layer_kind(is_batchnorm)
 }

@@ -1,21 +1,21 @@
 //! NN018 `bias-before-batchnorm` (rules/docs/NN018.md): batchnorm subtracts
-//! the batch mean, so the bias of the linear layer right before it has no
-//! effect (and its gradient is zero).
+//! the batch mean (per channel for batchnorm2d), so the bias of the linear
+//! or conv2d layer right before it has no effect (and its gradient is
+//! zero).
 
-use super::context::LintContext;
+use super::context::{is_batchnorm, LintContext};
 use crate::diagnostic::Diagnostic;
-use crate::ir::LayerKind;
 use crate::rules::BIAS_BEFORE_BATCHNORM;
 
 pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let mut reported = Vec::new();
-    for (node, (layer, layer_data, spec)) in ctx.linear_calls() {
+    for (node, (layer, layer_data, weights)) in ctx.weight_calls() {
         let feeds_batchnorm = ctx.sole_user(node).is_some_and(|user| {
             ctx.called_layer(user)
-                .is_some_and(|(_, l)| matches!(l.kind, LayerKind::BatchNorm(_)))
+                .is_some_and(|(_, l)| is_batchnorm(&l.kind))
         });
-        if !spec.bias || !feeds_batchnorm || reported.contains(&layer) {
+        if !weights.bias || !feeds_batchnorm || reported.contains(&layer) {
             continue;
         }
         reported.push(layer);

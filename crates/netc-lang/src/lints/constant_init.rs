@@ -10,8 +10,8 @@ use crate::rules::CONSTANT_INIT;
 
 pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    for (handle, layer, spec) in ctx.hidden_linears() {
-        let Some(init @ (Init::Zeros | Init::Ones | Init::Constant { .. })) = spec.init else {
+    for (handle, layer, weights) in ctx.hidden_weight_layers() {
+        let Some(init @ (Init::Zeros | Init::Ones | Init::Constant { .. })) = weights.init else {
             continue;
         };
         found.push(

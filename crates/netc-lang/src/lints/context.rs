@@ -4,12 +4,18 @@
 use netc_ops::{Activation, Loss};
 
 use super::locate::Locator;
-use crate::analysis::{analyze, Analysis};
+use crate::analysis::{analyze, Analysis, Weights};
 use crate::ast;
-use crate::ir::{Handle, Layer, LayerKind, LinearSpec, Model, Node, NodeKind, Span};
+use crate::ir::{Handle, Layer, LayerKind, Model, Node, NodeKind, Span};
 
-/// A linear layer: its handle, the layer and its spec.
-pub type LinearLayer<'a> = (Handle<Layer>, &'a Layer, &'a LinearSpec);
+/// A layer with a weight matrix (linear or conv2d): its handle, the layer
+/// and its weights.
+pub type WeightLayer<'a> = (Handle<Layer>, &'a Layer, Weights);
+
+/// Batchnorm over features or over channels.
+pub fn is_batchnorm(kind: &LayerKind) -> bool {
+    matches!(kind, LayerKind::BatchNorm(_) | LayerKind::BatchNorm2d(_))
+}
 
 pub struct LintContext<'a> {
     pub model: &'a Model,
@@ -62,9 +68,10 @@ impl<'a> LintContext<'a> {
         }
     }
 
-    pub fn is_linear_call(&self, node: Handle<Node>) -> bool {
+    /// Whether `node` calls a linear or conv2d layer.
+    pub fn is_weight_call(&self, node: Handle<Node>) -> bool {
         self.called_layer(node)
-            .is_some_and(|(_, layer)| matches!(layer.kind, LayerKind::Linear(_)))
+            .is_some_and(|(_, layer)| Weights::of(&layer.kind).is_some())
     }
 
     pub fn activation(&self, node: Handle<Node>) -> Option<Activation> {
@@ -111,7 +118,7 @@ impl<'a> LintContext<'a> {
     }
 
     /// The first activation applied to `node`'s value, looking through
-    /// batchnorm, layernorm and dropout (`fc1 → bn1 → elu` gives elu).
+    /// the layers without weights (`fc1 → bn1 → elu` gives elu).
     pub fn next_activation(&self, mut node: Handle<Node>) -> Option<(Handle<Node>, Activation)> {
         loop {
             let user = self.sole_user(node)?;
@@ -119,7 +126,7 @@ impl<'a> LintContext<'a> {
                 return Some((user, activation));
             }
             let (_, layer) = self.called_layer(user)?;
-            if matches!(layer.kind, LayerKind::Linear(_)) {
+            if Weights::of(&layer.kind).is_some() {
                 return None;
             }
             node = user;
@@ -134,10 +141,7 @@ impl<'a> LintContext<'a> {
                 return false;
             }
             let normalises = self.called_layer(user).is_some_and(|(_, layer)| {
-                matches!(
-                    layer.kind,
-                    LayerKind::BatchNorm(_) | LayerKind::LayerNorm(_)
-                )
+                is_batchnorm(&layer.kind) || matches!(layer.kind, LayerKind::LayerNorm(_))
             });
             if normalises {
                 return true;
@@ -147,53 +151,50 @@ impl<'a> LintContext<'a> {
         false
     }
 
-    /// The linear layer that produces the model's output (through final
-    /// activations, dropout and normalisation), which several rules treat
-    /// differently from the hidden ones.
-    pub fn output_linear(&self) -> Option<Handle<Layer>> {
+    /// The weight layer (linear or conv2d) that produces the model's
+    /// output (through final activations, dropout, normalisation, pooling
+    /// and flatten), which several rules treat differently from the
+    /// hidden ones.
+    pub fn output_layer(&self) -> Option<Handle<Layer>> {
         let mut node = self.output()?;
         loop {
             match self.node(node).kind {
-                NodeKind::Call { layer, arg } => match self.model.layers[layer].kind {
-                    LayerKind::Linear(_) => return Some(layer),
-                    _ => node = arg,
-                },
+                NodeKind::Call { layer, arg } => {
+                    match Weights::of(&self.model.layers[layer].kind) {
+                        Some(_) => return Some(layer),
+                        None => node = arg,
+                    }
+                }
                 NodeKind::Activation { arg, .. } => node = arg,
                 NodeKind::Input | NodeKind::Add { .. } => return None,
             }
         }
     }
 
-    /// Every linear layer, in declaration order.
-    pub fn linear_layers(&self) -> impl Iterator<Item = LinearLayer<'a>> + 'a {
-        self.model
-            .layers
-            .iter()
-            .filter_map(|(handle, layer)| match &layer.kind {
-                LayerKind::Linear(spec) => Some((handle, layer, spec)),
-                _ => None,
-            })
+    /// Every linear and conv2d layer, in declaration order.
+    pub fn weight_layers(&self) -> impl Iterator<Item = WeightLayer<'a>> + 'a {
+        self.model.layers.iter().filter_map(|(handle, layer)| {
+            Weights::of(&layer.kind).map(|weights| (handle, layer, weights))
+        })
     }
 
-    /// The linear layers other than [`output_linear`](Self::output_linear),
+    /// The weight layers other than [`output_layer`](Self::output_layer),
     /// which the init rules judge as hidden layers.
-    pub fn hidden_linears(&self) -> impl Iterator<Item = LinearLayer<'a>> + 'a {
-        let output = self.output_linear();
-        self.linear_layers()
+    pub fn hidden_weight_layers(&self) -> impl Iterator<Item = WeightLayer<'a>> + 'a {
+        let output = self.output_layer();
+        self.weight_layers()
             .filter(move |(handle, ..)| Some(*handle) != output)
     }
 
-    /// Every call of a linear layer, with the layer it calls.
-    pub fn linear_calls(&self) -> impl Iterator<Item = (Handle<Node>, LinearLayer<'a>)> + 'a {
+    /// Every call of a linear or conv2d layer, with the layer it calls.
+    pub fn weight_calls(&self) -> impl Iterator<Item = (Handle<Node>, WeightLayer<'a>)> + 'a {
         let model = self.model;
         model.nodes.iter().filter_map(move |(node, n)| {
             let NodeKind::Call { layer, .. } = n.kind else {
                 return None;
             };
-            match &model.layers[layer].kind {
-                LayerKind::Linear(spec) => Some((node, (layer, &model.layers[layer], spec))),
-                _ => None,
-            }
+            let weights = Weights::of(&model.layers[layer].kind)?;
+            Some((node, (layer, &model.layers[layer], weights)))
         })
     }
 

@@ -4,12 +4,12 @@
 
 use netc_ops::scalar::ScalarActivation;
 
-use super::context::LintContext;
+use super::context::{is_batchnorm, LintContext};
 use super::number::short;
 use crate::analysis::moments::gaussian_moments;
 use crate::analysis::EXPLODING_ABOVE;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{LayerKind, NodeKind};
+use crate::ir::NodeKind;
 use crate::rules::DEEP_BATCHNORM_WITHOUT_RESIDUAL;
 
 const MIN_BLOCKS: usize = 20;
@@ -29,9 +29,7 @@ pub fn check(ctx: &LintContext) -> Option<Diagnostic> {
         let NodeKind::Call { layer, arg } = n.kind else {
             continue;
         };
-        if !matches!(ctx.model.layers[layer].kind, LayerKind::BatchNorm(_))
-            || !ctx.is_linear_call(arg)
-        {
+        if !is_batchnorm(&ctx.model.layers[layer].kind) || !ctx.is_weight_call(arg) {
             continue;
         }
         let Some(user) = ctx.sole_user(node) else {

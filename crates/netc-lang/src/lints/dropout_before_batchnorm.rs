@@ -2,7 +2,7 @@
 //! the variance batchnorm sees between training and evaluation (the
 //! "variance shift", Li et al. 2019).
 
-use super::context::LintContext;
+use super::context::{is_batchnorm, LintContext};
 use crate::diagnostic::Diagnostic;
 use crate::ir::{LayerKind, NodeKind};
 use crate::rules::DROPOUT_BEFORE_BATCHNORM;
@@ -21,7 +21,7 @@ pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
         };
         let Some((_, bn)) = ctx
             .called_layer(user)
-            .filter(|(_, l)| matches!(l.kind, LayerKind::BatchNorm(_)))
+            .filter(|(_, l)| is_batchnorm(&l.kind))
         else {
             continue;
         };

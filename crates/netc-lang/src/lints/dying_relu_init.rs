@@ -7,23 +7,23 @@ use netc_ops::{Activation, Init};
 
 use super::context::LintContext;
 use super::number::{percent, short};
-use crate::analysis::init_mean;
+use crate::analysis::{init_mean, Weights};
 use crate::diagnostic::Diagnostic;
-use crate::ir::LayerKind;
 use crate::rules::DYING_RELU_INIT;
 
 const ACTIVE_BELOW: f64 = 0.3;
 
 pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    for row in ctx.analysis.linear_rows() {
-        let LayerKind::Linear(spec) = &ctx.model.layers[row.layer].kind else {
+    for row in ctx.analysis.weight_rows() {
+        let Some(weights) = Weights::of(&ctx.model.layers[row.layer].kind) else {
             continue;
         };
-        let Some(init @ (Init::Zeros | Init::Ones | Init::Constant { .. })) = spec.bias_init else {
+        let Some(init @ (Init::Zeros | Init::Ones | Init::Constant { .. })) = weights.bias_init
+        else {
             continue;
         };
-        if !spec.bias || !matches!(ctx.next_activation(row.node), Some((_, Activation::Relu))) {
+        if !weights.bias || !matches!(ctx.next_activation(row.node), Some((_, Activation::Relu))) {
             continue;
         }
         let b = init_mean(&init);

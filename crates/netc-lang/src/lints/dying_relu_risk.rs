@@ -3,10 +3,10 @@
 
 use netc_ops::{Activation, Optimizer};
 
-use super::context::LintContext;
+use super::context::{is_batchnorm, LintContext};
 use super::number::short;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{LayerKind, NodeKind};
+use crate::ir::NodeKind;
 use crate::rules::DYING_RELU_RISK;
 
 pub fn check(ctx: &LintContext) -> Option<Diagnostic> {
@@ -25,7 +25,7 @@ pub fn check(ctx: &LintContext) -> Option<Diagnostic> {
             }
         )
     });
-    let has_batchnorm = ctx.has_layer_kind(|kind| matches!(kind, LayerKind::BatchNorm(_)));
+    let has_batchnorm = ctx.has_layer_kind(is_batchnorm);
     if !high || !uses_relu || has_batchnorm {
         return None;
     }

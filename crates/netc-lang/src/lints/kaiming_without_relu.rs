@@ -12,8 +12,8 @@ use crate::severity::Severity;
 
 pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    for (node, (layer, layer_data, spec)) in ctx.linear_calls() {
-        if !spec.init.is_some_and(is_relu_kaiming) {
+    for (node, (layer, layer_data, weights)) in ctx.weight_calls() {
+        if !weights.init.is_some_and(is_relu_kaiming) {
             continue;
         }
         // Normalisation between the layer and its activation resets the

@@ -15,10 +15,10 @@ pub fn check(ctx: &LintContext) -> Option<Diagnostic> {
     if !matches!(loss, Loss::CrossEntropy | Loss::Bce | Loss::BceWithLogits) {
         return None;
     }
-    let output = ctx.output_linear()?;
+    let output = ctx.output_layer()?;
     let q = ctx
         .analysis
-        .linear_rows()
+        .weight_rows()
         .filter(|row| row.layer == output)
         .last()?
         .q;

@@ -11,11 +11,11 @@ use netc_ops::Init;
 
 pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    for (handle, layer, spec) in ctx.hidden_linears() {
-        let Some(init @ (Init::Ones | Init::Constant { .. })) = spec.bias_init else {
+    for (handle, layer, weights) in ctx.hidden_weight_layers() {
+        let Some(init @ (Init::Ones | Init::Constant { .. })) = weights.bias_init else {
             continue;
         };
-        if !spec.bias || init_mean(&init) == 0.0 {
+        if !weights.bias || init_mean(&init) == 0.0 {
             continue;
         }
         found.push(

@@ -18,7 +18,7 @@ pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
     let Some(r) = ctx.analysis.r else {
         return Vec::new();
     };
-    let linears: Vec<_> = ctx.analysis.linear_rows().collect();
+    let linears: Vec<_> = ctx.analysis.weight_rows().collect();
     let (Some(first), Some(last)) = (linears.first(), linears.last()) else {
         return Vec::new();
     };

@@ -5,7 +5,7 @@
 
 use netc_ops::Activation;
 
-use super::context::LintContext;
+use super::context::{is_batchnorm, LintContext};
 use super::number::short;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{Handle, LayerKind, Node, NodeKind};
@@ -21,10 +21,10 @@ pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {
     for (node, n) in ctx.model.nodes.iter() {
         let breaks_stack = match n.kind {
             NodeKind::Add { .. } => true,
-            NodeKind::Call { layer, .. } => matches!(
-                ctx.model.layers[layer].kind,
-                LayerKind::BatchNorm(_) | LayerKind::LayerNorm(_)
-            ),
+            NodeKind::Call { layer, .. } => {
+                let kind = &ctx.model.layers[layer].kind;
+                is_batchnorm(kind) || matches!(kind, LayerKind::LayerNorm(_))
+            }
             NodeKind::Activation { activation, .. } if Some(node) != ctx.output() => {
                 match activation {
                     Activation::Sigmoid => sigmoid.push(node),

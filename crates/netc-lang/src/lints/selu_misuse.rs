@@ -5,7 +5,7 @@
 use netc_ops::Activation;
 
 use super::context::LintContext;
-use crate::analysis::weight_variance;
+use crate::analysis::Weights;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{LayerKind, NodeKind};
 use crate::rules::SELU_MISUSE;
@@ -40,8 +40,8 @@ pub fn check(ctx: &LintContext) -> Option<Diagnostic> {
         let Some((layer, layer_data)) = ctx.called_layer(arg) else {
             continue;
         };
-        if let LayerKind::Linear(spec) = &layer_data.kind {
-            let sigma_w2 = weight_variance(spec) * spec.in_features as f64;
+        if let Some(weights) = Weights::of(&layer_data.kind) {
+            let sigma_w2 = weights.sigma_w2();
             if (sigma_w2 - 1.0).abs() > 1e-6 {
                 reasons += 1;
                 diagnostic = diagnostic.with_label(
@@ -56,7 +56,7 @@ pub fn check(ctx: &LintContext) -> Option<Diagnostic> {
     }
     for (layer, layer_data) in ctx.model.layers.iter() {
         let what = match layer_data.kind {
-            LayerKind::BatchNorm(_) => layer_data.kind.name(),
+            LayerKind::BatchNorm(_) | LayerKind::BatchNorm2d(_) => layer_data.kind.name(),
             LayerKind::Dropout(_) => "plain dropout",
             _ => continue,
         };

@@ -276,6 +276,6 @@ fn relu_forward_scale_explodes_while_the_ratio_stays_one() {
     let analysis = analyze(&model);
     let r = analysis.r.expect("ratio");
     assert!((r - 1.0).abs() < 0.05, "R = {r}");
-    let q: Vec<f64> = analysis.linear_rows().map(|row| row.q).collect();
+    let q: Vec<f64> = analysis.weight_rows().map(|row| row.q).collect();
     assert!(q[9] / q[0] > 1e18, "q ratio {}", q[9] / q[0]);
 }

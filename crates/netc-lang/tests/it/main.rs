@@ -3,6 +3,7 @@
 //! The crate's one integration-test binary (one link, not one per file).
 //! One module alone: `cargo test -p netc-lang --test it -- <module>::`.
 
+mod analysis_images;
 mod analysis_simulated;
 mod analysis_validation;
 mod check_arithmetic;
@@ -13,6 +14,7 @@ mod check_shapes;
 mod config_suppress;
 mod fix_roundtrip;
 mod lint_gradients;
+mod lint_images;
 mod lint_init;
 mod lint_structure;
 mod lint_train;
