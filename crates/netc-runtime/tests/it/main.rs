@@ -5,6 +5,7 @@
 //! One module alone: `cargo test -p netc-runtime --test it -- <module>::`.
 
 mod activation_sizes;
+mod batchnorm2d;
 mod common;
 mod grad_activations;
 mod grad_layers;
@@ -23,6 +24,7 @@ mod optim_clip;
 mod optim_hoisted;
 mod optim_torch;
 mod parallel_kernels;
+mod pool2d_kernels;
 mod simd_math;
 mod simd_paths;
 
