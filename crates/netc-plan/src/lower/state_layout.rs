@@ -2,7 +2,10 @@
 //! statistics in PyTorch's order and naming, with the init PyTorch gives
 //! each when the model file names none.
 
-use netc_lang::ir::{BatchNormSpec, DropoutSpec, LayerKind, LayerNormSpec, LinearSpec};
+use netc_lang::ir::{
+    AdaptiveAvgPool2dSpec, BatchNormSpec, DropoutSpec, LayerKind, LayerNormSpec, LinearSpec,
+    Pool2dSpec,
+};
 use netc_ops::Init;
 
 use super::Builder;
@@ -46,6 +49,8 @@ pub(super) enum LayerBuffers<'m> {
         /// The packed weight panel.
         panel: Option<BufferId>,
     },
+    /// `batchnorm` and `batchnorm2d`: the same state; the plane comes
+    /// from each call's input.
     BatchNorm {
         spec: &'m BatchNormSpec,
         affine: Option<Affine>,
@@ -62,6 +67,14 @@ pub(super) enum LayerBuffers<'m> {
     Dropout {
         spec: &'m DropoutSpec,
     },
+    Pool2d {
+        spec: &'m Pool2dSpec,
+    },
+    AdaptiveAvgPool2d {
+        spec: &'m AdaptiveAvgPool2dSpec,
+    },
+    /// No buffers and no op: the value is its argument's.
+    Flatten,
 }
 
 impl<'m> Builder<'m> {
@@ -103,7 +116,7 @@ impl<'m> Builder<'m> {
                     panel: None,
                 }
             }
-            LayerKind::BatchNorm(spec) => {
+            LayerKind::BatchNorm(spec) | LayerKind::BatchNorm2d(spec) => {
                 let n = spec.num_features;
                 let affine = spec.affine.then(|| self.affine(name, n));
                 let stat = |stat: &str| format!("{name}.{stat}");
@@ -133,12 +146,11 @@ impl<'m> Builder<'m> {
                     .then(|| self.affine(name, spec.normalized_shape)),
             },
             LayerKind::Dropout(spec) => LayerBuffers::Dropout { spec },
+            LayerKind::Pool2d(spec) => LayerBuffers::Pool2d { spec },
+            LayerKind::AdaptiveAvgPool2d(spec) => LayerBuffers::AdaptiveAvgPool2d { spec },
+            LayerKind::Flatten => LayerBuffers::Flatten,
             // IMAGES-TODO(plan)
-            LayerKind::Conv2d(_)
-            | LayerKind::BatchNorm2d(_)
-            | LayerKind::Pool2d(_)
-            | LayerKind::AdaptiveAvgPool2d(_)
-            | LayerKind::Flatten => todo!("IMAGES-TODO(plan)"),
+            LayerKind::Conv2d(_) => todo!("IMAGES-TODO(plan)"),
         }
     }
 

@@ -213,6 +213,7 @@ pub fn batchnorm_apply(
 }
 
 /// [`batchnorm_apply`] on a chosen path (tests and benchmarks).
+#[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn batchnorm_apply_on<N: Dim, P: Dim>(
     isa: Isa,

@@ -326,6 +326,9 @@ fn rows_of(elements: Range<usize>, width: usize) -> Range<usize> {
     elements.start / width..elements.end / width
 }
 
+/// A part of [`split_samples`]: its samples, its `y` and its `argmax`.
+type SamplesPart<'a> = dyn Fn(Range<usize>, &mut [f32], Option<&mut [f32]>) + Sync + 'a;
+
 /// [`by_rows`] for an op with a second output of the first's shape (max
 /// pooling's `argmax`): `f(samples, y_part, argmax_part)`.
 fn split_samples(
@@ -333,7 +336,7 @@ fn split_samples(
     width: usize,
     y: &mut [f32],
     argmax: Option<&mut [f32]>,
-    f: &(dyn Fn(Range<usize>, &mut [f32], Option<&mut [f32]>) + Sync),
+    f: &SamplesPart<'_>,
 ) {
     let parts = parallel::parts_for(y.len(), MIN_ELEMENTS_PER_PART, batch);
     if parts == 1 {
