@@ -233,12 +233,12 @@ pub fn linear_backward_on<I: Dim, O: Dim>(
         "linear: db is not [out]"
     );
     let gemm = use_gemm(batch, in_f, out_f);
+    let dx_parts = column_parts(batch, in_f, out_f);
     let dx = match dx {
-        Some(dx) if gemm && column_parts(batch, in_f, out_f) > 1 => {
+        Some(dx) if gemm && dx_parts > 1 => {
             // dx[batch×in] += dy[batch×out] · w[out×in], by columns of dx
             let (a, b) = (View::rows(dy, out_f), View::rows(w, in_f));
-            let parts = column_parts(batch, in_f, out_f);
-            gemm_product_by_columns(batch, in_f, out_f, a, b, dx, true, parts, COLUMN_ALIGN);
+            gemm_product_by_columns(batch, in_f, out_f, a, b, dx, true, dx_parts, COLUMN_ALIGN);
             None
         }
         dx => dx,
