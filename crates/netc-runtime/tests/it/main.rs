@@ -25,6 +25,7 @@ mod optim_hoisted;
 mod optim_torch;
 mod parallel_kernels;
 mod pool2d_kernels;
+mod pool_torch;
 mod simd_math;
 mod simd_paths;
 
