@@ -31,22 +31,51 @@ model EveryOp {
 }
 ";
 
-fn plan() -> ValidPlan {
-    let model = &netc_testkit::valid_model(EVERY_OP);
+/// The image ops: batchnorm2d, the three poolings (a flatten is no op).
+const IMAGE_OPS: &str = "
+model ImageOps {
+    input x: (2, 6, 6)
+    bn = batchnorm2d(2)
+    pool = max_pool2d(2)
+    avg = avg_pool2d(2, stride=1)
+    gap = adaptive_avg_pool2d(1)
+    fc = linear(2, 3)
+    forward {
+        return fc(flatten(gap(avg(pool(bn(x))))))
+    }
+    train {
+        loss = mse
+        optimizer = sgd(lr=0.1)
+        batch = 4
+    }
+}
+";
+
+fn plan(source: &str) -> ValidPlan {
+    let model = &netc_testkit::valid_model(source);
     build_plan(model, model.train.as_ref().expect("a train block")).expect("a valid plan")
 }
 
 #[test]
 fn every_op_kind_is_one_call_of_its_runtime_op() {
-    let plan = plan();
-    let code =
-        netc_codegen::format(&netc_codegen::generate(&plan).expect("generates")).expect("formats");
+    let plans = [plan(EVERY_OP), plan(IMAGE_OPS)];
+    let codes: Vec<String> = plans
+        .iter()
+        .map(|plan| {
+            let code = netc_codegen::generate(plan).expect("generates");
+            netc_codegen::format(&code).expect("formats")
+        })
+        .collect();
     let mut shown = String::new();
     for &kind in RUNTIME_OPS {
-        let op = plan
-            .all_ops()
-            .find(|op| op.kind.runtime_op() == kind)
-            .unwrap_or_else(|| panic!("the model exercises no `{kind}` op"));
+        let (op, code) = plans
+            .iter()
+            .zip(&codes)
+            .find_map(|(plan, code)| {
+                let op = plan.all_ops().find(|op| op.kind.runtime_op() == kind)?;
+                Some((op, code))
+            })
+            .unwrap_or_else(|| panic!("the models exercise no `{kind}` op"));
         let call = format!("::netc::runtime::ops::{kind} {{");
         let statement = code
             .split("::netc::runtime::ops::")
