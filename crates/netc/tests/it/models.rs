@@ -49,3 +49,6 @@ pub mod bench_deep {
 pub mod threaded {
     netc::model!(path = "../models/threaded.nn");
 }
+pub mod pooled {
+    netc::model!(path = "../models/pooled.nn");
+}
