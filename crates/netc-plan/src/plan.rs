@@ -162,11 +162,13 @@ macro_rules! op_table {
                 x: In, w: In, b: InOpt, y: Out, cols: Out, rows: Out, geometry: Conv,
             },
             /// Batch statistics, saved values for backward, running
-            /// statistics and the counter updated.
+            /// statistics and the counter updated. Every batchnorm is over
+            /// `[batch, n, plane]`: `n` channels of `plane` positions (1
+            /// for batchnorm1d, `H·W` for batchnorm2d).
             BatchNormTrain "batchnorm_train" (batch) {
                 x: In, gamma: InOpt, beta: InOpt, y: Out, xhat: Out, mean: Out, invstd: Out,
                 running_mean: Out, running_var: Out, num_batches_tracked: Counter,
-                momentum: OptF32, eps: F32, n: Dim,
+                momentum: OptF32, eps: F32, n: Dim, plane: Dim,
             },
             /// The eval forward's folded scale/shift (an inference-cache op).
             BatchNormAffine "batchnorm_affine" () {
@@ -175,11 +177,17 @@ macro_rules! op_table {
             },
             /// Eval-mode batchnorm from the cached scale/shift.
             BatchNormApply "batchnorm_apply" (batch) {
-                x: In, scale: In, shift: In, y: Out, n: Dim,
+                x: In, scale: In, shift: In, y: Out, n: Dim, plane: Dim,
             },
             LayerNorm "layernorm" (batch) {
                 x: In, gamma: InOpt, beta: InOpt, y: Out, xhat: Out, invstd: Out, eps: F32, n: Dim,
             },
+            /// Max pooling; the train-mode forward keeps each maximum's
+            /// position in its channel's plane (`argmax`, exact in f32).
+            MaxPool2d "max_pool2d" (batch) { x: In, y: Out, argmax: OutOpt, geometry: Pool },
+            /// Average pooling (`count_include_pad` in the geometry).
+            AvgPool2d "avg_pool2d" (batch) { x: In, y: Out, geometry: Pool },
+            AdaptiveAvgPool2d "adaptive_avg_pool2d" (batch) { x: In, y: Out, geometry: Adaptive },
             /// Draws from the executor's single dropout stream.
             Dropout "dropout" (rng) { x: In, y: Out, mask: Out, p: F32 },
             /// Eval-mode dropout.
@@ -203,11 +211,18 @@ macro_rules! op_table {
             },
             BatchNormBackward "batchnorm_backward" (batch) {
                 dy: In, xhat: In, invstd: In, gamma: InOpt, dx: Out, dgamma: OutOpt,
-                dbeta: OutOpt, n: Dim,
+                dbeta: OutOpt, n: Dim, plane: Dim,
             },
             LayerNormBackward "layernorm_backward" (batch) {
                 dy: In, xhat: In, invstd: In, gamma: InOpt, dx: Out, dgamma: OutOpt,
                 dbeta: OutOpt, n: Dim,
+            },
+            MaxPool2dBackward "max_pool2d_backward" (batch) {
+                dy: In, argmax: In, dx: Out, geometry: Pool,
+            },
+            AvgPool2dBackward "avg_pool2d_backward" (batch) { dy: In, dx: Out, geometry: Pool },
+            AdaptiveAvgPool2dBackward "adaptive_avg_pool2d_backward" (batch) {
+                dy: In, dx: Out, geometry: Adaptive,
             },
             DropoutBackward "dropout_backward" () { dy: In, mask: In, dx: Out },
             ActivationBackward "activation_backward" () {

@@ -8,7 +8,8 @@ use netc_plan::{build_plan, ValidPlan, RUNTIME_OPS};
 
 /// Uses every op kind: linear, batchnorm, layernorm, dropout,
 /// activations, a residual sum (and so an accumulated gradient),
-/// clipping and an optimizer; the second model, the image ops.
+/// clipping and an optimizer; the other two models, the image ops
+/// (convolutions; batchnorm2d and the three poolings — a flatten is no op).
 const EVERY_OP: &str = "
 model EveryOp {
     input x: 4
@@ -36,6 +37,23 @@ model Images {
     conv2 = conv2d(2, 1, 2, stride=2)
     forward {
         return conv2(relu(conv1(x)))
+    }
+    train {
+        loss = mse
+        optimizer = sgd(lr=0.1)
+        batch = 4
+    }
+}
+
+model ImageOps {
+    input x: (2, 6, 6)
+    bn = batchnorm2d(2)
+    pool = max_pool2d(2)
+    avg = avg_pool2d(2, stride=1)
+    gap = adaptive_avg_pool2d(1)
+    fc = linear(2, 3)
+    forward {
+        return fc(flatten(gap(avg(pool(bn(x))))))
     }
     train {
         loss = mse

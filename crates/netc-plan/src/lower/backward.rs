@@ -11,13 +11,15 @@ use netc_lang::ir::{Handle, Model, Node};
 use netc_ops::TrainConfig;
 use netc_runtime::kernels::{conv2d_cols_len, conv2d_rows_len};
 
-use super::forward::{Forward, Norm, Recorded};
+use super::forward::{Forward, Norm, Pooling, Recorded};
 use super::state_layout::Affine;
 use super::Builder;
 use crate::plan::{Access, BufferId, BufferKind, BufferLen, Op, OpKind};
 
 /// The value gradients of the backward pass under construction.
-struct Grads {
+struct Grads<'t> {
+    /// What each node's forward recorded.
+    tape: &'t [Recorded],
     /// Nodes on a path from a parameter to the output.
     needed: Vec<bool>,
     /// Each node's gradient buffer, once a backward op writes it.
@@ -33,6 +35,7 @@ impl Builder<'_> {
     ) {
         let model = self.model;
         let mut grads = Grads {
+            tape: &forward.tape,
             needed: gradient_nodes(model, &forward.tape, output),
             buffers: vec![None; model.nodes.len()],
         };
@@ -70,13 +73,19 @@ impl Builder<'_> {
     }
 
     /// The gradient buffer of `node` when it needs one, created (and
-    /// zeroed) on its first writer.
+    /// zeroed) on its first writer. An aliased flatten's is its
+    /// argument's, as its value is.
     fn grad_of(&mut self, node: Handle<Node>, grads: &mut Grads) -> Option<BufferId> {
         if !grads.needed[node.index()] {
             return None;
         }
         if let Some(existing) = grads.buffers[node.index()] {
             return Some(existing);
+        }
+        if let Some(&Recorded::Flatten { arg, copied: false }) = grads.tape.get(node.index()) {
+            let shared = self.grad_of(arg, grads);
+            grads.buffers[node.index()] = shared;
+            return shared;
         }
         let buf = self.value_grad_buffer(node);
         self.push_backward(OpKind::Zero { buf }, node);
@@ -166,7 +175,7 @@ impl Builder<'_> {
                 let (gamma, _) = Affine::values(affine);
                 let (dgamma, dbeta) = Affine::grads(affine);
                 match norm {
-                    Norm::Batch => OpKind::BatchNormBackward {
+                    Norm::Batch { plane } => OpKind::BatchNormBackward {
                         dy,
                         xhat,
                         invstd,
@@ -175,6 +184,7 @@ impl Builder<'_> {
                         dgamma,
                         dbeta,
                         n,
+                        plane,
                     },
                     Norm::Layer => OpKind::LayerNormBackward {
                         dy,
@@ -220,6 +230,32 @@ impl Builder<'_> {
                     db: bias.map(|b| b.grad),
                     geometry,
                 }
+            }
+            Recorded::Pool { arg, pooling } => {
+                let Some(dx) = self.grad_of(arg, grads) else {
+                    return;
+                };
+                match pooling {
+                    Pooling::Max { geometry, argmax } => OpKind::MaxPool2dBackward {
+                        dy,
+                        argmax,
+                        dx,
+                        geometry,
+                    },
+                    Pooling::Avg(geometry) => OpKind::AvgPool2dBackward { dy, dx, geometry },
+                    Pooling::Adaptive(geometry) => {
+                        OpKind::AdaptiveAvgPool2dBackward { dy, dx, geometry }
+                    }
+                }
+            }
+            // An aliased flatten's gradient is its argument's: its
+            // consumers wrote there already.
+            Recorded::Flatten { copied: false, .. } => return,
+            Recorded::Flatten { arg, copied: true } => {
+                let Some(dst) = self.grad_of(arg, grads) else {
+                    return;
+                };
+                OpKind::Accumulate { dst, src: dy }
             }
         };
         self.push_backward(op, handle);

@@ -2,8 +2,10 @@
 //! a layer's first call, the inference-cache op that derives what its
 //! eval op reads), recording on a tape what the node's backward needs.
 
-use netc_lang::ir::{Handle, Node, NodeKind};
-use netc_ops::image::Conv2dGeometry;
+use netc_lang::ir::{Handle, Node, NodeKind, Shape};
+use netc_ops::image::{
+    AdaptivePool2dGeometry, Conv2dGeometry, ImageShape, Pool2dGeometry, PoolKind,
+};
 use netc_ops::{Activation, TrainConfig};
 use netc_runtime::kernels::{conv2d_cols_len, conv2d_rows_len, linear_panel_len};
 
@@ -15,8 +17,22 @@ use crate::plan::{BufferId, BufferKind, BufferLen, OpKind};
 /// operands.
 #[derive(Clone, Copy)]
 pub(super) enum Norm {
-    Batch,
+    /// Over `n` channels of `plane` positions (1 for batchnorm1d).
+    Batch {
+        plane: usize,
+    },
     Layer,
+}
+
+/// Which pooling a node ran, with what its backward reads.
+#[derive(Clone, Copy)]
+pub(super) enum Pooling {
+    Max {
+        geometry: Pool2dGeometry,
+        argmax: BufferId,
+    },
+    Avg(Pool2dGeometry),
+    Adaptive(AdaptivePool2dGeometry),
 }
 
 /// What one node's backward needs, recorded when its forward is lowered.
@@ -60,6 +76,15 @@ pub(super) enum Recorded {
         weight: Param,
         bias: Option<Param>,
         geometry: Conv2dGeometry,
+    Pool {
+        arg: Handle<Node>,
+        pooling: Pooling,
+    },
+    /// A flatten: its value is its argument's buffer (and so is its
+    /// gradient), unless it is the model's output, which it copies.
+    Flatten {
+        arg: Handle<Node>,
+        copied: bool,
     },
 }
 
@@ -106,10 +131,21 @@ impl<'m> Builder<'m> {
         let mut tape = Vec::with_capacity(model.nodes.len());
         let mut calls = vec![0usize; layers.len()];
         for (handle, node) in model.nodes.iter() {
+            let flattened = match node.kind {
+                NodeKind::Call { layer, arg } => {
+                    matches!(layers[layer.index()], LayerBuffers::Flatten).then_some(arg)
+                }
+                _ => None,
+            };
             let value = if handle == output {
                 output_value
             } else if node.kind == NodeKind::Input {
                 input
+            } else if let Some(arg) = flattened {
+                // Flatten is no op: an image is stored as its C·H·W floats.
+                values.push(values[arg.index()]);
+                tape.push(Recorded::Flatten { arg, copied: false });
+                continue;
             } else {
                 let name = self.labels[handle.index()].clone();
                 self.buffer(
@@ -154,6 +190,7 @@ impl<'m> Builder<'m> {
                         layer: &model.layers[layer].name,
                         index: calls[layer.index()],
                         arg,
+                        input: model.nodes[arg].shape,
                         x: x(arg),
                         y: value,
                         width: node.width(),
@@ -254,12 +291,13 @@ impl<'m> Builder<'m> {
                 eval,
             } => {
                 let n = spec.num_features;
+                let plane = call.plane();
                 let eps = spec.eps as f32;
                 let (gamma, beta) = Affine::values(*affine);
                 let xhat = self.buffer(
                     &call.saved_name("xhat"),
                     BufferKind::Saved,
-                    BufferLen::PerSample(n),
+                    BufferLen::PerSample(call.width),
                 );
                 let mean = self.fixed(&call.saved_name("mean"), BufferKind::Saved, n);
                 let invstd = self.fixed(&call.saved_name("invstd"), BufferKind::Saved, n);
@@ -277,6 +315,7 @@ impl<'m> Builder<'m> {
                     momentum: spec.momentum.map(|m| m as f32),
                     eps,
                     n,
+                    plane,
                 };
                 let (running_mean, running_var) = (*running_mean, *running_var);
                 let (scale, shift) = *eval.get_or_insert_with(|| {
@@ -303,14 +342,15 @@ impl<'m> Builder<'m> {
                     shift,
                     y,
                     n,
+                    plane,
                 };
                 let recorded = Recorded::Norm {
-                    norm: Norm::Batch,
+                    norm: Norm::Batch { plane },
                     arg,
                     xhat,
                     invstd,
                     affine: *affine,
-                    n: call.width,
+                    n,
                 };
                 (train_op, eval_op, recorded)
             }
@@ -363,11 +403,7 @@ impl<'m> Builder<'m> {
                 (train_op, eval_op, Recorded::Dropout { arg, mask })
             }
             LayerBuffers::Conv2d { spec, weight, bias } => {
-                let input = self.model.nodes[arg]
-                    .shape
-                    .image()
-                    .expect("a checked model gives conv2d an image");
-                let geometry = spec.geometry(input);
+                let geometry = spec.geometry(call.image());
                 let cols = self.buffer(
                     &call.saved_name("cols"),
                     BufferKind::Saved,
@@ -396,6 +432,53 @@ impl<'m> Builder<'m> {
                 };
                 (op.clone(), op, recorded)
             }
+            LayerBuffers::Pool2d { spec } => {
+                let geometry = spec.geometry(call.image());
+                let pool = |argmax| match geometry.kind {
+                    PoolKind::Max => OpKind::MaxPool2d {
+                        x,
+                        y,
+                        argmax,
+                        geometry,
+                    },
+                    PoolKind::Avg { .. } => OpKind::AvgPool2d { x, y, geometry },
+                };
+                let pooling = match geometry.kind {
+                    PoolKind::Max => Pooling::Max {
+                        geometry,
+                        argmax: self.buffer(
+                            &call.saved_name("argmax"),
+                            BufferKind::Saved,
+                            BufferLen::PerSample(call.width),
+                        ),
+                    },
+                    PoolKind::Avg { .. } => Pooling::Avg(geometry),
+                };
+                let argmax = match pooling {
+                    Pooling::Max { argmax, .. } => Some(argmax),
+                    _ => None,
+                };
+                // The eval forward keeps no positions.
+                (pool(argmax), pool(None), Recorded::Pool { arg, pooling })
+            }
+            LayerBuffers::AdaptiveAvgPool2d { spec } => {
+                let (output_height, output_width) = spec.output_size;
+                let geometry = AdaptivePool2dGeometry {
+                    input: call.image(),
+                    output_height,
+                    output_width,
+                };
+                let op = OpKind::AdaptiveAvgPool2d { x, y, geometry };
+                let pooling = Pooling::Adaptive(geometry);
+                (op.clone(), op, Recorded::Pool { arg, pooling })
+            }
+            // A flatten reaches here only as the model's output, which
+            // has a buffer of its own: a copy (any other is an alias).
+            LayerBuffers::Flatten => {
+                let op = OpKind::Copy { x, y };
+                let recorded = Recorded::Flatten { arg, copied: true };
+                (op.clone(), op, recorded)
+            }
         }
     }
 }
@@ -406,12 +489,28 @@ struct Call<'a> {
     /// How many calls of the layer came before this one.
     index: usize,
     arg: Handle<Node>,
+    /// The argument's shape.
+    input: Shape,
     x: BufferId,
     y: BufferId,
     width: usize,
 }
 
 impl Call<'_> {
+    /// The image a convolution or a pooling reads: the checker gives
+    /// image layers image arguments only (a `ValidModel`'s invariant).
+    fn image(&self) -> ImageShape {
+        self.input
+            .image()
+            .expect("a checked model gives image layers image values")
+    }
+
+    /// Positions per channel of a batchnorm's input: `H·W` of an image,
+    /// 1 of a flat value.
+    fn plane(&self) -> usize {
+        self.input.image().map_or(1, ImageShape::plane)
+    }
+
     /// `bn1.xhat` for a layer's first call, `bn1.xhat.1` for its second:
     /// each call saves its own values for backward.
     fn saved_name(&self, what: &str) -> String {

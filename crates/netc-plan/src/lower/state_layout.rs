@@ -2,7 +2,10 @@
 //! statistics in PyTorch's order and naming, with the init PyTorch gives
 //! each when the model file names none.
 
-use netc_lang::ir::{BatchNormSpec, Conv2dSpec, DropoutSpec, LayerKind, LayerNormSpec, LinearSpec};
+use netc_lang::ir::{
+    AdaptiveAvgPool2dSpec, BatchNormSpec, Conv2dSpec, DropoutSpec, LayerKind, LayerNormSpec,
+    LinearSpec, Pool2dSpec,
+};
 use netc_ops::Init;
 
 use super::Builder;
@@ -46,6 +49,8 @@ pub(super) enum LayerBuffers<'m> {
         /// The packed weight panel.
         panel: Option<BufferId>,
     },
+    /// `batchnorm` and `batchnorm2d`: the same state; the plane comes
+    /// from each call's input.
     BatchNorm {
         spec: &'m BatchNormSpec,
         affine: Option<Affine>,
@@ -67,6 +72,14 @@ pub(super) enum LayerBuffers<'m> {
         weight: Param,
         bias: Option<Param>,
     },
+    Pool2d {
+        spec: &'m Pool2dSpec,
+    },
+    AdaptiveAvgPool2d {
+        spec: &'m AdaptiveAvgPool2dSpec,
+    },
+    /// No buffers and no op: the value is its argument's.
+    Flatten,
 }
 
 impl<'m> Builder<'m> {
@@ -104,7 +117,7 @@ impl<'m> Builder<'m> {
                 let (weight, bias) = self.weight_and_bias(name, shape, spec.init, bias);
                 LayerBuffers::Conv2d { spec, weight, bias }
             }
-            LayerKind::BatchNorm(spec) => {
+            LayerKind::BatchNorm(spec) | LayerKind::BatchNorm2d(spec) => {
                 let n = spec.num_features;
                 let affine = spec.affine.then(|| self.affine(name, n));
                 let stat = |stat: &str| format!("{name}.{stat}");
@@ -134,11 +147,9 @@ impl<'m> Builder<'m> {
                     .then(|| self.affine(name, spec.normalized_shape)),
             },
             LayerKind::Dropout(spec) => LayerBuffers::Dropout { spec },
-            // IMAGES-TODO(plan)
-            LayerKind::BatchNorm2d(_)
-            | LayerKind::Pool2d(_)
-            | LayerKind::AdaptiveAvgPool2d(_)
-            | LayerKind::Flatten => todo!("IMAGES-TODO(plan)"),
+            LayerKind::Pool2d(spec) => LayerBuffers::Pool2d { spec },
+            LayerKind::AdaptiveAvgPool2d(spec) => LayerBuffers::AdaptiveAvgPool2d { spec },
+            LayerKind::Flatten => LayerBuffers::Flatten,
         }
     }
 

@@ -295,3 +295,55 @@ fn convolutions_with_padding_groups_and_same_padding() {
         (3 * 2 * 9 + 3) + (3 * 4 + 3) + (2 * 3 * 4 + 2)
     );
 }
+
+/// Batchnorm2d, max, average and adaptive pooling and flatten (as a
+/// function and as a declared layer, one of them the output's argument)
+/// between the input image and a linear head. The max pooling's kinks
+/// need the smaller step.
+#[test]
+fn batchnorm2d_pooling_and_flatten_with_cross_entropy() {
+    let model = netc_testkit::valid_model(
+        "model Pools {
+            input x: (2, 6, 6)
+            bn = batchnorm2d(2)
+            pool = max_pool2d(2)
+            avg = avg_pool2d(2, stride=1, padding=1, count_include_pad=false)
+            gap = adaptive_avg_pool2d(3)
+            flat = flatten()
+            fc = linear(18, 3)
+            forward {
+                h = pool(tanh(bn(x)))
+                a = fc(flatten(gap(avg(h))))
+                return a + fc(flat(gap(h)))
+            }
+            train {
+                loss = cross_entropy
+                optimizer = sgd(lr=0.1)
+                batch = 8
+            }
+        }",
+    );
+    assert_eq!(check_gradients_with_step(&model, 1e-3), 2 + 2 + 18 * 3 + 3);
+}
+
+/// A flatten as the model's output: copied into the output buffer, its
+/// gradient accumulated back into the batchnorm's.
+#[test]
+fn flatten_as_the_output_with_mse() {
+    let model = netc_testkit::valid_model(
+        "model FlatOut {
+            input x: (3, 4, 4)
+            bn = batchnorm2d(3)
+            pool = avg_pool2d(2)
+            forward {
+                return flatten(pool(sigmoid(bn(x))))
+            }
+            train {
+                loss = mse
+                optimizer = sgd(lr=0.1)
+                batch = 8
+            }
+        }",
+    );
+    assert_eq!(check_gradients(&model), 3 + 3);
+}

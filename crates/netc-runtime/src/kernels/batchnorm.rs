@@ -1,23 +1,47 @@
-//! `nn.BatchNorm1d` over `[batch, n]`: per-feature statistics over the
-//! batch, PyTorch's running-statistics update.
+//! Batchnorm over `[batch, channels, plane]`: `nn.BatchNorm1d` over
+//! `[batch, n]` is `plane = 1`, `nn.BatchNorm2d` over NCHW images is
+//! `plane = H·W`. Per-channel statistics over the batch and the plane,
+//! PyTorch's running-statistics update.
 //!
-//! Features are processed in fixed tiles of [`LANES`] so the per-feature
-//! sums live in registers and every inner step is one vector operation
-//! along a contiguous row (no heap scratch, no runtime-length inner loop).
-//! The width `n` is a [`Dim`]: a constant width specialises the tiles.
+//! A row (one sample) is processed in *blocks* of whole channels about
+//! one tile wide: [`LANES`] channels of one position each (batchnorm1d's
+//! tile of features), or one channel whose plane spans several tiles.
+//! Within a block every inner step is one vector operation along a
+//! contiguous row, with the per-lane sums in registers (no heap scratch,
+//! no runtime-length inner loop); the lanes' sums are then gathered into
+//! their channels in position order. With `plane = 1` a block is one tile
+//! and the gathering is the identity, so batchnorm1d runs the same loops
+//! as a per-feature kernel: the entry points hand a run-time plane of 1
+//! to the body as [`Const<1>`]. Widths are [`Dim`]s: a constant width
+//! specialises the tiles.
 //!
 //! The eval forward can also run from a `scale`/`shift` kept while the
 //! running statistics stay put ([`batchnorm_eval_affine`],
 //! [`batchnorm_apply`]), with the same bits as [`batchnorm_forward_eval`].
+//!
+//! Batchnorm runs on the calling thread: the statistics reduce over the
+//! whole batch, so any split would change their summation order.
 
-use crate::dim::Dim;
+use crate::dim::{Const, Dim};
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
+
+/// Calls `$f(args.., plane)` with a plane of 1 as [`Const<1>`], so that
+/// batchnorm1d compiles without the gathering of lanes into channels.
+macro_rules! on_plane {
+    ($f:ident($($arg:expr),* $(,)?), $plane:expr) => {
+        if $plane.get() == 1 {
+            $f($($arg,)* Const::<1>)
+        } else {
+            $f($($arg,)* $plane)
+        }
+    };
+}
 
 /// Training-mode forward. Normalises with the biased batch variance; the
 /// running variance receives the unbiased one. `momentum: None` is the
 /// cumulative average with factor 1/num_batches_tracked (incremented
-/// first). A batch of 1 gives a NaN running variance: PyTorch refuses it,
-/// so callers must too.
+/// first). A channel of one value (batch × plane = 1) gives a NaN running
+/// variance: PyTorch refuses it, so callers must too.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn batchnorm_forward_train(
@@ -32,9 +56,11 @@ pub fn batchnorm_forward_train(
     eps: f32,
     batch: usize,
     n: impl Dim,
+    plane: impl Dim,
 ) {
     let width = n.get();
-    assert!(x.len() == batch * width && y.len() == x.len() && xhat.len() == x.len());
+    let len = batch * width * plane.get();
+    assert!(x.len() == len && y.len() == len && xhat.len() == len);
     stats.check(width);
     assert!(gamma.is_none_or(|g| g.len() == width) && beta.is_none_or(|b| b.len() == width));
     *num_batches_tracked += 1;
@@ -42,18 +68,10 @@ pub fn batchnorm_forward_train(
         Some(m) => f64::from(m),
         None => 1.0 / *num_batches_tracked as f64,
     };
-    batchnorm_forward_train_with(
-        Isa::detect(),
-        x,
-        gamma,
-        beta,
-        y,
-        xhat,
-        stats,
-        factor,
-        eps,
-        batch,
-        n,
+    let isa = Isa::detect();
+    on_plane!(
+        batchnorm_forward_train_with(isa, x, gamma, beta, y, xhat, stats, factor, eps, batch, n),
+        plane
     );
 }
 
@@ -93,27 +111,33 @@ pub fn batchnorm_forward_eval(
     y: &mut [f32],
     batch: usize,
     n: impl Dim,
+    plane: impl Dim,
 ) {
     let width = n.get();
-    assert!(x.len() == batch * width && y.len() == x.len());
+    assert!(x.len() == batch * width * plane.get() && y.len() == x.len());
     check_features([Some(running_mean), Some(running_var), gamma, beta], width);
-    batchnorm_forward_eval_with(
-        Isa::detect(),
-        x,
-        gamma,
-        beta,
-        running_mean,
-        running_var,
-        eps,
-        y,
-        batch,
-        n,
+    let isa = Isa::detect();
+    on_plane!(
+        batchnorm_forward_eval_with(
+            isa,
+            x,
+            gamma,
+            beta,
+            running_mean,
+            running_var,
+            eps,
+            y,
+            batch,
+            n
+        ),
+        plane
     );
 }
 
 /// `scale = γ/√(var+ε)`, `shift = β − mean·scale` (γ = 1, β = 0 when
 /// absent), exactly as [`batchnorm_forward_eval`] computes them: kept by
-/// an inference cache while the running statistics stay put.
+/// an inference cache while the running statistics stay put. Per
+/// channel, whatever the plane.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn batchnorm_eval_affine(
@@ -172,7 +196,7 @@ pub fn batchnorm_eval_affine_on<N: Dim>(
     );
 }
 
-/// `y = x·scale + shift` per feature, from [`batchnorm_eval_affine`]:
+/// `y = x·scale + shift` per channel, from [`batchnorm_eval_affine`]:
 /// bit-identical to [`batchnorm_forward_eval`].
 #[inline]
 pub fn batchnorm_apply(
@@ -182,13 +206,16 @@ pub fn batchnorm_apply(
     y: &mut [f32],
     batch: usize,
     n: impl Dim,
+    plane: impl Dim,
 ) {
-    batchnorm_apply_on(Isa::detect(), x, scale, shift, y, batch, n);
+    let isa = Isa::detect();
+    on_plane!(batchnorm_apply_on(isa, x, scale, shift, y, batch, n), plane);
 }
 
 /// [`batchnorm_apply`] on a chosen path (tests and benchmarks).
+#[allow(clippy::too_many_arguments)]
 #[inline]
-pub fn batchnorm_apply_on<N: Dim>(
+pub fn batchnorm_apply_on<N: Dim, P: Dim>(
     isa: Isa,
     x: &[f32],
     scale: &[f32],
@@ -196,22 +223,23 @@ pub fn batchnorm_apply_on<N: Dim>(
     y: &mut [f32],
     batch: usize,
     n: N,
+    plane: P,
 ) {
     let width = n.get();
     assert!(
-        x.len() == batch * width && y.len() == x.len(),
-        "batchnorm: x/y is not [batch, n]"
+        x.len() == batch * width * plane.get() && y.len() == x.len(),
+        "batchnorm: x/y is not [batch, n, plane]"
     );
     assert!(
         scale.len() == width && shift.len() == width,
         "batchnorm: scale/shift is not [n]"
     );
-    apply_with(isa, x, scale, shift, y, batch, n);
+    apply_with(isa, x, scale, shift, y, batch, n, plane);
 }
 
 /// Training-mode backward from the saved `xhat` and `invstd`:
 /// `dx += γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂))`, `dγ += Σ dy·x̂`,
-/// `dβ += Σ dy`.
+/// `dβ += Σ dy`, the means and sums per channel over batch and plane.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn batchnorm_backward(
@@ -224,23 +252,18 @@ pub fn batchnorm_backward(
     dbeta: Option<&mut [f32]>,
     batch: usize,
     n: impl Dim,
+    plane: impl Dim,
 ) {
     let width = n.get();
-    assert!(dy.len() == batch * width && xhat.len() == dy.len() && dx.len() == dy.len());
+    let len = batch * width * plane.get();
+    assert!(dy.len() == len && xhat.len() == len && dx.len() == len);
     check_features([Some(invstd), gamma], width);
     assert!(dgamma.as_ref().is_none_or(|d| d.len() == width));
     assert!(dbeta.as_ref().is_none_or(|d| d.len() == width));
-    batchnorm_backward_with(
-        Isa::detect(),
-        dy,
-        xhat,
-        invstd,
-        gamma,
-        dx,
-        dgamma,
-        dbeta,
-        batch,
-        n,
+    let isa = Isa::detect();
+    on_plane!(
+        batchnorm_backward_with(isa, dy, xhat, invstd, gamma, dx, dgamma, dbeta, batch, n),
+        plane
     );
 }
 
@@ -256,7 +279,7 @@ fn check_features<const K: usize>(features: [Option<&[f32]>; K], n: usize) {
 multiversion! {
     /// [`batchnorm_forward_train`] on a chosen path (tests and benchmarks);
     /// `factor` is the resolved running-average factor.
-    pub fn batchnorm_forward_train_with<N: Dim>(
+    pub fn batchnorm_forward_train_with<N: Dim, P: Dim>(
         x: &[f32],
         gamma: Option<&[f32]>,
         beta: Option<&[f32]>,
@@ -267,12 +290,13 @@ multiversion! {
         eps: f32,
         batch: usize,
         n: N,
+        plane: P,
     ) => train_body;
 }
 
 multiversion! {
     /// [`batchnorm_forward_eval`] on a chosen path (tests and benchmarks).
-    pub fn batchnorm_forward_eval_with<N: Dim>(
+    pub fn batchnorm_forward_eval_with<N: Dim, P: Dim>(
         x: &[f32],
         gamma: Option<&[f32]>,
         beta: Option<&[f32]>,
@@ -282,6 +306,7 @@ multiversion! {
         y: &mut [f32],
         batch: usize,
         n: N,
+        plane: P,
     ) => eval_body;
 }
 
@@ -299,19 +324,20 @@ multiversion! {
 }
 
 multiversion! {
-    fn apply_with<N: Dim>(
+    fn apply_with<N: Dim, P: Dim>(
         x: &[f32],
         scale: &[f32],
         shift: &[f32],
         y: &mut [f32],
         batch: usize,
         n: N,
+        plane: P,
     ) => apply_body;
 }
 
 multiversion! {
     /// [`batchnorm_backward`] on a chosen path (tests and benchmarks).
-    pub fn batchnorm_backward_with<N: Dim>(
+    pub fn batchnorm_backward_with<N: Dim, P: Dim>(
         dy: &[f32],
         xhat: &[f32],
         invstd: &[f32],
@@ -321,14 +347,102 @@ multiversion! {
         dbeta: Option<&mut [f32]>,
         batch: usize,
         n: N,
+        plane: P,
     ) => backward_body;
 }
 
-/// The tile at `off` of a buffer with rows of `n` when all [`LANES`] of
-/// it are features of this row (not the next row's, not past the end).
+/// Whole channels `c0..c0 + channels`, at positions `start..end` of a
+/// row: at most [`LANES`] channels, so their statistics fit one tile.
+#[derive(Clone, Copy)]
+struct Block {
+    c0: usize,
+    channels: usize,
+    start: usize,
+    end: usize,
+}
+
+impl Block {
+    /// The blocks of a row of `channels × plane` positions.
+    #[inline(always)]
+    fn all(channels: usize, plane: usize) -> impl Iterator<Item = Block> {
+        let per_block = (LANES / plane).max(1);
+        (0..channels).step_by(per_block).map(move |c0| {
+            let count = per_block.min(channels - c0);
+            Block {
+                c0,
+                channels: count,
+                start: c0 * plane,
+                end: (c0 + count) * plane,
+            }
+        })
+    }
+
+    /// Each tile's first position and how many of its lanes are this
+    /// block's.
+    #[inline(always)]
+    fn tiles(self) -> impl Iterator<Item = (usize, usize)> {
+        (self.start..self.end)
+            .step_by(LANES)
+            .map(move |j0| (j0, LANES.min(self.end - j0)))
+    }
+
+    /// The store mask of the block's per-channel statistics.
+    #[inline(always)]
+    fn mask(self) -> [u32; LANES] {
+        simd::lane_mask(self.channels)
+    }
+}
+
+/// Adds the first `width` lanes of the tile at `offset` (positions from
+/// the block's start) into their channels' sums, in position order. With
+/// a plane of 1 a block is one tile whose lanes are its channels.
 #[inline(always)]
-fn full_tile(buf: &mut [f32], off: usize, n: usize) -> Option<&mut [f32; LANES]> {
-    if off % n + LANES > n {
+fn gather(
+    sums: &mut [f32; LANES],
+    lanes: &[f32; LANES],
+    offset: usize,
+    width: usize,
+    plane: usize,
+) {
+    if plane == 1 {
+        *sums = *lanes;
+        return;
+    }
+    let (mut channel, mut at) = (offset / plane, offset % plane);
+    for &lane in &lanes[..width] {
+        sums[channel] += lane;
+        at += 1;
+        if at == plane {
+            at = 0;
+            channel += 1;
+        }
+    }
+}
+
+/// Each lane of the tile at `offset` given its channel's value (lanes
+/// past the block repeat the last channel: they are never stored).
+#[inline(always)]
+fn spread(per_channel: &[f32; LANES], offset: usize, plane: usize) -> [f32; LANES] {
+    if plane == 1 {
+        return *per_channel;
+    }
+    let mut lanes = [0f32; LANES];
+    let (mut channel, mut at) = (offset / plane, offset % plane);
+    for lane in &mut lanes {
+        *lane = per_channel[channel.min(LANES - 1)];
+        at += 1;
+        if at == plane {
+            at = 0;
+            channel += 1;
+        }
+    }
+    lanes
+}
+
+/// The tile at `off` when all [`LANES`] of it are the block's.
+#[inline(always)]
+fn full_tile(buf: &mut [f32], off: usize, width: usize) -> Option<&mut [f32; LANES]> {
+    if width < LANES {
         return None;
     }
     buf.get_mut(off..off + LANES)?.try_into().ok()
@@ -336,20 +450,70 @@ fn full_tile(buf: &mut [f32], off: usize, n: usize) -> Option<&mut [f32; LANES]>
 
 /// [`full_tile`] for reading.
 #[inline(always)]
-fn tile(buf: &[f32], off: usize, n: usize) -> Option<&[f32; LANES]> {
-    if off % n + LANES > n {
+fn tile(buf: &[f32], off: usize, width: usize) -> Option<&[f32; LANES]> {
+    if width < LANES {
         return None;
     }
     buf.get(off..off + LANES)?.try_into().ok()
 }
 
-/// γ and β of the tile at `j0`, 1 and 0 when the layer is not affine
-/// (padding lanes are harmless: their outputs are never stored).
+/// γ and β of the channels from `c0`, 1 and 0 when the layer is not
+/// affine (padding lanes are harmless: their outputs are never stored).
 #[inline(always)]
-fn affine(gamma: Option<&[f32]>, beta: Option<&[f32]>, j0: usize) -> ([f32; LANES], [f32; LANES]) {
-    let g = gamma.map_or([1.0; LANES], |g| simd::load_tile(g, j0));
-    let b = beta.map_or([0.0; LANES], |b| simd::load_tile(b, j0));
+fn affine(gamma: Option<&[f32]>, beta: Option<&[f32]>, c0: usize) -> ([f32; LANES], [f32; LANES]) {
+    let g = gamma.map_or([1.0; LANES], |g| simd::load_tile(g, c0));
+    let b = beta.map_or([0.0; LANES], |b| simd::load_tile(b, c0));
     (g, b)
+}
+
+/// Σ over the batch of the tile at `j0` of every row of `n`, per lane.
+#[inline(always)]
+fn column_sum(x: &[f32], batch: usize, n: usize, j0: usize) -> [f32; LANES] {
+    let whole = simd::whole_windows(batch, n, j0);
+    let mut sum = [0f32; LANES];
+    for r in 0..whole {
+        let t = simd::window(x, r * n + j0);
+        for l in 0..LANES {
+            sum[l] += t[l];
+        }
+    }
+    for r in whole..batch {
+        let t = simd::load_tile(x, r * n + j0);
+        for l in 0..LANES {
+            sum[l] += t[l];
+        }
+    }
+    sum
+}
+
+/// Σ over the batch of `(x − mu)²` at the tile `j0`, per lane: the
+/// second pass of a two-pass variance, as PyTorch's CPU kernel (no
+/// cancellation).
+#[inline(always)]
+fn column_sq_dev<M: Fma>(
+    x: &[f32],
+    mu: &[f32; LANES],
+    batch: usize,
+    n: usize,
+    j0: usize,
+) -> [f32; LANES] {
+    let whole = simd::whole_windows(batch, n, j0);
+    let mut sq = [0f32; LANES];
+    for r in 0..whole {
+        let t = simd::window(x, r * n + j0);
+        for l in 0..LANES {
+            let d = t[l] - mu[l];
+            sq[l] = M::mul_add(d, d, sq[l]);
+        }
+    }
+    for r in whole..batch {
+        let t = simd::load_tile(x, r * n + j0);
+        for l in 0..LANES {
+            let d = t[l] - mu[l];
+            sq[l] = M::mul_add(d, d, sq[l]);
+        }
+    }
+    sq
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -364,93 +528,81 @@ fn train_body<M: Fma>(
     factor: f64,
     eps: f32,
     batch: usize,
-    n: impl Dim,
+    channels: impl Dim,
+    plane: impl Dim,
 ) {
-    let n = n.get();
+    let (channels, plane) = (channels.get(), plane.get());
+    let n = channels * plane;
+    let count = batch * plane;
     if n == 0 || batch == 0 {
         return;
     }
-    let inv_b = 1.0 / batch as f32;
-    let unbias = batch as f64 / (batch as f64 - 1.0);
-    for j0 in (0..n).step_by(LANES) {
-        let width = LANES.min(n - j0);
-        let mask = simd::lane_mask(width);
-        let whole = simd::whole_windows(batch, n, j0);
+    let inv_count = 1.0 / count as f32;
+    let unbias = count as f64 / (count as f64 - 1.0);
+    for block in Block::all(channels, plane) {
         let mut sum = [0f32; LANES];
-        for r in 0..whole {
-            let t = simd::window(x, r * n + j0);
-            for l in 0..LANES {
-                sum[l] += t[l];
-            }
-        }
-        for r in whole..batch {
-            let t = simd::load_tile(x, r * n + j0);
-            for l in 0..LANES {
-                sum[l] += t[l];
-            }
+        for (j0, width) in block.tiles() {
+            let lanes = column_sum(x, batch, n, j0);
+            gather(&mut sum, &lanes, j0 - block.start, width, plane);
         }
         let mut mu = [0f32; LANES];
         for l in 0..LANES {
-            mu[l] = sum[l] * inv_b;
+            mu[l] = sum[l] * inv_count;
         }
-        // Two-pass variance, as PyTorch's CPU kernel: no cancellation.
         let mut sq = [0f32; LANES];
-        for r in 0..whole {
-            let t = simd::window(x, r * n + j0);
-            for l in 0..LANES {
-                let d = t[l] - mu[l];
-                sq[l] = M::mul_add(d, d, sq[l]);
-            }
-        }
-        for r in whole..batch {
-            let t = simd::load_tile(x, r * n + j0);
-            for l in 0..LANES {
-                let d = t[l] - mu[l];
-                sq[l] = M::mul_add(d, d, sq[l]);
-            }
+        for (j0, width) in block.tiles() {
+            let lane_mu = spread(&mu, j0 - block.start, plane);
+            let lanes = column_sq_dev::<M>(x, &lane_mu, batch, n, j0);
+            gather(&mut sq, &lanes, j0 - block.start, width, plane);
         }
         let mut inv = [0f32; LANES];
         for l in 0..LANES {
-            inv[l] = 1.0 / M::mul_add(sq[l], inv_b, eps).sqrt();
+            inv[l] = 1.0 / M::mul_add(sq[l], inv_count, eps).sqrt();
         }
-        simd::store_tile(stats.mean, j0, &mask, &mu);
-        simd::store_tile(stats.invstd, j0, &mask, &inv);
-        let running = stats.running_mean[j0..j0 + width]
+        let (c0, mask) = (block.c0, block.mask());
+        simd::store_tile(stats.mean, c0, &mask, &mu);
+        simd::store_tile(stats.invstd, c0, &mask, &inv);
+        let running = stats.running_mean[c0..c0 + block.channels]
             .iter_mut()
-            .zip(&mut stats.running_var[j0..j0 + width]);
+            .zip(&mut stats.running_var[c0..c0 + block.channels]);
         for (l, (rm, rv)) in running.enumerate() {
             *rm = ((1.0 - factor) * f64::from(*rm) + factor * f64::from(mu[l])) as f32;
-            let unbiased = f64::from(sq[l]) / batch as f64 * unbias;
+            let unbiased = f64::from(sq[l]) / count as f64 * unbias;
             *rv = ((1.0 - factor) * f64::from(*rv) + factor * unbiased) as f32;
         }
-        let (g, b) = affine(gamma, beta, j0);
-        for r in 0..batch {
-            let off = r * n + j0;
-            let full = (
-                tile(x, off, n),
-                full_tile(xhat, off, n),
-                full_tile(y, off, n),
-            );
-            if let (Some(t), Some(hd), Some(od)) = full {
-                // Straight from and into the buffers: staging a tile in
-                // arrays made LLVM split it and stall on store forwarding.
-                for l in 0..LANES {
+        let (g, b) = affine(gamma, beta, c0);
+        for (j0, width) in block.tiles() {
+            let offset = j0 - block.start;
+            let (mu, inv) = (spread(&mu, offset, plane), spread(&inv, offset, plane));
+            let (g, b) = (spread(&g, offset, plane), spread(&b, offset, plane));
+            for r in 0..batch {
+                let off = r * n + j0;
+                let full = (
+                    tile(x, off, width),
+                    full_tile(xhat, off, width),
+                    full_tile(y, off, width),
+                );
+                if let (Some(t), Some(hd), Some(od)) = full {
+                    // Straight from and into the buffers: staging a tile in
+                    // arrays made LLVM split it and stall on store forwarding.
+                    for l in 0..LANES {
+                        hd[l] = (t[l] - mu[l]) * inv[l];
+                        od[l] = M::mul_add(hd[l], g[l], b[l]);
+                    }
+                    continue;
+                }
+                // A ragged tile: only its own positions, as slices. A
+                // masked 16-wide store would overlap the next row's load
+                // and stall store forwarding on every row.
+                let (t, hd, od) = (
+                    &x[off..off + width],
+                    &mut xhat[off..off + width],
+                    &mut y[off..off + width],
+                );
+                for l in 0..width {
                     hd[l] = (t[l] - mu[l]) * inv[l];
                     od[l] = M::mul_add(hd[l], g[l], b[l]);
                 }
-                continue;
-            }
-            // A ragged tile: only its own features, as slices. A masked
-            // 16-wide store would overlap the next row's load and stall
-            // store forwarding on every row.
-            let (t, hd, od) = (
-                &x[off..off + width],
-                &mut xhat[off..off + width],
-                &mut y[off..off + width],
-            );
-            for l in 0..width {
-                hd[l] = (t[l] - mu[l]) * inv[l];
-                od[l] = M::mul_add(hd[l], g[l], b[l]);
             }
         }
     }
@@ -467,19 +619,21 @@ fn eval_body<M: Fma>(
     eps: f32,
     y: &mut [f32],
     _batch: usize,
-    n: impl Dim,
+    channels: impl Dim,
+    plane: impl Dim,
 ) {
-    let n = n.get();
-    if n == 0 {
+    let (channels, plane) = (channels.get(), plane.get());
+    if channels * plane == 0 {
         return;
     }
-    for j0 in (0..n).step_by(LANES) {
-        let (scale, shift) = eval_affine::<M>(gamma, beta, running_mean, running_var, eps, j0);
-        apply_tile::<M>(x, &scale, &shift, y, n, j0);
+    for block in Block::all(channels, plane) {
+        let (scale, shift) =
+            eval_affine::<M>(gamma, beta, running_mean, running_var, eps, block.c0);
+        apply_block::<M>(x, &scale, &shift, y, channels * plane, block, plane);
     }
 }
 
-/// The eval forward's `(scale, shift)` per feature, for a caller that
+/// The eval forward's `(scale, shift)` per channel, for a caller that
 /// keeps them while the statistics stay put ([`apply_body`] then
 /// finishes the forward with the same bits).
 #[allow(clippy::too_many_arguments)]
@@ -503,7 +657,7 @@ fn eval_affine_body<M: Fma>(
     }
 }
 
-/// `y = x·scale + shift` per feature: the eval forward from a kept
+/// `y = x·scale + shift` per channel: the eval forward from a kept
 /// [`eval_affine_body`].
 #[inline(always)]
 fn apply_body<M: Fma>(
@@ -512,18 +666,26 @@ fn apply_body<M: Fma>(
     shift: &[f32],
     y: &mut [f32],
     _batch: usize,
-    n: impl Dim,
+    channels: impl Dim,
+    plane: impl Dim,
 ) {
-    let n = n.get();
-    // Re-sliced to `n`, so that a constant width reaches the tile loads.
-    let (scale, shift) = (&scale[..n], &shift[..n]);
-    for j0 in (0..n).step_by(LANES) {
-        let (sc, sh) = (simd::load_tile(scale, j0), simd::load_tile(shift, j0));
-        apply_tile::<M>(x, &sc, &sh, y, n, j0);
+    let (channels, plane) = (channels.get(), plane.get());
+    if channels * plane == 0 {
+        return;
+    }
+    // Re-sliced to `channels`, so that a constant width reaches the tile
+    // loads.
+    let (scale, shift) = (&scale[..channels], &shift[..channels]);
+    for block in Block::all(channels, plane) {
+        let (sc, sh) = (
+            simd::load_tile(scale, block.c0),
+            simd::load_tile(shift, block.c0),
+        );
+        apply_block::<M>(x, &sc, &sh, y, channels * plane, block, plane);
     }
 }
 
-/// Scale and shift of the tile at `j0`: `scale = γ/√(var+ε)`,
+/// Scale and shift of the channels from `c0`: `scale = γ/√(var+ε)`,
 /// `shift = β − mean·scale`, as PyTorch's CPU eval kernel folds them
 /// (padding lanes are never stored).
 #[inline(always)]
@@ -533,12 +695,12 @@ fn eval_affine<M: Fma>(
     running_mean: &[f32],
     running_var: &[f32],
     eps: f32,
-    j0: usize,
+    c0: usize,
 ) -> ([f32; LANES], [f32; LANES]) {
-    let (g, b) = affine(gamma, beta, j0);
+    let (g, b) = affine(gamma, beta, c0);
     let (rm, rv) = (
-        simd::load_tile(running_mean, j0),
-        simd::load_tile(running_var, j0),
+        simd::load_tile(running_mean, c0),
+        simd::load_tile(running_var, c0),
     );
     let (mut scale, mut shift) = ([0f32; LANES], [0f32; LANES]);
     for l in 0..LANES {
@@ -548,32 +710,37 @@ fn eval_affine<M: Fma>(
     (scale, shift)
 }
 
-/// `y = x·scale + shift` on the tile at `j0` of every row.
+/// `y = x·scale + shift` on a block of every row (rows of `n`), from the
+/// block's per-channel `scale` and `shift`.
 #[inline(always)]
-fn apply_tile<M: Fma>(
+fn apply_block<M: Fma>(
     x: &[f32],
     scale: &[f32; LANES],
     shift: &[f32; LANES],
     y: &mut [f32],
     n: usize,
-    j0: usize,
+    block: Block,
+    plane: usize,
 ) {
-    // Only this tile's features of each row, as slices (a masked
-    // 16-wide store would overlap the next row's load).
-    let width = LANES.min(n - j0);
-    for (xr, yr) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
-        let (t, o) = (&xr[j0..j0 + width], &mut yr[j0..j0 + width]);
-        if let (Ok(t), Ok(o)) = (
-            <&[f32; LANES]>::try_from(t),
-            <&mut [f32; LANES]>::try_from(&mut *o),
-        ) {
-            for l in 0..LANES {
+    for (j0, width) in block.tiles() {
+        let offset = j0 - block.start;
+        let (scale, shift) = (spread(scale, offset, plane), spread(shift, offset, plane));
+        // Only this tile's positions of each row, as slices (a masked
+        // 16-wide store would overlap the next row's load).
+        for (xr, yr) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
+            let (t, o) = (&xr[j0..j0 + width], &mut yr[j0..j0 + width]);
+            if let (Ok(t), Ok(o)) = (
+                <&[f32; LANES]>::try_from(t),
+                <&mut [f32; LANES]>::try_from(&mut *o),
+            ) {
+                for l in 0..LANES {
+                    o[l] = M::mul_add(t[l], scale[l], shift[l]);
+                }
+                continue;
+            }
+            for l in 0..width {
                 o[l] = M::mul_add(t[l], scale[l], shift[l]);
             }
-            continue;
-        }
-        for l in 0..width {
-            o[l] = M::mul_add(t[l], scale[l], shift[l]);
         }
     }
 }
@@ -589,74 +756,103 @@ fn backward_body<M: Fma>(
     mut dgamma: Option<&mut [f32]>,
     mut dbeta: Option<&mut [f32]>,
     batch: usize,
-    n: impl Dim,
+    channels: impl Dim,
+    plane: impl Dim,
 ) {
-    let n = n.get();
+    let (channels, plane) = (channels.get(), plane.get());
+    let n = channels * plane;
     if n == 0 || batch == 0 {
         return;
     }
-    let inv_b = 1.0 / batch as f32;
-    for j0 in (0..n).step_by(LANES) {
-        let width = LANES.min(n - j0);
-        let mask = simd::lane_mask(width);
+    let inv_count = 1.0 / (batch * plane) as f32;
+    for block in Block::all(channels, plane) {
         let (mut sdy, mut sdyh) = ([0f32; LANES], [0f32; LANES]);
-        let whole = simd::whole_windows(batch, n, j0);
-        for r in 0..whole {
-            let off = r * n + j0;
-            let (g, h) = (simd::window(dy, off), simd::window(xhat, off));
-            for l in 0..LANES {
-                sdy[l] += g[l];
-                sdyh[l] = M::mul_add(g[l], h[l], sdyh[l]);
-            }
+        for (j0, width) in block.tiles() {
+            let (lanes_dy, lanes_dyh) = column_dy_dyh::<M>(dy, xhat, batch, n, j0);
+            let offset = j0 - block.start;
+            gather(&mut sdy, &lanes_dy, offset, width, plane);
+            gather(&mut sdyh, &lanes_dyh, offset, width, plane);
         }
-        for r in whole..batch {
-            let off = r * n + j0;
-            let (g, h) = (simd::load_tile(dy, off), simd::load_tile(xhat, off));
-            for l in 0..LANES {
-                sdy[l] += g[l];
-                sdyh[l] = M::mul_add(g[l], h[l], sdyh[l]);
-            }
-        }
+        let (c0, mask) = (block.c0, block.mask());
         if let Some(dg) = dgamma.as_deref_mut() {
-            let mut d = simd::load_tile(dg, j0);
+            let mut d = simd::load_tile(dg, c0);
             for l in 0..LANES {
                 d[l] += sdyh[l];
             }
-            simd::store_tile(dg, j0, &mask, &d);
+            simd::store_tile(dg, c0, &mask, &d);
         }
         if let Some(db) = dbeta.as_deref_mut() {
-            let mut d = simd::load_tile(db, j0);
+            let mut d = simd::load_tile(db, c0);
             for l in 0..LANES {
                 d[l] += sdy[l];
             }
-            simd::store_tile(db, j0, &mask, &d);
+            simd::store_tile(db, c0, &mask, &d);
         }
-        let (g, _) = affine(gamma, None, j0);
-        let inv = simd::load_tile(invstd, j0);
+        let (g, _) = affine(gamma, None, c0);
+        let inv = simd::load_tile(invstd, c0);
         let mut scale = [0f32; LANES];
         for l in 0..LANES {
             scale[l] = g[l] * inv[l];
-            sdy[l] *= inv_b;
-            sdyh[l] *= inv_b;
+            sdy[l] *= inv_count;
+            sdyh[l] *= inv_count;
         }
-        for r in 0..batch {
-            let off = r * n + j0;
-            let full = (tile(dy, off, n), tile(xhat, off, n), full_tile(dx, off, n));
-            if let (Some(gt), Some(ht), Some(d)) = full {
-                // Straight from and into the buffers, as in the forward.
-                for l in 0..LANES {
+        for (j0, width) in block.tiles() {
+            let offset = j0 - block.start;
+            let (sdy, sdyh) = (spread(&sdy, offset, plane), spread(&sdyh, offset, plane));
+            let scale = spread(&scale, offset, plane);
+            for r in 0..batch {
+                let off = r * n + j0;
+                let full = (
+                    tile(dy, off, width),
+                    tile(xhat, off, width),
+                    full_tile(dx, off, width),
+                );
+                if let (Some(gt), Some(ht), Some(d)) = full {
+                    // Straight from and into the buffers, as in the forward.
+                    for l in 0..LANES {
+                        let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
+                        d[l] = M::mul_add(centred, scale[l], d[l]);
+                    }
+                    continue;
+                }
+                // A ragged tile, as slices (see the forward).
+                let (gt, ht) = (&dy[off..off + width], &xhat[off..off + width]);
+                let d = &mut dx[off..off + width];
+                for l in 0..width {
                     let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
                     d[l] = M::mul_add(centred, scale[l], d[l]);
                 }
-                continue;
-            }
-            // A ragged tile, as slices (see the forward).
-            let (gt, ht) = (&dy[off..off + width], &xhat[off..off + width]);
-            let d = &mut dx[off..off + width];
-            for l in 0..width {
-                let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
-                d[l] = M::mul_add(centred, scale[l], d[l]);
             }
         }
     }
+}
+
+/// Σ over the batch of `dy` and of `dy·x̂` at the tile `j0`, per lane.
+#[inline(always)]
+fn column_dy_dyh<M: Fma>(
+    dy: &[f32],
+    xhat: &[f32],
+    batch: usize,
+    n: usize,
+    j0: usize,
+) -> ([f32; LANES], [f32; LANES]) {
+    let (mut sdy, mut sdyh) = ([0f32; LANES], [0f32; LANES]);
+    let whole = simd::whole_windows(batch, n, j0);
+    for r in 0..whole {
+        let off = r * n + j0;
+        let (g, h) = (simd::window(dy, off), simd::window(xhat, off));
+        for l in 0..LANES {
+            sdy[l] += g[l];
+            sdyh[l] = M::mul_add(g[l], h[l], sdyh[l]);
+        }
+    }
+    for r in whole..batch {
+        let off = r * n + j0;
+        let (g, h) = (simd::load_tile(dy, off), simd::load_tile(xhat, off));
+        for l in 0..LANES {
+            sdy[l] += g[l];
+            sdyh[l] = M::mul_add(g[l], h[l], sdyh[l]);
+        }
+    }
+    (sdy, sdyh)
 }

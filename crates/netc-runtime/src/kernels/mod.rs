@@ -19,6 +19,7 @@ mod finite;
 mod gemm_call;
 mod layernorm;
 mod linear;
+mod pool2d;
 mod small_gemm;
 
 pub use aligned::CacheAligned;
@@ -45,4 +46,8 @@ pub use linear::{
     linear_backward, linear_backward_on, linear_backward_with, linear_forward, linear_forward_on,
     linear_forward_packed, linear_forward_packed_on, linear_forward_with, linear_packs,
     linear_panel_len, pack_linear_panel, pack_linear_panel_on, GEMM_MIN_MACS, GEMV_MIN_MACS,
+};
+pub use pool2d::{
+    adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, avg_pool2d_backward,
+    avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward,
 };

@@ -17,6 +17,7 @@ mod elementwise;
 mod linear;
 mod loss;
 mod norm;
+mod pool;
 mod update;
 
 pub use conv::{Conv2d, Conv2dBackward};
@@ -28,5 +29,9 @@ pub use loss::{Loss, LossBackward};
 pub use norm::{
     BatchNormAffine, BatchNormApply, BatchNormBackward, BatchNormEval, BatchNormTrain, LayerNorm,
     LayerNormBackward,
+};
+pub use pool::{
+    AdaptiveAvgPool2d, AdaptiveAvgPool2dBackward, AvgPool2d, AvgPool2dBackward, MaxPool2d,
+    MaxPool2dBackward,
 };
 pub use update::{ClipCoef, OptimizerStep, ScaleInto, TensorNorm, TotalNorm};

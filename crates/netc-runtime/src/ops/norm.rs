@@ -1,12 +1,15 @@
-//! `nn.BatchNorm1d` (train, eval, the inference cache's folded affine,
-//! backward) and `nn.LayerNorm`.
+//! `nn.BatchNorm1d` and `nn.BatchNorm2d` (train, eval, the inference
+//! cache's folded affine, backward) and `nn.LayerNorm`.
+//!
+//! A batchnorm normalises `[batch, n, plane]`: `n` channels of `plane`
+//! positions each (1 for batchnorm1d, `H·W` for batchnorm2d).
 
 use crate::dim::Dim;
 use crate::kernels::{self, Stats};
 
 /// Train-mode batchnorm: batch statistics, saved `xhat`/`mean`/`invstd`,
 /// PyTorch's running-statistics update and `num_batches_tracked += 1`.
-pub struct BatchNormTrain<'a, N> {
+pub struct BatchNormTrain<'a, N, P> {
     pub x: &'a [f32],
     pub gamma: Option<&'a [f32]>,
     pub beta: Option<&'a [f32]>,
@@ -22,9 +25,11 @@ pub struct BatchNormTrain<'a, N> {
     pub eps: f32,
     pub batch: usize,
     pub n: N,
+    /// Positions per channel: 1 (batchnorm1d) or `H·W`.
+    pub plane: P,
 }
 
-impl<N: Dim> BatchNormTrain<'_, N> {
+impl<N: Dim, P: Dim> BatchNormTrain<'_, N, P> {
     #[inline]
     pub fn run(self) {
         let stats = Stats {
@@ -45,12 +50,13 @@ impl<N: Dim> BatchNormTrain<'_, N> {
             self.eps,
             self.batch,
             self.n,
+            self.plane,
         );
     }
 }
 
 /// Eval-mode batchnorm with the running statistics.
-pub struct BatchNormEval<'a, N> {
+pub struct BatchNormEval<'a, N, P> {
     pub x: &'a [f32],
     pub gamma: Option<&'a [f32]>,
     pub beta: Option<&'a [f32]>,
@@ -60,9 +66,11 @@ pub struct BatchNormEval<'a, N> {
     pub eps: f32,
     pub batch: usize,
     pub n: N,
+    /// Positions per channel: 1 (batchnorm1d) or `H·W`.
+    pub plane: P,
 }
 
-impl<N: Dim> BatchNormEval<'_, N> {
+impl<N: Dim, P: Dim> BatchNormEval<'_, N, P> {
     #[inline]
     pub fn run(self) {
         kernels::batchnorm_forward_eval(
@@ -75,6 +83,7 @@ impl<N: Dim> BatchNormEval<'_, N> {
             self.y,
             self.batch,
             self.n,
+            self.plane,
         );
     }
 }
@@ -109,24 +118,28 @@ impl<N: Dim> BatchNormAffine<'_, N> {
 }
 
 /// [`BatchNormEval`] from a kept [`BatchNormAffine`]: the same bits.
-pub struct BatchNormApply<'a, N> {
+pub struct BatchNormApply<'a, N, P> {
     pub x: &'a [f32],
     pub scale: &'a [f32],
     pub shift: &'a [f32],
     pub y: &'a mut [f32],
     pub batch: usize,
     pub n: N,
+    /// Positions per channel: 1 (batchnorm1d) or `H·W`.
+    pub plane: P,
 }
 
-impl<N: Dim> BatchNormApply<'_, N> {
+impl<N: Dim, P: Dim> BatchNormApply<'_, N, P> {
     #[inline]
     pub fn run(self) {
-        kernels::batchnorm_apply(self.x, self.scale, self.shift, self.y, self.batch, self.n);
+        kernels::batchnorm_apply(
+            self.x, self.scale, self.shift, self.y, self.batch, self.n, self.plane,
+        );
     }
 }
 
 /// Batchnorm backward from the saved `xhat` and `invstd`.
-pub struct BatchNormBackward<'a, N> {
+pub struct BatchNormBackward<'a, N, P> {
     pub dy: &'a [f32],
     pub xhat: &'a [f32],
     pub invstd: &'a [f32],
@@ -136,9 +149,11 @@ pub struct BatchNormBackward<'a, N> {
     pub dbeta: Option<&'a mut [f32]>,
     pub batch: usize,
     pub n: N,
+    /// Positions per channel: 1 (batchnorm1d) or `H·W`.
+    pub plane: P,
 }
 
-impl<N: Dim> BatchNormBackward<'_, N> {
+impl<N: Dim, P: Dim> BatchNormBackward<'_, N, P> {
     #[inline]
     pub fn run(self) {
         kernels::batchnorm_backward(
@@ -151,6 +166,7 @@ impl<N: Dim> BatchNormBackward<'_, N> {
             self.dbeta,
             self.batch,
             self.n,
+            self.plane,
         );
     }
 }

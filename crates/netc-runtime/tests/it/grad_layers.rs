@@ -256,25 +256,26 @@ fn linear_backward_gives_the_weight_gradient_without_dx_or_db() {
     }
 }
 
-/// BatchNorm1d training forward in f64 (biased variance).
+/// Batchnorm training forward in f64 over `[batch, n, plane]` (biased
+/// variance; plane 1 is BatchNorm1d).
 fn batchnorm_f64(
     x: &[f64],
     g: Option<&[f64]>,
     b: Option<&[f64]>,
-    batch: usize,
-    n: usize,
+    shape: (usize, usize, usize),
     eps: f64,
 ) -> Vec<f64> {
+    let (batch, n, plane) = shape;
     let mut y = vec![0.0; x.len()];
+    let at = |r: usize, j: usize, p: usize| (r * n + j) * plane + p;
+    let positions = |j| (0..batch).flat_map(move |r| (0..plane).map(move |p| at(r, j, p)));
+    let count = (batch * plane) as f64;
     for j in 0..n {
-        let mean = (0..batch).map(|r| x[r * n + j]).sum::<f64>() / batch as f64;
-        let var = (0..batch)
-            .map(|r| (x[r * n + j] - mean).powi(2))
-            .sum::<f64>()
-            / batch as f64;
-        for r in 0..batch {
-            let h = (x[r * n + j] - mean) / (var + eps).sqrt();
-            y[r * n + j] = h * g.map_or(1.0, |g| g[j]) + b.map_or(0.0, |b| b[j]);
+        let mean = positions(j).map(|i| x[i]).sum::<f64>() / count;
+        let var = positions(j).map(|i| (x[i] - mean).powi(2)).sum::<f64>() / count;
+        for i in positions(j) {
+            let h = (x[i] - mean) / (var + eps).sqrt();
+            y[i] = h * g.map_or(1.0, |g| g[j]) + b.map_or(0.0, |b| b[j]);
         }
     }
     y
@@ -300,16 +301,17 @@ enum Norm {
     Layer,
 }
 
-fn check_norm(norm: Norm, batch: usize, n: usize, affine: bool) {
+/// `norm` over `[batch, n, plane]` (a layernorm's plane is 1).
+fn check_norm(norm: Norm, batch: usize, n: usize, plane: usize, affine: bool) {
     let eps = 1e-5f32;
-    let mut rng = Rng::seed_from_u64((batch * 100 + n) as u64);
-    let x = uniform(batch * n, -2.0, 3.0, &mut rng);
+    let mut rng = Rng::seed_from_u64((batch * 100 + n * 10 + plane) as u64);
+    let x = uniform(batch * n * plane, -2.0, 3.0, &mut rng);
     let gamma = uniform(n, 0.5, 1.5, &mut rng);
     let beta = uniform(n, -0.5, 0.5, &mut rng);
-    let dy = uniform(batch * n, -1.0, 1.0, &mut rng);
+    let dy = uniform(x.len(), -1.0, 1.0, &mut rng);
     let (x64, g64, b64) = (widen(&x), widen(&gamma), widen(&beta));
     let forward = |x: &[f64], g: Option<&[f64]>, b: Option<&[f64]>| match norm {
-        Norm::Batch => batchnorm_f64(x, g, b, batch, n, f64::from(eps)),
+        Norm::Batch => batchnorm_f64(x, g, b, (batch, n, plane), f64::from(eps)),
         Norm::Layer => layernorm_f64(x, g, b, n, f64::from(eps)),
     };
     let (g_opt, b_opt) = if affine {
@@ -331,7 +333,10 @@ fn check_norm(norm: Norm, batch: usize, n: usize, affine: bool) {
         Norm::Layer => "layernorm",
     };
     for isa in Isa::available() {
-        let what = format!("{name} {batch}x{n} affine={affine} on {}", isa.name());
+        let what = format!(
+            "{name} {batch}x{n}x{plane} affine={affine} on {}",
+            isa.name()
+        );
         let mut y = vec![0.0; x.len()];
         let mut xhat = vec![0.0; x.len()];
         let stats_len = match norm {
@@ -350,6 +355,7 @@ fn check_norm(norm: Norm, batch: usize, n: usize, affine: bool) {
                 };
                 batchnorm_forward_train_with(
                     isa, &x, gamma_arg, beta_arg, &mut y, &mut xhat, stats, 0.1, eps, batch, n,
+                    plane,
                 );
             }
             Norm::Layer => layernorm_forward_with(
@@ -379,7 +385,7 @@ fn check_norm(norm: Norm, batch: usize, n: usize, affine: bool) {
         };
         match norm {
             Norm::Batch => batchnorm_backward_with(
-                isa, &dy, &xhat, &invstd, gamma_arg, &mut dx, dg_arg, db_arg, batch, n,
+                isa, &dy, &xhat, &invstd, gamma_arg, &mut dx, dg_arg, db_arg, batch, n, plane,
             ),
             Norm::Layer => layernorm_backward_with(
                 isa, &dy, &xhat, &invstd, gamma_arg, &mut dx, dg_arg, db_arg, batch, n,
@@ -395,17 +401,29 @@ fn check_norm(norm: Norm, batch: usize, n: usize, affine: bool) {
 
 #[test]
 fn batchnorm_train_backward_matches_finite_differences() {
-    check_norm(Norm::Batch, 8, 5, true);
-    check_norm(Norm::Batch, 32, 16, true);
-    check_norm(Norm::Batch, 3, 70, true);
-    check_norm(Norm::Batch, 6, 3, false);
+    check_norm(Norm::Batch, 8, 5, 1, true);
+    check_norm(Norm::Batch, 32, 16, 1, true);
+    check_norm(Norm::Batch, 3, 70, 1, true);
+    check_norm(Norm::Batch, 6, 3, 1, false);
+}
+
+/// Batchnorm2d: planes narrower than a tile (several channels per
+/// block, a tile across two channels), one tile wide, and several tiles
+/// with a ragged last one.
+#[test]
+fn batchnorm2d_train_backward_matches_finite_differences() {
+    check_norm(Norm::Batch, 4, 7, 3, true);
+    check_norm(Norm::Batch, 3, 5, 6, true);
+    check_norm(Norm::Batch, 2, 3, 16, true);
+    check_norm(Norm::Batch, 2, 3, 25, true);
+    check_norm(Norm::Batch, 3, 2, 9, false);
 }
 
 #[test]
 fn layernorm_backward_matches_finite_differences() {
-    check_norm(Norm::Layer, 4, 7, true);
-    check_norm(Norm::Layer, 3, 40, true);
-    check_norm(Norm::Layer, 5, 6, false);
+    check_norm(Norm::Layer, 4, 7, 1, true);
+    check_norm(Norm::Layer, 3, 40, 1, true);
+    check_norm(Norm::Layer, 5, 6, 1, false);
 }
 
 #[test]

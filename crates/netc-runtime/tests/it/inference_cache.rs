@@ -217,9 +217,10 @@ fn check_batchnorm<const N: usize>(stats: [&[f32]; 4], x: &[f32]) {
                     &mut expected,
                     batch,
                     Const::<N>,
+                    1,
                 );
                 let mut got = vec![f32::NAN; x.len()];
-                kernels::batchnorm_apply_on(isa, x, &scale, &shift, &mut got, batch, Const::<N>);
+                kernels::batchnorm_apply_on(isa, x, &scale, &shift, &mut got, batch, Const::<N>, 1);
                 assert_eq!(bits(&got), bits(&expected), "{what} batch {batch}");
             }
         }
@@ -264,7 +265,7 @@ fn a_panel_of_the_wrong_length_is_refused() {
 #[should_panic(expected = "scale/shift is not [n]")]
 fn a_short_affine_is_refused() {
     let (x, mut y) = (vec![0f32; 16], vec![0f32; 16]);
-    kernels::batchnorm_apply(&x, &[1.0; 15], &[0.0; 16], &mut y, 1, Const::<16>);
+    kernels::batchnorm_apply(&x, &[1.0; 15], &[0.0; 16], &mut y, 1, Const::<16>, 1);
 }
 
 #[test]

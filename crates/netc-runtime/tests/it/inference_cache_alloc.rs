@@ -67,7 +67,7 @@ fn inference_cache_kernels_do_not_allocate() {
             );
             for batch in 1..=40 {
                 let (x, y) = (&x[..batch * n], &mut y[..batch * n]);
-                kernels::batchnorm_apply_on(isa, x, &scale, &shift, y, batch, Const::<17>);
+                kernels::batchnorm_apply_on(isa, x, &scale, &shift, y, batch, Const::<17>, 1);
             }
         }
     });

@@ -52,6 +52,7 @@ fn kernels_do_not_allocate_and_gemm_scratch_is_bounded() {
             1e-5,
             batch,
             out_f,
+            1,
         );
         for act in [
             Activation::Elu { alpha: 1.0 },
@@ -94,6 +95,7 @@ fn kernels_do_not_allocate_and_gemm_scratch_is_bounded() {
             None,
             batch,
             out_f,
+            1,
         );
         dropout_forward(&xhat, &mut y, &mut mask, 0.2, &mut rng);
         dropout_backward(&dy, &mask, &mut act_out);

@@ -247,6 +247,7 @@ fn seed_network_step() {
             1e-5,
             batch,
             16,
+            1,
         );
         activation_forward(&elu, &n1, &mut a1, 16);
         linear_forward(&a1, &layers[1].w, Some(&layers[1].b), &mut z2, batch, 16, 8);
@@ -267,6 +268,7 @@ fn seed_network_step() {
             1e-5,
             batch,
             8,
+            1,
         );
         activation_forward(&elu, &n2, &mut a2, 8);
         linear_forward(&a2, &layers[2].w, Some(&layers[2].b), &mut z3, batch, 8, 1);
@@ -291,7 +293,7 @@ fn seed_network_step() {
         g8b.fill(0.0);
         activation_backward(&elu, &n2, &a2, &g8, &mut g8b, 8);
         g8.fill(0.0);
-        batchnorm_backward(&g8b, &h2, &bn2.1, None, &mut g8, None, None, batch, 8);
+        batchnorm_backward(&g8b, &h2, &bn2.1, None, &mut g8, None, None, batch, 8, 1);
         g16.fill(0.0);
         let l1 = &mut layers[1];
         linear_backward(
@@ -308,7 +310,7 @@ fn seed_network_step() {
         g16b.fill(0.0);
         activation_backward(&elu, &n1, &a1, &g16, &mut g16b, 16);
         g16.fill(0.0);
-        batchnorm_backward(&g16b, &h1, &bn1.1, None, &mut g16, None, None, batch, 16);
+        batchnorm_backward(&g16b, &h1, &bn1.1, None, &mut g16, None, None, batch, 16, 1);
         let l0 = &mut layers[0];
         linear_backward(
             &x,
@@ -603,6 +605,7 @@ fn inference_cache_one_row() {
                 &mut y,
                 1,
                 Const::<16>,
+                1,
             )
         });
         let affine = time(7, 500_000, || {
@@ -619,7 +622,16 @@ fn inference_cache_one_row() {
             )
         });
         let apply = time(7, 500_000, || {
-            kernels::batchnorm_apply_on(isa, black_box(&x), &scale, &shift, &mut y, 1, Const::<16>)
+            kernels::batchnorm_apply_on(
+                isa,
+                black_box(&x),
+                &scale,
+                &shift,
+                &mut y,
+                1,
+                Const::<16>,
+                1,
+            )
         });
         eprintln!(
             "{:>9}: batchnorm eval one row of 16: forward_eval {:.1} ns, eval_affine {:.1} ns, apply {:.1} ns",
@@ -701,7 +713,7 @@ fn seed_predict_one_cached() {
                     Const::<9>,
                     Const::<16>,
                 );
-                kernels::batchnorm_apply(&z1, &s1, &h1, &mut n1, 1, Const::<16>);
+                kernels::batchnorm_apply(&z1, &s1, &h1, &mut n1, 1, Const::<16>, 1);
             } else {
                 kernels::linear_forward(x, &w1, Some(&b1), &mut z1, 1, Const::<9>, Const::<16>);
                 kernels::batchnorm_forward_eval(
@@ -714,6 +726,7 @@ fn seed_predict_one_cached() {
                     &mut n1,
                     1,
                     Const::<16>,
+                    1,
                 );
             }
             activation_forward(&elu, &n1, &mut a1, 16);
@@ -728,7 +741,7 @@ fn seed_predict_one_cached() {
                     Const::<16>,
                     Const::<8>,
                 );
-                kernels::batchnorm_apply(&z2, &s2, &h2, &mut n2, 1, Const::<8>);
+                kernels::batchnorm_apply(&z2, &s2, &h2, &mut n2, 1, Const::<8>, 1);
             } else {
                 kernels::linear_forward(&a1, &w2, Some(&b2), &mut z2, 1, Const::<16>, Const::<8>);
                 kernels::batchnorm_forward_eval(
@@ -741,6 +754,7 @@ fn seed_predict_one_cached() {
                     &mut n2,
                     1,
                     Const::<8>,
+                    1,
                 );
             }
             activation_forward(&elu, &n2, &mut a2, 8);

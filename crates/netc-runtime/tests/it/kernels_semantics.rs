@@ -135,6 +135,7 @@ fn train_step(
         1e-5,
         batch,
         n,
+        1,
     );
     // Saved statistics are the batch's own.
     for (j, (m, _, var)) in column_stats(x, batch, n).into_iter().enumerate() {
@@ -221,6 +222,7 @@ fn batchnorm_eval_uses_running_statistics() {
             &mut y,
             batch,
             n,
+            1,
         );
         for r in 0..batch {
             for j in 0..n {

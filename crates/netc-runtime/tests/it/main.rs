@@ -5,6 +5,7 @@
 //! One module alone: `cargo test -p netc-runtime --test it -- <module>::`.
 
 mod activation_sizes;
+mod batchnorm2d;
 mod common;
 mod conv2d;
 mod conv2d_torch;
@@ -25,6 +26,8 @@ mod optim_clip;
 mod optim_hoisted;
 mod optim_torch;
 mod parallel_kernels;
+mod pool2d_kernels;
+mod pool_torch;
 mod simd_math;
 mod simd_paths;
 

@@ -173,6 +173,7 @@ fn norms_agree_across_paths() {
                 1e-5,
                 batch,
                 n,
+                1,
             );
             let (mut dx, mut dg, mut db) = (vec![0.0; x.len()], vec![0.0; n], vec![0.0; n]);
             batchnorm_backward_with(
@@ -186,6 +187,7 @@ fn norms_agree_across_paths() {
                 Some(&mut db),
                 batch,
                 n,
+                1,
             );
             let mut ye = vec![0.0; x.len()];
             batchnorm_forward_eval_with(
@@ -199,6 +201,7 @@ fn norms_agree_across_paths() {
                 &mut ye,
                 batch,
                 n,
+                1,
             );
             [y, xh, mean, inv, rm, rv, dx, dg, db, ye]
         };

@@ -73,6 +73,7 @@ equivalent!(
     "../../../../tests/fixtures/torch/mlp_ce.nn"
 );
 equivalent!(conv, conv::Conv, "../models/conv.nn");
+equivalent!(pooled, pooled::Pooled, "../models/pooled.nn");
 
 fn close(what: &str, a: &[f32], b: &[f32]) {
     assert_eq!(a.len(), b.len(), "{what}: lengths differ");

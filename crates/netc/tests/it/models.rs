@@ -52,3 +52,6 @@ pub mod conv {
 pub mod threaded {
     netc::model!(path = "../models/threaded.nn");
 }
+pub mod pooled {
+    netc::model!(path = "../models/pooled.nn");
+}

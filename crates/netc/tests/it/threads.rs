@@ -60,6 +60,7 @@ same_bits_on_every_thread_count!(
 );
 same_bits_on_every_thread_count!(threaded, threaded::Threaded, "../models/threaded.nn");
 same_bits_on_every_thread_count!(conv, conv::Conv, "../models/conv.nn");
+same_bits_on_every_thread_count!(pooled, pooled::Pooled, "../models/pooled.nn");
 
 fn check(source: &str, generated: impl Fn() -> Box<dyn Network>, config: TrainConfig) {
     let model = netc_testkit::valid_model(source);

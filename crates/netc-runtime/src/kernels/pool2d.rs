@@ -1,0 +1,353 @@
+//! `F.max_pool2d`, `F.avg_pool2d` and `F.adaptive_avg_pool2d` over
+//! `[batch, C·H·W]` (each sample PyTorch's contiguous CHW), forward and
+//! backward, with the arithmetic of PyTorch's CPU kernels: windows
+//! visited row-major, sums in f32 in that order, then one division.
+//!
+//! Every op is split by whole samples ([`parallel::by_rows`]): a sample's
+//! outputs (or, backward, its input gradient) are written by one part in
+//! the one-thread order, so the bits do not depend on the thread count.
+//! The comparisons and f32 sums involve no FMA, so every ISA gives the
+//! same bits and the loops stay portable.
+
+use std::ops::Range;
+
+use netc_ops::image::{AdaptivePool2dGeometry, Pool2dGeometry, PoolKind, Window};
+
+use crate::parallel::{self, by_rows, part_range, scaled, PartsMut, MIN_ELEMENTS_PER_PART};
+
+/// The real input positions `first, first + step, .. < end` a window at
+/// output `o` covers along one axis (padding excluded), and the length of
+/// the window clipped to the *padded* input (`count_include_pad`'s
+/// divisor). PyTorch's `ih0`/`ih1` arithmetic.
+#[derive(Debug, Clone, Copy)]
+struct Taps {
+    first: usize,
+    end: usize,
+    step: usize,
+    padded_len: usize,
+}
+
+impl Taps {
+    fn new(window: Window, o: usize, input: usize) -> Taps {
+        let start = o * window.stride;
+        let before = window.pad.before;
+        let padded_end = (start + window.extent()).min(input + before + window.pad.after);
+        let end = padded_end.saturating_sub(before).min(input);
+        // The first tap at or after the real input's start.
+        let first = match before.checked_sub(start) {
+            None | Some(0) => start - before,
+            Some(skipped) => skipped.div_ceil(window.dilation) * window.dilation - skipped,
+        };
+        Taps {
+            first,
+            end,
+            step: window.dilation,
+            padded_len: padded_end - start,
+        }
+    }
+
+    fn positions(self) -> impl Iterator<Item = usize> {
+        (self.first..self.end).step_by(self.step)
+    }
+
+    /// Real positions covered (dilation 1: the average's divisor).
+    fn len(self) -> usize {
+        self.end.saturating_sub(self.first)
+    }
+}
+
+/// Floats per sample of a pooling's input and output.
+fn widths(geometry: &Pool2dGeometry) -> (usize, usize) {
+    let out = geometry.output().map_or(0, |o| o.numel());
+    (geometry.input.numel(), out)
+}
+
+/// Hard asserts on the buffers' lengths: the loops index by geometry.
+fn check(
+    what: &str,
+    input: &[f32],
+    in_width: usize,
+    output: &[f32],
+    out_width: usize,
+    batch: usize,
+) {
+    assert!(
+        input.len() == batch * in_width && output.len() == batch * out_width,
+        "{what}: a buffer does not hold batch × the geometry's width"
+    );
+}
+
+/// `y` = the maximum of each window (padding is −∞), `argmax` = its
+/// position `ih·W + iw` in its channel's plane (exact in f32 below 2^24).
+/// Ties go to the first maximum in window order and a NaN replaces the
+/// current maximum (`val > max || isnan(val)`), as PyTorch's CPU kernel.
+/// `argmax: None` (inference) keeps no positions.
+pub fn max_pool2d_forward(
+    x: &[f32],
+    y: &mut [f32],
+    argmax: Option<&mut [f32]>,
+    batch: usize,
+    geometry: &Pool2dGeometry,
+) {
+    let (in_width, out_width) = widths(geometry);
+    check("max_pool2d", x, in_width, y, out_width, batch);
+    assert!(argmax.as_ref().is_none_or(|a| a.len() == y.len()));
+    let Some(out) = geometry.output() else { return };
+    let plane = geometry.input.plane();
+    let run = |samples: Range<usize>, y: &mut [f32], mut argmax: Option<&mut [f32]>| {
+        let planes = x[scaled(samples, in_width)].chunks_exact(plane);
+        for (p, input) in planes.enumerate() {
+            for oh in 0..out.height {
+                let rows = Taps::new(geometry.rows, oh, geometry.input.height);
+                for ow in 0..out.width {
+                    let cols = Taps::new(geometry.cols, ow, geometry.input.width);
+                    let mut best = rows.first * geometry.input.width + cols.first;
+                    let mut max = f32::NEG_INFINITY;
+                    for ih in rows.positions() {
+                        for iw in cols.positions() {
+                            let at = ih * geometry.input.width + iw;
+                            let v = input[at];
+                            if v > max || v.is_nan() {
+                                max = v;
+                                best = at;
+                            }
+                        }
+                    }
+                    let o = (p * out.height + oh) * out.width + ow;
+                    y[o] = max;
+                    if let Some(a) = argmax.as_deref_mut() {
+                        a[o] = best as f32;
+                    }
+                }
+            }
+        }
+    };
+    split_samples(batch, out_width, y, argmax, &run);
+}
+
+/// `dx[argmax] += dy` per output, in output order (overlapping windows
+/// accumulate, as PyTorch's backward).
+pub fn max_pool2d_backward(
+    dy: &[f32],
+    argmax: &[f32],
+    dx: &mut [f32],
+    batch: usize,
+    geometry: &Pool2dGeometry,
+) {
+    let (in_width, out_width) = widths(geometry);
+    check("max_pool2d_backward", dx, in_width, dy, out_width, batch);
+    assert!(argmax.len() == dy.len());
+    let (plane, out_plane) = (
+        geometry.input.plane(),
+        out_width / geometry.input.channels.max(1),
+    );
+    by_rows(dx, in_width, &|part, dx| {
+        let samples = rows_of(part, in_width);
+        let outputs = scaled(samples, out_width);
+        let channels = dy[outputs.clone()]
+            .chunks_exact(out_plane)
+            .zip(argmax[outputs].chunks_exact(out_plane));
+        for ((dy, argmax), dx) in channels.zip(dx.chunks_exact_mut(plane)) {
+            for (&g, &at) in dy.iter().zip(argmax) {
+                dx[at as usize] += g;
+            }
+        }
+    });
+}
+
+/// The average of each window: the sum over its real positions in window
+/// order, divided by the window clipped to the padded input
+/// (`count_include_pad`) or by the real positions it covers.
+pub fn avg_pool2d_forward(x: &[f32], y: &mut [f32], batch: usize, geometry: &Pool2dGeometry) {
+    let (in_width, out_width) = widths(geometry);
+    check("avg_pool2d", x, in_width, y, out_width, batch);
+    let plane = geometry.input.plane();
+    by_rows(y, out_width, &|part, y| {
+        let samples = rows_of(part, out_width);
+        let planes = x[scaled(samples, in_width)].chunks_exact(plane);
+        let mut outputs = y.iter_mut();
+        for input in planes {
+            for_each_average_window(geometry, |rows, cols, divisor| {
+                let mut sum = 0f32;
+                for ih in rows.positions() {
+                    for iw in cols.positions() {
+                        sum += input[ih * geometry.input.width + iw];
+                    }
+                }
+                if let Some(out) = outputs.next() {
+                    *out = if rows.len() == 0 || cols.len() == 0 {
+                        0.0
+                    } else {
+                        sum / divisor
+                    };
+                }
+            });
+        }
+    });
+}
+
+/// `dx += dy / divisor` over each window's real positions, in output
+/// order.
+pub fn avg_pool2d_backward(dy: &[f32], dx: &mut [f32], batch: usize, geometry: &Pool2dGeometry) {
+    let (in_width, out_width) = widths(geometry);
+    check("avg_pool2d_backward", dx, in_width, dy, out_width, batch);
+    let plane = geometry.input.plane();
+    by_rows(dx, in_width, &|part, dx| {
+        let samples = rows_of(part, in_width);
+        let mut grads = dy[scaled(samples, out_width)].iter();
+        for dx in dx.chunks_exact_mut(plane) {
+            for_each_average_window(geometry, |rows, cols, divisor| {
+                let Some(&g) = grads.next() else { return };
+                let delta = g / divisor;
+                for ih in rows.positions() {
+                    for iw in cols.positions() {
+                        dx[ih * geometry.input.width + iw] += delta;
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// Calls `f(rows, cols, divisor)` for every output of one channel plane,
+/// row-major.
+fn for_each_average_window(geometry: &Pool2dGeometry, mut f: impl FnMut(Taps, Taps, f32)) {
+    let Some(out) = geometry.output() else { return };
+    let include_pad = matches!(
+        geometry.kind,
+        PoolKind::Avg {
+            count_include_pad: true
+        }
+    );
+    for oh in 0..out.height {
+        let rows = Taps::new(geometry.rows, oh, geometry.input.height);
+        for ow in 0..out.width {
+            let cols = Taps::new(geometry.cols, ow, geometry.input.width);
+            let count = if include_pad {
+                rows.padded_len * cols.padded_len
+            } else {
+                rows.len() * cols.len()
+            };
+            f(rows, cols, count as f32);
+        }
+    }
+}
+
+/// Floats per sample of an adaptive pooling's input and output.
+fn adaptive_widths(geometry: &AdaptivePool2dGeometry) -> (usize, usize) {
+    (geometry.input.numel(), geometry.output().numel())
+}
+
+/// The mean of each adaptive range: the f32 sum in window order, divided
+/// by the rows, then by the columns (`sum / kh / kw`, as PyTorch's CPU
+/// kernel).
+pub fn adaptive_avg_pool2d_forward(
+    x: &[f32],
+    y: &mut [f32],
+    batch: usize,
+    geometry: &AdaptivePool2dGeometry,
+) {
+    let (in_width, out_width) = adaptive_widths(geometry);
+    check("adaptive_avg_pool2d", x, in_width, y, out_width, batch);
+    let plane = geometry.input.plane();
+    by_rows(y, out_width, &|part, y| {
+        let samples = rows_of(part, out_width);
+        let planes = x[scaled(samples, in_width)].chunks_exact(plane);
+        let mut outputs = y.iter_mut();
+        for input in planes {
+            for_each_adaptive_window(geometry, |rows, cols| {
+                let mut sum = 0f32;
+                for ih in rows.clone() {
+                    for iw in cols.clone() {
+                        sum += input[ih * geometry.input.width + iw];
+                    }
+                }
+                if let Some(out) = outputs.next() {
+                    *out = sum / rows.len() as f32 / cols.len() as f32;
+                }
+            });
+        }
+    });
+}
+
+/// `dx += dy / kh / kw` over each adaptive range, in output order.
+pub fn adaptive_avg_pool2d_backward(
+    dy: &[f32],
+    dx: &mut [f32],
+    batch: usize,
+    geometry: &AdaptivePool2dGeometry,
+) {
+    let (in_width, out_width) = adaptive_widths(geometry);
+    check(
+        "adaptive_avg_pool2d_backward",
+        dx,
+        in_width,
+        dy,
+        out_width,
+        batch,
+    );
+    let plane = geometry.input.plane();
+    by_rows(dx, in_width, &|part, dx| {
+        let samples = rows_of(part, in_width);
+        let mut grads = dy[scaled(samples, out_width)].iter();
+        for dx in dx.chunks_exact_mut(plane) {
+            for_each_adaptive_window(geometry, |rows, cols| {
+                let Some(&g) = grads.next() else { return };
+                let delta = g / rows.len() as f32 / cols.len() as f32;
+                for ih in rows.clone() {
+                    for iw in cols.clone() {
+                        dx[ih * geometry.input.width + iw] += delta;
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// Calls `f(rows, cols)` with the input ranges of every output of one
+/// channel plane, row-major.
+fn for_each_adaptive_window(
+    geometry: &AdaptivePool2dGeometry,
+    mut f: impl FnMut(Range<usize>, Range<usize>),
+) {
+    let (input, out) = (geometry.input, geometry.output());
+    for oh in 0..out.height {
+        let (r0, r1) = AdaptivePool2dGeometry::range(oh, out.height, input.height);
+        for ow in 0..out.width {
+            let (c0, c1) = AdaptivePool2dGeometry::range(ow, out.width, input.width);
+            f(r0..r1, c0..c1);
+        }
+    }
+}
+
+/// The samples a [`by_rows`] part of rows of `width` covers.
+fn rows_of(elements: Range<usize>, width: usize) -> Range<usize> {
+    let width = width.max(1);
+    elements.start / width..elements.end / width
+}
+
+/// A part of [`split_samples`]: its samples, its `y` and its `argmax`.
+type SamplesPart<'a> = dyn Fn(Range<usize>, &mut [f32], Option<&mut [f32]>) + Sync + 'a;
+
+/// [`by_rows`] for an op with a second output of the first's shape (max
+/// pooling's `argmax`): `f(samples, y_part, argmax_part)`.
+fn split_samples(
+    batch: usize,
+    width: usize,
+    y: &mut [f32],
+    argmax: Option<&mut [f32]>,
+    f: &SamplesPart<'_>,
+) {
+    let parts = parallel::parts_for(y.len(), MIN_ELEMENTS_PER_PART, batch);
+    if parts == 1 {
+        f(0..batch, y, argmax);
+        return;
+    }
+    let samples = |p| part_range(batch, parts, p, 1);
+    let range = |p| scaled(samples(p), width);
+    let ys = PartsMut::new(y, parts, range);
+    let argmaxes = argmax.map(|a| PartsMut::new(a, parts, range));
+    parallel::split(parts, &|p| {
+        f(samples(p), ys.take(p), argmaxes.as_ref().map(|a| a.take(p)));
+    });
+}
