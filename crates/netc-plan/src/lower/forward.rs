@@ -76,6 +76,7 @@ pub(super) enum Recorded {
         weight: Param,
         bias: Option<Param>,
         geometry: Conv2dGeometry,
+    },
     Pool {
         arg: Handle<Node>,
         pooling: Pooling,
