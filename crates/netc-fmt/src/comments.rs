@@ -1,6 +1,7 @@
 //! The `//` comments of a model file, which the syntax tree does not keep.
-//! The scan knows strings, so a `//` inside `data = "a//b.csv"` is no
-//! comment.
+//! They are the ones `netc_lang::lexical` finds, the rule the parser uses:
+//! a `//` inside `data = "a//b.csv"` or dividing in `linear(784 // 2, 10)`
+//! is no comment.
 
 /// One comment: where it is and its text (from `//` to the end of the
 /// line, without trailing whitespace or a CR).
@@ -11,41 +12,25 @@ pub struct Comment<'s> {
     pub text: &'s str,
 }
 
-/// Every comment of `source`, in order. A string ends at its closing quote
-/// or at the end of its line, as in the grammar.
+/// Every comment of `source`, in order.
 pub fn scan(source: &str) -> Vec<Comment<'_>> {
-    let bytes = source.as_bytes();
-    let mut comments = Vec::new();
-    let mut in_string = false;
-    let mut at = 0;
-    while at < bytes.len() {
-        match bytes[at] {
-            b'\n' => in_string = false,
-            b'"' => in_string = !in_string,
-            b'/' if !in_string && bytes.get(at + 1) == Some(&b'/') => {
-                let end = source[at..].find('\n').map_or(source.len(), |n| at + n);
-                comments.push(Comment {
-                    start: at,
-                    end,
-                    text: source[at..end].trim_end(),
-                });
-                at = end;
-                continue;
-            }
-            _ => {}
-        }
-        at += 1;
-    }
-    comments
+    netc_lang::lexical::comments(source)
+        .into_iter()
+        .map(|span| Comment {
+            start: span.start,
+            end: span.end,
+            text: source[span.start..span.end].trim_end(),
+        })
+        .collect()
 }
 
 /// The offset of the first byte at or after `at` that is neither
-/// whitespace nor part of a comment: the next token.
-pub fn next_token(source: &str, mut at: usize) -> usize {
-    let bytes = source.as_bytes();
-    while at < bytes.len() {
-        if source[at..].starts_with("//") {
-            at = source[at..].find('\n').map_or(source.len(), |n| at + n);
+/// whitespace nor part of one of `comments` (all of `source`'s): the next
+/// token.
+pub fn next_token(source: &str, comments: &[Comment<'_>], mut at: usize) -> usize {
+    while at < source.len() {
+        if let Ok(i) = comments.binary_search_by_key(&at, |c| c.start) {
+            at = comments[i].end;
         } else if let Some(c) = source[at..].chars().next().filter(|&c| is_blank(c)) {
             at += c.len_utf8();
         } else {
@@ -82,6 +67,14 @@ mod tests {
     #[test]
     fn next_token_skips_whitespace_and_comments() {
         let source = "a  // c\n \u{feff} {";
-        assert_eq!(next_token(source, 1), source.len() - 1);
+        assert_eq!(next_token(source, &scan(source), 1), source.len() - 1);
+    }
+
+    #[test]
+    fn a_division_is_no_comment() {
+        let source = "fc1 = linear(784 // 2, 10) // half\n";
+        let comments = scan(source);
+        assert_eq!(comments.len(), 1);
+        assert_eq!(comments[0].text, "// half");
     }
 }

@@ -1,5 +1,8 @@
 //! Expressions on one line: `linear(9, 16, init=zeros)`, `(0.9, 0.999)`,
-//! `x + y`.
+//! `x + y`, `(5 - 1) // 2`. Arithmetic keeps the user's parentheses (a
+//! group is a one-element tuple in the tree) and adds none: each operand
+//! prints as it was written. A `//` stays a division: its left operand
+//! ends and its right operand starts as written, on the same line.
 
 use netc_lang::ast::{Arg, Expr, ExprKind, Number};
 
@@ -40,6 +43,15 @@ fn write(out: &mut String, expr: &Expr) {
             out.push(')');
         }
         ExprKind::Add(terms) => join(out, terms, " + ", write),
+        ExprKind::Arith(chain) => {
+            write(out, &chain.first);
+            for step in &chain.rest {
+                out.push(' ');
+                out.push_str(step.op.symbol());
+                out.push(' ');
+                write(out, &step.operand);
+            }
+        }
     }
 }
 

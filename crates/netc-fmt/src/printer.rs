@@ -45,7 +45,7 @@ impl<'s> Printer<'s> {
         // introduce the next one.
         let introduced = self.leading_comments(model.span.start, 0, after_another);
         self.separate(model.span.start, after_another && !introduced);
-        let open = comments::next_token(self.source, model.name.span.end);
+        let open = comments::next_token(self.source, &self.comments, model.name.span.end);
         let header = format!("model {} {{", model.name.name);
         let close = model.span.end.saturating_sub(1);
         self.block(0, header, open, close, |printer| {
@@ -101,7 +101,7 @@ impl<'s> Printer<'s> {
     ) {
         self.leading_comments(span.start, indent, false);
         self.separate(span.start, false);
-        let open = comments::next_token(self.source, keyword_span.end);
+        let open = comments::next_token(self.source, &self.comments, keyword_span.end);
         let close = span.end.saturating_sub(1);
         self.block(indent, format!("{keyword} {{"), open, close, body);
     }
@@ -143,7 +143,7 @@ impl<'s> Printer<'s> {
         let flat = format!("{prefix}{}", expr::flat(value));
         let broken_call = match &value.kind {
             ExprKind::Call(call) if !call.args.is_empty() => {
-                let open = comments::next_token(self.source, call.callee.span.end);
+                let open = comments::next_token(self.source, &self.comments, call.callee.span.end);
                 let too_wide = INDENT.len() * indent + flat.chars().count() > MAX_WIDTH;
                 let holds_comments = self.comment_within(open, value.span.end);
                 (too_wide || holds_comments).then_some((call, open))

@@ -131,8 +131,12 @@ pub enum ExprKind {
     /// (see [`Expr::ungrouped`]).
     Tuple(Vec<Expr>),
     Call(Call),
-    /// `a + b + c`, flat: two or more terms.
+    /// `a + b + c`, flat: two or more terms. A residual sum of values in
+    /// `forward`, an integer sum in arguments.
     Add(Vec<Expr>),
+    /// Integer arithmetic other than a plain sum: `16 * 5 * 5`,
+    /// `a - b + c`, `(k - 1) // 2`. Written only inside parentheses.
+    Arith(Chain),
 }
 
 impl Expr {
@@ -158,6 +162,55 @@ impl Expr {
             ExprKind::Tuple(_) => "a tuple".to_string(),
             ExprKind::Call(call) => format!("a call of `{}`", call.callee.name),
             ExprKind::Add(_) => "a sum".to_string(),
+            ExprKind::Arith(_) => "an arithmetic expression".to_string(),
+        }
+    }
+}
+
+/// One precedence level of arithmetic, `first op operand op operand ...`,
+/// evaluated left to right. It stays flat, like [`ExprKind::Add`], so a
+/// long chain is no deep tree; a tighter level is an operand
+/// (`a + b * c` is a chain of `a` and the chain `b * c`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chain {
+    pub first: Box<Expr>,
+    pub rest: Vec<Operation>,
+}
+
+impl Chain {
+    /// Every operand, in order.
+    pub fn operands(&self) -> impl Iterator<Item = &Expr> {
+        std::iter::once(&*self.first).chain(self.rest.iter().map(|step| &step.operand))
+    }
+}
+
+/// `op operand` after the first operand of a [`Chain`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    pub op: BinOp,
+    /// The operator itself.
+    pub op_span: Span,
+    pub operand: Expr,
+}
+
+/// An arithmetic operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    /// `//`: Python's floor division, rounding toward negative infinity.
+    FloorDiv,
+}
+
+impl BinOp {
+    /// As written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::FloorDiv => "//",
         }
     }
 }

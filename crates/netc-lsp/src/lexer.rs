@@ -20,9 +20,13 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
-/// The tokens of `text`, comments skipped; any character that starts no
-/// token is a one-character punctuation token.
+/// The tokens of `text`, comments skipped (those `netc_lang::lexical`
+/// finds, so the `//` of `784 // 2` is two `/` tokens, not a comment);
+/// any character that starts no token is a one-character punctuation
+/// token.
 pub fn tokens(text: &str) -> Vec<Token<'_>> {
+    let comments = netc_lang::lexical::comments(text);
+    let mut comments = comments.iter().peekable();
     let mut tokens = Vec::new();
     let mut at = 0;
     while let Some(c) = text[at..].chars().next() {
@@ -30,8 +34,8 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
         let (kind, len) = if c.is_whitespace() || c == '\u{feff}' {
             at += c.len_utf8();
             continue;
-        } else if rest.starts_with("//") {
-            at += rest.find('\n').unwrap_or(rest.len());
+        } else if let Some(comment) = comments.next_if(|comment| comment.start == at) {
+            at = comment.end;
             continue;
         } else if c == '"' {
             let len = rest[1..].find(['"', '\n']).map_or(rest.len(), |n| {
@@ -43,7 +47,7 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
                 Kind::Name,
                 rest.find(|c| !is_name_char(c)).unwrap_or(rest.len()),
             )
-        } else if c.is_ascii_digit() || c == '.' || c == '-' {
+        } else if starts_number(rest) {
             (Kind::Number, number_len(rest))
         } else {
             (Kind::Punct, c.len_utf8())
@@ -56,6 +60,13 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
         at += len;
     }
     tokens
+}
+
+/// A digit or `.` starts a number, and so does a `-` before one (`5 - 1`
+/// subtracts).
+fn starts_number(rest: &str) -> bool {
+    let unsigned = rest.strip_prefix('-').unwrap_or(rest);
+    unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.')
 }
 
 /// The length of the number at the start of `rest`: digits, letters,
@@ -94,6 +105,30 @@ mod tests {
                 (Kind::Str, "\"é"),
                 (Kind::Number, "1e-3"),
                 (Kind::Punct, "é"),
+            ]
+        );
+    }
+
+    #[test]
+    fn division_and_subtraction_are_punctuation() {
+        let kinds: Vec<(Kind, &str)> = tokens("f(784 // 2 - 1, -3) // 2 more")
+            .iter()
+            .map(|t| (t.kind, t.text))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (Kind::Name, "f"),
+                (Kind::Punct, "("),
+                (Kind::Number, "784"),
+                (Kind::Punct, "/"),
+                (Kind::Punct, "/"),
+                (Kind::Number, "2"),
+                (Kind::Punct, "-"),
+                (Kind::Number, "1"),
+                (Kind::Punct, ","),
+                (Kind::Number, "-3"),
+                (Kind::Punct, ")"),
             ]
         );
     }

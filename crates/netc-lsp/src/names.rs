@@ -115,6 +115,11 @@ fn walk(expr: &Expr, layers: &[&str], push: &mut impl FnMut(&str, Span, Role)) {
                 walk(item, layers, push);
             }
         }
+        ExprKind::Arith(chain) => {
+            for operand in chain.operands() {
+                walk(operand, layers, push);
+            }
+        }
         ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Str(_) => {}
     }
 }

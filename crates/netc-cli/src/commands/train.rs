@@ -30,7 +30,7 @@ use netc_lang::rules::BATCHNORM_BATCH_ONE;
 use netc_lang::{ast, Diagnostic, FileConfig, LintLevels};
 use netc_ops::TrainConfig;
 use netc_runtime::{Network, WeightError};
-use netc_train::data::{prepare, DataOptions, MissingPolicy, Prepared, Table};
+use netc_train::data::{prepare, DataError, DataOptions, MissingPolicy, Prepared, Table};
 use netc_train::weights::{load_safetensors, save_safetensors};
 use netc_train::{fit, text as train_text, Task, TrainSettings};
 
@@ -208,7 +208,7 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
             ..DataOptions::for_config(&config, task.target_kind(), plan.input_width)
         },
     )
-    .map_err(Failure::input)?;
+    .map_err(|err| data_failure(err, model))?;
     // A batch larger than the training split is one batch of every row.
     let mut net = interpreter::build(plan, prepared.train.rows(), config.seed)?;
     if let Some(threads) = args.threads {
@@ -424,6 +424,18 @@ impl FileLints {
 
 /// Diagnostics in `netc check`'s text form on stderr, also under
 /// `--format json`, whose stdout holds only JSON lines.
+/// A data error; a feature count that misses an image input says how
+/// the count follows from the input's shape.
+fn data_failure(err: DataError, model: &Model) -> Failure {
+    match (&err, model.input.shape.image()) {
+        (DataError::FeatureCount { .. }, Some(image)) => Failure::input(format!(
+            "{err} = {}·{}·{} (channels·height·width of input `{}: {}`)",
+            image.channels, image.height, image.width, model.input.name, model.input.shape
+        )),
+        _ => Failure::input(err),
+    }
+}
+
 fn report(path: &str, source: &str, diagnostics: &[Diagnostic]) {
     if diagnostics.is_empty() {
         return;

@@ -14,22 +14,24 @@ enum Piece {
     Token(String),
 }
 
-/// Splits `source` into tokens, comments and the gaps between them. Punctuation
-/// other than `+` and `-` (which can sit inside a number) is a token of its
-/// own, so a gap can be put next to it.
+/// Splits `source` into tokens, comments and the gaps between them.
+/// Comments are the ones `netc_lang::lexical` finds (a dividing `//` is a
+/// token). Punctuation other than `+` and `-` (which can sit inside a
+/// number) is a token of its own, so a gap can be put next to it.
 fn pieces(source: &str) -> Vec<Piece> {
+    let comments = netc_lang::lexical::comments(source);
     let mut pieces = Vec::new();
-    let mut rest = source;
-    while let Some(c) = rest.chars().next() {
-        let len = if c.is_whitespace() {
+    let mut at = 0;
+    while let Some(c) = source[at..].chars().next() {
+        let rest = &source[at..];
+        let len = if let Some(comment) = comments.iter().find(|c| c.start == at) {
+            pieces.push(Piece::Comment(source[at..comment.end].to_string()));
+            comment.end - at
+        } else if c.is_whitespace() {
             let len = rest
                 .find(|c: char| !c.is_whitespace())
                 .unwrap_or(rest.len());
             pieces.push(Piece::Space);
-            len
-        } else if rest.starts_with("//") {
-            let len = rest.find('\n').unwrap_or(rest.len());
-            pieces.push(Piece::Comment(rest[..len].to_string()));
             len
         } else if c == '"' {
             let len = rest[1..].find('"').map_or(rest.len(), |n| n + 2);
@@ -40,14 +42,12 @@ fn pieces(source: &str) -> Vec<Piece> {
             1
         } else {
             let len = rest
-                .find(|c: char| {
-                    c.is_whitespace() || "(){}=,:\"".contains(c) || rest.starts_with("//")
-                })
+                .find(|c: char| c.is_whitespace() || "(){}=,:\"".contains(c))
                 .unwrap_or(rest.len());
             pieces.push(Piece::Token(rest[..len].to_string()));
             len
         };
-        rest = &rest[len..];
+        at += len;
     }
     pieces
 }
@@ -76,13 +76,15 @@ fn gap() -> impl Strategy<Value = String> {
 }
 
 /// `source` with every gap between tokens chosen by `gaps` (cycled). Two
-/// word tokens keep a space between them, and a comment its newline (and
-/// no more: the gap after it loses its line breaks).
+/// word tokens keep a space between them, a comment its newline (and no
+/// more: the gap after it loses its line breaks), and a dividing `//` its
+/// operands on its line (the gaps around it are a space).
 fn respaced(source: &str, gaps: &[String]) -> String {
     let mut out = String::new();
     let mut gaps = gaps.iter().cycle();
     let mut previous_word = false;
     let mut after_comment = false;
+    let mut after_division = false;
     for piece in pieces(source) {
         match piece {
             Piece::Space => {}
@@ -96,7 +98,12 @@ fn respaced(source: &str, gaps: &[String]) -> String {
             }
             Piece::Token(text) => {
                 let word = text.starts_with(|c: char| c.is_alphanumeric() || "_.-\"".contains(c));
+                let division = text.starts_with("//");
                 let mut chosen = gaps.next().cloned().unwrap_or_default();
+                if division || after_division {
+                    chosen = " ".to_string();
+                }
+                after_division = division;
                 if after_comment && !chosen.contains("//") {
                     chosen.retain(|c| c != '\n' && c != '\r');
                 }
@@ -140,7 +147,7 @@ proptest! {
         let twice = netc_fmt::format(&once).expect("formatted text parses");
         prop_assert_eq!(&once, &twice, "{} not stable from:\n{}", path.display(), perturbed);
         prop_assert_eq!(common::meaning(&perturbed), common::meaning(&once), "{}", path.display());
-        let comments = |text: &str| text.matches("//").count();
+        let comments = |text: &str| netc_lang::lexical::comments(text).len();
         prop_assert_eq!(comments(&perturbed), comments(&once), "a comment was lost");
     }
 

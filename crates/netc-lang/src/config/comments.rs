@@ -1,8 +1,10 @@
 //! The `//` comments of a model file. The grammar skips comments, so the
-//! suppression directives in them are found by scanning the text: a scan
-//! that knows strings, so a `//` inside `data = "a//b.csv"` is no comment.
+//! suppression directives in them are found by scanning the text with the
+//! one rule of [`crate::lexical`]: a `//` inside `data = "a//b.csv"` or
+//! dividing in `linear(784 // 2, 10)` is no comment.
 
 use crate::ir::Span;
+use crate::lexical;
 
 /// One `//` comment.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,41 +23,17 @@ impl Comment {
     }
 }
 
-/// Every comment, in order. Strings end at their closing quote or at the
-/// end of the line (the grammar allows no newline in a string).
+/// Every comment, in order.
 pub fn scan(source: &str) -> Vec<Comment> {
-    let bytes = source.as_bytes();
-    let mut comments = Vec::new();
-    let mut in_string = false;
-    let mut line_start = 0;
-    let mut at = 0;
-    while at < bytes.len() {
-        match bytes[at] {
-            b'\n' => {
-                in_string = false;
-                line_start = at + 1;
-            }
-            b'"' => in_string = !in_string,
-            b'/' if !in_string && bytes.get(at + 1) == Some(&b'/') => {
-                let end = source[at..].find('\n').map_or(source.len(), |n| at + n);
-                // A `\r` of a CRLF line ending is not part of the comment.
-                let end = if source[..end].ends_with('\r') {
-                    end - 1
-                } else {
-                    end
-                };
-                comments.push(Comment {
-                    span: Span::new(at, end),
-                    own_line: source[line_start..at].trim().is_empty(),
-                });
-                at = end;
-                continue;
-            }
-            _ => {}
-        }
-        at += 1;
-    }
-    comments
+    lexical::comments(source)
+        .into_iter()
+        .map(|span| Comment {
+            span,
+            own_line: source[line_of(source, span.start).start..span.start]
+                .trim()
+                .is_empty(),
+        })
+        .collect()
 }
 
 /// The byte range of the first line after the one holding `offset` that
@@ -67,6 +45,7 @@ pub fn next_code_line(source: &str, offset: usize) -> Option<Span> {
         let end = source[start..]
             .find('\n')
             .map_or(source.len(), |n| start + n);
+        // A `//` first on its line follows no value: always a comment.
         let text = source[start..end].trim();
         if !text.is_empty() && !text.starts_with("//") {
             return Some(Span::new(start, end));

@@ -24,7 +24,9 @@ use crate::severity::Severity;
 pub fn is_front_end_error(rule: &Rule) -> bool {
     let code = rule.code;
     rule.severity == Severity::Error
-        && (("NN000"..="NN005").contains(&code) || ("NN034"..="NN038").contains(&code))
+        && (("NN000"..="NN005").contains(&code)
+            || ("NN034"..="NN038").contains(&code)
+            || ("NN041"..="NN044").contains(&code))
 }
 
 /// The configuration of one file's diagnostics. Diagnostics found at

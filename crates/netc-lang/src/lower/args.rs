@@ -4,6 +4,8 @@
 //! accept and reject the same way (Python's rules: positional first, each
 //! parameter at most once).
 
+mod arith;
+
 use crate::ast::{Call, Expr, ExprKind};
 use crate::diagnostic::Diagnostic;
 use crate::rules;
@@ -213,9 +215,18 @@ pub(crate) fn optional<T>(
     }
 }
 
-/// A number, or NN037.
+/// A number (integer arithmetic included), or NN037.
 pub(crate) fn number(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<f64> {
     match &expr.ungrouped().kind {
+        ExprKind::Add(_) | ExprKind::Arith(_) => match arith::evaluate(expr, param) {
+            // An f64 holds every width exactly; a larger value is out of
+            // any parameter's range anyway.
+            Ok(value) => Some(value as f64),
+            Err(diag) => {
+                diags.push(diag);
+                None
+            }
+        },
         ExprKind::Number(n) if n.value.is_finite() => Some(n.value),
         ExprKind::Number(n) => {
             diags.push(invalid(
@@ -282,7 +293,8 @@ pub(crate) fn positive_number(
 /// parameter counts downstream).
 pub(crate) const MAX_WIDTH: usize = 1 << 24;
 
-/// An integer written without fraction or exponent, in `[min, max]`.
+/// An integer in `[min, max]`: written without fraction or exponent, or
+/// integer arithmetic (`16 * 5 * 5`).
 pub(crate) fn integer(
     expr: &Expr,
     param: &str,
@@ -290,27 +302,45 @@ pub(crate) fn integer(
     max: u64,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<u64> {
-    let ExprKind::Number(n) = &expr.ungrouped().kind else {
-        diags.push(
-            invalid(
-                expr,
-                format!("`{param}` expects an integer, found {}", expr.describe()),
-            )
-            .with_span_label("expected an integer"),
-        );
-        return None;
+    // The value, and how a range error shows it and labels it.
+    let (value, found, label) = match &expr.ungrouped().kind {
+        ExprKind::Add(_) | ExprKind::Arith(_) => match arith::evaluate(expr, param) {
+            Ok(value) => (
+                i128::from(value),
+                value.to_string(),
+                format!("this is {value}"),
+            ),
+            Err(diag) => {
+                diags.push(diag);
+                return None;
+            }
+        },
+        ExprKind::Number(n) if n.is_integer_literal() => (
+            n.text.parse::<i128>().unwrap_or(i128::MAX),
+            format!("`{}`", n.text),
+            "out of range".to_string(),
+        ),
+        ExprKind::Number(n) => {
+            diags.push(
+                invalid(
+                    expr,
+                    format!("`{param}` must be an integer, found `{}`", n.text),
+                )
+                .with_span_label("not an integer"),
+            );
+            return None;
+        }
+        _ => {
+            diags.push(
+                invalid(
+                    expr,
+                    format!("`{param}` expects an integer, found {}", expr.describe()),
+                )
+                .with_span_label("expected an integer"),
+            );
+            return None;
+        }
     };
-    if !n.is_integer_literal() {
-        diags.push(
-            invalid(
-                expr,
-                format!("`{param}` must be an integer, found `{}`", n.text),
-            )
-            .with_span_label("not an integer"),
-        );
-        return None;
-    }
-    let value = n.text.parse::<i128>().unwrap_or(i128::MAX);
     let problem = if value < i128::from(min) {
         match min {
             1 => "must be a positive integer".to_string(),
@@ -322,17 +352,57 @@ pub(crate) fn integer(
     } else {
         return u64::try_from(value).ok();
     };
-    diags.push(
-        invalid(expr, format!("`{param}` {problem}, found `{}`", n.text))
-            .with_span_label("out of range"),
-    );
+    diags.push(invalid(expr, format!("`{param}` {problem}, found {found}")).with_span_label(label));
     None
 }
 
 /// A width: a positive integer.
 pub(crate) fn width(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<usize> {
-    let value = integer(expr, param, 1, MAX_WIDTH as u64, diags)?;
+    size(expr, param, 1, diags)
+}
+
+/// A size in `[min, MAX_WIDTH]`: a kernel, stride, padding or dilation.
+pub(crate) fn size(
+    expr: &Expr,
+    param: &str,
+    min: i64,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<usize> {
+    let value = integer(expr, param, min, MAX_WIDTH as u64, diags)?;
     usize::try_from(value).ok()
+}
+
+/// PyTorch's `_size_2_t`: one size for both axes, or a `(height, width)`
+/// pair, each in `[min, MAX_WIDTH]`.
+pub(crate) fn size_pair(
+    expr: &Expr,
+    param: &str,
+    min: i64,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(usize, usize)> {
+    match &expr.ungrouped().kind {
+        ExprKind::Tuple(items) => match items.as_slice() {
+            [height, width] => {
+                let height = size(height, param, min, diags);
+                let width = size(width, param, min, diags);
+                Some((height?, width?))
+            }
+            _ => {
+                diags.push(
+                    invalid(
+                        expr,
+                        format!(
+                            "`{param}` expects one size or a (height, width) pair, found {} values",
+                            items.len()
+                        ),
+                    )
+                    .with_span_label("expected 2 values"),
+                );
+                None
+            }
+        },
+        _ => size(expr, param, min, diags).map(|value| (value, value)),
+    }
 }
 
 /// `true` or `false`, or NN037.

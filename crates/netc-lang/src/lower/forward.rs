@@ -1,16 +1,21 @@
-//! `forward { ... }` → the IR's node graph, inferring every width and
-//! checking that widths agree (NN004), that names resolve (NN001, NN036)
-//! and that values are used as values (NN037).
+//! `forward { ... }` → the IR's node graph, inferring every value's shape
+//! and checking that each layer can take the value it is called on
+//! (NN004, NN041, NN042; the rules are `shape.rs`), that names resolve
+//! (NN001, NN036) and that values are used as values (NN037).
 
 use std::collections::{HashMap, HashSet};
 
 use netc_ops::Activation;
 
-use super::layer::Widths;
+use netc_ops::image::ImageShape;
+
+use super::layer::{FixedBy, Size, Widths};
+use super::shape::{self, Derivation};
+use super::shape_errors::{describe, Origin, Refused};
 use super::{activation, args};
 use crate::ast::{Call, Expr, ExprKind, ForwardBlock, Ident, StatementKind};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Handle, LayerKind, Model, Node, NodeKind, Shape, Span};
+use crate::ir::{Handle, Layer, LayerKind, LayerType, Model, Node, NodeKind, Shape, Span};
 use crate::rules;
 use crate::suggest::did_you_mean;
 
@@ -19,18 +24,17 @@ pub(crate) struct LayerEntry {
     pub name: String,
     /// The name in the declaration.
     pub span: Span,
+    /// The layer kind's name in the declaration (`linear` of
+    /// `fc = linear(9, 16)`).
+    pub kind_span: Span,
     /// `None` when the declaration itself had errors.
-    pub lowered: Option<(Handle<crate::ir::Layer>, Widths)>,
+    pub lowered: Option<(Handle<Layer>, Widths)>,
     /// Called somewhere in `forward`.
     pub called: bool,
 }
 
-/// Where a value's width came from, for NN004's labels.
-#[derive(Clone)]
-struct Origin {
-    span: Span,
-    message: String,
-}
+/// `flatten(x)` in `forward`: `nn.Flatten()` without a declaration.
+const FLATTEN: &str = LayerType::Flatten.name();
 
 /// A variable: its value (`None` when the expression assigned to it had an
 /// error, so later uses stay quiet) and where it was assigned.
@@ -56,16 +60,31 @@ pub(crate) struct ForwardLowering<'a> {
     /// Names in text that error recovery dropped: unknown, but not
     /// undefined (their definition may be what was dropped).
     dropped_names: HashSet<&'a str>,
+    /// The layer `flatten(x)` calls, added to the model at its first use:
+    /// stateless, so one serves every call.
+    flatten: Option<Handle<Layer>>,
     diags: &'a mut Vec<Diagnostic>,
 }
 
+/// A layer applied to a lowered argument.
+struct Application<'c> {
+    layer: Handle<Layer>,
+    name: &'c str,
+    widths: Widths,
+    kind_span: Option<Span>,
+    arg: Handle<Node>,
+    arg_expr: &'c Expr,
+    callee: Span,
+    span: Span,
+}
+
 impl<'a> ForwardLowering<'a> {
-    /// `input` is the declared input (name and width, `None` width when its
-    /// declaration had an error).
+    /// `input` is the declared input (name, shape and the span of the
+    /// shape; `None` shape when its declaration had an error).
     pub(crate) fn new(
         model: &'a mut Model,
         layers: &'a mut [LayerEntry],
-        input: Option<(&Ident, Option<usize>, Span)>,
+        input: Option<(&Ident, Option<Shape>, Span)>,
         diags: &'a mut Vec<Diagnostic>,
     ) -> Self {
         let by_name = layers
@@ -80,18 +99,20 @@ impl<'a> ForwardLowering<'a> {
             origins: Vec::new(),
             vars: HashMap::new(),
             dropped_names: HashSet::new(),
+            flatten: None,
             diags,
         };
-        if let Some((name, width, width_span)) = input {
-            let node = width.map(|width| {
+        if let Some((name, shape, shape_span)) = input {
+            let node = shape.map(|shape| {
+                let message = match shape {
+                    Shape::Flat(width) => format!("`{}` has {width} features", name.name),
+                    Shape::Image(_) => format!("`{}` has shape {shape}", name.name),
+                };
                 lowering.push_node(
                     NodeKind::Input,
-                    width,
+                    shape,
                     name.span,
-                    Origin {
-                        span: width_span,
-                        message: format!("`{}` has {width} features", name.name),
-                    },
+                    Origin::new(shape_span, message),
                 )
             });
             lowering.vars.insert(
@@ -181,22 +202,16 @@ impl<'a> ForwardLowering<'a> {
     fn push_node(
         &mut self,
         kind: NodeKind,
-        width: usize,
+        shape: Shape,
         span: Span,
         origin: Origin,
     ) -> Handle<Node> {
         self.origins.push(origin);
-        self.model.nodes.append(
-            Node {
-                kind,
-                shape: Shape::Flat(width),
-            },
-            span,
-        )
+        self.model.nodes.append(Node { kind, shape }, span)
     }
 
-    fn width(&self, node: Handle<Node>) -> usize {
-        self.model.nodes[node].width()
+    fn shape(&self, node: Handle<Node>) -> Shape {
+        self.model.nodes[node].shape
     }
 
     fn origin(&self, node: Handle<Node>) -> Origin {
@@ -236,13 +251,13 @@ impl<'a> ForwardLowering<'a> {
             )
             .with_span_label("a layer must be called")
             .with_help(format!("call it on a value: `{name}(x)`"))
-        } else if Activation::NAMES.contains(&name) {
+        } else if let Some(what) = function_kind(name) {
             Diagnostic::new(
                 &rules::INVALID_VALUE,
                 span,
-                format!("`{name}` is an activation, not a value"),
+                format!("`{name}` is {what}, not a value"),
             )
-            .with_span_label("an activation must be called")
+            .with_span_label(format!("{what} must be called"))
             .with_help(format!("call it on a value: `{name}(x)`"))
         } else {
             let diag = Diagnostic::new(
@@ -278,6 +293,9 @@ impl<'a> ForwardLowering<'a> {
         }
         if Activation::NAMES.contains(&callee) {
             return self.activation(call, span);
+        }
+        if callee == FLATTEN {
+            return self.flatten(call, span);
         }
         // Resolve the arguments anyway: their own errors are worth
         // reporting, and the layers they call are used.
@@ -356,86 +374,176 @@ impl<'a> ForwardLowering<'a> {
         self.layers[index].called = true;
         let name = self.layers[index].name.clone();
         let bound = args::bind(call, &name, &["input"], 1, self.diags);
-        let Some(arg_expr) = bound.get(0) else {
+        let arg_expr = self.value_argument(bound.get(0), "layer ", &name, span)?;
+        let arg = self.expr(arg_expr)?;
+        let (layer, widths) = self.layers[index].lowered?;
+        let widths = self.infer_input(index, layer, widths, arg, call.callee.span);
+        self.apply(Application {
+            layer,
+            name: &name,
+            widths,
+            kind_span: Some(self.layers[index].kind_span),
+            arg,
+            arg_expr,
+            callee: call.callee.span,
+            span,
+        })
+    }
+
+    /// `flatten(x)`: the implicit `flatten` layer applied to `x`.
+    fn flatten(&mut self, call: &Call, span: Span) -> Option<Handle<Node>> {
+        let bound = args::bind(call, FLATTEN, &["input"], 1, self.diags);
+        let arg_expr = self.value_argument(bound.get(0), "", FLATTEN, span)?;
+        let arg = self.expr(arg_expr)?;
+        let layers = &mut self.model.layers;
+        let layer = *self.flatten.get_or_insert_with(|| {
+            let flatten = Layer {
+                name: FLATTEN.to_string(),
+                kind: LayerKind::Flatten,
+            };
+            layers.append(flatten, call.callee.span)
+        });
+        self.apply(Application {
+            layer,
+            name: FLATTEN,
+            widths: Widths::ANY,
+            kind_span: None,
+            arg,
+            arg_expr,
+            callee: call.callee.span,
+            span,
+        })
+    }
+
+    /// The value `name` (a layer, an activation or `flatten`, `what` says
+    /// which: "layer ", "activation ", "") is called on, or NN037 when it
+    /// is called on nothing.
+    fn value_argument<'e>(
+        &mut self,
+        value: Option<&'e Expr>,
+        what: &str,
+        name: &str,
+        span: Span,
+    ) -> Option<&'e Expr> {
+        if value.is_none() {
             self.diags.push(
                 Diagnostic::new(
                     &rules::INVALID_VALUE,
                     span,
-                    format!("layer `{name}` is called without a value"),
+                    format!("{what}`{name}` is called without a value"),
                 )
                 .with_span_label("nothing to apply it to")
                 .with_help(format!("call it on a value: `{name}(x)`")),
             );
-            return None;
+        }
+        value
+    }
+
+    /// `linear(out)`: its first call on a flat value fixes its input
+    /// width. Returns the layer's widths as they now stand.
+    fn infer_input(
+        &mut self,
+        index: usize,
+        layer: Handle<Layer>,
+        widths: Widths,
+        arg: Handle<Node>,
+        callee: Span,
+    ) -> Widths {
+        let received = self.shape(arg);
+        let kind = &mut self.model.layers.get_mut(layer).kind;
+        let (LayerKind::Linear(spec), None, Shape::Flat(width)) = (kind, widths.input, received)
+        else {
+            return widths;
         };
-        let arg = self.expr(arg_expr)?;
-        let (layer, widths) = self.layers[index].lowered?;
-        let received = self.width(arg);
-        let is_linear = matches!(self.model.layers[layer].kind, LayerKind::Linear(_));
-        match (is_linear, widths.input) {
-            (true, None) => {
-                // `linear(out)`: the first call fixes the input width.
-                if let LayerKind::Linear(spec) = &mut self.model.layers.get_mut(layer).kind {
-                    spec.in_features = received;
+        spec.in_features = width;
+        let fixed = Widths {
+            input: Some(Size {
+                value: width,
+                span: callee,
+                by: FixedBy::FirstCall,
+            }),
+            ..widths
+        };
+        self.layers[index].lowered = Some((layer, fixed));
+        fixed
+    }
+
+    /// The node of a layer applied to its argument, or the diagnostic of
+    /// the layer refusing the argument's shape.
+    fn apply(&mut self, call: Application<'_>) -> Option<Handle<Node>> {
+        let received = self.shape(call.arg);
+        let kind = &self.model.layers[call.layer].kind;
+        let output = match shape::apply(kind, received) {
+            Ok(output) => output,
+            Err(refusal) => {
+                let origin = self.origin(call.arg);
+                let diag = Refused {
+                    name: call.name,
+                    kind,
+                    widths: call.widths,
+                    kind_span: call.kind_span,
+                    callee: call.callee,
+                    arg: call.arg_expr.span,
+                    received,
+                    origin: &origin,
+                    flattened: self.flattened(call.arg),
+                    can_flatten: self.flatten_is_the_function(),
                 }
-                let fixed = Widths {
-                    input: Some((received, call.callee.span)),
-                    ..widths
-                };
-                self.layers[index].lowered = Some((layer, fixed));
-            }
-            (_, Some(expected)) if expected.0 != received => {
-                let diag = self.width_mismatch(index, layer, expected, arg, arg_expr, call);
+                .diagnostic(refusal);
                 self.diags.push(diag);
                 return None;
             }
-            _ => {}
-        }
-        let (width, origin) = match widths.output {
-            Some((out, out_span)) => (
-                out,
-                Origin {
-                    span: out_span,
-                    message: format!("`{name}` produces {out}"),
-                },
-            ),
-            None => (received, self.origin(arg)),
         };
-        Some(self.push_node(NodeKind::Call { layer, arg }, width, span, origin))
+        let name = call.name;
+        let gives = |arithmetic: Option<String>| {
+            let shape = output.shape;
+            let message = match (shape, arithmetic) {
+                // `16·4·4 = 256` ends with the width itself.
+                (Shape::Flat(_), Some(arithmetic)) => format!("`{name}` gives {arithmetic}"),
+                (_, Some(arithmetic)) => format!("`{name}` gives {shape}: {arithmetic}"),
+                (_, None) => format!("`{name}` gives {shape}"),
+            };
+            Origin::new(call.callee, message)
+        };
+        let origin = match output.derivation.clone() {
+            Derivation::Kept => self.origin(call.arg),
+            Derivation::Declared => match call.widths.output {
+                Some((out, out_span)) => Origin::new(out_span, format!("`{name}` produces {out}")),
+                None => gives(None),
+            },
+            Derivation::Computed(arithmetic) => gives(arithmetic).after(&self.origin(call.arg)),
+        };
+        Some(self.push_node(
+            NodeKind::Call {
+                layer: call.layer,
+                arg: call.arg,
+            },
+            output.shape,
+            call.span,
+            origin,
+        ))
     }
 
-    /// NN004 for layer `index` called on `arg` (written `arg_expr`), whose
-    /// width differs from the layer's input width `expected` (fixed at its
-    /// span).
-    fn width_mismatch(
-        &self,
-        index: usize,
-        layer: Handle<crate::ir::Layer>,
-        (expected, fixed_at): (usize, Span),
-        arg: Handle<Node>,
-        arg_expr: &Expr,
-        call: &Call,
-    ) -> Diagnostic {
-        let name = self.layers[index].name.as_str();
-        let received = self.width(arg);
-        let (message, declared) = match &self.model.layers[layer].kind {
-            LayerKind::Linear(_) => (
-                format!("`{name}` expects {expected} inputs but receives {received}"),
-                format!("`{name}` takes {expected} inputs"),
-            ),
-            _ => (
-                format!("`{name}` normalises {expected} features but receives {received}"),
-                format!("`{name}` is declared for {expected} features"),
-            ),
-        };
-        let origin = self.origin(arg);
-        let mut diag = Diagnostic::new(&rules::SHAPE_MISMATCH, call.callee.span, message)
-            .with_span_label(format!("expects width {expected}"))
-            .with_label(arg_expr.span, format!("this value has width {received}"));
-        if origin.span != arg_expr.span {
-            diag = diag.with_label(origin.span, origin.message);
+    /// The image `node` flattens, when it is a flatten of one.
+    fn flattened(&self, node: Handle<Node>) -> Option<ImageShape> {
+        match self.model.nodes[node].kind {
+            NodeKind::Call { layer, arg }
+                if self.model.layers[layer].kind == LayerKind::Flatten =>
+            {
+                self.shape(arg).image()
+            }
+            _ => None,
         }
-        diag.with_label(fixed_at, declared)
+    }
+
+    /// Whether `flatten(...)` here flattens: no declared layer of that
+    /// name shadows the function (or the one declared is a flatten).
+    fn flatten_is_the_function(&self) -> bool {
+        self.by_name.get(FLATTEN).is_none_or(|&i| {
+            self.layers[i]
+                .lowered
+                .is_some_and(|(layer, _)| self.model.layers[layer].kind == LayerKind::Flatten)
+        })
     }
 
     fn activation(&mut self, call: &Call, span: Span) -> Option<Handle<Node>> {
@@ -443,26 +551,15 @@ impl<'a> ForwardLowering<'a> {
         let default = Activation::from_name(name)?;
         let params = activation::params(&default);
         let bound = args::bind(call, name, &params, params.len(), self.diags);
-        let Some(input) = bound.get(0) else {
-            self.diags.push(
-                Diagnostic::new(
-                    &rules::INVALID_VALUE,
-                    span,
-                    format!("activation `{name}` is called without a value"),
-                )
-                .with_span_label("nothing to apply it to")
-                .with_help(format!("call it on a value: `{name}(x)`")),
-            );
-            return None;
-        };
+        let input = self.value_argument(bound.get(0), "activation ", name, span)?;
         let arg = self.expr(input);
         let activation = activation::read(default, &bound, self.diags)?;
         let arg = arg?;
-        let width = self.width(arg);
+        let shape = self.shape(arg);
         let origin = self.origin(arg);
         Some(self.push_node(
             NodeKind::Activation { activation, arg },
-            width,
+            shape,
             span,
             origin,
         ))
@@ -472,23 +569,34 @@ impl<'a> ForwardLowering<'a> {
         let nodes: Vec<Option<Handle<Node>>> = terms.iter().map(|t| self.expr(t)).collect();
         let nodes: Vec<Handle<Node>> = nodes.into_iter().collect::<Option<_>>()?;
         let (&first, rest) = nodes.split_first()?;
-        let width = self.width(first);
-        if let Some(pos) = rest.iter().position(|&n| self.width(n) != width) {
+        let shape = self.shape(first);
+        if let Some(pos) = rest.iter().position(|&n| self.shape(n) != shape) {
             let other = rest[pos];
-            let other_width = self.width(other);
-            let mut diag = Diagnostic::new(
-                &rules::SHAPE_MISMATCH,
-                span,
-                format!("cannot add values of widths {width} and {other_width}"),
-            )
-            .with_span_label("residual `+` needs equal widths")
-            .with_label(terms[0].span, format!("width {width}"))
-            .with_label(terms[pos + 1].span, format!("width {other_width}"));
-            for node in [first, other] {
-                let origin = self.origin(node);
-                if !terms.iter().any(|t| t.span == origin.span) {
-                    diag = diag.with_label(origin.span, origin.message);
+            let other_shape = self.shape(other);
+            let (message, needs) = match (shape, other_shape) {
+                (Shape::Flat(a), Shape::Flat(b)) => {
+                    (format!("cannot add values of widths {a} and {b}"), "widths")
                 }
+                (Shape::Image(_), Shape::Image(_)) => (
+                    format!("cannot add values of shapes {shape} and {other_shape}"),
+                    "shapes",
+                ),
+                _ => (
+                    format!(
+                        "cannot add values of {} and {}",
+                        describe(shape),
+                        describe(other_shape)
+                    ),
+                    "shapes",
+                ),
+            };
+            let mut diag = Diagnostic::new(&rules::SHAPE_MISMATCH, span, message)
+                .with_span_label(format!("residual `+` needs equal {needs}"))
+                .with_label(terms[0].span, describe(shape))
+                .with_label(terms[pos + 1].span, describe(other_shape));
+            let shown: Vec<Span> = terms.iter().map(|t| t.span).collect();
+            for node in [first, other] {
+                diag = self.origin(node).label(diag, &shown);
             }
             self.diags.push(diag);
             return None;
@@ -500,11 +608,23 @@ impl<'a> ForwardLowering<'a> {
             let partial = Span::new(span.start, term.span.end);
             sum = self.push_node(
                 NodeKind::Add { lhs: sum, rhs },
-                width,
+                shape,
                 partial,
                 origin.clone(),
             );
         }
         Some(sum)
+    }
+}
+
+/// What kind of function `name` names in `forward`, if any: activations
+/// and `flatten` are called there without a declaration.
+fn function_kind(name: &str) -> Option<&'static str> {
+    if Activation::NAMES.contains(&name) {
+        Some("an activation")
+    } else if name == FLATTEN {
+        Some("a function")
+    } else {
+        None
     }
 }

@@ -1,9 +1,10 @@
 //! Layer declarations (`fc1 = linear(9, 16)`) → `LayerKind`, with
-//! PyTorch's defaults.
+//! PyTorch's defaults. The image kinds' readers are in `image_layer.rs`.
 
-use netc_ops::{layer as defaults, Activation};
+use netc_ops::{layer as defaults, Activation, Init};
 
 use super::args::{self, Bound};
+use super::image_layer;
 use super::init::lower_init;
 use crate::ast::{Call, Expr, ExprKind};
 use crate::diagnostic::Diagnostic;
@@ -12,15 +13,60 @@ use crate::ir::{
 };
 use crate::rules;
 
-/// A declared layer's widths as far as the declaration tells them.
+/// A size a declaration fixes — a width for the flat kinds, a channel
+/// count for the image kinds — and where it was fixed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Size {
+    pub value: usize,
+    /// The argument that wrote it, or the first call for `linear(out)`.
+    pub span: Span,
+    pub by: FixedBy,
+}
+
+/// What fixed a [`Size`]: how a fix may rewrite it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FixedBy {
+    /// An integer literal.
+    Literal,
+    /// Any other argument expression (`16 * 5 * 5`).
+    Expression,
+    /// The first call of `linear(out)`: no argument to rewrite.
+    FirstCall,
+}
+
+impl Size {
+    /// The size `expr` wrote.
+    pub(crate) fn written(value: usize, expr: &Expr) -> Size {
+        let by = match expr.ungrouped().kind {
+            ExprKind::Number(_) => FixedBy::Literal,
+            _ => FixedBy::Expression,
+        };
+        Size {
+            value,
+            span: expr.span,
+            by,
+        }
+    }
+}
+
+/// A declared layer's sizes as far as the declaration tells them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Widths {
-    /// The width the layer accepts, with the span that fixed it; `None`
-    /// for `linear(out)` until its first call.
-    pub input: Option<(usize, Span)>,
-    /// The width the layer produces with the span that fixed it; `None`
-    /// for width-preserving layers (dropout).
+    /// The width (flat kinds) or channels (conv2d, batchnorm2d) the layer
+    /// accepts; `None` for `linear(out)` until its first call, and for
+    /// kinds that take any input (dropout, pooling, flatten).
+    pub input: Option<Size>,
+    /// The width or channels the layer produces with the span that fixed
+    /// it; `None` for kinds whose output follows from their input.
     pub output: Option<(usize, Span)>,
+}
+
+impl Widths {
+    /// A kind that takes any input and whose output follows from it.
+    pub(crate) const ANY: Widths = Widths {
+        input: None,
+        output: None,
+    };
 }
 
 /// A successfully read declaration.
@@ -35,7 +81,7 @@ pub(crate) fn lower_layer(value: &Expr, diags: &mut Vec<Diagnostic>) -> Option<L
         ExprKind::Call(call) => call,
         ExprKind::Name(name) if LayerKind::NAMES.contains(&name.as_str()) => {
             diags.push(
-                args::invalid(value, format!("`{name}` needs its arguments"))
+                args::invalid(value, format!("`{name}` must be called"))
                     .with_span_label("not called")
                     .with_help(format!("call it: `{name}(...)`")),
             );
@@ -60,21 +106,17 @@ pub(crate) fn lower_layer(value: &Expr, diags: &mut Vec<Diagnostic>) -> Option<L
     let span = value.span;
     match LayerType::from_name(name) {
         Some(LayerType::Linear) => linear(call, span, diags),
-        Some(LayerType::BatchNorm) => batchnorm(call, span, diags),
+        Some(kind @ (LayerType::BatchNorm | LayerType::BatchNorm2d)) => {
+            batchnorm(call, span, kind, diags)
+        }
         Some(LayerType::LayerNorm) => layernorm(call, span, diags),
         Some(LayerType::Dropout) => dropout(call, diags),
-        // IMAGES-TODO(lang): lower the image layer kinds.
-        Some(
-            LayerType::Conv2d
-            | LayerType::BatchNorm2d
-            | LayerType::MaxPool2d
-            | LayerType::AvgPool2d
-            | LayerType::AdaptiveAvgPool2d
-            | LayerType::Flatten,
-        ) => {
-            diags.push(not_a_layer_kind(name, call.callee.span));
-            None
+        Some(LayerType::Conv2d) => image_layer::conv2d(call, span, diags),
+        Some(kind @ (LayerType::MaxPool2d | LayerType::AvgPool2d)) => {
+            image_layer::pool2d(call, span, kind, diags)
         }
+        Some(LayerType::AdaptiveAvgPool2d) => image_layer::adaptive_avg_pool2d(call, span, diags),
+        Some(LayerType::Flatten) => image_layer::flatten(call, diags),
         None => {
             diags.push(not_a_layer_kind(name, call.callee.span));
             None
@@ -92,7 +134,6 @@ fn calls_of_every_kind() -> String {
 }
 
 const LINEAR: &str = LayerType::Linear.name();
-const BATCHNORM: &str = LayerType::BatchNorm.name();
 const LAYERNORM: &str = LayerType::LayerNorm.name();
 const DROPOUT: &str = LayerType::Dropout.name();
 
@@ -111,7 +152,7 @@ fn not_a_layer_kind(name: &str, span: Span) -> Diagnostic {
     args::unknown_name("layer kind", name, span, LayerKind::NAMES, "")
 }
 
-fn required<'e>(
+pub(super) fn required<'e>(
     bound: &Bound<'e>,
     index: usize,
     call_span: Span,
@@ -145,7 +186,7 @@ fn linear(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Lowere
     let bound = args::bind_in_order(call, LINEAR, &params, order, diags);
     // `Some(None)`: left out; `None`: invalid (already reported).
     let input = match bound.get(0) {
-        Some(e) => args::width(e, "in_features", diags).map(|w| Some((w, e.span))),
+        Some(e) => args::width(e, "in_features", diags).map(|w| Some(Size::written(w, e))),
         None => Some(None),
     };
     let out_expr = required(&bound, 1, span, LINEAR, "out_features", diags);
@@ -153,26 +194,12 @@ fn linear(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Lowere
     let bias = bound
         .get(2)
         .map_or(Some(true), |e| args::boolean(e, "bias", diags));
-    let init = match bound.get(3) {
-        Some(e) => lower_init(e, "init", diags).map(Some),
-        None => Some(None),
-    };
-    let bias_init = match bound.get(4) {
-        Some(e) => lower_init(e, "bias_init", diags).map(Some),
-        None => Some(None),
-    };
+    let inits = inits(&bound, 3, bias, LINEAR, diags);
     let (input, out_expr, out_features, bias) = (input?, out_expr?, out_features?, bias?);
-    let (init, bias_init) = (init?, bias_init?);
-    if let (Some(_), false, Some(e)) = (bias_init, bias, bound.get(4)) {
-        diags.push(
-            args::invalid(e, "`bias_init` on a linear layer with `bias=false`")
-                .with_span_label("there is no bias to initialise"),
-        );
-        return None;
-    }
+    let (init, bias_init) = inits?;
     Some(LoweredLayer {
         kind: LayerKind::Linear(LinearSpec {
-            in_features: input.map_or(0, |(w, _)| w),
+            in_features: input.map_or(0, |size| size.value),
             out_features,
             bias,
             init,
@@ -185,6 +212,38 @@ fn linear(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Lowere
     })
 }
 
+/// `init` and `bias_init`, bound at `index` and `index + 1`, of a layer
+/// of kind `what` whose `bias` is as read (`None`: invalid, reported);
+/// `None` when either is invalid, or `bias_init` is given without a bias.
+pub(super) fn inits(
+    bound: &Bound<'_>,
+    index: usize,
+    bias: Option<bool>,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Option<Init>, Option<Init>)> {
+    let init = match bound.get(index) {
+        Some(e) => lower_init(e, "init", diags).map(Some),
+        None => Some(None),
+    };
+    let bias_init = match bound.get(index + 1) {
+        Some(e) => lower_init(e, "bias_init", diags).map(Some),
+        None => Some(None),
+    };
+    let (init, bias_init) = (init?, bias_init?);
+    if let (Some(_), Some(false), Some(e)) = (bias_init, bias, bound.get(index + 1)) {
+        diags.push(
+            args::invalid(
+                e,
+                format!("`bias_init` on a {what} layer with `bias=false`"),
+            )
+            .with_span_label("there is no bias to initialise"),
+        );
+        return None;
+    }
+    Some((init, bias_init))
+}
+
 /// `eps`: positive, `default` (PyTorch's) when left out.
 fn eps(bound: &Bound<'_>, index: usize, default: f64, diags: &mut Vec<Diagnostic>) -> Option<f64> {
     bound
@@ -192,10 +251,18 @@ fn eps(bound: &Bound<'_>, index: usize, default: f64, diags: &mut Vec<Diagnostic
         .map_or(Some(default), |e| args::positive_number(e, "eps", diags))
 }
 
-fn batchnorm(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
+/// `batchnorm` or `batchnorm2d` (`kind`): the same arguments, over
+/// features or channels.
+fn batchnorm(
+    call: &Call,
+    span: Span,
+    kind: LayerType,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<LoweredLayer> {
+    let what = kind.name();
     let params = ["num_features", "eps", "momentum", "affine"];
-    let bound = args::bind(call, BATCHNORM, &params, 4, diags);
-    let size = required(&bound, 0, span, BATCHNORM, "num_features", diags);
+    let bound = args::bind(call, what, &params, 4, diags);
+    let size = required(&bound, 0, span, what, "num_features", diags);
     let num_features = size.and_then(|e| args::width(e, "num_features", diags));
     let eps = eps(&bound, 1, defaults::BATCHNORM_EPS, diags);
     let momentum = match bound.get(2) {
@@ -208,18 +275,22 @@ fn batchnorm(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Low
         .get(3)
         .map_or(Some(true), |e| args::boolean(e, "affine", diags));
     let (size, num_features) = (size?, num_features?);
-    let widths = Widths {
-        input: Some((num_features, size.span)),
-        output: Some((num_features, size.span)),
+    let spec = BatchNormSpec {
+        num_features,
+        eps: eps?,
+        momentum: momentum?,
+        affine: affine?,
     };
     Some(LoweredLayer {
-        kind: LayerKind::BatchNorm(BatchNormSpec {
-            num_features,
-            eps: eps?,
-            momentum: momentum?,
-            affine: affine?,
-        }),
-        widths,
+        kind: if kind == LayerType::BatchNorm2d {
+            LayerKind::BatchNorm2d(spec)
+        } else {
+            LayerKind::BatchNorm(spec)
+        },
+        widths: Widths {
+            input: Some(Size::written(num_features, size)),
+            output: Some((num_features, size.span)),
+        },
     })
 }
 
@@ -240,7 +311,7 @@ fn layernorm(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Low
             elementwise_affine: elementwise_affine?,
         }),
         widths: Widths {
-            input: Some((normalized_shape, size.span)),
+            input: Some(Size::written(normalized_shape, size)),
             output: Some((normalized_shape, size.span)),
         },
     })
@@ -254,9 +325,6 @@ fn dropout(call: &Call, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
     };
     Some(LoweredLayer {
         kind: LayerKind::Dropout(DropoutSpec { p }),
-        widths: Widths {
-            input: None,
-            output: None,
-        },
+        widths: Widths::ANY,
     })
 }

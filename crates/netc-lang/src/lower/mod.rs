@@ -1,14 +1,17 @@
 //! AST → IR, with every front-end check: names (NN001, NN003, NN036),
-//! widths (NN004, NN005), structure (NN034, NN035), values (NN037), train
-//! keys (NN038) and unused layers (NN002).
+//! shapes (NN004, NN005, NN041, NN042), structure (NN034, NN035), values
+//! (NN037, NN043, NN044), train keys (NN038) and unused layers (NN002).
 
 mod activation;
 mod args;
 mod forward;
+mod image_layer;
 mod init;
 mod items;
 mod layer;
 mod model_checks;
+mod shape;
+mod shape_errors;
 mod train;
 mod unused;
 
@@ -78,7 +81,7 @@ fn lower_model(
         dropped,
         forward: items.forward.map(|f| f.span),
     };
-    let input_width = lower_input(model, &items, &recovered, diags);
+    let input_shape = lower_input(model, &items, &recovered, diags);
     let mut ir = Model {
         name: model.name.name.clone(),
         name_span: model.name.span,
@@ -86,7 +89,7 @@ fn lower_model(
             name: items
                 .input
                 .map_or_else(String::new, |i| i.name.name.clone()),
-            shape: Shape::Flat(input_width.unwrap_or(0)),
+            shape: input_shape.unwrap_or(Shape::Flat(0)),
             span: items.input.map_or(model.name.span, |i| i.span),
         },
         layers: Arena::new(),
@@ -100,7 +103,7 @@ fn lower_model(
         Some(block) => {
             let input = items
                 .input
-                .map(|decl| (&decl.name, input_width, decl.width.span));
+                .map(|decl| (&decl.name, input_shape, decl.width.span));
             lower_forward(&mut ir, &mut entries, block, input, &recovered, diags)
         }
         None if recovered.may_have_held_forward() => None,
@@ -136,15 +139,15 @@ fn lower_model(
     ir
 }
 
-/// The input's width; NN037 when it is invalid or not declared.
+/// The input's shape; NN037 when it is invalid or not declared.
 fn lower_input(
     model: &ast::Model,
     items: &items::Items<'_>,
     recovered: &Recovered<'_>,
     diags: &mut Vec<Diagnostic>,
-) -> Option<usize> {
+) -> Option<Shape> {
     if let Some(input) = items.input {
-        return args::width(&input.width, "input width", diags);
+        return input_shape(&input.width, diags);
     }
     if !recovered.mentions("input") {
         diags.push(
@@ -158,6 +161,47 @@ fn lower_input(
         );
     }
     None
+}
+
+/// `input x: 9` (a width) or `input x: (1, 28, 28)` (channels, height,
+/// width, at most `MAX_WIDTH` floats in all).
+fn input_shape(expr: &ast::Expr, diags: &mut Vec<Diagnostic>) -> Option<Shape> {
+    let ast::ExprKind::Tuple(sizes) = &expr.ungrouped().kind else {
+        return args::width(expr, "input width", diags).map(Shape::Flat);
+    };
+    let [channels, height, width] = sizes.as_slice() else {
+        diags.push(
+            args::invalid(
+                expr,
+                format!(
+                    "the input's shape is a width or (channels, height, width), found {} sizes",
+                    sizes.len()
+                ),
+            )
+            .with_span_label("expected 3 sizes")
+            .with_help(
+                "declare an image as `input x: (1, 28, 28)`, a flat input as `input x: 784`",
+            ),
+        );
+        return None;
+    };
+    let channels = args::width(channels, "channels", diags);
+    let height = args::width(height, "height", diags);
+    let width = args::width(width, "width", diags);
+    let (channels, height, width) = (channels?, height?, width?);
+    match shape::sized(channels, height, width) {
+        Ok(image) => Some(Shape::Image(image)),
+        Err(_) => {
+            diags.push(
+                args::invalid(
+                    expr,
+                    format!("the input ({channels}, {height}, {width}) has more than 2^24 values per sample"),
+                )
+                .with_span_label("too large"),
+            );
+            None
+        }
+    }
 }
 
 /// Lowers each layer declaration into `ir.layers`; layers whose
@@ -174,6 +218,7 @@ fn declare_layers(
         .map(|decl| LayerEntry {
             name: decl.name.name.clone(),
             span: decl.name.span,
+            kind_span: args::callee_span(&decl.value),
             lowered: layer::lower_layer(&decl.value, diags).map(|lowered| {
                 let handle = ir.layers.append(
                     Layer {
@@ -197,6 +242,7 @@ fn declare_layers(
                 entries.push(LayerEntry {
                     name: name.name.clone(),
                     span: name.span,
+                    kind_span: name.span,
                     lowered: None,
                     called: false,
                 });
@@ -215,7 +261,7 @@ fn lower_forward(
     ir: &mut Model,
     entries: &mut [LayerEntry],
     block: &ast::ForwardBlock,
-    input: Option<(&ast::Ident, Option<usize>, Span)>,
+    input: Option<(&ast::Ident, Option<Shape>, Span)>,
     recovered: &Recovered<'_>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Span> {

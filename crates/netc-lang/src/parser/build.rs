@@ -6,8 +6,8 @@ use pest::iterators::{Pair, Pairs};
 
 use super::Rule;
 use crate::ast::{
-    Arg, Call, Expr, ExprKind, File, ForwardBlock, Ident, InputDecl, Item, LayerDecl, Model,
-    Number, Statement, StatementKind, TrainBlock, TrainEntry,
+    Arg, BinOp, Call, Chain, Expr, ExprKind, File, ForwardBlock, Ident, InputDecl, Item, LayerDecl,
+    Model, Number, Operation, Statement, StatementKind, TrainBlock, TrainEntry,
 };
 use crate::ir::Span;
 
@@ -160,6 +160,7 @@ impl Builder {
                 }
                 ExprKind::Add(terms)
             }
+            Rule::arith | Rule::product => return self.chain(pair),
             Rule::term => {
                 return match meaningful(pair.into_inner()).next() {
                     Some(inner) => self.expr(inner),
@@ -200,6 +201,56 @@ impl Builder {
             _ => ExprKind::Name(pair.as_str().to_string()),
         };
         Expr { kind, span }
+    }
+
+    /// One precedence level: its single operand, a sum ([`ExprKind::Add`],
+    /// as a `+` chain in `forward` is) or a [`Chain`].
+    fn chain(&self, pair: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&pair);
+        let mut operands: Vec<Expr> = Vec::new();
+        let mut ops: Vec<(BinOp, Span)> = Vec::new();
+        for part in pair.into_inner() {
+            let op = match part.as_rule() {
+                Rule::plus => BinOp::Add,
+                Rule::minus => BinOp::Sub,
+                Rule::star => BinOp::Mul,
+                Rule::floor_div => BinOp::FloorDiv,
+                _ => {
+                    operands.push(self.expr(part));
+                    continue;
+                }
+            };
+            ops.push((op, self.span(&part)));
+        }
+        if ops.is_empty() {
+            return operands.pop().unwrap_or_else(|| empty_tuple(span));
+        }
+        if ops.iter().all(|(op, _)| *op == BinOp::Add) {
+            return Expr {
+                kind: ExprKind::Add(operands),
+                span,
+            };
+        }
+        let mut operands = operands.into_iter();
+        let Some(first) = operands.next() else {
+            return empty_tuple(span);
+        };
+        let rest = ops
+            .into_iter()
+            .zip(operands)
+            .map(|((op, op_span), operand)| Operation {
+                op,
+                op_span,
+                operand,
+            })
+            .collect();
+        Expr {
+            kind: ExprKind::Arith(Chain {
+                first: Box::new(first),
+                rest,
+            }),
+            span,
+        }
     }
 
     fn arg(&self, arg: Pair<'_, Rule>) -> Arg {

@@ -1,32 +1,18 @@
 //! A byte-level view of the source that knows what is code: strings and
-//! `//` comments are skipped. The nesting guard and error recovery run on
-//! text pest has not (or could not) parse, so they cannot use the grammar.
+//! comments (by the one rule of [`crate::lexical`]) are skipped. The
+//! nesting guard and error recovery run on text pest has not (or could
+//! not) parse, so they cannot use the grammar.
+
+use crate::lexical::{scan, Lexeme};
 
 /// Calls `visit(offset, byte)` for every byte outside strings and comments.
 pub(super) fn for_each_code_byte(text: &str, mut visit: impl FnMut(usize, u8)) {
     let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'"' => {
-                // The grammar ends strings at a quote or a newline.
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                i += 1;
-            }
-            byte => {
-                visit(i, byte);
-                i += 1;
-            }
+    scan(text, |lexeme| {
+        if let Lexeme::Code(at) = lexeme {
+            visit(at, bytes[at]);
         }
-    }
+    });
 }
 
 /// Offset of the start of the line holding `offset`.

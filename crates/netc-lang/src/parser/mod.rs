@@ -38,7 +38,9 @@ pub fn parse(source: &str) -> (ast::File, Vec<Diagnostic>) {
     let builder = build::Builder {
         source_len: source.len(),
     };
-    let mut text = source.to_string();
+    // `//` is a comment or a division by the text around it, which pest
+    // cannot see: the one scanner decides, and pest parses what is left.
+    let mut text = crate::lexical::without_comments(source);
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut dropped: Vec<ast::Dropped> = Vec::new();
     for _ in 0..MAX_SYNTAX_ERRORS {

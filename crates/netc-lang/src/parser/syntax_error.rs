@@ -24,7 +24,7 @@ fn phrase(rule: Rule) -> &'static str {
         Rule::return_stmt | Rule::kw_return => "`return`",
         Rule::train_block | Rule::kw_train => "`train`",
         Rule::train_entry | Rule::train_key => "a train setting",
-        Rule::expr | Rule::term => "a value",
+        Rule::expr | Rule::term | Rule::arith | Rule::product => "a value",
         Rule::call | Rule::callee => "a call",
         Rule::arg => "an argument",
         Rule::arg_key => "an argument name",
@@ -41,12 +41,12 @@ fn phrase(rule: Rule) -> &'static str {
         Rule::colon => "`:`",
         Rule::eq => "`=`",
         Rule::plus => "`+`",
+        // After a complete argument the likely omission is a `,` or `)`:
+        // the other operators would bury it (`+` is listed as it always
+        // was).
+        Rule::minus | Rule::star | Rule::floor_div => "",
         // Silent rules: pest never reports them as expected.
-        Rule::WHITESPACE
-        | Rule::COMMENT
-        | Rule::ident_start
-        | Rule::ident_char
-        | Rule::name_chars => "",
+        Rule::WHITESPACE | Rule::ident_start | Rule::ident_char | Rule::name_chars => "",
     }
 }
 

@@ -41,7 +41,7 @@ rules! {
     UNDEFINED_LAYER = "NN001", "undefined-layer", Error, "a name used in `forward` is not declared";
     UNUSED_LAYER = "NN002", "unused-layer", Warning, "a declared layer is never reached from the output";
     DUPLICATE_NAME = "NN003", "duplicate-name", Error, "two declarations share a name";
-    SHAPE_MISMATCH = "NN004", "shape-mismatch", Error, "a layer's input width differs from the width it receives";
+    SHAPE_MISMATCH = "NN004", "shape-mismatch", Error, "a layer's input width or channels differ from the value it receives";
     LOSS_OUTPUT_MISMATCH = "NN005", "loss-output-mismatch", Error, "the output width does not fit the loss";
     COLLAPSED_LINEARS = "NN006", "collapsed-linears", Warning, "two linear layers with no nonlinearity between them";
     DOUBLE_ACTIVATION = "NN007", "double-activation", Warning, "an activation directly followed by another";
@@ -78,6 +78,10 @@ rules! {
     INVALID_TRAIN_KEY = "NN038", "invalid-train-key", Error, "an unknown or repeated key in a `train` block";
     SOFTMAX_OVER_ONE = "NN039", "softmax-over-one", Error, "softmax over a single output";
     UNUSED_SUPPRESSION = "NN040", "unused-suppression", Warning, "a `// netc: allow(...)` comment that suppresses nothing or names no rule";
+    FLAT_IMAGE_MISMATCH = "NN041", "flat-image-mismatch", Error, "a layer for flat values applied to an image, or an image layer to a flat value";
+    WINDOW_TOO_LARGE = "NN042", "window-too-large", Error, "a kernel larger than its padded input: the output would have no rows or columns";
+    INDIVISIBLE_GROUPS = "NN043", "indivisible-groups", Error, "a conv2d whose channels `groups` does not divide";
+    INVALID_PADDING = "NN044", "invalid-padding", Error, "padding PyTorch refuses: `same` with a stride, or pool padding above half the kernel";
 }
 
 /// A rule by code (`NN001`, case-insensitive) or kebab name.
@@ -160,7 +164,7 @@ mod tests {
         assert_eq!(lookup("nn001"), Some(&UNDEFINED_LAYER));
         assert_eq!(lookup("undefined-layer"), Some(&UNDEFINED_LAYER));
         assert_eq!(lookup("unused-suppression"), Some(&UNUSED_SUPPRESSION));
-        assert_eq!(lookup("NN041"), None);
+        assert_eq!(lookup("NN045"), None);
     }
 
     #[test]
@@ -168,7 +172,7 @@ mod tests {
         assert_eq!(closest("NN1"), Some(&UNDEFINED_LAYER));
         assert_eq!(closest("nn0001"), Some(&UNDEFINED_LAYER));
         assert_eq!(closest("10"), Some(&FINAL_ACTIVATION_VS_LOSS));
-        assert_eq!(closest("NN041"), None);
+        assert_eq!(closest("NN045"), None);
         assert_eq!(closest("undefined-layr"), Some(&UNDEFINED_LAYER));
         assert_eq!(closest("Unused-Layer"), Some(&UNUSED_LAYER));
         assert_eq!(closest("gradient-magic"), None);

@@ -100,3 +100,17 @@ fn seed_reports_exactly_the_notebooks_four_slips() {
     );
     assert_eq!(program.models.len(), 2);
 }
+
+#[test]
+fn lenet_checks_cleanly_with_its_shapes() {
+    let source = example("lenet.nn");
+    let (program, diags) = check_source(&source);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let model = program.model("LeNet").expect("LeNet");
+    assert_eq!(model.input.width(), 784);
+    assert_eq!(model.output_width(), 10);
+    let train = model.train.as_ref().expect("train");
+    assert_eq!(train.loss, Loss::CrossEntropy);
+    assert_eq!(train.data.as_deref(), Some("../data/mnist_10k.csv.gz"));
+    assert_eq!(train.target.as_deref(), Some("label"));
+}

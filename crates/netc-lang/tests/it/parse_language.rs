@@ -1,8 +1,8 @@
 //! Every construct of the language reference (grammar/README.md) parses
 //! exactly as written and lowers without front-end errors. The fixtures in
 //! `tests/models/language/` are the water model plus one model file per
-//! part of the language (values, layers, inits, activations, forward,
-//! train, several models in one file).
+//! part of the language (values, arithmetic, layers, inits, activations,
+//! forward, train, images, several models in one file).
 
 use netc_lang::{check_source, parse, Diagnostic};
 
@@ -43,6 +43,10 @@ fn is_front_end(d: &Diagnostic) -> bool {
             | "NN036"
             | "NN037"
             | "NN038"
+            | "NN041"
+            | "NN042"
+            | "NN043"
+            | "NN044"
     )
 }
 
@@ -51,7 +55,7 @@ fn every_fixture_parses_without_syntax_errors() {
     let files = fixtures();
     assert_eq!(
         files.len(),
-        8,
+        9,
         "fixtures: {:?}",
         files.iter().map(|f| &f.0).collect::<Vec<_>>()
     );

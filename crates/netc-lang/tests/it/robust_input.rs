@@ -97,6 +97,23 @@ fn a_long_residual_sum_stays_flat() {
 }
 
 #[test]
+fn long_and_deep_arithmetic_evaluates_on_a_small_stack() {
+    let chain = vec!["2 * 3 - 5"; 20_000].join(" + ");
+    let source =
+        format!("model M {{ input x: 2 fc = linear(2, {chain}) forward {{ return fc(x) }} }}");
+    let (_, diags) = on_small_stack(move || check_source(&source));
+    assert!(!has_errors(&diags), "{diags:#?}");
+    let depth = MAX_NESTING - 1;
+    let deep = format!(
+        "model M {{ input x: 2 fc = linear(2, {}1 // 1{}) forward {{ return fc(x) }} }}",
+        "(1 + ".repeat(depth),
+        ")".repeat(depth)
+    );
+    let (_, diags) = on_small_stack(move || check_source(&deep));
+    assert!(!has_errors(&diags), "{diags:#?}");
+}
+
+#[test]
 fn error_reports_are_bounded_on_large_broken_files() {
     use netc_lang::MAX_SYNTAX_ERRORS;
     let broken = "model A { input x: 1 fc = linear(1 1) forward { return fc(x) } }\n".repeat(5_000);
