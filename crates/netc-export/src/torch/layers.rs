@@ -2,7 +2,9 @@
 //! arguments that differ from PyTorch's defaults, then the init calls the
 //! model file asks for.
 
-use netc_lang::ir::{BatchNormSpec, Conv2dPadding, Conv2dSpec, Layer, LayerKind, Pool2dSpec};
+use netc_lang::ir::{
+    BatchNormSpec, Conv2dPadding, Conv2dSpec, Layer, LayerKind, LayerType, Pool2dSpec,
+};
 use netc_ops::image::PoolKind;
 use netc_ops::layer::{BATCHNORM_EPS, BATCHNORM_MOMENTUM, LAYERNORM_EPS};
 use netc_ops::Init;
@@ -76,6 +78,13 @@ pub fn layer_lines(layer: &Layer) -> Vec<String> {
         }
         LayerKind::Flatten => vec![constructor("Flatten", Vec::new())],
     }
+}
+
+/// The layer `flatten(x)` in `forward` calls: the checker declares it
+/// under the function's name. Stateless, so the module writes the call as
+/// `torch.flatten(x, 1)` and declares nothing.
+pub fn is_flatten_function(layer: &Layer) -> bool {
+    layer.kind == LayerKind::Flatten && layer.name == LayerType::Flatten.name()
 }
 
 /// What a weighted layer's init statements need.

@@ -4,7 +4,7 @@
 use netc_lang::ir::{Handle, Model, Node, NodeKind, Shape};
 use netc_ops::Activation;
 
-use super::layers::layer_lines;
+use super::layers::{is_flatten_function, layer_lines};
 use super::python::{self, float};
 use crate::ExportError;
 
@@ -41,15 +41,17 @@ class {name}(nn.Module):
         source = source_name,
         version = netc_version,
         input = match model.input.shape {
-            Shape::Image(_) => format!(
-                "\n\n`forward` takes `{}` shaped (N, C, H, W) = (N, {}).",
-                model.input.name,
-                model.input.shape.to_string().trim_start_matches('(')
+            Shape::Image(image) => format!(
+                "\n\n`forward` takes `{}` shaped (N, C, H, W) = (N, {}, {}, {}).",
+                model.input.name, image.channels, image.height, image.width
             ),
             Shape::Flat(_) => String::new(),
         },
     );
     for (_, layer) in model.layers.iter() {
+        if is_flatten_function(layer) {
+            continue;
+        }
         python::check_attribute(&layer.name)?;
         for line in layer_lines(layer) {
             text.push_str("        ");
@@ -93,14 +95,16 @@ fn forward_lines(model: &Model) -> Result<Vec<String>, ExportError> {
         };
         let expr = match node.kind {
             NodeKind::Input => Expr::name(model.input.name.clone()),
-            NodeKind::Call { layer, arg } => call(
-                format!(
-                    "self.{}({})",
-                    model.layers[layer].name,
-                    exprs[arg.index()].text
-                ),
-                arg,
-            ),
+            NodeKind::Call { layer, arg } => {
+                let layer = &model.layers[layer];
+                let x = &exprs[arg.index()].text;
+                let text = if is_flatten_function(layer) {
+                    format!("torch.flatten({x}, 1)")
+                } else {
+                    format!("self.{}({x})", layer.name)
+                };
+                call(text, arg)
+            }
             NodeKind::Activation { activation, arg } => match activation {
                 Activation::Identity => exprs[arg.index()].clone(),
                 _ => call(
