@@ -150,7 +150,11 @@ fn adaptive_window(input: ImageShape, output: (usize, usize)) -> Option<Option<(
     let (out_h, out_w) = output;
     if (out_h, out_w) == (1, 1) {
         Some(None)
-    } else if out_h > 0 && out_w > 0 && input.height % out_h == 0 && input.width % out_w == 0 {
+    } else if out_h > 0
+        && out_w > 0
+        && input.height.is_multiple_of(out_h)
+        && input.width.is_multiple_of(out_w)
+    {
         Some(Some((input.height / out_h, input.width / out_w)))
     } else {
         None
