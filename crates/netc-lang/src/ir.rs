@@ -5,7 +5,7 @@
 //! item beside it, so later passes carry no span plumbing.
 //!
 //! **Invariant:** when the checker reports no error, every `Model` in the
-//! returned `Program` is *valid*: names are resolved, widths agree, the
+//! returned `Program` is *valid*: names are resolved, shapes agree, the
 //! forward graph has an output, and `nodes` is in evaluation order
 //! (an operand's handle is always smaller than its user's). Later passes
 //! (autodiff, codegen, interpreter) rely on this and never re-check: they
@@ -166,7 +166,8 @@ pub struct Model {
     pub name_span: Span,
     pub input: Input,
     /// Declared layers, in declaration order (the order of PyTorch's
-    /// `state_dict`).
+    /// `state_dict`), then the stateless layer `flatten` that `flatten(x)`
+    /// in `forward` calls, if it does (spanned at its first call).
     pub layers: Arena<Layer>,
     /// The forward graph in evaluation order; node 0 is the input.
     pub nodes: Arena<Node>,
@@ -698,7 +699,7 @@ pub enum NodeKind {
         activation: Activation,
         arg: Handle<Node>,
     },
-    /// Residual `lhs + rhs`, both of the node's width.
+    /// Residual `lhs + rhs`, both of the node's shape.
     Add {
         lhs: Handle<Node>,
         rhs: Handle<Node>,

@@ -128,13 +128,16 @@ pub fn comments(source: &str) -> Vec<Span> {
 /// `source` with every comment replaced by spaces: the text pest parses,
 /// with every byte offset kept.
 pub fn without_comments(source: &str) -> String {
-    let mut bytes = source.as_bytes().to_vec();
+    let mut text = String::with_capacity(source.len());
+    let mut at = 0;
     for span in comments(source) {
-        bytes[span.start..span.end].fill(b' ');
+        text.push_str(&source[at..span.start]);
+        // One space per byte: every later offset stays where it was.
+        text.extend(std::iter::repeat_n(' ', span.end - span.start));
+        at = span.end;
     }
-    // A comment ends at a line break or the end of the text, both
-    // character boundaries, so whole characters were replaced.
-    String::from_utf8(bytes).unwrap_or_default()
+    text.push_str(&source[at..]);
+    text
 }
 
 #[cfg(test)]

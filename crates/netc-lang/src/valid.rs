@@ -10,7 +10,7 @@ use crate::ir::{Handle, Model, Node, Program};
 use crate::Severity;
 
 /// A model of a file checked without error-severity diagnostics: names
-/// resolved, widths agreeing, nodes in evaluation order, an output.
+/// resolved, shapes agreeing, nodes in evaluation order, an output.
 /// Only the checker makes one; it reads as the [`Model`] it wraps.
 #[derive(Debug, Clone)]
 pub struct ValidModel {

@@ -109,6 +109,37 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Tokens and the comments of `netc_lang::lexical` partition the
+        /// text: no token inside a comment, no code outside a token.
+        #[test]
+        fn tokens_and_comments_cover_the_text_apart(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "(", ")", "//", "/", " ", "\n", "9", "x", "-", ",", "\"", "*", "é",
+                ]),
+                0..40,
+            )
+        ) {
+            let text: String = pieces.concat();
+            let comments = netc_lang::lexical::comments(&text);
+            let mut covered = vec![false; text.len()];
+            for token in tokens(&text) {
+                let end = token.start + token.text.len();
+                for comment in &comments {
+                    proptest::prop_assert!(end <= comment.start || comment.end <= token.start, "{text:?}");
+                }
+                covered[token.start..end].fill(true);
+            }
+            for comment in &comments {
+                covered[comment.start..comment.end].fill(true);
+            }
+            for (at, c) in text.char_indices() {
+                proptest::prop_assert!(covered[at] || c.is_whitespace(), "{text:?} at {at}");
+            }
+        }
+    }
+
     #[test]
     fn division_and_subtraction_are_punctuation() {
         let kinds: Vec<(Kind, &str)> = tokens("f(784 // 2 - 1, -3) // 2 more")

@@ -156,6 +156,11 @@ macro_rules! op_table {
             },
             /// Packs a weight into its panel (an inference-cache op).
             PackLinear "pack_linear" () { w: In, panel: Out, in_f: Dim, out_f: Dim },
+            /// `y = conv2d(x, w) + b` (both modes): `cols` keeps the
+            /// patches for the backward, `rows` is scratch.
+            Conv2d "conv2d" (batch) {
+                x: In, w: In, b: InOpt, y: Out, cols: Out, rows: Out, geometry: Conv,
+            },
             /// Batch statistics, saved values for backward, running
             /// statistics and the counter updated.
             BatchNormTrain "batchnorm_train" (batch) {
@@ -190,6 +195,11 @@ macro_rules! op_table {
             },
             LinearBackward "linear_backward" (batch) {
                 x: In, w: In, dy: In, dx: OutOpt, dw: Out, db: OutOpt, in_f: Dim, out_f: Dim,
+            },
+            /// From the forward's `cols`; `dcols` (scratch) with `dx`.
+            Conv2dBackward "conv2d_backward" (batch) {
+                cols: In, w: In, dy: In, rows: Out, dcols: OutOpt, dx: OutOpt, dw: Out,
+                db: OutOpt, geometry: Conv,
             },
             BatchNormBackward "batchnorm_backward" (batch) {
                 dy: In, xhat: In, invstd: In, gamma: InOpt, dx: Out, dgamma: OutOpt,

@@ -8,7 +8,7 @@ use netc_plan::{build_plan, ValidPlan, RUNTIME_OPS};
 
 /// Uses every op kind: linear, batchnorm, layernorm, dropout,
 /// activations, a residual sum (and so an accumulated gradient),
-/// clipping and an optimizer.
+/// clipping and an optimizer; the second model, the image ops.
 const EVERY_OP: &str = "
 model EveryOp {
     input x: 4
@@ -29,24 +29,51 @@ model EveryOp {
         clip_grad_norm = 1.0
     }
 }
+
+model Images {
+    input x: (1, 4, 4)
+    conv1 = conv2d(1, 2, 3, padding=1)
+    conv2 = conv2d(2, 1, 2, stride=2)
+    forward {
+        return conv2(relu(conv1(x)))
+    }
+    train {
+        loss = mse
+        optimizer = sgd(lr=0.1)
+        batch = 4
+    }
+}
 ";
 
-fn plan() -> ValidPlan {
-    let model = &netc_testkit::valid_model(EVERY_OP);
-    build_plan(model, model.train.as_ref().expect("a train block")).expect("a valid plan")
+fn plans() -> Vec<ValidPlan> {
+    netc_testkit::valid_models(EVERY_OP)
+        .iter()
+        .map(|model| {
+            build_plan(model, model.train.as_ref().expect("a train block")).expect("a valid plan")
+        })
+        .collect()
 }
 
 #[test]
 fn every_op_kind_is_one_call_of_its_runtime_op() {
-    let plan = plan();
-    let code =
-        netc_codegen::format(&netc_codegen::generate(&plan).expect("generates")).expect("formats");
+    let plans = plans();
+    let codes: Vec<String> = plans
+        .iter()
+        .map(|plan| {
+            netc_codegen::format(&netc_codegen::generate(plan).expect("generates"))
+                .expect("formats")
+        })
+        .collect();
     let mut shown = String::new();
     for &kind in RUNTIME_OPS {
-        let op = plan
-            .all_ops()
-            .find(|op| op.kind.runtime_op() == kind)
-            .unwrap_or_else(|| panic!("the model exercises no `{kind}` op"));
+        let (op, code) = plans
+            .iter()
+            .zip(&codes)
+            .find_map(|(plan, code)| {
+                let op = plan.all_ops().find(|op| op.kind.runtime_op() == kind)?;
+                Some((op, code))
+            })
+            .unwrap_or_else(|| panic!("the models exercise no `{kind}` op"));
         let call = format!("::netc::runtime::ops::{kind} {{");
         let statement = code
             .split("::netc::runtime::ops::")

@@ -223,7 +223,7 @@ pub(crate) fn number(expr: &Expr, param: &str, diags: &mut Vec<Diagnostic>) -> O
             // any parameter's range anyway.
             Ok(value) => Some(value as f64),
             Err(diag) => {
-                diags.push(diag);
+                diags.push(*diag);
                 None
             }
         },
@@ -311,7 +311,7 @@ pub(crate) fn integer(
                 format!("this is {value}"),
             ),
             Err(diag) => {
-                diags.push(diag);
+                diags.push(*diag);
                 return None;
             }
         },

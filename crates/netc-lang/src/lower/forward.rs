@@ -10,7 +10,7 @@ use netc_ops::Activation;
 use netc_ops::image::ImageShape;
 
 use super::layer::{FixedBy, Size, Widths};
-use super::shape::{self, Derivation};
+use super::shape::{self, Derivation, Output};
 use super::shape_errors::{describe, Origin, Refused};
 use super::{activation, args};
 use crate::ast::{Call, Expr, ExprKind, ForwardBlock, Ident, StatementKind};
@@ -473,7 +473,7 @@ impl<'a> ForwardLowering<'a> {
     fn apply(&mut self, call: Application<'_>) -> Option<Handle<Node>> {
         let received = self.shape(call.arg);
         let kind = &self.model.layers[call.layer].kind;
-        let output = match shape::apply(kind, received) {
+        let Output { shape, derivation } = match shape::apply(kind, received) {
             Ok(output) => output,
             Err(refusal) => {
                 let origin = self.origin(call.arg);
@@ -496,7 +496,6 @@ impl<'a> ForwardLowering<'a> {
         };
         let name = call.name;
         let gives = |arithmetic: Option<String>| {
-            let shape = output.shape;
             let message = match (shape, arithmetic) {
                 // `16·4·4 = 256` ends with the width itself.
                 (Shape::Flat(_), Some(arithmetic)) => format!("`{name}` gives {arithmetic}"),
@@ -505,7 +504,7 @@ impl<'a> ForwardLowering<'a> {
             };
             Origin::new(call.callee, message)
         };
-        let origin = match output.derivation.clone() {
+        let origin = match derivation {
             Derivation::Kept => self.origin(call.arg),
             Derivation::Declared => match call.widths.output {
                 Some((out, out_span)) => Origin::new(out_span, format!("`{name}` produces {out}")),
@@ -518,7 +517,7 @@ impl<'a> ForwardLowering<'a> {
                 layer: call.layer,
                 arg: call.arg,
             },
-            output.shape,
+            shape,
             call.span,
             origin,
         ))

@@ -145,3 +145,114 @@ fn rendered_errors() {
     };
     insta::assert_snapshot!(text::render(&[file], false));
 }
+
+mod evaluation {
+    //! Random expressions, printed with only the parentheses precedence
+    //! needs, evaluate as Python would.
+
+    use netc_lang::check_source;
+    use netc_lang::ir::LayerKind;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Tree {
+        Int(i64),
+        Op(Box<Tree>, &'static str, Box<Tree>),
+    }
+
+    fn tree() -> impl Strategy<Value = Tree> {
+        let leaf = (-20i64..=20).prop_map(Tree::Int);
+        leaf.prop_recursive(3, 8, 2, |inner| {
+            (
+                inner.clone(),
+                prop::sample::select(vec!["+", "-", "*", "//"]),
+                inner,
+            )
+                .prop_map(|(l, op, r)| Tree::Op(Box::new(l), op, Box::new(r)))
+        })
+    }
+
+    fn precedence(op: &str) -> u8 {
+        if matches!(op, "*" | "//") {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// The text, with a group only where precedence or left-associativity
+    /// needs one (and around a negative literal after `//`, which the
+    /// comment rule asks for).
+    fn print(tree: &Tree) -> String {
+        match tree {
+            Tree::Int(v) => v.to_string(),
+            Tree::Op(l, op, r) => {
+                let needs = |child: &Tree, right: bool| match child {
+                    Tree::Op(_, child_op, _) => {
+                        precedence(child_op) < precedence(op)
+                            || (right && precedence(child_op) == precedence(op))
+                    }
+                    Tree::Int(v) => right && *op == "//" && *v < 0,
+                };
+                let side = |child: &Tree, right: bool| {
+                    if needs(child, right) {
+                        format!("({})", print(child))
+                    } else {
+                        print(child)
+                    }
+                };
+                format!("{} {op} {}", side(l, false), side(r, true))
+            }
+        }
+    }
+
+    /// Python's value; `None` on division by zero.
+    fn value(tree: &Tree) -> Option<i64> {
+        match tree {
+            Tree::Int(v) => Some(*v),
+            Tree::Op(l, op, r) => {
+                let (l, r) = (value(l)?, value(r)?);
+                match *op {
+                    "+" => Some(l + r),
+                    "-" => Some(l - r),
+                    "*" => Some(l * r),
+                    _ if r == 0 => None,
+                    _ => Some((l as f64 / r as f64).floor() as i64),
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn arithmetic_evaluates_as_python(tree in tree()) {
+            let text = print(&tree);
+            let source = format!(
+                "model M {{\n    input x: 1\n    fc = linear(1, {text} + 1000000)\n    forward {{\n        return fc(x)\n    }}\n}}\n"
+            );
+            let (program, diags) = check_source(&source);
+            let nn037: Vec<&str> = diags
+                .iter()
+                .filter(|d| d.code == "NN037")
+                .map(|d| d.message.as_str())
+                .collect();
+            match value(&tree) {
+                None => prop_assert_eq!(nn037, ["division by zero in `out_features`"], "{}", text),
+                Some(v) if !(1..=1 << 24).contains(&(v + 1_000_000)) => {
+                    prop_assert_eq!(nn037.len(), 1, "{}", text);
+                    prop_assert!(nn037[0].ends_with(&format!("found {}", v + 1_000_000)), "{text}: {nn037:?}");
+                }
+                Some(v) => {
+                    prop_assert!(nn037.is_empty(), "{text}: {nn037:?}");
+                    let (_, layer) = program.models[0].layers.iter().next().expect("a layer");
+                    let LayerKind::Linear(spec) = &layer.kind else {
+                        panic!("linear")
+                    };
+                    prop_assert_eq!(spec.out_features as i64, v + 1_000_000, "{}", text);
+                }
+            }
+        }
+    }
+}

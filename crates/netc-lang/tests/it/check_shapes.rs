@@ -543,3 +543,11 @@ fn sizes_too_large_to_count_are_errors_not_overflows() {
     // of padding, counted without overflow.
     assert_eq!(checked(&dilated).output_width(), 16);
 }
+
+#[test]
+fn a_shared_conv_keeps_its_in_channels_on_every_call() {
+    let source = "model M {\n    input x: (3, 8, 8)\n    conv = conv2d(3, 6, 3)\n    forward {\n        h = conv(x)\n        return conv(h)\n    }\n}\n";
+    let d = one(source, "NN004");
+    assert_eq!(d.message, "`conv` expects 3 input channels but receives 6");
+    assert_eq!(d.span.start, source.rfind("conv(h)").expect("second call"));
+}

@@ -55,7 +55,7 @@ fn every_fixture_parses_without_syntax_errors() {
     let files = fixtures();
     assert_eq!(
         files.len(),
-        9,
+        10,
         "fixtures: {:?}",
         files.iter().map(|f| &f.0).collect::<Vec<_>>()
     );

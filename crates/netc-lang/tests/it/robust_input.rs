@@ -166,6 +166,17 @@ fn empty_and_blank_files_are_valid() {
 
 const WATER: &str = include_str!("../../../../examples/water.nn");
 const SEED: &str = include_str!("../../../../examples/seed.nn");
+const LENET: &str = include_str!("../../../../examples/lenet.nn");
+
+/// A size argument: small, at the width limit, or beyond any integer.
+fn size() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0u64..40).prop_map(|n| n.to_string()),
+        Just((1u64 << 24).to_string()),
+        Just("99999999999999999999999".to_string()),
+        (0u64..9, 0u64..9).prop_map(|(h, w)| format!("({h}, {w})")),
+    ]
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
@@ -188,7 +199,7 @@ proptest! {
 
     #[test]
     fn mutated_examples_give_diagnostics_not_panics(
-        base in prop_oneof![Just(WATER), Just(SEED)],
+        base in prop_oneof![Just(WATER), Just(SEED), Just(LENET)],
         edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..4, "[a-z(){}=,:+ \\n0-9é]{0,3}"), 1..6),
     ) {
         let mut source = base.to_string();
@@ -210,5 +221,21 @@ proptest! {
             prop_assert!(dropped.span.end <= source.len());
             prop_assert!(source.is_char_boundary(dropped.span.start));
         }
+    }
+
+    #[test]
+    fn image_layers_of_any_sizes_give_diagnostics_not_panics(
+        input in (size(), size(), size()),
+        sizes in proptest::collection::vec(size(), 6),
+        pool in prop_oneof![Just("max_pool2d"), Just("avg_pool2d")],
+    ) {
+        let (c, h, w) = input;
+        let source = format!(
+            "model M {{\n input x: ({c}, {h}, {w})\n conv = conv2d({c}, {}, {}, stride={}, padding={}, dilation={}, groups={})\n pool = {pool}({}, {}, {})\n gap = adaptive_avg_pool2d({})\n fc = linear(3)\n forward {{\n return fc(flatten(gap(pool(relu(conv(x)))))) + fc(flatten(x))\n }}\n}}\n",
+            sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], sizes[5],
+            sizes[1], sizes[2], sizes[3], sizes[4],
+        );
+        let (_, diags) = check_source(&source);
+        assert_well_formed(&source, &diags);
     }
 }

@@ -9,6 +9,7 @@
 
 use netc_lang::ir::{Handle, Model, Node};
 use netc_ops::TrainConfig;
+use netc_runtime::kernels::{conv2d_cols_len, conv2d_rows_len};
 
 use super::forward::{Forward, Norm, Recorded};
 use super::state_layout::Affine;
@@ -192,6 +193,33 @@ impl Builder<'_> {
                     return;
                 };
                 OpKind::DropoutBackward { dy, mask, dx }
+            }
+            Recorded::Conv2d {
+                arg,
+                cols,
+                weight,
+                bias,
+                geometry,
+            } => {
+                let dx = self.grad_of(arg, grads);
+                let label = self.labels[handle.index()].clone();
+                let mut scratch = |what: &str, width: usize| {
+                    let name = format!("d({label}) {what}");
+                    self.buffer(&name, BufferKind::Activation, BufferLen::PerSample(width))
+                };
+                let rows = scratch("rows", conv2d_rows_len(&geometry));
+                let dcols = dx.map(|_| scratch("cols", conv2d_cols_len(&geometry)));
+                OpKind::Conv2dBackward {
+                    cols,
+                    w: weight.value,
+                    dy,
+                    rows,
+                    dcols,
+                    dx,
+                    dw: weight.grad,
+                    db: bias.map(|b| b.grad),
+                    geometry,
+                }
             }
         };
         self.push_backward(op, handle);

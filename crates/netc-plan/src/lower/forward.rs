@@ -3,8 +3,9 @@
 //! eval op reads), recording on a tape what the node's backward needs.
 
 use netc_lang::ir::{Handle, Node, NodeKind};
+use netc_ops::image::Conv2dGeometry;
 use netc_ops::{Activation, TrainConfig};
-use netc_runtime::kernels::linear_panel_len;
+use netc_runtime::kernels::{conv2d_cols_len, conv2d_rows_len, linear_panel_len};
 
 use super::state_layout::{Affine, LayerBuffers, Param};
 use super::{Builder, Io};
@@ -52,13 +53,21 @@ pub(super) enum Recorded {
         arg: Handle<Node>,
         mask: BufferId,
     },
+    Conv2d {
+        arg: Handle<Node>,
+        /// The patches the forward saved.
+        cols: BufferId,
+        weight: Param,
+        bias: Option<Param>,
+        geometry: Conv2dGeometry,
+    },
 }
 
 impl Recorded {
     /// Whether the node's own op has parameters (a gradient starts here).
     pub fn has_parameters(&self) -> bool {
         match self {
-            Recorded::Linear { .. } => true,
+            Recorded::Linear { .. } | Recorded::Conv2d { .. } => true,
             Recorded::Norm { affine, .. } => affine.is_some(),
             _ => false,
         }
@@ -352,6 +361,40 @@ impl<'m> Builder<'m> {
                 };
                 let eval_op = OpKind::Copy { x, y };
                 (train_op, eval_op, Recorded::Dropout { arg, mask })
+            }
+            LayerBuffers::Conv2d { spec, weight, bias } => {
+                let input = self.model.nodes[arg]
+                    .shape
+                    .image()
+                    .expect("a checked model gives conv2d an image");
+                let geometry = spec.geometry(input);
+                let cols = self.buffer(
+                    &call.saved_name("cols"),
+                    BufferKind::Saved,
+                    BufferLen::PerSample(conv2d_cols_len(&geometry)),
+                );
+                let rows = self.buffer(
+                    &call.saved_name("rows"),
+                    BufferKind::Activation,
+                    BufferLen::PerSample(conv2d_rows_len(&geometry)),
+                );
+                let op = OpKind::Conv2d {
+                    x,
+                    w: weight.value,
+                    b: bias.map(|b| b.value),
+                    y,
+                    cols,
+                    rows,
+                    geometry,
+                };
+                let recorded = Recorded::Conv2d {
+                    arg,
+                    cols,
+                    weight: *weight,
+                    bias: *bias,
+                    geometry,
+                };
+                (op.clone(), op, recorded)
             }
         }
     }

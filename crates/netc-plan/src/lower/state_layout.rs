@@ -2,7 +2,7 @@
 //! statistics in PyTorch's order and naming, with the init PyTorch gives
 //! each when the model file names none.
 
-use netc_lang::ir::{BatchNormSpec, DropoutSpec, LayerKind, LayerNormSpec, LinearSpec};
+use netc_lang::ir::{BatchNormSpec, Conv2dSpec, DropoutSpec, LayerKind, LayerNormSpec, LinearSpec};
 use netc_ops::Init;
 
 use super::Builder;
@@ -62,6 +62,11 @@ pub(super) enum LayerBuffers<'m> {
     Dropout {
         spec: &'m DropoutSpec,
     },
+    Conv2d {
+        spec: &'m Conv2dSpec,
+        weight: Param,
+        bias: Option<Param>,
+    },
 }
 
 impl<'m> Builder<'m> {
@@ -79,29 +84,25 @@ impl<'m> Builder<'m> {
     fn declare(&mut self, name: &str, kind: &'m LayerKind) -> LayerBuffers<'m> {
         match kind {
             LayerKind::Linear(spec) => {
-                let (fan_in, fan_out) = (spec.in_features, spec.out_features);
-                let random = |init| Initializer::Random {
-                    init,
-                    fan_in,
-                    fan_out,
-                };
-                let weight_init = random(spec.init.unwrap_or_else(Init::linear_default_weight));
-                let weight = self.parameter(name, "weight", vec![fan_out, fan_in], weight_init);
-                // PyTorch has no fans for a 1-d tensor; an explicit bias
-                // init gets the weight's, so fan-based inits scale as they
-                // would for the weight.
-                let bias_init = spec
-                    .bias_init
-                    .unwrap_or_else(|| Init::linear_default_bias(fan_in));
-                let bias = spec
-                    .bias
-                    .then(|| self.parameter(name, "bias", vec![fan_out], random(bias_init)));
+                let (weight, bias) = self.weight_and_bias(
+                    name,
+                    vec![spec.out_features, spec.in_features],
+                    spec.init,
+                    spec.bias.then_some(spec.bias_init),
+                );
                 LayerBuffers::Linear {
                     spec,
                     weight,
                     bias,
                     panel: None,
                 }
+            }
+            LayerKind::Conv2d(spec) => {
+                let (kh, kw) = spec.kernel_size;
+                let shape = vec![spec.out_channels, spec.in_channels / spec.groups, kh, kw];
+                let bias = spec.bias.then_some(spec.bias_init);
+                let (weight, bias) = self.weight_and_bias(name, shape, spec.init, bias);
+                LayerBuffers::Conv2d { spec, weight, bias }
             }
             LayerKind::BatchNorm(spec) => {
                 let n = spec.num_features;
@@ -134,12 +135,43 @@ impl<'m> Builder<'m> {
             },
             LayerKind::Dropout(spec) => LayerBuffers::Dropout { spec },
             // IMAGES-TODO(plan)
-            LayerKind::Conv2d(_)
-            | LayerKind::BatchNorm2d(_)
+            LayerKind::BatchNorm2d(_)
             | LayerKind::Pool2d(_)
             | LayerKind::AdaptiveAvgPool2d(_)
             | LayerKind::Flatten => todo!("IMAGES-TODO(plan)"),
         }
+    }
+
+    /// The weight (`[out, in, …]`) and optional bias of `nn.Linear` or
+    /// `nn.Conv2d`, with PyTorch's fans (`_calculate_fan_in_and_fan_out`:
+    /// `shape[1]` and `shape[0]` times the kernel's size) and default inits
+    /// (`kaiming_uniform_(a=√5)`, bias U(±1/√fan_in)) where the model
+    /// names none. `bias` is `Some(its init)` for a layer with a bias.
+    fn weight_and_bias(
+        &mut self,
+        layer: &str,
+        shape: Vec<usize>,
+        init: Option<Init>,
+        bias: Option<Option<Init>>,
+    ) -> (Param, Option<Param>) {
+        let receptive: usize = shape[2..].iter().product();
+        let (fan_in, fan_out) = (shape[1] * receptive, shape[0] * receptive);
+        let random = |init| Initializer::Random {
+            init,
+            fan_in,
+            fan_out,
+        };
+        let weight_init = random(init.unwrap_or_else(Init::linear_default_weight));
+        let out = shape[0];
+        let weight = self.parameter(layer, "weight", shape, weight_init);
+        // PyTorch has no fans for a 1-d tensor; an explicit bias init gets
+        // the weight's, so fan-based inits scale as they would for the
+        // weight.
+        let bias = bias.map(|init| {
+            let init = init.unwrap_or_else(|| Init::linear_default_bias(fan_in));
+            self.parameter(layer, "bias", vec![out], random(init))
+        });
+        (weight, bias)
     }
 
     /// γ = 1 and β = 0 of a normalisation over `n` features.

@@ -266,3 +266,32 @@ fn normalisation_on_the_input_still_trains_its_affine_parameters() {
     );
     assert_eq!(check_gradients(&model), 4 + 4 + 4 * 2 + 2);
 }
+
+/// Convolutions through the whole Plan: padding, a depthwise stride-2
+/// one, an even kernel with `same` (asymmetric) padding; tanh keeps the
+/// loss smooth for h = 1e-2.
+#[test]
+fn convolutions_with_padding_groups_and_same_padding() {
+    let model = netc_testkit::valid_model(
+        "
+        model Conv {
+            input x: (2, 5, 5)
+            conv1 = conv2d(2, 3, 3, padding=1)
+            conv2 = conv2d(3, 3, 2, stride=2, groups=3)
+            conv3 = conv2d(3, 2, 2, padding=same)
+            forward {
+                return conv3(tanh(conv2(tanh(conv1(x)))))
+            }
+            train {
+                loss = mse
+                optimizer = sgd(lr=0.1)
+                batch = 8
+            }
+        }
+        ",
+    );
+    assert_eq!(
+        check_gradients(&model),
+        (3 * 2 * 9 + 3) + (3 * 4 + 3) + (2 * 3 * 4 + 2)
+    );
+}

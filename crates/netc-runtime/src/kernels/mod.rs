@@ -12,6 +12,7 @@
 mod activation;
 mod aligned;
 mod batchnorm;
+mod conv2d;
 mod dropout;
 mod elementwise;
 mod finite;
@@ -30,6 +31,10 @@ pub use batchnorm::{
     batchnorm_apply, batchnorm_apply_on, batchnorm_backward, batchnorm_backward_with,
     batchnorm_eval_affine, batchnorm_eval_affine_on, batchnorm_forward_eval,
     batchnorm_forward_eval_with, batchnorm_forward_train, batchnorm_forward_train_with, Stats,
+};
+pub use conv2d::{
+    conv2d_backward, conv2d_backward_on, conv2d_cols_len, conv2d_forward, conv2d_forward_on,
+    conv2d_rows_len,
 };
 pub use dropout::{dropout_backward, dropout_backward_with, dropout_forward, dropout_forward_with};
 pub use elementwise::{accumulate, accumulate_with, add_forward, add_forward_with};

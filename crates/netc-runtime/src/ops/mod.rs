@@ -12,12 +12,14 @@
 //! accumulate, so a value gradient is zeroed by a [`Zero`] before its
 //! first writer.
 
+mod conv;
 mod elementwise;
 mod linear;
 mod loss;
 mod norm;
 mod update;
 
+pub use conv::{Conv2d, Conv2dBackward};
 pub use elementwise::{
     Accumulate, Activation, ActivationBackward, Add, Copy, Dropout, DropoutBackward, Zero,
 };

@@ -16,18 +16,18 @@ use netc_runtime::simd::Isa;
 
 use common::uniform;
 
-const PREFILL: f32 = -0.5;
+pub(crate) const PREFILL: f32 = -0.5;
 
-fn widen(v: &[f32]) -> Vec<f64> {
+pub(crate) fn widen(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&x| f64::from(x)).collect()
 }
 
-fn weighted(y: &[f64], dy: &[f32]) -> f64 {
+pub(crate) fn weighted(y: &[f64], dy: &[f32]) -> f64 {
     y.iter().zip(dy).map(|(a, &g)| a * f64::from(g)).sum()
 }
 
 /// ∇ objective at `at` by central differences in f64.
-fn finite_difference(objective: impl Fn(&[f64]) -> f64, at: &[f32]) -> Vec<f64> {
+pub(crate) fn finite_difference(objective: impl Fn(&[f64]) -> f64, at: &[f32]) -> Vec<f64> {
     let base = widen(at);
     (0..base.len())
         .map(|i| {
@@ -42,11 +42,11 @@ fn finite_difference(objective: impl Fn(&[f64]) -> f64, at: &[f32]) -> Vec<f64> 
         .collect()
 }
 
-fn prefilled(n: usize) -> Vec<f32> {
+pub(crate) fn prefilled(n: usize) -> Vec<f32> {
     vec![PREFILL; n]
 }
 
-fn assert_grad(what: &str, accumulated: &[f32], want: &[f64]) {
+pub(crate) fn assert_grad(what: &str, accumulated: &[f32], want: &[f64]) {
     assert_eq!(accumulated.len(), want.len(), "{what}: length");
     let scale = want.iter().fold(0f64, |m, v| m.max(v.abs()));
     for (i, (&acc, &w)) in accumulated.iter().zip(want).enumerate() {

@@ -6,6 +6,8 @@
 
 mod activation_sizes;
 mod common;
+mod conv2d;
+mod conv2d_torch;
 mod grad_activations;
 mod grad_layers;
 mod grad_losses;

@@ -16,7 +16,10 @@ fn uniform(len: usize, rng: &mut Rng) -> Vec<f32> {
 
 /// `run()` with no pool, then with pools of 2, 3 and 4 threads: every
 /// result bit-identical to the first.
-fn same_bits_on_every_pool<T: PartialEq + std::fmt::Debug>(what: &str, run: impl Fn() -> T) {
+pub(crate) fn same_bits_on_every_pool<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    run: impl Fn() -> T,
+) {
     let one = run();
     for threads in 2..=4 {
         let pool = Arc::new(Pool::new(threads));
@@ -25,7 +28,7 @@ fn same_bits_on_every_pool<T: PartialEq + std::fmt::Debug>(what: &str, run: impl
     }
 }
 
-fn bits(values: &[f32]) -> Vec<u32> {
+pub(crate) fn bits(values: &[f32]) -> Vec<u32> {
     values.iter().map(|v| v.to_bits()).collect()
 }
 

@@ -72,6 +72,7 @@ equivalent!(
     mlp_ce::MlpCe,
     "../../../../tests/fixtures/torch/mlp_ce.nn"
 );
+equivalent!(conv, conv::Conv, "../models/conv.nn");
 
 fn close(what: &str, a: &[f32], b: &[f32]) {
     assert_eq!(a.len(), b.len(), "{what}: lengths differ");

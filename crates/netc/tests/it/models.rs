@@ -46,6 +46,9 @@ pub mod bench_mnist {
 pub mod bench_deep {
     netc::model!(path = "../../../netc-bench/models/deep.nn");
 }
+pub mod conv {
+    netc::model!(path = "../models/conv.nn");
+}
 pub mod threaded {
     netc::model!(path = "../models/threaded.nn");
 }

@@ -59,6 +59,7 @@ same_bits_on_every_thread_count!(
     "../../../netc-bench/models/deep.nn"
 );
 same_bits_on_every_thread_count!(threaded, threaded::Threaded, "../models/threaded.nn");
+same_bits_on_every_thread_count!(conv, conv::Conv, "../models/conv.nn");
 
 fn check(source: &str, generated: impl Fn() -> Box<dyn Network>, config: TrainConfig) {
     let model = netc_testkit::valid_model(source);

@@ -10,25 +10,27 @@ use crate::rules;
 
 /// The value of `expr` as integer arithmetic, the argument being `param`;
 /// NN037 at the sub-expression that fails.
-pub(super) fn evaluate(expr: &Expr, param: &str) -> Result<i64, Diagnostic> {
+pub(super) fn evaluate(expr: &Expr, param: &str) -> Result<i64, Box<Diagnostic>> {
     let expr = expr.ungrouped();
     match &expr.kind {
         ExprKind::Number(n) if n.is_integer_literal() => n.text.parse::<i64>().map_err(|_| {
-            error(
+            boxed(
                 expr.span,
                 format!("`{}` in `{param}` is too large", n.text),
                 "beyond the 64-bit integer range",
             )
         }),
-        ExprKind::Number(n) => Err(error(
-            expr.span,
-            format!(
-                "`{param}` is integer arithmetic, but `{}` is not an integer",
-                n.text
-            ),
-            "not an integer",
-        )
-        .with_help("arithmetic in arguments is on integers only")),
+        ExprKind::Number(n) => Err(Box::new(
+            error(
+                expr.span,
+                format!(
+                    "`{param}` is integer arithmetic, but `{}` is not an integer",
+                    n.text
+                ),
+                "not an integer",
+            )
+            .with_help("arithmetic in arguments is on integers only"),
+        )),
         ExprKind::Add(terms) => {
             let mut terms = terms.iter();
             let Some(first) = terms.next() else {
@@ -64,9 +66,9 @@ fn apply(
     step: Span,
     right_span: Span,
     param: &str,
-) -> Result<i64, Diagnostic> {
+) -> Result<i64, Box<Diagnostic>> {
     if op == BinOp::FloorDiv && right == 0 {
-        return Err(error(
+        return Err(boxed(
             right_span,
             format!("division by zero in `{param}`"),
             "this is 0",
@@ -79,7 +81,7 @@ fn apply(
         BinOp::FloorDiv => floor_div(left, right),
     };
     value.ok_or_else(|| {
-        error(
+        boxed(
             step,
             format!("integer overflow in `{param}`"),
             "beyond the 64-bit integer range",
@@ -99,8 +101,8 @@ fn floor_div(left: i64, right: i64) -> Option<i64> {
     }
 }
 
-fn not_an_integer(expr: &Expr, param: &str) -> Diagnostic {
-    error(
+fn not_an_integer(expr: &Expr, param: &str) -> Box<Diagnostic> {
+    boxed(
         expr.span,
         format!(
             "`{param}` is integer arithmetic, but found {} in it",
@@ -112,6 +114,11 @@ fn not_an_integer(expr: &Expr, param: &str) -> Diagnostic {
 
 fn error(span: Span, message: String, label: &str) -> Diagnostic {
     Diagnostic::new(&rules::INVALID_VALUE, span, message).with_span_label(label)
+}
+
+/// [`error`], boxed: an `Err` small enough to pass up the recursion.
+fn boxed(span: Span, message: String, label: &str) -> Box<Diagnostic> {
+    Box::new(error(span, message, label))
 }
 
 #[cfg(test)]

@@ -1,0 +1,297 @@
+//! `nn.Conv2d` as im2col and the linear layer's products: every output
+//! position's receptive field becomes one row of a `[batch · P, patch]`
+//! matrix (`patch = in/groups · kh · kw`, `P` output positions per
+//! sample), so a group's convolution is `linear_forward` of those rows
+//! with the group's `[out/groups, patch]` weight, and its backward is
+//! `linear_backward` (dW summed over every sample's patches in sample
+//! order, `db`, and the patch gradients `col2im` adds back onto `dx`).
+//! The linear kernels pick the tiled path or `gemm` and split over the
+//! pool without changing a bit, and so does the data movement around
+//! them (`unfold`), so a convolution is the same bits for any thread
+//! count.
+//!
+//! The scratch is the caller's (Plan buffers, sized by
+//! [`conv2d_cols_len`] and [`conv2d_rows_len`]), so no call allocates
+//! (beyond `gemm`'s packing scratch in large products, as for linear).
+//! `cols` keeps the forward's patches for the backward; `rows` holds a
+//! product's `[patch, channel]` rows on their way to or from CHW.
+
+mod unfold;
+
+use netc_ops::image::Conv2dGeometry;
+
+use super::linear::{linear_backward_on, linear_forward_on};
+use crate::simd::Isa;
+use unfold::{col2im, im2col, image_to_rows, rows_to_image, Layout};
+
+/// Elements per sample of the patch matrix (`cols`, and the backward's
+/// `dcols`): `P · in · kh · kw`; 0 when the window does not fit.
+pub fn conv2d_cols_len(geometry: &Conv2dGeometry) -> usize {
+    positions(geometry) * geometry.input.channels * geometry.rows.kernel * geometry.cols.kernel
+}
+
+/// Elements per sample of the product rows (`rows`): `P · out`, the
+/// output's size.
+pub fn conv2d_rows_len(geometry: &Conv2dGeometry) -> usize {
+    positions(geometry) * geometry.out_channels
+}
+
+fn positions(geometry: &Conv2dGeometry) -> usize {
+    geometry.output().map_or(0, |out| out.plane())
+}
+
+/// `y = conv2d(x, w) + b` over `batch` CHW samples; `cols` and `rows` are
+/// scratch (`cols` keeps the patches [`conv2d_backward`] reads).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn conv2d_forward(
+    x: &[f32],
+    w: &[f32],
+    b: Option<&[f32]>,
+    y: &mut [f32],
+    cols: &mut [f32],
+    rows: &mut [f32],
+    batch: usize,
+    geometry: &Conv2dGeometry,
+) {
+    conv2d_forward_on(Isa::detect(), x, w, b, y, cols, rows, batch, geometry);
+}
+
+/// [`conv2d_forward`] on a chosen path (tests and benchmarks).
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_forward_on(
+    isa: Isa,
+    x: &[f32],
+    w: &[f32],
+    b: Option<&[f32]>,
+    y: &mut [f32],
+    cols: &mut [f32],
+    rows: &mut [f32],
+    batch: usize,
+    geometry: &Conv2dGeometry,
+) {
+    let layout = Layout::new(geometry, batch);
+    let shapes = Shapes::of(&layout);
+    // Hard asserts: the products get raw pointers on the gemm path.
+    assert_eq!(x.len(), shapes.input, "conv2d: x is not [batch, C·H·W]");
+    assert_eq!(
+        w.len(),
+        shapes.weight,
+        "conv2d: w is not [out, in/groups, kh, kw]"
+    );
+    assert!(
+        b.is_none_or(|b| b.len() == geometry.out_channels),
+        "conv2d: b is not [out]"
+    );
+    assert_eq!(
+        y.len(),
+        shapes.output,
+        "conv2d: y is not [batch, out·OH·OW]"
+    );
+    assert_eq!(
+        cols.len(),
+        shapes.cols,
+        "conv2d: cols is not [batch, conv2d_cols_len]"
+    );
+    assert_eq!(
+        rows.len(),
+        shapes.output,
+        "conv2d: rows is not [batch, conv2d_rows_len]"
+    );
+    if shapes.output == 0 {
+        return;
+    }
+    im2col(&layout, x, cols);
+    let group = Group::of(&layout);
+    for g in 0..geometry.groups {
+        let b = b.map(|b| &b[group.outs(g)]);
+        linear_forward_on(
+            isa,
+            &cols[group.cols(g)],
+            &w[group.weight(g)],
+            b,
+            &mut rows[group.rows(g)],
+            layout.rows(),
+            layout.patch,
+            layout.group_out,
+        );
+    }
+    rows_to_image(&layout, rows, y);
+}
+
+/// `dw += ∂/∂w`, `db += Σ dy`, and, with `dx`, `dx += ∂/∂x` (through
+/// `dcols`, scratch the size of `cols`), from the patches the forward left
+/// in `cols`; `rows` is scratch.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn conv2d_backward(
+    cols: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    rows: &mut [f32],
+    dcols: Option<&mut [f32]>,
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: Option<&mut [f32]>,
+    batch: usize,
+    geometry: &Conv2dGeometry,
+) {
+    conv2d_backward_on(
+        Isa::detect(),
+        cols,
+        w,
+        dy,
+        rows,
+        dcols,
+        dx,
+        dw,
+        db,
+        batch,
+        geometry,
+    );
+}
+
+/// [`conv2d_backward`] on a chosen path (tests and benchmarks).
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_backward_on(
+    isa: Isa,
+    cols: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    rows: &mut [f32],
+    mut dcols: Option<&mut [f32]>,
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    mut db: Option<&mut [f32]>,
+    batch: usize,
+    geometry: &Conv2dGeometry,
+) {
+    let layout = Layout::new(geometry, batch);
+    let shapes = Shapes::of(&layout);
+    assert_eq!(
+        cols.len(),
+        shapes.cols,
+        "conv2d: cols is not [batch, conv2d_cols_len]"
+    );
+    assert_eq!(
+        w.len(),
+        shapes.weight,
+        "conv2d: w is not [out, in/groups, kh, kw]"
+    );
+    assert_eq!(
+        dy.len(),
+        shapes.output,
+        "conv2d: dy is not [batch, out·OH·OW]"
+    );
+    assert_eq!(
+        rows.len(),
+        shapes.output,
+        "conv2d: rows is not [batch, conv2d_rows_len]"
+    );
+    assert_eq!(
+        dw.len(),
+        shapes.weight,
+        "conv2d: dw is not [out, in/groups, kh, kw]"
+    );
+    assert!(
+        db.as_ref()
+            .is_none_or(|db| db.len() == geometry.out_channels),
+        "conv2d: db is not [out]"
+    );
+    assert!(
+        dx.as_ref().is_none_or(|dx| dx.len() == shapes.input),
+        "conv2d: dx is not [batch, C·H·W]"
+    );
+    let dcols = match dx {
+        Some(dx) => {
+            let dcols = dcols.take().expect("conv2d: dx needs dcols");
+            assert_eq!(
+                dcols.len(),
+                shapes.cols,
+                "conv2d: dcols is not the size of cols"
+            );
+            dcols.fill(0.0);
+            Some((dcols, dx))
+        }
+        None => None,
+    };
+    if shapes.output == 0 {
+        return;
+    }
+    image_to_rows(&layout, dy, rows);
+    let mut dcols = dcols;
+    let group = Group::of(&layout);
+    for g in 0..geometry.groups {
+        let db = db.as_deref_mut().map(|db| &mut db[group.outs(g)]);
+        let dcols = dcols.as_mut().map(|(dcols, _)| &mut dcols[group.cols(g)]);
+        linear_backward_on(
+            isa,
+            &cols[group.cols(g)],
+            &w[group.weight(g)],
+            &rows[group.rows(g)],
+            dcols,
+            &mut dw[group.weight(g)],
+            db,
+            layout.rows(),
+            layout.patch,
+            layout.group_out,
+        );
+    }
+    if let Some((dcols, dx)) = dcols {
+        col2im(&layout, dcols, dx);
+    }
+}
+
+/// The whole buffers' lengths, for the checks.
+struct Shapes {
+    input: usize,
+    weight: usize,
+    output: usize,
+    cols: usize,
+}
+
+impl Shapes {
+    fn of(layout: &Layout) -> Shapes {
+        let g = &layout.geometry;
+        Shapes {
+            input: layout.batch * g.input.numel(),
+            weight: g.out_channels * layout.patch,
+            output: layout.batch * conv2d_rows_len(g),
+            cols: layout.batch * conv2d_cols_len(g),
+        }
+    }
+}
+
+/// The length of one group's share of each buffer: group `g` holds the
+/// `g`-th block of each.
+#[derive(Clone, Copy)]
+struct Group {
+    cols: usize,
+    rows: usize,
+    weight: usize,
+    outs: usize,
+}
+
+impl Group {
+    fn of(layout: &Layout) -> Group {
+        Group {
+            cols: layout.rows() * layout.patch,
+            rows: layout.rows() * layout.group_out,
+            weight: layout.group_out * layout.patch,
+            outs: layout.group_out,
+        }
+    }
+
+    fn cols(self, g: usize) -> std::ops::Range<usize> {
+        g * self.cols..(g + 1) * self.cols
+    }
+    fn rows(self, g: usize) -> std::ops::Range<usize> {
+        g * self.rows..(g + 1) * self.rows
+    }
+    fn weight(self, g: usize) -> std::ops::Range<usize> {
+        g * self.weight..(g + 1) * self.weight
+    }
+    fn outs(self, g: usize) -> std::ops::Range<usize> {
+        g * self.outs..(g + 1) * self.outs
+    }
+}
