@@ -170,7 +170,7 @@ fn in_call(context: &Context<'_>, callee: Option<&str>, items: &mut Vec<Completi
                 }
             }
             "mode" => words(Category::FanMode, items),
-            "bias" | "affine" | "elementwise_affine" | "nesterov" => {
+            "bias" | "affine" | "elementwise_affine" | "nesterov" | "count_include_pad" => {
                 for value in ["true", "false"] {
                     items.push(item(value, CompletionItemKind::VALUE, "boolean", None));
                 }
@@ -181,6 +181,14 @@ fn in_call(context: &Context<'_>, callee: Option<&str>, items: &mut Vec<Completi
                 "cumulative average",
                 None,
             )),
+            "padding" => {
+                for (value, detail) in [
+                    ("same", "output size = input size (stride 1)"),
+                    ("valid", "no padding"),
+                ] {
+                    items.push(item(value, CompletionItemKind::VALUE, detail, None));
+                }
+            }
             _ => {}
         }
         return;
@@ -203,10 +211,8 @@ fn in_call(context: &Context<'_>, callee: Option<&str>, items: &mut Vec<Completi
     }
     let in_forward = context.blocks.last() == Some(&Block::Forward);
     let is_layer_call = callee.is_some_and(|c| context.layers.contains(&c));
-    let is_activation = callee
-        .and_then(|c| vocabulary::lookup(c).next())
-        .is_some_and(|w| w.category == Category::Activation);
-    if in_forward && (is_layer_call || is_activation) {
+    let is_function = callee.is_some_and(vocabulary::is_forward_function);
+    if in_forward && (is_layer_call || is_function) {
         values(context, items);
     }
 }
@@ -253,12 +259,18 @@ fn in_model(context: &Context<'_>, items: &mut Vec<CompletionItem>) {
     }
 }
 
-/// Layer names, activations and values: what a forward expression reads.
+/// Layer names, functions (activations, flatten) and values: what a
+/// forward expression reads.
 fn values(context: &Context<'_>, items: &mut Vec<CompletionItem>) {
     for layer in &context.layers {
         items.push(item(layer, CompletionItemKind::FIELD, "layer", None));
     }
     words(Category::Activation, items);
+    items.extend(
+        vocabulary::of(Category::LayerKind)
+            .filter(|word| vocabulary::is_forward_function(word.name))
+            .map(word_item),
+    );
     for value in &context.values {
         items.push(item(value, CompletionItemKind::VARIABLE, "value", None));
     }

@@ -1,10 +1,11 @@
-//! Hover: a layer's kind, widths, parameter count, init and predicted
-//! gradient; a value's width; a built-in name's meaning and defaults; the
+//! Hover: a layer's kind, widths or shapes, parameter count, init and
+//! predicted gradient; a value's width or shape; a built-in name's meaning
+//! and defaults; the
 //! `netc explain` text of the diagnostics under the cursor.
 
 use netc_lang::analysis;
 use netc_lang::ast::{self, ExprKind, Item};
-use netc_lang::ir::{self, LayerKind, StateTensor};
+use netc_lang::ir::{self, LayerKind, Shape, StateTensor};
 use netc_lang::rules;
 
 use crate::document::Checked;
@@ -94,24 +95,32 @@ fn name_hover(
         let (handle, layer) = widths::layer_named(model, &occurrence.name)?;
         return Some(layer_hover(checked, syntax_model, model, handle, layer));
     }
-    let width = model.and_then(|model| value_width(syntax_model, model, occurrences, occurrence));
-    Some(match width {
-        Some(width) => format!("**{}** — value of width {width}", occurrence.name),
+    let shape = model.and_then(|model| value_shape(syntax_model, model, occurrences, occurrence));
+    Some(match shape {
+        Some(shape) => format!("**{}** — value of {}", occurrence.name, described(shape)),
         None => format!("**{}** — value", occurrence.name),
     })
 }
 
-/// The width of the value a variable names at this occurrence: that of
+/// `width 16` or `shape (6, 24, 24)`.
+fn described(shape: Shape) -> String {
+    match shape {
+        Shape::Flat(width) => format!("width {width}"),
+        Shape::Image(_) => format!("shape {shape}"),
+    }
+}
+
+/// The shape of the value a variable names at this occurrence: that of
 /// the statement that assigned it, or the input's.
-fn value_width(
+fn value_shape(
     syntax: &ast::Model,
     model: &ir::Model,
     occurrences: &[Occurrence],
     occurrence: &Occurrence,
-) -> Option<usize> {
+) -> Option<Shape> {
     let definition = names::definition(occurrences, occurrence)?;
     if definition.role == names::Role::Input {
-        return Some(model.input.width());
+        return Some(model.input.shape);
     }
     let forward = syntax.items.iter().find_map(|item| match item {
         Item::Forward(block) => Some(block),
@@ -120,7 +129,7 @@ fn value_width(
     widths::statements(forward, model)
         .into_iter()
         .find(|(span, _)| span.start <= definition.span.start && definition.span.end <= span.end)
-        .map(|(_, width)| width)
+        .map(|(_, shape)| shape)
 }
 
 fn layer_hover(
@@ -132,7 +141,10 @@ fn layer_hover(
 ) -> String {
     let mut lines = vec![format!("**{}** — {} layer", layer.name, layer.kind.name())];
     if let Some((input, output)) = widths::layer_io(model, handle) {
-        lines.push(format!("width {input} → {output}"));
+        lines.push(match (input, output) {
+            (Shape::Flat(input), Shape::Flat(output)) => format!("width {input} → {output}"),
+            _ => format!("shape {input} → {output}"),
+        });
         let trainable: usize = layer
             .kind
             .state_dict()
@@ -148,11 +160,18 @@ fn layer_hover(
         .iter()
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
-    lines.push(settings.join(", "));
-    if let LayerKind::Linear(spec) = &layer.kind {
+    if !settings.is_empty() {
+        lines.push(settings.join(", "));
+    }
+    let init = match &layer.kind {
+        LayerKind::Linear(spec) => Some(&spec.init),
+        LayerKind::Conv2d(spec) => Some(&spec.init),
+        _ => None,
+    };
+    if let Some(init) = init {
         lines.push(match init_as_written(syntax, &layer.name) {
             Some(init) => format!("init: `{init}`"),
-            None if spec.init.is_none() => {
+            None if init.is_none() => {
                 "init: PyTorch's default, `kaiming_uniform(a=√5)` = U(±1/√fan_in)".to_string()
             }
             None => "init: as declared".to_string(),

@@ -1,5 +1,6 @@
-//! Inlay hints: `: 16` after each `forward` statement, `: 9 → 16` after
-//! each layer declaration, from the checker's width inference.
+//! Inlay hints: `: 16` (a width) or `: (6, 24, 24)` (an image) after each
+//! `forward` statement, `: 9 → 16` or `: (1, 28, 28) → (6, 24, 24)` after
+//! each layer declaration, from the checker's shape inference.
 
 use lsp_types::{InlayHint, InlayHintKind, InlayHintLabel};
 use netc_lang::ast::{Item, Span};
@@ -25,8 +26,8 @@ pub fn hints(checked: &Checked, lines: &LineMap<'_>, within: Span) -> Vec<InlayH
                     }
                 }
                 Item::Forward(block) => {
-                    for (span, width) in widths::statements(block, model) {
-                        found.push((span.end, format!(": {width}")));
+                    for (span, shape) in widths::statements(block, model) {
+                        found.push((span.end, format!(": {shape}")));
                     }
                 }
                 Item::Input(_) | Item::Train(_) => {}

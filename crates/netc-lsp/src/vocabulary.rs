@@ -52,6 +52,7 @@ const fn word(
     }
 }
 
+use netc_lang::ir::LayerType;
 use Category::*;
 
 pub const WORDS: &[Word] = &[
@@ -59,6 +60,12 @@ pub const WORDS: &[Word] = &[
     word("batchnorm", LayerKind, "y = (x − E[x]) / √(Var[x] + eps) · γ + β over the batch (`nn.BatchNorm1d`); running statistics in eval mode", &["num_features", "eps=1e-5", "momentum=0.1", "affine=true"]),
     word("layernorm", LayerKind, "y = (x − E[x]) / √(Var[x] + eps) · γ + β over each sample's features (`nn.LayerNorm`)", &["normalized_shape", "eps=1e-5", "elementwise_affine=true"]),
     word("dropout", LayerKind, "zeroes each value with probability p in training and scales the rest by 1/(1 − p) (`nn.Dropout`)", &["p=0.5"]),
+    word("conv2d", LayerKind, "y[co] = b[co] + Σ w[co, ci] ⋆ x[ci] over the input channels of co's group (cross-correlation, `nn.Conv2d`); each output size is ⌊(in + 2·padding − dilation·(kernel_size − 1) − 1) / stride⌋ + 1; sizes are an int or a pair (height, width); `padding=same` keeps the size (stride 1), `valid` is 0", &["in_channels", "out_channels", "kernel_size", "stride=1", "padding=0", "dilation=1", "groups=1", "bias=true", "init", "bias_init"]),
+    word("batchnorm2d", LayerKind, "batchnorm per channel of an image, statistics over batch, height and width (`nn.BatchNorm2d`); running statistics in eval mode", &["num_features", "eps=1e-5", "momentum=0.1", "affine=true"]),
+    word("max_pool2d", LayerKind, "the maximum of each window; padding counts as −∞; output size ⌊(in + 2·padding − dilation·(kernel_size − 1) − 1) / stride⌋ + 1 (`nn.MaxPool2d`)", &["kernel_size", "stride=kernel_size", "padding=0", "dilation=1"]),
+    word("avg_pool2d", LayerKind, "the mean of each window; with count_include_pad the padding's zeros count in the divisor; output size ⌊(in + 2·padding − kernel_size) / stride⌋ + 1 (`nn.AvgPool2d`)", &["kernel_size", "stride=kernel_size", "padding=0", "count_include_pad=true"]),
+    word("adaptive_avg_pool2d", LayerKind, "output cell i averages the input range [⌊i·in/out⌋, ⌈(i+1)·in/out⌉) along each axis, whatever the input size (`nn.AdaptiveAvgPool2d`); an int or a pair (height, width)", &["output_size"]),
+    word("flatten", LayerKind, "an image (C, H, W) as its C·H·W values, channel by channel, row by row (`nn.Flatten()`, `torch.flatten(x, 1)`); a layer or a function in `forward`; a flat value is unchanged", &[]),
     word("relu", Activation, "max(0, x)", &[]),
     word("leaky_relu", Activation, "max(0, x) + negative_slope · min(0, x)", &["negative_slope=0.01"]),
     word("elu", Activation, "x if x > 0, else alpha · (eˣ − 1)", &["alpha=1.0"]),
@@ -120,6 +127,12 @@ pub const NONLINEARITIES: &[(&str, &str)] = &[
 /// The entries for `name` (an activation and a nonlinearity may share it).
 pub fn lookup(name: &str) -> impl Iterator<Item = &'static Word> + '_ {
     WORDS.iter().filter(move |w| w.name == name)
+}
+
+/// Whether `forward` may call `name` directly: an activation, or
+/// `flatten` (also a layer kind).
+pub fn is_forward_function(name: &str) -> bool {
+    name == LayerType::Flatten.name() || lookup(name).any(|w| w.category == Activation)
 }
 
 pub fn of(category: Category) -> impl Iterator<Item = &'static Word> {

@@ -2,12 +2,31 @@
 //! an op where opset 17 has one, else a composite of exact ops (GELU from
 //! `Erf`, softplus with its `beta` and `threshold`, SiLU as x·σ(x)).
 
+use netc_lang::ir::Shape;
 use netc_ops::{Activation, SELU_ALPHA, SELU_SCALE};
 
 use super::graph::{Attr, GraphBuilder};
 
-/// The value `activation(x)`; `identity` adds no node.
-pub fn lower(graph: &mut GraphBuilder, activation: Activation, x: &str) -> String {
+/// The value `activation(x)` for an `x` of shape `input`; `identity`
+/// adds no node. A row-wise activation (softmax) acts on all of a
+/// sample's values, as netc computes it: an image is flattened for it and
+/// reshaped back after.
+pub fn lower(graph: &mut GraphBuilder, activation: Activation, x: &str, input: Shape) -> String {
+    match input {
+        Shape::Image(image) if activation.is_row_wise() => {
+            let flat = graph.node("Flatten", &[x], &[Attr::Int("axis", 1)], "row");
+            let y = last_axis(graph, activation, &flat);
+            let dims = [image.channels, image.height, image.width].map(|d| d as i64);
+            let dims = [-1, dims[0], dims[1], dims[2]];
+            let shape = graph.int64s(&format!("shape={dims:?}"), &dims);
+            graph.node("Reshape", &[&y, &shape], &[], activation.name())
+        }
+        _ => last_axis(graph, activation, x),
+    }
+}
+
+/// `activation(x)` along the last axis of `x`.
+fn last_axis(graph: &mut GraphBuilder, activation: Activation, x: &str) -> String {
     let hint = activation.name();
     let op = |graph: &mut GraphBuilder, op: &str, attrs: &[Attr]| graph.node(op, &[x], attrs, hint);
     match activation {

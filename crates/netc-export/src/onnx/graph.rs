@@ -18,6 +18,7 @@ pub struct GraphBuilder {
 pub enum Attr {
     Float(&'static str, f64),
     Int(&'static str, i64),
+    Ints(&'static str, Vec<i64>),
 }
 
 impl GraphBuilder {
@@ -29,6 +30,24 @@ impl GraphBuilder {
     /// A float tensor; returns its name. Adding a name twice keeps the
     /// first tensor: callers name tensors by what they hold.
     pub fn tensor(&mut self, name: &str, dims: &[usize], values: &[f32]) -> String {
+        let bytes = || values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.initializer(name, dims, data_type::FLOAT, bytes)
+    }
+
+    /// A 1-d int64 tensor (a shape operand), shared by name like
+    /// [`tensor`](Self::tensor).
+    pub fn int64s(&mut self, name: &str, values: &[i64]) -> String {
+        let bytes = || values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.initializer(name, &[values.len()], data_type::INT64, bytes)
+    }
+
+    fn initializer(
+        &mut self,
+        name: &str,
+        dims: &[usize],
+        data_type: i32,
+        bytes: impl FnOnce() -> Vec<u8>,
+    ) -> String {
         if !self
             .initializers
             .iter()
@@ -37,9 +56,9 @@ impl GraphBuilder {
             self.names.insert(name.to_string());
             self.initializers.push(TensorProto {
                 dims: dims.iter().map(|&d| d as i64).collect(),
-                data_type: Some(data_type::FLOAT),
+                data_type: Some(data_type),
                 name: Some(name.to_string()),
-                raw_data: Some(values.iter().flat_map(|v| v.to_le_bytes()).collect()),
+                raw_data: Some(bytes()),
             });
         }
         name.to_string()
@@ -116,18 +135,25 @@ impl GraphBuilder {
 }
 
 fn attribute(attr: &Attr) -> AttributeProto {
-    match *attr {
+    let empty = |name: &str, kind| AttributeProto {
+        name: Some(name.to_string()),
+        f: None,
+        i: None,
+        ints: Vec::new(),
+        r#type: Some(kind),
+    };
+    match attr {
         Attr::Float(name, value) => AttributeProto {
-            name: Some(name.to_string()),
-            f: Some(value as f32),
-            i: None,
-            r#type: Some(attribute_type::FLOAT),
+            f: Some(*value as f32),
+            ..empty(name, attribute_type::FLOAT)
         },
         Attr::Int(name, value) => AttributeProto {
-            name: Some(name.to_string()),
-            f: None,
-            i: Some(value),
-            r#type: Some(attribute_type::INT),
+            i: Some(*value),
+            ..empty(name, attribute_type::INT)
+        },
+        Attr::Ints(name, values) => AttributeProto {
+            ints: values.clone(),
+            ..empty(name, attribute_type::INTS)
         },
     }
 }

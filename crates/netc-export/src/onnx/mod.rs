@@ -1,7 +1,8 @@
 //! The inference graph of a checked model as an ONNX model (IR version 8,
 //! opset 17): a `[batch, features]` float input named as the model's
-//! input, one `[batch, outputs]` output, the weights as initializers with
-//! their `state_dict` names.
+//! input (`[batch, C, H, W]` for an image input, PyTorch's NCHW), one
+//! output shaped as the model's output, the weights as initializers with
+//! their `state_dict` names and shapes.
 
 mod activation;
 mod graph;
@@ -9,7 +10,7 @@ mod layers;
 mod preprocess;
 pub mod proto;
 
-use netc_lang::ir::{Model, NodeKind};
+use netc_lang::ir::{Model, NodeKind, Shape};
 use prost::Message;
 
 use crate::{ExportError, FeatureTransform, Weights};
@@ -54,7 +55,7 @@ pub fn model_proto(
     let mut graph = GraphBuilder::default();
     let input = graph.reserve(&model.input.name);
     let mut value = match options.preprocessing {
-        Some(transform) => preprocess::lower(&mut graph, transform, &input),
+        Some(transform) => preprocess::lower(&mut graph, transform, &input, model.input.shape),
         None => input.clone(),
     };
     let mut values: Vec<String> = Vec::with_capacity(model.nodes.len());
@@ -66,10 +67,14 @@ pub fn model_proto(
                 &model.layers[layer],
                 weights,
                 &values[arg.index()],
+                model.nodes[arg].shape,
+            )?,
+            NodeKind::Activation { activation, arg } => activation::lower(
+                &mut graph,
+                activation,
+                &values[arg.index()],
+                model.nodes[arg].shape,
             ),
-            NodeKind::Activation { activation, arg } => {
-                activation::lower(&mut graph, activation, &values[arg.index()])
-            }
             NodeKind::Add { lhs, rhs } => graph.node(
                 "Add",
                 &[&values[lhs.index()], &values[rhs.index()]],
@@ -110,8 +115,12 @@ pub fn model_proto(
             name: Some(model.name.clone()),
             initializer: graph.initializers,
             doc_string: None,
-            input: vec![value_info(&input, model.input.width(), input_doc(options))],
-            output: vec![value_info(&output, model.output_width(), None)],
+            input: vec![value_info(&input, model.input.shape, input_doc(options))],
+            output: vec![value_info(
+                &output,
+                model.nodes[output_node].shape,
+                None,
+            )],
         }),
         metadata_props: metadata,
     })
@@ -133,22 +142,32 @@ fn entry(key: &str, value: &str) -> StringStringEntryProto {
     }
 }
 
-/// A `[batch, width]` float tensor with a symbolic batch.
-fn value_info(name: &str, width: usize, doc: Option<String>) -> ValueInfoProto {
+/// A float tensor of `shape` per sample behind a symbolic batch:
+/// `[batch, width]`, or `[batch, C, H, W]` for an image (PyTorch's NCHW).
+fn value_info(name: &str, shape: Shape, doc: Option<String>) -> ValueInfoProto {
     let dim = |value| Dimension { value: Some(value) };
+    let mut dims = vec![dim(DimensionValue::DimParam(BATCH_DIM.into()))];
+    dims.extend(
+        sample_dims(shape)
+            .into_iter()
+            .map(|d| dim(DimensionValue::DimValue(d as i64))),
+    );
     ValueInfoProto {
         name: Some(name.into()),
         r#type: Some(TypeProto {
             tensor_type: Some(TensorTypeProto {
                 elem_type: Some(data_type::FLOAT),
-                shape: Some(TensorShapeProto {
-                    dim: vec![
-                        dim(DimensionValue::DimParam(BATCH_DIM.into())),
-                        dim(DimensionValue::DimValue(width as i64)),
-                    ],
-                }),
+                shape: Some(TensorShapeProto { dim: dims }),
             }),
         }),
         doc_string: doc,
+    }
+}
+
+/// One sample's dimensions: `[width]` or `[C, H, W]`.
+pub(crate) fn sample_dims(shape: Shape) -> Vec<usize> {
+    match shape {
+        Shape::Flat(width) => vec![width],
+        Shape::Image(image) => vec![image.channels, image.height, image.width],
     }
 }

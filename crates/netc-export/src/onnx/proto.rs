@@ -80,6 +80,7 @@ pub struct NodeProto {
 pub mod attribute_type {
     pub const FLOAT: i32 = 1;
     pub const INT: i32 = 2;
+    pub const INTS: i32 = 7;
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -90,6 +91,8 @@ pub struct AttributeProto {
     pub f: Option<f32>,
     #[prost(int64, optional, tag = "3")]
     pub i: Option<i64>,
+    #[prost(int64, repeated, packed = "false", tag = "8")]
+    pub ints: Vec<i64>,
     #[prost(int32, optional, tag = "20")]
     pub r#type: Option<i32>,
 }
@@ -97,6 +100,7 @@ pub struct AttributeProto {
 /// `TensorProto.DataType` values netc uses.
 pub mod data_type {
     pub const FLOAT: i32 = 1;
+    pub const INT64: i32 = 7;
 }
 
 #[derive(Clone, PartialEq, Message)]

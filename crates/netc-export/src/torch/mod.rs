@@ -2,6 +2,7 @@
 //! a `torchrun` training script (`train_<model>.py`).
 
 mod init;
+mod layers;
 mod module;
 mod python;
 mod script;

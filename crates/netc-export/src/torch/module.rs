@@ -1,11 +1,11 @@
 //! The `torch.nn.Module` of one model: layers as attributes named as in
 //! the model file, their inits, and `forward` as an expression per value.
 
-use netc_lang::ir::{Handle, Layer, LayerKind, Model, Node, NodeKind};
+use netc_lang::ir::{Handle, Model, Node, NodeKind, Shape};
 use netc_ops::Activation;
 
-use super::init::{bias_call, weight_call};
-use super::python::{self, boolean, float};
+use super::layers::{is_flatten_function, layer_lines};
+use super::python::{self, float};
 use crate::ExportError;
 
 /// The module's source text.
@@ -23,7 +23,7 @@ The layers are attributes named as in the model file, so
 `load_state_dict(strict=True)` accepts the weights `netc train --save`
 writes (safetensors with PyTorch `state_dict` names), and `forward` is the
 model's forward pass. Inits follow the model file; where it names none,
-PyTorch's defaults apply, as in netc.
+PyTorch's defaults apply, as in netc.{input}
 """
 
 import math
@@ -40,8 +40,18 @@ class {name}(nn.Module):
         name = model.name,
         source = source_name,
         version = netc_version,
+        input = match model.input.shape {
+            Shape::Image(image) => format!(
+                "\n\n`forward` takes `{}` shaped (N, C, H, W) = (N, {}, {}, {}).",
+                model.input.name, image.channels, image.height, image.width
+            ),
+            Shape::Flat(_) => String::new(),
+        },
     );
     for (_, layer) in model.layers.iter() {
+        if is_flatten_function(layer) {
+            continue;
+        }
         python::check_attribute(&layer.name)?;
         for line in layer_lines(layer) {
             text.push_str("        ");
@@ -56,70 +66,6 @@ class {name}(nn.Module):
         text.push('\n');
     }
     Ok(text)
-}
-
-/// The constructor and init statements of one layer.
-fn layer_lines(layer: &Layer) -> Vec<String> {
-    let attr = format!("self.{}", layer.name);
-    match &layer.kind {
-        LayerKind::Linear(spec) => {
-            let bias = if spec.bias {
-                String::new()
-            } else {
-                ", bias=False".into()
-            };
-            let mut lines = vec![format!(
-                "{attr} = nn.Linear({}, {}{bias})",
-                spec.in_features, spec.out_features
-            )];
-            if let Some(init) = &spec.init {
-                lines.push(weight_call(init, &format!("{attr}.weight")));
-            }
-            if let (true, Some(init)) = (spec.bias, &spec.bias_init) {
-                lines.push(bias_call(
-                    init,
-                    &format!("{attr}.bias"),
-                    spec.in_features,
-                    spec.out_features,
-                ));
-            }
-            lines
-        }
-        LayerKind::BatchNorm(spec) => {
-            let mut args = vec![spec.num_features.to_string()];
-            if spec.eps != 1e-5 {
-                args.push(format!("eps={}", float(spec.eps)));
-            }
-            match spec.momentum {
-                Some(0.1) => {}
-                Some(m) => args.push(format!("momentum={}", float(m))),
-                None => args.push("momentum=None".into()),
-            }
-            if !spec.affine {
-                args.push(format!("affine={}", boolean(false)));
-            }
-            vec![format!("{attr} = nn.BatchNorm1d({})", args.join(", "))]
-        }
-        LayerKind::LayerNorm(spec) => {
-            let mut args = vec![spec.normalized_shape.to_string()];
-            if spec.eps != 1e-5 {
-                args.push(format!("eps={}", float(spec.eps)));
-            }
-            if !spec.elementwise_affine {
-                args.push(format!("elementwise_affine={}", boolean(false)));
-            }
-            vec![format!("{attr} = nn.LayerNorm({})", args.join(", "))]
-        }
-        LayerKind::Dropout(spec) => {
-            vec![format!("{attr} = nn.Dropout(p={})", float(spec.p))]
-        }
-        // IMAGES-TODO(export)
-        LayerKind::Conv2d(_)
-        | LayerKind::BatchNorm2d(_)
-        | LayerKind::Pool2d(_)
-        | LayerKind::AdaptiveAvgPool2d(_)
-        | LayerKind::Flatten => todo!("IMAGES-TODO(export)"),
-    }
 }
 
 /// Calls nested deeper than this get a line of their own.
@@ -149,17 +95,22 @@ fn forward_lines(model: &Model) -> Result<Vec<String>, ExportError> {
         };
         let expr = match node.kind {
             NodeKind::Input => Expr::name(model.input.name.clone()),
-            NodeKind::Call { layer, arg } => call(
-                format!(
-                    "self.{}({})",
-                    model.layers[layer].name,
-                    exprs[arg.index()].text
-                ),
-                arg,
-            ),
+            NodeKind::Call { layer, arg } => {
+                let layer = &model.layers[layer];
+                let x = &exprs[arg.index()].text;
+                let text = if is_flatten_function(layer) {
+                    format!("torch.flatten({x}, 1)")
+                } else {
+                    format!("self.{}({x})", layer.name)
+                };
+                call(text, arg)
+            }
             NodeKind::Activation { activation, arg } => match activation {
                 Activation::Identity => exprs[arg.index()].clone(),
-                _ => call(activation_call(activation, &exprs[arg.index()].text), arg),
+                _ => call(
+                    activation_call(activation, &exprs[arg.index()].text, model.nodes[arg].shape),
+                    arg,
+                ),
             },
             NodeKind::Add { lhs, rhs } => {
                 let (l, r) = (&exprs[lhs.index()], &exprs[rhs.index()]);
@@ -236,11 +187,17 @@ fn fresh_name(taken: &mut Vec<String>, hint: String) -> String {
 
 /// The `torch.nn.functional` call of an activation: netc's activation names
 /// are PyTorch's, arguments at PyTorch's default are left out, and the
-/// row-wise activations act on the feature axis.
-fn activation_call(activation: Activation, x: &str) -> String {
+/// row-wise activations act on the feature axis: all of an image's
+/// `C·H·W` values, as netc computes them, so an image is flattened for
+/// them and its shape restored after.
+fn activation_call(activation: Activation, x: &str, shape: Shape) -> String {
     let defaults =
         Activation::from_name(activation.name()).map_or_else(Vec::new, |a| a.parameters());
-    let mut args = vec![x.to_string()];
+    let image = shape.image().filter(|_| activation.is_row_wise());
+    let mut args = vec![match image {
+        Some(_) => format!("torch.flatten({x}, 1)"),
+        None => x.to_string(),
+    }];
     for (&(name, value), &(_, default)) in activation.parameters().iter().zip(&defaults) {
         if value != default {
             args.push(format!("{name}={}", float(value)));
@@ -249,5 +206,9 @@ fn activation_call(activation: Activation, x: &str) -> String {
     if activation.is_row_wise() {
         args.push("dim=-1".to_string());
     }
-    format!("F.{}({})", activation.name(), args.join(", "))
+    let call = format!("F.{}({})", activation.name(), args.join(", "));
+    match image {
+        Some(_) => format!("{call}.unflatten(1, {shape})"),
+        None => call,
+    }
 }

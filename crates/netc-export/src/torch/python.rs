@@ -35,6 +35,16 @@ pub fn string(value: &str) -> String {
     out
 }
 
+/// A `(height, width)` argument as PyTorch prints it: one int when both
+/// are equal (`5`), else a tuple (`(3, 5)`).
+pub fn size((height, width): (usize, usize)) -> String {
+    if height == width {
+        height.to_string()
+    } else {
+        format!("({height}, {width})")
+    }
+}
+
 pub fn boolean(value: bool) -> &'static str {
     if value {
         "True"
@@ -210,6 +220,12 @@ mod tests {
         assert_eq!(float(20.0), "20.0");
         assert_eq!(float(0.1), "0.1");
         assert_eq!(float(f64::INFINITY), "math.inf");
+    }
+
+    #[test]
+    fn square_sizes_are_one_int() {
+        assert_eq!(size((5, 5)), "5");
+        assert_eq!(size((3, 5)), "(3, 5)");
     }
 
     #[test]

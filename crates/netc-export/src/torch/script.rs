@@ -2,7 +2,7 @@
 //! train block's settings (loss, optimizer, schedule, clipping, batch,
 //! epochs, seed, data) in front of a fixed loop (`train_template.py`).
 
-use netc_lang::ir::{LayerKind, Model, NodeKind};
+use netc_lang::ir::{LayerKind, Model, NodeKind, Shape};
 use netc_ops::{Loss, LrSchedule, Optimizer, TrainConfig};
 
 use super::python::{boolean, float, string};
@@ -51,7 +51,7 @@ column, missing-value policy, validation split (20%), standardisation fitted
 on the training split (or the statistics in the sidecar of --init-weights),
 loss, optimizer, learning-rate schedule, gradient clipping, batch, epochs and
 seed. Rank 0 writes safetensors and netc's JSON sidecar, so `netc predict`
-runs the result.
+runs the result.{image}
 
 Differences from `netc train`, by construction:
 - Random numbers come from torch, not from netc's ChaCha streams: the
@@ -72,6 +72,7 @@ Differences from `netc train`, by construction:
         name = model.name,
         file = ctx.model_file,
         version = ctx.netc_version,
+        image = image_note(model),
         snake = script.trim_start_matches("train_").trim_end_matches(".py"),
     )
 }
@@ -92,6 +93,8 @@ MODEL_NAME = {name_str}
 MODEL_FILE = {file_str}
 MODEL_SHA256 = {sha}
 INPUT_WIDTH = {input}
+# (channels, height, width) of an image input; None for a flat one.
+INPUT_SHAPE = {input_shape}
 OUTPUTS = {outputs}
 LOSS = {loss}
 TASK = {task}
@@ -124,6 +127,7 @@ def lr_at(base_lr, epoch, epochs):
         file_str = string(ctx.model_file),
         sha = string(ctx.model_sha256),
         input = model.input.width(),
+        input_shape = input_shape(model),
         outputs = model.output_width(),
         loss = string(config.loss.name()),
         task = string(task),
@@ -137,6 +141,26 @@ def lr_at(base_lr, epoch, epochs):
         schedule_body = schedule_body(config.lr_schedule),
         unused = boolean(has_unused_parameters(model)),
     )
+}
+
+/// How CSV rows become images, for an image input.
+fn image_note(model: &Model) -> String {
+    match model.input.shape {
+        Shape::Image(_) => format!(
+            "\n\nThe input is an image: each row's {} feature columns, in order, are one\n{} sample (channels, height, width; row-major), as netc reads them.",
+            model.input.width(),
+            model.input.shape
+        ),
+        Shape::Flat(_) => String::new(),
+    }
+}
+
+/// The Python tuple of an image input's shape, `None` for a flat input.
+fn input_shape(model: &Model) -> String {
+    match model.input.shape {
+        Shape::Image(_) => model.input.shape.to_string(),
+        Shape::Flat(_) => "None".into(),
+    }
 }
 
 /// Whether a layer with parameters does not feed the output (declared

@@ -148,6 +148,10 @@ def to_tensors(rows, row_ids, f_idx, t, prep):
     center = torch.tensor(prep["center"], dtype=torch.float64)
     scale = torch.tensor(prep["scale"], dtype=torch.float64)
     x = ((raw - center) / scale).to(torch.float32)
+    if INPUT_SHAPE is not None:
+        # An image input: each row's feature columns, in order, are one
+        # sample's (C, H, W) values row-major, as netc reads them.
+        x = x.reshape(-1, *INPUT_SHAPE)
     y = torch.tensor([rows[r][t] for r in row_ids], dtype=torch.float32)
     return x, y
 

@@ -18,7 +18,7 @@ pub struct ModelFile {
     pub models: Vec<ValidModel>,
 }
 
-/// `examples/*.nn` without check errors, and the every-layer model.
+/// `examples/*.nn` without check errors, and the every-layer models.
 pub fn export_models() -> Vec<ModelFile> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(workspace_path("examples"))
         .expect("examples/ is readable")
@@ -27,6 +27,7 @@ pub fn export_models() -> Vec<ModelFile> {
         .collect();
     paths.sort();
     paths.push(workspace_path("tests/fixtures/export/every_layer.nn"));
+    paths.push(workspace_path("tests/fixtures/export/every_image_layer.nn"));
     paths
         .into_iter()
         .filter_map(|path| {

@@ -6,5 +6,6 @@
 
 mod common;
 mod export_fixtures;
+mod image_fixtures;
 mod onnx_tract;
 mod torch_source;

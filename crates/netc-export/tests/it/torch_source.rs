@@ -46,6 +46,23 @@ fn every_layer_module() {
 }
 
 #[test]
+fn every_image_layer_module() {
+    let files = export(
+        "tests/fixtures/export/every_image_layer.nn",
+        "EveryImageLayer",
+    );
+    insta::assert_snapshot!(files[0].contents);
+}
+
+#[test]
+fn lenet_module() {
+    let files = export("examples/lenet.nn", "LeNet");
+    assert_eq!(files[0].name, "le_net.py");
+    insta::assert_snapshot!(files[0].contents);
+    insta::assert_snapshot!(generated_part(&files[1].contents));
+}
+
+#[test]
 fn water_module() {
     let files = export("examples/water.nn", "WaterNet");
     assert_eq!(files[0].name, "water_net.py");

@@ -206,12 +206,12 @@ fn fix_all_makes_the_safe_fixes_of_netc_check_fix() {
     client.shutdown();
 }
 
-#[test]
-fn inlay_hints_show_widths_on_water() {
+/// Each inlay hint of an example, shown at the end of the text before it.
+fn inlay_lines(example_name: &str) -> String {
     let mut client = Client::utf16();
-    let water = example("water.nn");
-    let uri = uri("water.nn");
-    client.open(&uri, &water);
+    let text = example(example_name);
+    let uri = uri(example_name);
+    client.open(&uri, &text);
     let hints = client
         .request::<InlayHintRequest>(InlayHintParams {
             text_document: TextDocumentIdentifier::new(uri.clone()),
@@ -223,7 +223,7 @@ fn inlay_hints_show_widths_on_water() {
         })
         .expect("hints")
         .expect("some hints");
-    let lines: Vec<&str> = water.lines().collect();
+    let lines: Vec<&str> = text.lines().collect();
     let shown: Vec<String> = hints
         .iter()
         .map(|hint| {
@@ -235,8 +235,19 @@ fn inlay_hints_show_widths_on_water() {
             format!("{}{label}", &line[..hint.position.character as usize])
         })
         .collect();
-    insta::assert_snapshot!("water_inlay_hints", shown.join("\n"));
     client.shutdown();
+    shown.join("\n")
+}
+
+#[test]
+fn inlay_hints_show_widths_on_water() {
+    insta::assert_snapshot!("water_inlay_hints", inlay_lines("water.nn"));
+}
+
+/// Image values show `(C, H, W)`; flatten turns a shape into a width.
+#[test]
+fn inlay_hints_show_image_shapes_on_lenet() {
+    insta::assert_snapshot!("lenet_inlay_hints", inlay_lines("lenet.nn"));
 }
 
 #[test]
@@ -411,6 +422,40 @@ fn document_symbols_list_models_layers_and_blocks() {
     client.shutdown();
 }
 
+/// Layers and values of an image model show shapes; the image layer
+/// kinds are described with PyTorch's signatures. (The gradient
+/// predictions are the analysis's, shown on water.nn above.)
+#[test]
+fn hover_shows_image_shapes_on_lenet() {
+    let mut client = Client::utf16();
+    let lenet = example("lenet.nn");
+    let lenet_uri = uri("lenet.nn");
+    client.open(&lenet_uri, &lenet);
+    let mut shown = Vec::new();
+    for (needle, nth) in [
+        ("conv1", 0),
+        ("pool", 0),
+        ("fc1", 0),
+        ("x = pool(relu(conv1", 0),
+        ("x = flatten", 0),
+        ("flatten(x)", 0),
+        ("conv2d", 0),
+        ("max_pool2d", 0),
+    ] {
+        let position = position_of(&lenet, needle, nth, 1);
+        let text = hover_text(&mut client, &lenet_uri, position);
+        let text: Vec<&str> = text
+            .split("\n\n")
+            .filter(|line| {
+                !line.starts_with("predicted at init") && !line.starts_with("model gradient ratio")
+            })
+            .collect();
+        shown.push(format!("## {needle} #{nth}\n{}", text.join("\n\n")));
+    }
+    insta::assert_snapshot!("lenet_hovers", shown.join("\n\n"));
+    client.shutdown();
+}
+
 #[test]
 fn completion_offers_what_fits_the_context() {
     let mut client = Client::utf16();
@@ -420,6 +465,9 @@ fn completion_offers_what_fits_the_context() {
         ("nonlinearity", "model A {\n    input x: 9\n    fc1 = linear(9, 16, init=kaiming_uniform(nonlinearity=re|\n"),
         ("linear arguments", "model A {\n    input x: 9\n    fc1 = linear(9, |\n"),
         ("layer kinds", "model A {\n    input x: 9\n    fc1 = |\n"),
+        ("conv2d arguments", "model A {\n    input x: (1, 28, 28)\n    c = conv2d(1, |\n"),
+        ("conv2d padding", "model A {\n    input x: (1, 28, 28)\n    c = conv2d(1, 6, 5, padding=|)\n}\n"),
+        ("flatten argument", "model A {\n    input x: (1, 28, 28)\n    forward {\n        h = flatten(|\n"),
         ("model items", "model A {\n    input x: 9\n    |\n"),
         ("forward values", "model A {\n    input x: 9\n    fc1 = linear(9, 1)\n    forward {\n        h = |\n    }\n    bn = batchnorm(1)\n}\n"),
         ("layer call argument", "model A {\n    input x: 9\n    fc1 = linear(9, 1)\n    forward {\n        h = fc1(|\n"),
