@@ -76,6 +76,29 @@ class Wide(nn.Module):
         return self.fc3(x)
 
 
+class Lenet(nn.Module):
+    """crates/netc-bench/models/lenet.nn: LeNet-5 on 1×28×28 images."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.pool1 = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.pool2 = nn.MaxPool2d(2)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = x.view(-1, 1, 28, 28)
+        x = self.pool1(F.relu(self.conv1(x)))
+        x = self.pool2(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
 def binary_targets(batch, _width, gen):
     return torch.randint(0, 2, (batch, 1), generator=gen).float()
 
@@ -90,6 +113,7 @@ WORKLOADS = [
     ("mnist", Mnist, 784, 10, 128, F.cross_entropy, class_targets),
     ("deep", Deep, 9, 1, 64, F.binary_cross_entropy_with_logits, binary_targets),
     ("wide", Wide, 784, 10, 256, F.cross_entropy, class_targets),
+    ("lenet", Lenet, 784, 10, 64, F.cross_entropy, class_targets),
 ]
 
 

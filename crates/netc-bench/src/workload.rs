@@ -31,6 +31,10 @@ pub const WORKLOADS: &[Workload] = &[
         name: "wide",
         source: include_str!("../models/wide.nn"),
     },
+    Workload {
+        name: "lenet",
+        source: include_str!("../models/lenet.nn"),
+    },
 ];
 
 /// Every executor sees the same data for a workload.
@@ -98,7 +102,7 @@ mod tests {
     #[test]
     fn every_workload_names_its_model_file() {
         let names: Vec<_> = WORKLOADS.iter().map(|w| w.name).collect();
-        assert_eq!(names, ["seed", "mnist", "deep", "wide"]);
+        assert_eq!(names, ["seed", "mnist", "deep", "wide", "lenet"]);
         for w in WORKLOADS {
             assert_eq!(w.source.matches("model ").count(), 1, "{}", w.name);
             assert!(w.source.contains("train {"), "{}", w.name);

@@ -15,6 +15,7 @@ mod models {
     netc::model!(path = "../../models/mnist.nn");
     netc::model!(path = "../../models/deep.nn");
     netc::model!(path = "../../models/wide.nn");
+    netc::model!(path = "../../models/lenet.nn");
 }
 
 pub fn figures(workload: &Workload, run: &Run) -> Result<Vec<Figure>, BenchError> {
@@ -40,6 +41,10 @@ fn build(workload: &Workload) -> Result<(Box<dyn Network>, TrainConfig), BenchEr
         "wide" => (
             Box::new(models::Wide::new(WEIGHT_SEED)),
             models::Wide::train_config(),
+        ),
+        "lenet" => (
+            Box::new(models::Lenet::new(WEIGHT_SEED)),
+            models::Lenet::train_config(),
         ),
         other => {
             return Err(BenchError {
