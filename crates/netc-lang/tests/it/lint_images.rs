@@ -114,8 +114,10 @@ fn lenet_is_analysed_through_conv_pool_and_flatten() {
         kinds,
         [
             RowKind::Conv2d,
+            RowKind::BatchNorm2d,
             RowKind::MaxPool2d,
             RowKind::Conv2d,
+            RowKind::BatchNorm2d,
             RowKind::MaxPool2d,
             RowKind::Linear,
             RowKind::Linear,

@@ -434,9 +434,9 @@ fn hover_shows_image_shapes_on_lenet() {
     let mut shown = Vec::new();
     for (needle, nth) in [
         ("conv1", 0),
-        ("pool", 0),
+        ("pool1", 0),
         ("fc1", 0),
-        ("x = pool(relu(conv1", 0),
+        ("x = pool1(relu(bn1(conv1", 0),
         ("x = flatten", 0),
         ("flatten(x)", 0),
         ("conv2d", 0),
