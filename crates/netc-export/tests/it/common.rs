@@ -11,6 +11,7 @@ use netc_plan::Interpreter;
 use netc_runtime::{Network, TensorData, TensorRef};
 use netc_testkit::workspace_path;
 use netc_train::weights::OwnedTensor;
+use safetensors::SafeTensors;
 
 /// A model file checked without errors, and its models.
 pub struct ModelFile {
@@ -148,4 +149,17 @@ pub fn max_difference(actual: &[f32], expected: &[f32]) -> f32 {
         .zip(expected)
         .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
         .fold(0.0, f32::max)
+}
+
+/// An f32 tensor of a fixture's `io.safetensors`, with its shape.
+pub fn read_f32(file: &SafeTensors<'_>, name: &str) -> (Vec<f32>, Vec<usize>) {
+    let view = file
+        .tensor(name)
+        .unwrap_or_else(|_| panic!("{name} in io.safetensors"));
+    let values = view
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    (values, view.shape().to_vec())
 }

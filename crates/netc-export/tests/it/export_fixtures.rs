@@ -8,7 +8,7 @@ use crate::common;
 
 use std::collections::HashMap;
 
-use common::{interpreter, max_difference, netc_predict};
+use common::{interpreter, max_difference, netc_predict, read_f32};
 use netc_runtime::Network;
 use netc_testkit::workspace_path;
 use netc_train::weights::load_safetensors;
@@ -22,18 +22,6 @@ const CASES: &[&str] = &[
     "water",
     "every_layer",
 ];
-
-fn read_f32(file: &SafeTensors<'_>, name: &str) -> (Vec<f32>, Vec<usize>) {
-    let view = file
-        .tensor(name)
-        .unwrap_or_else(|_| panic!("{name} in io.safetensors"));
-    let values = view
-        .data()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    (values, view.shape().to_vec())
-}
 
 /// The sidecar's `(raw - center) / scale` after imputation, in f64 as
 /// netc's preprocessing computes it.

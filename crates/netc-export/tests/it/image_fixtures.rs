@@ -7,7 +7,7 @@
 //! interpreter loads the same weights and predicts the same rows (flat
 //! CHW, as netc stores an image). No Python runs here.
 
-use crate::common::{interpreter, max_difference, netc_predict};
+use crate::common::{interpreter, max_difference, netc_predict, read_f32};
 use crate::onnx_tract::{image_model, options, run_tract_shaped, sample_dims};
 
 use netc_export::onnx;
@@ -17,18 +17,6 @@ use netc_train::weights::load_safetensors;
 use safetensors::SafeTensors;
 
 const TOLERANCE: f32 = 1e-5;
-
-fn read_f32(file: &SafeTensors<'_>, name: &str) -> (Vec<f32>, Vec<usize>) {
-    let view = file
-        .tensor(name)
-        .unwrap_or_else(|_| panic!("{name} in io.safetensors"));
-    let values = view
-        .data()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    (values, view.shape().to_vec())
-}
 
 /// (fixture folder, model file, model).
 const CASES: [(&str, &str, &str); 2] = [

@@ -435,32 +435,33 @@ impl<'m> Builder<'m> {
             }
             LayerBuffers::Pool2d { spec } => {
                 let geometry = spec.geometry(call.image());
-                let pool = |argmax| match geometry.kind {
-                    PoolKind::Max => OpKind::MaxPool2d {
-                        x,
-                        y,
-                        argmax,
-                        geometry,
-                    },
-                    PoolKind::Avg { .. } => OpKind::AvgPool2d { x, y, geometry },
-                };
-                let pooling = match geometry.kind {
-                    PoolKind::Max => Pooling::Max {
-                        geometry,
-                        argmax: self.buffer(
+                match geometry.kind {
+                    PoolKind::Max => {
+                        let argmax = self.buffer(
                             &call.saved_name("argmax"),
                             BufferKind::Saved,
                             BufferLen::PerSample(call.width),
-                        ),
-                    },
-                    PoolKind::Avg { .. } => Pooling::Avg(geometry),
-                };
-                let argmax = match pooling {
-                    Pooling::Max { argmax, .. } => Some(argmax),
-                    _ => None,
-                };
-                // The eval forward keeps no positions.
-                (pool(argmax), pool(None), Recorded::Pool { arg, pooling })
+                        );
+                        let pool = |argmax| OpKind::MaxPool2d {
+                            x,
+                            y,
+                            argmax,
+                            geometry,
+                        };
+                        let pooling = Pooling::Max { geometry, argmax };
+                        // The eval forward keeps no positions.
+                        (
+                            pool(Some(argmax)),
+                            pool(None),
+                            Recorded::Pool { arg, pooling },
+                        )
+                    }
+                    PoolKind::Avg { .. } => {
+                        let op = OpKind::AvgPool2d { x, y, geometry };
+                        let pooling = Pooling::Avg(geometry);
+                        (op.clone(), op, Recorded::Pool { arg, pooling })
+                    }
+                }
             }
             LayerBuffers::AdaptiveAvgPool2d { spec } => {
                 let (output_height, output_width) = spec.output_size;
