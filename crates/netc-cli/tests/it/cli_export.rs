@@ -331,5 +331,6 @@ fn the_generated_module_runs_in_pytorch_when_it_is_installed() {
         .expect("python3 runs");
     assert!(output.status.success(), "{}", stderr(&output));
     let diff: f64 = common::stdout(&output).trim().parse().expect("a number");
-    assert!(diff <= 1e-6, "the module's outputs moved by {diff}");
+    // Another PyTorch version or CPU may sum in another order: a few ulps.
+    assert!(diff <= 1e-5, "the module's outputs moved by {diff}");
 }

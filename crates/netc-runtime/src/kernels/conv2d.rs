@@ -1,27 +1,29 @@
-//! `nn.Conv2d` as im2col and the linear layer's products: every output
-//! position's receptive field becomes one row of a `[batch · P, patch]`
-//! matrix (`patch = in/groups · kh · kw`, `P` output positions per
-//! sample), so a group's convolution is `linear_forward` of those rows
-//! with the group's `[out/groups, patch]` weight, and its backward is
-//! `linear_backward` (dW summed over every sample's patches in sample
-//! order, `db`, and the patch gradients `col2im` adds back onto `dx`).
-//! The linear kernels pick the tiled path or `gemm` and split over the
-//! pool without changing a bit, and so does the data movement around
-//! them (`unfold`), so a convolution is the same bits for any thread
-//! count.
+//! `nn.Conv2d` as PyTorch's unfold and products: every tap `(ci, kh,
+//! kw)` of every output position becomes one column entry of a group's
+//! `[patch, batch · P]` matrix (`patch = in/groups · kh · kw`, `P` output
+//! positions per sample), so a group's convolution is its
+//! `[out/groups, patch]` weight times that matrix, giving a plane per
+//! output channel that is copied (with the bias) into NCHW. The backward
+//! is the same products turned around: `dW += dY·colsᵀ` (summed over
+//! every sample's positions in order), `db += Σ dY`, and the patch
+//! gradients `Wᵀ·dY` that `col2im` adds back onto `dx`. The products pick
+//! `small_gemm` or `gemm` by size and split over the pool without
+//! changing a bit, and so does the data movement around them (`unfold`),
+//! so a convolution is the same bits for any thread count.
 //!
 //! The scratch is the caller's (Plan buffers, sized by
 //! [`conv2d_cols_len`] and [`conv2d_rows_len`]), so no call allocates
 //! (beyond `gemm`'s packing scratch in large products, as for linear).
-//! `cols` keeps the forward's patches for the backward; `rows` holds a
-//! product's `[patch, channel]` rows on their way to or from CHW.
+//! `cols` keeps the forward's patches for the backward; `rows` holds the
+//! products' output planes on their way to or from NCHW.
 
 mod unfold;
 
 use netc_ops::image::Conv2dGeometry;
 
-use super::linear::{linear_backward_on, linear_forward_on};
-use crate::simd::Isa;
+use super::product::product;
+use super::small_gemm::View;
+use crate::simd::{self, Isa};
 use unfold::{col2im, im2col, image_to_rows, rows_to_image, Layout};
 
 /// Elements per sample of the patch matrix (`cols`, and the backward's
@@ -102,21 +104,21 @@ pub fn conv2d_forward_on(
         return;
     }
     im2col(&layout, x, cols);
-    let group = Group::of(&layout);
+    let (group, columns) = (Group::of(&layout), layout.columns());
     for g in 0..geometry.groups {
-        let b = b.map(|b| &b[group.outs(g)]);
-        linear_forward_on(
+        // rows_g[out/groups × columns] = w_g[out/groups × patch] · cols_g
+        product(
             isa,
-            &cols[group.cols(g)],
-            &w[group.weight(g)],
-            b,
-            &mut rows[group.rows(g)],
-            layout.rows(),
-            layout.patch,
             layout.group_out,
+            columns,
+            layout.patch,
+            View::rows(&w[group.weight(g)], layout.patch),
+            View::rows(&cols[group.cols(g)], columns),
+            &mut rows[group.rows(g)],
+            false,
         );
     }
-    rows_to_image(&layout, rows, y);
+    rows_to_image(&layout, rows, b, y);
 }
 
 /// `dw += ∂/∂w`, `db += Σ dy`, and, with `dx`, `dx += ∂/∂x` (through
@@ -162,7 +164,7 @@ pub fn conv2d_backward_on(
     mut dcols: Option<&mut [f32]>,
     dx: Option<&mut [f32]>,
     dw: &mut [f32],
-    mut db: Option<&mut [f32]>,
+    db: Option<&mut [f32]>,
     batch: usize,
     geometry: &Conv2dGeometry,
 ) {
@@ -210,7 +212,6 @@ pub fn conv2d_backward_on(
                 shapes.cols,
                 "conv2d: dcols is not the size of cols"
             );
-            dcols.fill(0.0);
             Some((dcols, dx))
         }
         None => None,
@@ -219,23 +220,40 @@ pub fn conv2d_backward_on(
         return;
     }
     image_to_rows(&layout, dy, rows);
+    let columns = layout.columns();
+    if let Some(db) = db {
+        for (d, plane) in db.iter_mut().zip(rows.chunks_exact(columns)) {
+            *d += simd::sum(plane);
+        }
+    }
     let mut dcols = dcols;
     let group = Group::of(&layout);
     for g in 0..geometry.groups {
-        let db = db.as_deref_mut().map(|db| &mut db[group.outs(g)]);
-        let dcols = dcols.as_mut().map(|(dcols, _)| &mut dcols[group.cols(g)]);
-        linear_backward_on(
+        let dy = View::rows(&rows[group.rows(g)], columns);
+        // dw_g[out/groups × patch] += dy_g · cols_gᵀ
+        product(
             isa,
-            &cols[group.cols(g)],
-            &w[group.weight(g)],
-            &rows[group.rows(g)],
-            dcols,
-            &mut dw[group.weight(g)],
-            db,
-            layout.rows(),
-            layout.patch,
             layout.group_out,
+            layout.patch,
+            columns,
+            dy,
+            View::columns(&cols[group.cols(g)], columns),
+            &mut dw[group.weight(g)],
+            true,
         );
+        if let Some((dcols, _)) = dcols.as_mut() {
+            // dcols_g[patch × columns] = w_gᵀ · dy_g
+            product(
+                isa,
+                layout.patch,
+                columns,
+                layout.group_out,
+                View::columns(&w[group.weight(g)], layout.patch),
+                dy,
+                &mut dcols[group.cols(g)],
+                false,
+            );
+        }
     }
     if let Some((dcols, dx)) = dcols {
         col2im(&layout, dcols, dx);
@@ -269,16 +287,14 @@ struct Group {
     cols: usize,
     rows: usize,
     weight: usize,
-    outs: usize,
 }
 
 impl Group {
     fn of(layout: &Layout) -> Group {
         Group {
-            cols: layout.rows() * layout.patch,
-            rows: layout.rows() * layout.group_out,
+            cols: layout.patch * layout.columns(),
+            rows: layout.group_out * layout.columns(),
             weight: layout.group_out * layout.patch,
-            outs: layout.group_out,
         }
     }
 
@@ -290,8 +306,5 @@ impl Group {
     }
     fn weight(self, g: usize) -> std::ops::Range<usize> {
         g * self.weight..(g + 1) * self.weight
-    }
-    fn outs(self, g: usize) -> std::ops::Range<usize> {
-        g * self.outs..(g + 1) * self.outs
     }
 }

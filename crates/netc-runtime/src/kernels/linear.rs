@@ -37,7 +37,7 @@ const ROW_ALIGN: usize = 8;
 const OUT_ALIGN: usize = LANES;
 /// Columns a part of a product split by columns starts on: whole cache
 /// lines of each output row, so no two threads write one line.
-const COLUMN_ALIGN: usize = 16;
+pub(crate) const COLUMN_ALIGN: usize = 16;
 
 pub(crate) fn use_gemm(batch: usize, in_f: usize, out_f: usize) -> bool {
     let macs = batch.saturating_mul(in_f).saturating_mul(out_f);
@@ -155,7 +155,7 @@ fn row_parts(m: usize, n: usize, k: usize, gemm: bool) -> usize {
 /// packs all of `b` (`k × n`), a column part all of `a` (`m × k`), so
 /// columns pay when `m < n`. Fewer parts where one would leave gemm's
 /// general path.
-fn column_parts(m: usize, n: usize, k: usize) -> usize {
+pub(crate) fn column_parts(m: usize, n: usize, k: usize) -> usize {
     if m >= n {
         return 1;
     }

@@ -20,6 +20,7 @@ mod gemm_call;
 mod layernorm;
 mod linear;
 mod pool2d;
+mod product;
 mod small_gemm;
 
 pub use aligned::CacheAligned;
@@ -49,5 +50,5 @@ pub use linear::{
 };
 pub use pool2d::{
     adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, avg_pool2d_backward,
-    avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward,
+    avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward, max_pool2d_forward_on,
 };

@@ -7,13 +7,16 @@
 //! outputs (or, backward, its input gradient) are written by one part in
 //! the one-thread order, so the bits do not depend on the thread count.
 //! The comparisons and f32 sums involve no FMA, so every ISA gives the
-//! same bits and the loops stay portable.
+//! same bits; the loops stay portable, but for max pooling's common 2×2
+//! windows, compiled once per path so LLVM vectorises them.
 
 use std::ops::Range;
 
-use netc_ops::image::{AdaptivePool2dGeometry, Pool2dGeometry, PoolKind, Window};
+use netc_ops::image::{AdaptivePool2dGeometry, ImageShape, Pool2dGeometry, PoolKind, Window};
 
+use crate::dim::Dim;
 use crate::parallel::{self, by_rows, part_range, scaled, PartsMut, MIN_ELEMENTS_PER_PART};
+use crate::simd::{multiversion, Fma, Isa};
 
 /// The real input positions `first, first + step, .. < end` a window at
 /// output `o` covers along one axis (padding excluded), and the length of
@@ -82,7 +85,22 @@ fn check(
 /// Ties go to the first maximum in window order and a NaN replaces the
 /// current maximum (`val > max || isnan(val)`), as PyTorch's CPU kernel.
 /// `argmax: None` (inference) keeps no positions.
+#[inline]
 pub fn max_pool2d_forward(
+    x: &[f32],
+    y: &mut [f32],
+    argmax: Option<&mut [f32]>,
+    batch: usize,
+    geometry: &Pool2dGeometry,
+) {
+    max_pool2d_forward_on(Isa::detect(), x, y, argmax, batch, geometry);
+}
+
+/// [`max_pool2d_forward`] on a chosen path (tests and benchmarks): the
+/// unpadded 2×2 windows at stride 2 run a loop LLVM vectorises for the
+/// path; comparisons only, so every path gives the same bits.
+pub fn max_pool2d_forward_on(
+    isa: Isa,
     x: &[f32],
     y: &mut [f32],
     argmax: Option<&mut [f32]>,
@@ -94,35 +112,162 @@ pub fn max_pool2d_forward(
     assert!(argmax.as_ref().is_none_or(|a| a.len() == y.len()));
     let Some(out) = geometry.output() else { return };
     let plane = geometry.input.plane();
+    let inside = geometry.rows.pad.total() == 0 && geometry.cols.pad.total() == 0;
+    let square2 = |w: Window| w.kernel == 2 && w.stride == 2 && w.dilation == 1;
     let run = |samples: Range<usize>, y: &mut [f32], mut argmax: Option<&mut [f32]>| {
         let planes = x[scaled(samples, in_width)].chunks_exact(plane);
-        for (p, input) in planes.enumerate() {
-            for oh in 0..out.height {
-                let rows = Taps::new(geometry.rows, oh, geometry.input.height);
-                for ow in 0..out.width {
-                    let cols = Taps::new(geometry.cols, ow, geometry.input.width);
-                    let mut best = rows.first * geometry.input.width + cols.first;
-                    let mut max = f32::NEG_INFINITY;
-                    for ih in rows.positions() {
-                        for iw in cols.positions() {
-                            let at = ih * geometry.input.width + iw;
-                            let v = input[at];
-                            if v > max || v.is_nan() {
-                                max = v;
-                                best = at;
-                            }
-                        }
-                    }
-                    let o = (p * out.height + oh) * out.width + ow;
-                    y[o] = max;
-                    if let Some(a) = argmax.as_deref_mut() {
-                        a[o] = best as f32;
-                    }
-                }
+        let outputs = y.chunks_exact_mut(out.plane());
+        for (p, (input, y)) in planes.zip(outputs).enumerate() {
+            let argmax = argmax
+                .as_deref_mut()
+                .map(|a| &mut a[p * out.plane()..][..out.plane()]);
+            let target = MaxTarget { y, argmax };
+            match (inside, square2(geometry.rows) && square2(geometry.cols)) {
+                // The layer nearly every CNN has.
+                (true, true) => max_plane_2x2_with(isa, input, target, geometry.input.width, out),
+                (true, false) => max_plane_inside(
+                    input,
+                    target,
+                    geometry,
+                    geometry.rows.kernel,
+                    geometry.cols.kernel,
+                ),
+                (false, _) => max_plane_padded(input, target, geometry),
             }
         }
     };
     split_samples(batch, out_width, y, argmax, &run);
+}
+
+/// One channel plane's outputs of max pooling, and their positions when
+/// training.
+struct MaxTarget<'a> {
+    y: &'a mut [f32],
+    argmax: Option<&'a mut [f32]>,
+}
+
+impl MaxTarget<'_> {
+    #[inline(always)]
+    fn set(&mut self, o: usize, max: f32, at: usize) {
+        self.y[o] = max;
+        if let Some(a) = self.argmax.as_deref_mut() {
+            a[o] = at as f32;
+        }
+    }
+}
+
+multiversion! {
+    fn max_plane_2x2_with(
+        input: &[f32],
+        target: MaxTarget<'_>,
+        width: usize,
+        out: ImageShape,
+    ) => max_plane_2x2_body;
+}
+
+/// Unpadded 2×2 windows at stride 2, an output row at a time over the
+/// two input rows it reads: the running maximum in window order as
+/// selects rather than branches, so LLVM vectorises the row.
+// Generic only so that `multiversion!` can compile it once per ISA.
+#[allow(clippy::extra_unused_type_parameters)]
+#[inline(always)]
+fn max_plane_2x2_body<M: Fma>(
+    input: &[f32],
+    mut target: MaxTarget<'_>,
+    width: usize,
+    out: ImageShape,
+) {
+    // Window order: top left, top right, bottom left, bottom right.
+    let running_max = |a: f32, b: f32, c: f32, d: f32| {
+        let (mut max, mut tap) = (a, 0usize);
+        for (v, t) in [(b, 1), (c, 2), (d, 3)] {
+            let take = v > max || v.is_nan();
+            max = if take { v } else { max };
+            tap = if take { t } else { tap };
+        }
+        (max, tap)
+    };
+    for oh in 0..out.height {
+        let corner = 2 * oh * width;
+        let top = input[corner..][..2 * out.width].chunks_exact(2);
+        let bottom = input[corner + width..][..2 * out.width].chunks_exact(2);
+        let windows = top.zip(bottom);
+        let y = &mut target.y[oh * out.width..][..out.width];
+        match target.argmax.as_deref_mut() {
+            None => {
+                for (y, (t, b)) in y.iter_mut().zip(windows) {
+                    *y = running_max(t[0], t[1], b[0], b[1]).0;
+                }
+            }
+            Some(argmax) => {
+                let argmax = &mut argmax[oh * out.width..][..out.width];
+                for (ow, ((y, a), (t, b))) in y.iter_mut().zip(argmax).zip(windows).enumerate() {
+                    let (max, tap) = running_max(t[0], t[1], b[0], b[1]);
+                    *y = max;
+                    *a = (corner + 2 * ow + (tap & 1) + (tap >> 1) * width) as f32;
+                }
+            }
+        }
+    }
+}
+
+/// PyTorch's running maximum: a larger value or a NaN takes over.
+#[inline(always)]
+fn take_max(v: f32, at: usize, max: &mut f32, best: &mut usize) {
+    if v > *max || v.is_nan() {
+        *max = v;
+        *best = at;
+    }
+}
+
+/// Max pooling of one plane without padding: every window lies inside
+/// the input, so its taps are fixed offsets from its corner (`kh × kw`
+/// of them, constants for the common 2×2).
+#[inline(always)]
+fn max_plane_inside(
+    input: &[f32],
+    mut target: MaxTarget<'_>,
+    geometry: &Pool2dGeometry,
+    kernel_h: impl Dim,
+    kernel_w: impl Dim,
+) {
+    let Some(out) = geometry.output() else { return };
+    let (rows, cols, width) = (geometry.rows, geometry.cols, geometry.input.width);
+    for oh in 0..out.height {
+        for ow in 0..out.width {
+            let corner = oh * rows.stride * width + ow * cols.stride;
+            let (mut max, mut best) = (f32::NEG_INFINITY, corner);
+            for i in 0..kernel_h.get() {
+                let line = corner + i * rows.dilation * width;
+                for j in 0..kernel_w.get() {
+                    let at = line + j * cols.dilation;
+                    take_max(input[at], at, &mut max, &mut best);
+                }
+            }
+            target.set(oh * out.width + ow, max, best);
+        }
+    }
+}
+
+/// Max pooling of one plane whose windows may reach into the padding
+/// (−∞, never the maximum): each window clipped to the real input.
+fn max_plane_padded(input: &[f32], mut target: MaxTarget<'_>, geometry: &Pool2dGeometry) {
+    let Some(out) = geometry.output() else { return };
+    let width = geometry.input.width;
+    for oh in 0..out.height {
+        let rows = Taps::new(geometry.rows, oh, geometry.input.height);
+        for ow in 0..out.width {
+            let cols = Taps::new(geometry.cols, ow, width);
+            let (mut max, mut best) = (f32::NEG_INFINITY, rows.first * width + cols.first);
+            for ih in rows.positions() {
+                for iw in cols.positions() {
+                    let at = ih * width + iw;
+                    take_max(input[at], at, &mut max, &mut best);
+                }
+            }
+            target.set(oh * out.width + ow, max, best);
+        }
+    }
 }
 
 /// `dx[argmax] += dy` per output, in output order (overlapping windows

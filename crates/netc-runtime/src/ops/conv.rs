@@ -1,4 +1,5 @@
-//! `nn.Conv2d`: forward and backward over im2col scratch the Plan owns.
+//! `nn.Conv2d`: forward and backward over unfold (im2col) scratch the
+//! Plan owns.
 
 use netc_ops::image::Conv2dGeometry;
 

@@ -120,6 +120,20 @@ fn cases() -> Vec<Case> {
             3,
             true,
         ),
+        // Output rows of 19 and 20: the unfold copies whole blocks of
+        // eight and an overlapping last one.
+        case(
+            "wide rows",
+            geometry((2, 3, 21), 3, 1, square(3, 1, 1, 1), square(3, 1, 0, 1)),
+            2,
+            true,
+        ),
+        case(
+            "wide padded rows",
+            geometry((1, 2, 18), 2, 1, square(1, 1, 0, 1), square(5, 1, 3, 1)),
+            2,
+            true,
+        ),
     ]
 }
 

@@ -1,18 +1,19 @@
 //! Max, average and adaptive average pooling against scalar references
 //! written from PyTorch's definitions (bit for bit: the same sums in the
 //! same order), their backward against the references' scatter and
-//! against finite differences, ties and NaN as PyTorch's CPU kernel, and
-//! the same bits on 1–4 threads.
+//! against finite differences, ties and NaN as PyTorch's CPU kernel (on
+//! every ISA path), and the same bits on 1–4 threads.
 
 use std::sync::Arc;
 
 use netc_ops::image::{AdaptivePool2dGeometry, ImageShape, Pad, Pool2dGeometry, PoolKind, Window};
 use netc_runtime::kernels::{
     adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, avg_pool2d_backward,
-    avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward,
+    avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward, max_pool2d_forward_on,
 };
 use netc_runtime::parallel::{install, Pool};
 use netc_runtime::rng::Rng;
+use netc_runtime::simd::Isa;
 
 use crate::common::uniform;
 
@@ -50,7 +51,7 @@ const AVG_EXCLUDE_PAD: PoolKind = PoolKind::Avg {
 };
 
 /// Geometries covering stride ≠ kernel, padding, dilation (max only),
-/// odd sizes and non-square windows.
+/// odd sizes, non-square windows, and the unpadded 2×2 every CNN has.
 fn geometries(kind: PoolKind) -> Vec<Pool2dGeometry> {
     let dilated = if kind == PoolKind::Max { 2 } else { 1 };
     vec![
@@ -65,6 +66,13 @@ fn geometries(kind: PoolKind) -> Vec<Pool2dGeometry> {
             window(2, 1, 1, dilated),
         ),
         pool(kind, image(1, 4, 4), window(4, 1, 2, 1), window(4, 1, 2, 1)),
+        // Unpadded and dilated: every window inside the input.
+        pool(
+            kind,
+            image(2, 8, 9),
+            window(2, 2, 0, dilated),
+            window(3, 1, 0, dilated),
+        ),
     ]
 }
 
@@ -157,18 +165,33 @@ fn bits(values: &[f32]) -> Vec<u32> {
 #[test]
 fn max_pool_matches_the_reference_bit_for_bit() {
     let mut rng = Rng::seed_from_u64(1);
-    for g in geometries(PoolKind::Max) {
+    // Rows of 2×2 windows long enough for the vectorised loop's body, on
+    // values with many ties and a few NaNs.
+    let wide = pool(
+        PoolKind::Max,
+        image(3, 6, 70),
+        window(2, 2, 0, 1),
+        window(2, 2, 0, 1),
+    );
+    for g in geometries(PoolKind::Max).into_iter().chain([wide]) {
         let batch = 3;
-        let x = uniform(batch * g.input.numel(), -2.0, 2.0, &mut rng);
+        let mut x = uniform(batch * g.input.numel(), -2.0, 2.0, &mut rng);
+        if g == wide {
+            for (i, v) in x.iter_mut().enumerate() {
+                *v = if i % 37 == 5 { f32::NAN } else { v.round() };
+            }
+        }
         let len = batch * out_shape(&g).numel();
-        let (mut y, mut argmax) = (vec![0.0; len], vec![0.0; len]);
-        max_pool2d_forward(&x, &mut y, Some(&mut argmax), batch, &g);
         let (want_y, want_argmax) = max_reference(&x, batch, &g);
-        assert_eq!(bits(&y), bits(&want_y), "{g:?}");
-        assert_eq!(argmax, want_argmax, "{g:?}");
-        let mut eval = vec![0.0; len];
-        max_pool2d_forward(&x, &mut eval, None, batch, &g);
-        assert_eq!(bits(&eval), bits(&y), "{g:?}: without argmax");
+        for isa in Isa::available() {
+            let (mut y, mut argmax) = (vec![0.0; len], vec![0.0; len]);
+            max_pool2d_forward_on(isa, &x, &mut y, Some(&mut argmax), batch, &g);
+            assert_eq!(bits(&y), bits(&want_y), "{isa:?} {g:?}");
+            assert_eq!(argmax, want_argmax, "{isa:?} {g:?}");
+            let mut eval = vec![0.0; len];
+            max_pool2d_forward_on(isa, &x, &mut eval, None, batch, &g);
+            assert_eq!(bits(&eval), bits(&y), "{isa:?} {g:?}: without argmax");
+        }
     }
 }
 

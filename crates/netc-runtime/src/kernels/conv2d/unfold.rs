@@ -1,11 +1,15 @@
-//! The data movement around conv2d's products: image patches into rows
-//! (`im2col`), patch gradients back onto the image (`col2im`), and the
-//! products' `[patch, channel]` rows to and from the CHW layout.
+//! The data movement around conv2d's products, in PyTorch's `unfold`
+//! layout: a group's patches are a `[patch, batch · P]` matrix whose row
+//! `(ci, kh, kw)` holds that tap for every output position of every
+//! sample, so each output row of a tap is a run of an input row (one
+//! copy for stride 1). The products' output rows are `[out, batch · P]`,
+//! a plane per channel and sample, so moving them to and from NCHW is a
+//! copy of whole planes.
 //!
-//! Each loop here runs per *unit* — one sample of one group — and every
-//! unit's output is written by one part in one fixed order, so the
-//! results are the same bits for any thread count (`by_rows` over whole
-//! units).
+//! Each loop here runs per *unit* — a row of the matrix, a plane, or one
+//! sample of one group — and every unit's output is written by one part
+//! in one fixed order, so the results are the same bits for any thread
+//! count (`by_rows` over whole units).
 
 use std::ops::Range;
 
@@ -19,11 +23,9 @@ pub(super) struct Layout {
     pub geometry: Conv2dGeometry,
     pub output: ImageShape,
     pub batch: usize,
-    /// Input channels per group.
-    pub group_in: usize,
     /// Output channels per group.
     pub group_out: usize,
-    /// Columns of one patch row: `group_in · kh · kw`.
+    /// Rows of one group's patch matrix: `group_in · kh · kw`.
     pub patch: usize,
 }
 
@@ -42,7 +44,6 @@ impl Layout {
             geometry: *geometry,
             output,
             batch,
-            group_in: geometry.input.channels / geometry.groups,
             group_out: geometry.out_channels / geometry.groups,
             patch: geometry.fan_in(),
         }
@@ -53,178 +54,199 @@ impl Layout {
         self.output.plane()
     }
 
-    /// Rows of one group's product: every sample's patches.
-    pub fn rows(&self) -> usize {
+    /// Columns of the patch and product matrices: every sample's
+    /// positions.
+    pub fn columns(&self) -> usize {
         self.batch * self.positions()
     }
+
+    /// The spans of one tap `(kh, kw)` along both axes.
+    fn taps(&self, kh: usize, kw: usize) -> (Span, Span) {
+        let g = &self.geometry;
+        (
+            Span::new(g.rows, kh, g.input.height, self.output.height),
+            Span::new(g.cols, kw, g.input.width, self.output.width),
+        )
+    }
 }
 
-/// Input index along one axis for output position `out` and tap `tap`,
-/// or `None` where the tap reads padding.
-#[inline(always)]
-fn source(window: Window, out: usize, tap: usize, len: usize) -> Option<usize> {
-    (out * window.stride + tap * window.dilation)
-        .checked_sub(window.pad.before)
-        .filter(|&i| i < len)
-}
-
-/// Where one patch's taps along a row of the kernel read: from `first`,
-/// `dilation` apart, all inside the input (`inside`), or not.
+/// The outputs `lo..hi` along one axis whose tap `tap` reads the real
+/// input (the others read padding), and the input index of `lo`; the next
+/// outputs read `stride` further on.
 #[derive(Clone, Copy)]
-struct Columns {
-    ow: usize,
+struct Span {
+    lo: usize,
+    hi: usize,
     first: usize,
-    inside: bool,
+    stride: usize,
 }
 
-impl Columns {
-    fn of(layout: &Layout, ow: usize) -> Columns {
-        let cols = layout.geometry.cols;
-        let width = layout.geometry.input.width;
-        let first = source(cols, ow, 0, width);
-        let last = source(cols, ow, cols.kernel - 1, width);
-        Columns {
-            ow,
-            first: first.unwrap_or(0),
-            inside: first.is_some() && last.is_some(),
-        }
-    }
-
-    /// The input column of tap `kw`, `None` in the padding.
-    #[inline(always)]
-    fn source(self, layout: &Layout, kw: usize) -> Option<usize> {
-        if self.inside {
-            Some(self.first + kw * layout.geometry.cols.dilation)
-        } else {
-            source(
-                layout.geometry.cols,
-                self.ow,
-                kw,
-                layout.geometry.input.width,
-            )
-        }
-    }
-}
-
-/// Calls `visit(taps, columns, row)` for every row of kernel taps of
-/// every patch of one group of one sample, in the patch-row order (`oh,
-/// ow`, then `ci, kh`, each row `kw` taps long): `taps` is the row's range
-/// in the unit's `[P, patch]` matrix, `row` the start of its input row in
-/// the group's `group_in · H · W` planes (`None`: a padding row).
-#[inline(always)]
-fn for_each_row(layout: &Layout, mut visit: impl FnMut(Range<usize>, Columns, Option<usize>)) {
-    let g = &layout.geometry;
-    let (h, w) = (g.input.height, g.input.width);
-    let kernel_w = g.cols.kernel;
-    let mut taps = 0;
-    for oh in 0..layout.output.height {
-        for ow in 0..layout.output.width {
-            let columns = Columns::of(layout, ow);
-            for ci in 0..layout.group_in {
-                for kh in 0..g.rows.kernel {
-                    let row = source(g.rows, oh, kh, h).map(|ih| (ci * h + ih) * w);
-                    visit(taps..taps + kernel_w, columns, row);
-                    taps += kernel_w;
-                }
+impl Span {
+    fn new(window: Window, tap: usize, input: usize, outputs: usize) -> Span {
+        let (offset, stride) = (tap * window.dilation, window.stride);
+        // Stride 1 without a division: col2im asks for every tap's span
+        // of every plane.
+        let steps = |len: usize| {
+            if stride == 1 {
+                len
+            } else {
+                len.div_ceil(stride)
             }
+        };
+        // out·stride + offset − before must lie in 0..input.
+        let lo = steps(window.pad.before.saturating_sub(offset)).min(outputs);
+        let hi = steps((input + window.pad.before).saturating_sub(offset)).clamp(lo, outputs);
+        Span {
+            lo,
+            hi,
+            first: (lo * stride + offset).saturating_sub(window.pad.before),
+            stride,
+        }
+    }
+
+    fn len(self) -> usize {
+        self.hi - self.lo
+    }
+
+    /// The input index output `out` (in `lo..hi`) reads.
+    fn source(self, out: usize) -> usize {
+        self.first + (out - self.lo) * self.stride
+    }
+
+    /// The input positions the span reads, as a range of a row (empty
+    /// when every output reads padding).
+    fn run(self) -> Range<usize> {
+        match self.len() {
+            0 => 0..0,
+            len => self.first..self.first + (len - 1) * self.stride + 1,
         }
     }
 }
 
-/// `cols[g, n, p, k]` := the tap `k` of patch `p` of sample `n`'s group
-/// `g` (0 in the padding): one `[batch · P, patch]` matrix per group.
+/// `cols[g, (ci, kh, kw), n·P + p]` := the input tap `(kh, kw)` of
+/// channel `ci` under patch `p` of sample `n` (0 in the padding).
 pub(super) fn im2col(layout: &Layout, x: &[f32], cols: &mut [f32]) {
-    let unit = layout.positions() * layout.patch;
-    let sample = layout.geometry.input.numel();
-    let group = layout.group_in * layout.geometry.input.plane();
-    let dilation = layout.geometry.cols.dilation;
-    by_units(cols, unit, &|u, out| {
-        let (g, n) = (u / layout.batch, u % layout.batch);
-        let planes = &x[n * sample + g * group..][..group];
-        for_each_row(layout, |taps, columns, row| {
-            let out = &mut out[taps];
-            match row {
-                None => out.fill(0.0),
-                // The common case, a run of the input row (a loop: a
-                // kernel row is too short for a `memcpy` call to pay).
-                Some(row) if columns.inside && dilation == 1 => {
-                    let run = &planes[row + columns.first..][..out.len()];
-                    for (v, &x) in out.iter_mut().zip(run) {
+    let g = &layout.geometry;
+    let (kernel_h, kernel_w) = (g.rows.kernel, g.cols.kernel);
+    let (sample, plane) = (g.input.numel(), g.input.plane());
+    let (positions, out_w) = (layout.positions(), layout.output.width);
+    by_units(cols, layout.columns(), &|u, row| {
+        // u = (group · group_in + ci) · kh·kw + tap: the input channel
+        // and the tap.
+        let (channel, tap) = (u / (kernel_h * kernel_w), u % (kernel_h * kernel_w));
+        let (rows, cols) = layout.taps(tap / kernel_w, tap % kernel_w);
+        for (n, out) in row.chunks_exact_mut(positions).enumerate() {
+            let input = &x[n * sample + channel * plane..][..plane];
+            for (oh, out) in out.chunks_exact_mut(out_w).enumerate() {
+                if !(rows.lo..rows.hi).contains(&oh) {
+                    out.fill(0.0);
+                    continue;
+                }
+                let line = &input[rows.source(oh) * g.input.width..][..g.input.width];
+                out[..cols.lo].fill(0.0);
+                out[cols.hi..].fill(0.0);
+                let out = &mut out[cols.lo..cols.hi];
+                if cols.stride == 1 {
+                    copy_run(out, &line[cols.run()]);
+                } else {
+                    for (v, &x) in out
+                        .iter_mut()
+                        .zip(line[cols.run()].iter().step_by(cols.stride))
+                    {
                         *v = x;
                     }
                 }
-                Some(row) => {
-                    for (kw, v) in out.iter_mut().enumerate() {
-                        *v = columns
-                            .source(layout, kw)
-                            .map_or(0.0, |iw| planes[row + iw]);
-                    }
-                }
             }
-        });
+        }
     });
 }
 
-/// `dx[n, g·group_in + ci, ih, iw] += dcols[g, n, p, k]` for every tap
-/// that read that input: [`im2col`]'s adjoint, summed in patch order.
+/// `dst := src` for a run of an image row: whole blocks of 8 floats, the
+/// last one overlapping, because a `memcpy` call costs more than a run
+/// of a few dozen floats.
+#[inline(always)]
+fn copy_run(dst: &mut [f32], src: &[f32]) {
+    const BLOCK: usize = 8;
+    let len = dst.len();
+    assert_eq!(src.len(), len);
+    if len < BLOCK {
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = s;
+        }
+        return;
+    }
+    let mut copy_block = |at: usize| {
+        let block: [f32; BLOCK] = src[at..at + BLOCK].try_into().expect("a whole block");
+        dst[at..at + BLOCK].copy_from_slice(&block);
+    };
+    for at in (0..len - BLOCK).step_by(BLOCK) {
+        copy_block(at);
+    }
+    copy_block(len - BLOCK);
+}
+
+/// `dx[n, g·group_in + ci, ih, iw] += dcols[g, (ci, kh, kw), n·P + p]`
+/// for every tap that read that input: [`im2col`]'s adjoint, summed tap
+/// by tap in `(kh, kw)` order, then by output position (PyTorch's
+/// `col2im` order).
 pub(super) fn col2im(layout: &Layout, dcols: &[f32], dx: &mut [f32]) {
-    let group = layout.group_in * layout.geometry.input.plane();
-    let unit = layout.positions() * layout.patch;
-    let groups = layout.geometry.groups;
-    by_units(dx, group, &|u, out| {
-        let (n, g) = (u / groups, u % groups);
-        let cols = &dcols[(g * layout.batch + n) * unit..][..unit];
-        for_each_row(layout, |taps, columns, row| {
-            let Some(row) = row else {
-                return;
-            };
-            let cols = &cols[taps];
-            if columns.inside && layout.geometry.cols.dilation == 1 {
-                let out = &mut out[row + columns.first..][..cols.len()];
-                for (d, &v) in out.iter_mut().zip(cols) {
-                    *d += v;
-                }
-            } else {
-                for (kw, &v) in cols.iter().enumerate() {
-                    if let Some(iw) = columns.source(layout, kw) {
-                        out[row + iw] += v;
+    let g = &layout.geometry;
+    let (kernel_h, kernel_w) = (g.rows.kernel, g.cols.kernel);
+    let (plane, width) = (g.input.plane(), g.input.width);
+    let (positions, out_w) = (layout.positions(), layout.output.width);
+    let columns = layout.columns();
+    // A unit is one channel plane of one sample.
+    by_units(dx, plane, &|u, dx| {
+        let (n, channel) = (u / g.input.channels, u % g.input.channels);
+        for tap in 0..kernel_h * kernel_w {
+            let (rows, cols) = layout.taps(tap / kernel_w, tap % kernel_w);
+            let row = (channel * kernel_h * kernel_w + tap) * columns + n * positions;
+            let grads = &dcols[row..][..positions];
+            for oh in rows.lo..rows.hi {
+                let line = &mut dx[rows.source(oh) * width..][..width];
+                let grads = &grads[oh * out_w..][..out_w][cols.lo..cols.hi];
+                let targets = &mut line[cols.run()];
+                if cols.stride == 1 {
+                    for (d, &v) in targets.iter_mut().zip(grads) {
+                        *d += v;
+                    }
+                } else {
+                    for (d, &v) in targets.iter_mut().step_by(cols.stride).zip(grads) {
+                        *d += v;
                     }
                 }
             }
-        });
-    });
-}
-
-/// `y[n, g·group_out + o, p] := tmp[g, n, p, o]`: the products' rows of
-/// output channels into CHW.
-pub(super) fn rows_to_image(layout: &Layout, tmp: &[f32], y: &mut [f32]) {
-    let positions = layout.positions();
-    let (groups, group_out) = (layout.geometry.groups, layout.group_out);
-    by_units(y, group_out * positions, &|u, out| {
-        let (n, g) = (u / groups, u % groups);
-        let rows = &tmp[(g * layout.batch + n) * positions * group_out..][..positions * group_out];
-        for (o, plane) in out.chunks_exact_mut(positions).enumerate() {
-            for (p, v) in plane.iter_mut().enumerate() {
-                *v = rows[p * group_out + o];
-            }
         }
     });
 }
 
-/// `tmp[g, n, p, o] := dy[n, g·group_out + o, p]`: [`rows_to_image`]'s
-/// inverse, for the output gradient.
-pub(super) fn image_to_rows(layout: &Layout, dy: &[f32], tmp: &mut [f32]) {
-    let positions = layout.positions();
-    let group_out = layout.group_out;
-    let sample = layout.output.numel();
-    by_units(tmp, positions * group_out, &|u, out| {
-        let (g, n) = (u / layout.batch, u % layout.batch);
-        let planes = &dy[n * sample + g * group_out * positions..][..group_out * positions];
-        for (o, plane) in planes.chunks_exact(positions).enumerate() {
-            for (p, &v) in plane.iter().enumerate() {
-                out[p * group_out + o] = v;
+/// `y[n, c, p] := rows[c, n·P + p] + b[c]`: the products' planes into
+/// NCHW, with the bias.
+pub(super) fn rows_to_image(layout: &Layout, rows: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+    let (positions, columns) = (layout.positions(), layout.columns());
+    let channels = layout.geometry.out_channels;
+    by_units(y, positions, &|u, plane| {
+        let (n, c) = (u / channels, u % channels);
+        let source = &rows[c * columns + n * positions..][..positions];
+        match bias {
+            Some(b) => {
+                for (v, &s) in plane.iter_mut().zip(source) {
+                    *v = s + b[c];
+                }
             }
+            None => plane.copy_from_slice(source),
         }
+    });
+}
+
+/// `rows[c, n·P + p] := dy[n, c, p]`: [`rows_to_image`]'s inverse, for
+/// the output gradient.
+pub(super) fn image_to_rows(layout: &Layout, dy: &[f32], rows: &mut [f32]) {
+    let positions = layout.positions();
+    let channels = layout.geometry.out_channels;
+    by_units(rows, positions, &|u, plane| {
+        let (c, n) = (u / layout.batch, u % layout.batch);
+        plane.copy_from_slice(&dy[(n * channels + c) * positions..][..positions]);
     });
 }
 

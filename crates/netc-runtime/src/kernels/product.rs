@@ -1,0 +1,91 @@
+//! `out (+)= a·b` for strided operands, on the kernel its size calls
+//! for: `gemm` from [`GEMM_MIN_MACS`](super::linear::GEMM_MIN_MACS) on,
+//! split by columns of `out` over the pool while every part stays on
+//! gemm's general path (so the bits do not depend on the thread count);
+//! below that the register-tiled `small_gemm` on this thread, its
+//! reduction cut into `MAX_K` blocks that accumulate in order.
+//!
+//! conv2d's products are this shape-agnostic kind: a weight against
+//! PyTorch's `unfold` columns, whose sides are whatever the geometry makes
+//! them.
+
+use super::gemm_call::{gemm_product, gemm_product_by_columns};
+use super::linear::{column_parts, use_gemm, COLUMN_ALIGN};
+use super::small_gemm::{small_gemm, Store, View, MAX_K};
+use crate::simd::{multiversion, Fma, Isa};
+
+/// `out (+)= a·b`: `out` is `m × n` row-major, `a` is `m × k`, `b` is
+/// `k × n` with a contiguous axis; with `accumulate` false `out` is
+/// overwritten.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn product(
+    isa: Isa,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: View<'_>,
+    b: View<'_>,
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    assert_eq!(out.len(), m * n, "product: out is not m × n");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            out.fill(0.0);
+        }
+        return;
+    }
+    if use_gemm(m, k, n) {
+        match column_parts(m, n, k) {
+            1 => gemm_product(m, n, k, a, b, out, accumulate),
+            parts => gemm_product_by_columns(m, n, k, a, b, out, accumulate, parts, COLUMN_ALIGN),
+        }
+        return;
+    }
+    small_product_with(isa, m, n, k, a, b, out, accumulate);
+}
+
+multiversion! {
+    fn small_product_with(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: View<'_>,
+        b: View<'_>,
+        out: &mut [f32],
+        accumulate: bool,
+    ) => small_product_body;
+}
+
+#[inline(always)]
+fn small_product_body<M: Fma>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: View<'_>,
+    b: View<'_>,
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    for k0 in (0..k).step_by(MAX_K) {
+        let block = (k - k0).min(MAX_K);
+        let a = View {
+            data: &a.data[k0 * a.cs..],
+            ..a
+        };
+        let b = View {
+            data: &b.data[k0 * b.rs..],
+            ..b
+        };
+        let store = if k0 == 0 && !accumulate {
+            Store::Overwrite(None)
+        } else {
+            Store::Accumulate
+        };
+        let done = small_gemm::<M>(m, block, n, a, b, out, store);
+        debug_assert!(done, "a block of MAX_K fits the panel");
+    }
+}
