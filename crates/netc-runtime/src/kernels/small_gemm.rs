@@ -492,7 +492,12 @@ fn write_row(out: &mut [f32], start: usize, acc: &[f32], store: Store<'_>, j0: u
                 *d = v + b;
             }
         }
-        Store::Overwrite(None) => dst.copy_from_slice(acc),
+        // A whole tile as one fixed-size copy: a `memcpy` call per row
+        // of 16 cost a conv2d backward 7% of its time.
+        Store::Overwrite(None) => match <&mut [f32; TILE]>::try_from(&mut *dst) {
+            Ok(whole) => *whole = acc.try_into().expect("a tile's width"),
+            Err(_) => dst.copy_from_slice(acc),
+        },
         Store::Accumulate => {
             for (d, &v) in dst.iter_mut().zip(acc) {
                 *d += v;
