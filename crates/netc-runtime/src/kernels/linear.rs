@@ -31,7 +31,7 @@ pub const GEMV_MIN_MACS: usize = 32 * 1024;
 
 /// Rows a part of a split product starts on: whole row blocks of the
 /// tiled kernel.
-const ROW_ALIGN: usize = 8;
+pub(crate) const ROW_ALIGN: usize = 8;
 /// Rows of `dW` (outputs) a part of a split backward starts on: whole
 /// column tiles of `db`.
 const OUT_ALIGN: usize = LANES;

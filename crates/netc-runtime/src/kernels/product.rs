@@ -3,16 +3,17 @@
 //! with a reduction longer than [`SHORT_K`],
 //! split by columns of `out` over the pool while every part stays on
 //! gemm's general path (so the bits do not depend on the thread count);
-//! below that the register-tiled `small_gemm` on this thread, its
-//! reduction cut into `MAX_K` blocks that accumulate in order.
+//! below that the register-tiled `small_gemm`, its reduction cut into
+//! `MAX_K` blocks that accumulate in order, split by rows of `out`.
 //!
 //! conv2d's products are this shape-agnostic kind: a weight against
 //! PyTorch's `unfold` columns, whose sides are whatever the geometry makes
 //! them.
 
 use super::gemm_call::{gemm_product, gemm_product_by_columns};
-use super::linear::{column_parts, use_gemm, COLUMN_ALIGN};
+use super::linear::{column_parts, use_gemm, COLUMN_ALIGN, ROW_ALIGN};
 use super::small_gemm::{small_gemm, Store, View, MAX_K};
+use crate::parallel::{self, part_range, scaled, PartsMut, MIN_MACS_PER_PART};
 use crate::simd::{multiversion, Fma, Isa};
 
 /// The longest reduction `small_gemm` keeps at any size: each output is
@@ -53,7 +54,26 @@ pub(crate) fn product(
         }
         return;
     }
-    small_product_with(isa, m, n, k, a, b, out, accumulate);
+    // Each output is one in-order FMA chain whichever rows a part gets,
+    // so a split by rows keeps the bits.
+    let parts = parallel::parts_for(m * n * k, MIN_MACS_PER_PART, m / ROW_ALIGN);
+    if parts == 1 {
+        small_product_with(isa, m, n, k, a, b, out, accumulate);
+        return;
+    }
+    let rows = |p| part_range(m, parts, p, ROW_ALIGN);
+    let outs = PartsMut::new(out, parts, |p| scaled(rows(p), n));
+    parallel::split(parts, &|p| {
+        let rows = rows(p);
+        if rows.is_empty() {
+            return;
+        }
+        let a = View {
+            data: &a.data[rows.start * a.rs..],
+            ..a
+        };
+        small_product_with(isa, rows.len(), n, k, a, b, outs.take(p), accumulate);
+    });
 }
 
 multiversion! {
