@@ -89,3 +89,13 @@ fn a_file_without_models_is_bad_input_naming_the_file() {
         "{err}"
     );
 }
+
+/// An image model's report: conv2d, batchnorm2d and max-pool rows in
+/// forward order, each with its moments (pooling's second moment from the
+/// expected maximum of its window), and the verdict.
+#[test]
+fn image_model_report_has_a_row_per_image_layer() {
+    let output = netc(&["analyze", "examples/lenet.nn"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    insta::assert_snapshot!(common::stdout(&output));
+}
