@@ -49,6 +49,16 @@ impl Taps {
         }
     }
 
+    /// Every position of `first..end` (an adaptive range).
+    fn range((first, end): (usize, usize)) -> Taps {
+        Taps {
+            first,
+            end,
+            step: 1,
+            padded_len: end - first,
+        }
+    }
+
     fn positions(self) -> impl Iterator<Item = usize> {
         (self.first..self.end).step_by(self.step)
     }
@@ -304,83 +314,33 @@ pub fn max_pool2d_backward(
 /// order, divided by the window clipped to the padded input
 /// (`count_include_pad`) or by the real positions it covers.
 pub fn avg_pool2d_forward(x: &[f32], y: &mut [f32], batch: usize, geometry: &Pool2dGeometry) {
-    let (in_width, out_width) = widths(geometry);
-    check("avg_pool2d", x, in_width, y, out_width, batch);
-    let plane = geometry.input.plane();
-    by_rows(y, out_width, &|part, y| {
-        let samples = rows_of(part, out_width);
-        let planes = x[scaled(samples, in_width)].chunks_exact(plane);
-        let mut outputs = y.iter_mut();
-        for input in planes {
-            for_each_average_window(geometry, |rows, cols, divisor| {
-                let mut sum = 0f32;
-                for ih in rows.positions() {
-                    for iw in cols.positions() {
-                        sum += input[ih * geometry.input.width + iw];
-                    }
-                }
-                if let Some(out) = outputs.next() {
-                    *out = if rows.len() == 0 || cols.len() == 0 {
-                        0.0
-                    } else {
-                        sum / divisor
-                    };
-                }
-            });
-        }
-    });
+    let out_width = widths(geometry).1;
+    let windows = |f: &mut dyn FnMut(AverageWindow)| for_each_average_window(geometry, f);
+    average_forward(
+        "avg_pool2d",
+        x,
+        y,
+        batch,
+        geometry.input,
+        out_width,
+        &windows,
+    );
 }
 
 /// `dx += dy / divisor` over each window's real positions, in output
 /// order.
 pub fn avg_pool2d_backward(dy: &[f32], dx: &mut [f32], batch: usize, geometry: &Pool2dGeometry) {
-    let (in_width, out_width) = widths(geometry);
-    check("avg_pool2d_backward", dx, in_width, dy, out_width, batch);
-    let plane = geometry.input.plane();
-    by_rows(dx, in_width, &|part, dx| {
-        let samples = rows_of(part, in_width);
-        let mut grads = dy[scaled(samples, out_width)].iter();
-        for dx in dx.chunks_exact_mut(plane) {
-            for_each_average_window(geometry, |rows, cols, divisor| {
-                let Some(&g) = grads.next() else { return };
-                let delta = g / divisor;
-                for ih in rows.positions() {
-                    for iw in cols.positions() {
-                        dx[ih * geometry.input.width + iw] += delta;
-                    }
-                }
-            });
-        }
-    });
-}
-
-/// Calls `f(rows, cols, divisor)` for every output of one channel plane,
-/// row-major.
-fn for_each_average_window(geometry: &Pool2dGeometry, mut f: impl FnMut(Taps, Taps, f32)) {
-    let Some(out) = geometry.output() else { return };
-    let include_pad = matches!(
-        geometry.kind,
-        PoolKind::Avg {
-            count_include_pad: true
-        }
+    let out_width = widths(geometry).1;
+    let windows = |f: &mut dyn FnMut(AverageWindow)| for_each_average_window(geometry, f);
+    average_backward(
+        "avg_pool2d_backward",
+        dy,
+        dx,
+        batch,
+        geometry.input,
+        out_width,
+        &windows,
     );
-    for oh in 0..out.height {
-        let rows = Taps::new(geometry.rows, oh, geometry.input.height);
-        for ow in 0..out.width {
-            let cols = Taps::new(geometry.cols, ow, geometry.input.width);
-            let count = if include_pad {
-                rows.padded_len * cols.padded_len
-            } else {
-                rows.len() * cols.len()
-            };
-            f(rows, cols, count as f32);
-        }
-    }
-}
-
-/// Floats per sample of an adaptive pooling's input and output.
-fn adaptive_widths(geometry: &AdaptivePool2dGeometry) -> (usize, usize) {
-    (geometry.input.numel(), geometry.output().numel())
 }
 
 /// The mean of each adaptive range: the f32 sum in window order, divided
@@ -392,27 +352,17 @@ pub fn adaptive_avg_pool2d_forward(
     batch: usize,
     geometry: &AdaptivePool2dGeometry,
 ) {
-    let (in_width, out_width) = adaptive_widths(geometry);
-    check("adaptive_avg_pool2d", x, in_width, y, out_width, batch);
-    let plane = geometry.input.plane();
-    by_rows(y, out_width, &|part, y| {
-        let samples = rows_of(part, out_width);
-        let planes = x[scaled(samples, in_width)].chunks_exact(plane);
-        let mut outputs = y.iter_mut();
-        for input in planes {
-            for_each_adaptive_window(geometry, |rows, cols| {
-                let mut sum = 0f32;
-                for ih in rows.clone() {
-                    for iw in cols.clone() {
-                        sum += input[ih * geometry.input.width + iw];
-                    }
-                }
-                if let Some(out) = outputs.next() {
-                    *out = sum / rows.len() as f32 / cols.len() as f32;
-                }
-            });
-        }
-    });
+    let out_width = geometry.output().numel();
+    let windows = |f: &mut dyn FnMut(AverageWindow)| for_each_adaptive_window(geometry, f);
+    average_forward(
+        "adaptive_avg_pool2d",
+        x,
+        y,
+        batch,
+        geometry.input,
+        out_width,
+        &windows,
+    );
 }
 
 /// `dx += dy / kh / kw` over each adaptive range, in output order.
@@ -422,45 +372,148 @@ pub fn adaptive_avg_pool2d_backward(
     batch: usize,
     geometry: &AdaptivePool2dGeometry,
 ) {
-    let (in_width, out_width) = adaptive_widths(geometry);
-    check(
-        "adaptive_avg_pool2d_backward",
-        dx,
-        in_width,
-        dy,
-        out_width,
-        batch,
-    );
-    let plane = geometry.input.plane();
-    by_rows(dx, in_width, &|part, dx| {
-        let samples = rows_of(part, in_width);
-        let mut grads = dy[scaled(samples, out_width)].iter();
-        for dx in dx.chunks_exact_mut(plane) {
-            for_each_adaptive_window(geometry, |rows, cols| {
-                let Some(&g) = grads.next() else { return };
-                let delta = g / rows.len() as f32 / cols.len() as f32;
-                for ih in rows.clone() {
-                    for iw in cols.clone() {
-                        dx[ih * geometry.input.width + iw] += delta;
-                    }
+    let out_width = geometry.output().numel();
+    let windows = |f: &mut dyn FnMut(AverageWindow)| for_each_adaptive_window(geometry, f);
+    let what = "adaptive_avg_pool2d_backward";
+    average_backward(what, dy, dx, batch, geometry.input, out_width, &windows);
+}
+
+/// How a window's sum becomes its mean (and an output's gradient the
+/// share each of its inputs gets).
+#[derive(Clone, Copy)]
+enum Mean {
+    /// `sum / count`: average pooling's divisor.
+    Count(f32),
+    /// A window over padding only: 0 (and no input to pass a gradient to).
+    Empty,
+    /// `sum / rows / cols`, in that order: adaptive pooling, as PyTorch.
+    RowsThenCols(f32, f32),
+}
+
+impl Mean {
+    fn of(self, sum: f32) -> f32 {
+        match self {
+            Mean::Count(count) => sum / count,
+            Mean::Empty => 0.0,
+            Mean::RowsThenCols(rows, cols) => sum / rows / cols,
+        }
+    }
+}
+
+/// One output's window: the real input positions it averages.
+#[derive(Clone, Copy)]
+struct AverageWindow {
+    rows: Taps,
+    cols: Taps,
+    mean: Mean,
+}
+
+impl AverageWindow {
+    /// The positions `ih·W + iw` in window order.
+    fn positions(self, width: usize) -> impl Iterator<Item = usize> {
+        let cols = self.cols;
+        self.rows
+            .positions()
+            .flat_map(move |ih| cols.positions().map(move |iw| ih * width + iw))
+    }
+}
+
+/// Calls its argument with every window of one channel plane, row-major.
+type Windows<'a> = dyn Fn(&mut dyn FnMut(AverageWindow)) + Sync + 'a;
+
+/// `y` = each window's mean, split by whole samples.
+fn average_forward(
+    what: &str,
+    x: &[f32],
+    y: &mut [f32],
+    batch: usize,
+    input: ImageShape,
+    out_width: usize,
+    windows: &Windows<'_>,
+) {
+    let in_width = input.numel();
+    check(what, x, in_width, y, out_width, batch);
+    by_rows(y, out_width, &|part, y| {
+        let samples = rows_of(part, out_width);
+        let planes = x[scaled(samples, in_width)].chunks_exact(input.plane());
+        let mut outputs = y.iter_mut();
+        for plane in planes {
+            windows(&mut |window| {
+                let mut sum = 0f32;
+                for at in window.positions(input.width) {
+                    sum += plane[at];
+                }
+                if let Some(out) = outputs.next() {
+                    *out = window.mean.of(sum);
                 }
             });
         }
     });
 }
 
-/// Calls `f(rows, cols)` with the input ranges of every output of one
-/// channel plane, row-major.
-fn for_each_adaptive_window(
-    geometry: &AdaptivePool2dGeometry,
-    mut f: impl FnMut(Range<usize>, Range<usize>),
+/// `dx += mean(dy)` over each window's positions, in output order, split
+/// by whole samples.
+fn average_backward(
+    what: &str,
+    dy: &[f32],
+    dx: &mut [f32],
+    batch: usize,
+    input: ImageShape,
+    out_width: usize,
+    windows: &Windows<'_>,
 ) {
+    let in_width = input.numel();
+    check(what, dx, in_width, dy, out_width, batch);
+    by_rows(dx, in_width, &|part, dx| {
+        let samples = rows_of(part, in_width);
+        let mut grads = dy[scaled(samples, out_width)].iter();
+        for dx in dx.chunks_exact_mut(input.plane()) {
+            windows(&mut |window| {
+                let Some(&g) = grads.next() else { return };
+                let delta = window.mean.of(g);
+                for at in window.positions(input.width) {
+                    dx[at] += delta;
+                }
+            });
+        }
+    });
+}
+
+/// Every window of average pooling over one channel plane, row-major.
+fn for_each_average_window(geometry: &Pool2dGeometry, f: &mut dyn FnMut(AverageWindow)) {
+    let Some(out) = geometry.output() else { return };
+    let include_pad = matches!(
+        geometry.kind,
+        PoolKind::Avg {
+            count_include_pad: true
+        }
+    );
+    for oh in 0..out.height {
+        let rows = Taps::new(geometry.rows, oh, geometry.input.height);
+        for ow in 0..out.width {
+            let cols = Taps::new(geometry.cols, ow, geometry.input.width);
+            let mean = if rows.len() == 0 || cols.len() == 0 {
+                Mean::Empty
+            } else if include_pad {
+                Mean::Count((rows.padded_len * cols.padded_len) as f32)
+            } else {
+                Mean::Count((rows.len() * cols.len()) as f32)
+            };
+            f(AverageWindow { rows, cols, mean });
+        }
+    }
+}
+
+/// Every window of adaptive average pooling over one channel plane,
+/// row-major.
+fn for_each_adaptive_window(geometry: &AdaptivePool2dGeometry, f: &mut dyn FnMut(AverageWindow)) {
     let (input, out) = (geometry.input, geometry.output());
     for oh in 0..out.height {
-        let (r0, r1) = AdaptivePool2dGeometry::range(oh, out.height, input.height);
+        let rows = Taps::range(AdaptivePool2dGeometry::range(oh, out.height, input.height));
         for ow in 0..out.width {
-            let (c0, c1) = AdaptivePool2dGeometry::range(ow, out.width, input.width);
-            f(r0..r1, c0..c1);
+            let cols = Taps::range(AdaptivePool2dGeometry::range(ow, out.width, input.width));
+            let mean = Mean::RowsThenCols(rows.len() as f32, cols.len() as f32);
+            f(AverageWindow { rows, cols, mean });
         }
     }
 }
