@@ -128,6 +128,14 @@ fn cases() -> Vec<Case> {
             2,
             true,
         ),
+        // Every output row reads padding only (1 row, padding 1, stride
+        // 2): the output is the bias and no gradient reaches x.
+        case(
+            "padding only",
+            geometry((2, 1, 3), 2, 1, square(1, 2, 1, 1), square(3, 1, 1, 1)),
+            2,
+            true,
+        ),
         case(
             "wide padded rows",
             geometry((1, 2, 18), 2, 1, square(1, 1, 0, 1), square(5, 1, 3, 1)),

@@ -200,12 +200,18 @@ pub(super) fn col2im(layout: &Layout, dcols: &[f32], dx: &mut [f32]) {
         let (n, channel) = (u / g.input.channels, u % g.input.channels);
         for tap in 0..kernel_h * kernel_w {
             let (rows, cols) = layout.taps(tap / kernel_w, tap % kernel_w);
+            if rows.len() == 0 || cols.len() == 0 {
+                // The tap reads only padding: no input to pass back to.
+                continue;
+            }
             let row = (channel * kernel_h * kernel_w + tap) * columns + n * positions;
-            let grads = &dcols[row..][..positions];
-            for oh in rows.lo..rows.hi {
-                let line = &mut dx[rows.source(oh) * width..][..width];
-                let grads = &grads[oh * out_w..][..out_w][cols.lo..cols.hi];
-                let targets = &mut line[cols.run()];
+            let grads = dcols[row..][..positions].chunks_exact(out_w);
+            let (run, taken) = (cols.run(), cols.lo..cols.hi);
+            // The input rows the tap's output rows read, `rows.stride`
+            // rows apart: each chunk starts on one.
+            let lines = dx[rows.first * width..].chunks_mut(width * rows.stride);
+            for (line, grads) in lines.zip(grads.skip(rows.lo).take(rows.len())) {
+                let (targets, grads) = (&mut line[run.clone()], &grads[taken.clone()]);
                 if cols.stride == 1 {
                     for (d, &v) in targets.iter_mut().zip(grads) {
                         *d += v;
