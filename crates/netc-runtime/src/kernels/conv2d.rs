@@ -11,12 +11,19 @@
 //! changing a bit, and so does the data movement around them (`unfold`),
 //! so a convolution is the same bits for any thread count.
 //!
+//! One input channel per group at stride and dilation 1 (a grayscale
+//! first layer, a depthwise convolution) takes the direct path instead
+//! (`direct`): no patch matrix, the forward and `dW` straight from
+//! zero-padded copies of the input planes; `dx` still goes through the
+//! patch gradients.
+//!
 //! The scratch is the caller's (Plan buffers, sized by
 //! [`conv2d_cols_len`] and [`conv2d_rows_len`]), so no call allocates
 //! (beyond `gemm`'s packing scratch in large products, as for linear).
 //! `cols` keeps the forward's patches for the backward; `rows` holds the
 //! products' output planes on their way to or from NCHW.
 
+mod direct;
 mod unfold;
 
 use netc_ops::image::Conv2dGeometry;
@@ -24,6 +31,7 @@ use netc_ops::image::Conv2dGeometry;
 use super::product::product;
 use super::small_gemm::View;
 use crate::simd::{self, Isa};
+use direct::Padded;
 use unfold::{col2im, im2col, image_to_rows, rows_to_image, Layout};
 
 /// Elements per sample of the patch matrix (`cols`, and the backward's
@@ -101,6 +109,10 @@ pub fn conv2d_forward_on(
         "conv2d: rows is not [batch, conv2d_rows_len]"
     );
     if shapes.output == 0 {
+        return;
+    }
+    if let Some(pad) = Padded::of(isa, &layout, conv2d_cols_len(geometry)) {
+        direct::forward(isa, &layout, pad, x, w, b, y, cols);
         return;
     }
     im2col(&layout, x, cols);
@@ -228,19 +240,25 @@ pub fn conv2d_backward_on(
     }
     let mut dcols = dcols;
     let group = Group::of(&layout);
+    let direct = Padded::of(isa, &layout, conv2d_cols_len(geometry));
+    if let Some(pad) = direct {
+        direct::weight_grad(isa, &layout, pad, cols, dy, dw);
+    }
     for g in 0..geometry.groups {
         let dy = View::rows(&rows[group.rows(g)], columns);
-        // dw_g[out/groups × patch] += dy_g · cols_gᵀ
-        product(
-            isa,
-            layout.group_out,
-            layout.patch,
-            columns,
-            dy,
-            View::columns(&cols[group.cols(g)], columns),
-            &mut dw[group.weight(g)],
-            true,
-        );
+        if direct.is_none() {
+            // dw_g[out/groups × patch] += dy_g · cols_gᵀ
+            product(
+                isa,
+                layout.group_out,
+                layout.patch,
+                columns,
+                dy,
+                View::columns(&cols[group.cols(g)], columns),
+                &mut dw[group.weight(g)],
+                true,
+            );
+        }
         if let Some((dcols, _)) = dcols.as_mut() {
             // dcols_g[patch × columns] = w_gᵀ · dy_g
             product(

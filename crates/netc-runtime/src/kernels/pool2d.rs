@@ -177,7 +177,8 @@ multiversion! {
 
 /// Unpadded 2×2 windows at stride 2, an output row at a time over the
 /// two input rows it reads: the running maximum in window order as
-/// selects rather than branches, so LLVM vectorises the row.
+/// selects rather than branches, so LLVM vectorises the row (on AVX-512;
+/// AVX2 runs it scalar).
 // Generic only so that `multiversion!` can compile it once per ISA.
 #[allow(clippy::extra_unused_type_parameters)]
 #[inline(always)]
@@ -187,15 +188,18 @@ fn max_plane_2x2_body<M: Fma>(
     width: usize,
     out: ImageShape,
 ) {
-    // Window order: top left, top right, bottom left, bottom right.
+    // Window order: top left, top right, bottom left, bottom right, each
+    // as its offset from the window's corner (in f32, the argmax's type,
+    // so that the selects are 32-bit lanes).
+    let offsets = [0.0, 1.0, width as f32, (width + 1) as f32];
     let running_max = |a: f32, b: f32, c: f32, d: f32| {
-        let (mut max, mut tap) = (a, 0usize);
-        for (v, t) in [(b, 1), (c, 2), (d, 3)] {
+        let (mut max, mut offset) = (a, offsets[0]);
+        for (v, o) in [(b, offsets[1]), (c, offsets[2]), (d, offsets[3])] {
             let take = v > max || v.is_nan();
             max = if take { v } else { max };
-            tap = if take { t } else { tap };
+            offset = if take { o } else { offset };
         }
-        (max, tap)
+        (max, offset)
     };
     for oh in 0..out.height {
         let corner = 2 * oh * width;
@@ -212,9 +216,11 @@ fn max_plane_2x2_body<M: Fma>(
             Some(argmax) => {
                 let argmax = &mut argmax[oh * out.width..][..out.width];
                 for (ow, ((y, a), (t, b))) in y.iter_mut().zip(argmax).zip(windows).enumerate() {
-                    let (max, tap) = running_max(t[0], t[1], b[0], b[1]);
+                    let (max, offset) = running_max(t[0], t[1], b[0], b[1]);
                     *y = max;
-                    *a = (corner + 2 * ow + (tap & 1) + (tap >> 1) * width) as f32;
+                    // Exact: positions stay below 2^24 (the argmax's
+                    // contract), and i32 converts in one vector op.
+                    *a = (corner + 2 * ow) as i32 as f32 + offset;
                 }
             }
         }

@@ -1,8 +1,9 @@
 //! conv2d against a direct convolution in f64 (forward) and finite
 //! differences of it (backward: x, w, b), on every ISA path, over the
 //! geometries PyTorch allows: stride, symmetric and `same` (asymmetric)
-//! padding, dilation, groups, depthwise, no bias, batch 1 and 3. Then the
-//! same bits on pools of 1–4 threads.
+//! padding, dilation, groups, depthwise, no bias, batch 1 and 3, and the
+//! direct path for one input channel per group. Then the same bits on
+//! pools of 1–4 threads.
 
 use netc_ops::image::{Conv2dGeometry, ImageShape, Pad, Window};
 use netc_runtime::kernels::{
@@ -127,6 +128,33 @@ fn cases() -> Vec<Case> {
             geometry((2, 3, 21), 3, 1, square(3, 1, 1, 1), square(3, 1, 0, 1)),
             2,
             true,
+        ),
+        // One input channel per group at stride 1: the direct path (rows
+        // in blocks of four and a tail, a row past one tile, asymmetric
+        // padding, a kernel row longer than the taps it sums at once).
+        case(
+            "one channel 5x5 padding 2",
+            geometry((1, 7, 9), 3, 1, square(5, 1, 2, 1), square(5, 1, 2, 1)),
+            2,
+            true,
+        ),
+        case(
+            "one channel rows past a tile",
+            geometry(
+                (1, 6, 21),
+                2,
+                1,
+                square(3, 1, 0, 1),
+                window(2, 1, Pad::same(2, 1), 1),
+            ),
+            2,
+            true,
+        ),
+        case(
+            "one channel 9 wide",
+            geometry((1, 5, 12), 2, 1, square(2, 1, 0, 1), square(9, 1, 1, 1)),
+            1,
+            false,
         ),
         // Every output row reads padding only (1 row, padding 1, stride
         // 2): the output is the bias and no gradient reaches x.

@@ -258,7 +258,7 @@ pub(super) fn image_to_rows(layout: &Layout, dy: &[f32], rows: &mut [f32]) {
 
 /// Runs `f(unit, out_unit)` for every unit of `unit` elements of `out`,
 /// split into whole units over the current pool.
-fn by_units(out: &mut [f32], unit: usize, f: &(dyn Fn(usize, &mut [f32]) + Sync)) {
+pub(super) fn by_units(out: &mut [f32], unit: usize, f: &(dyn Fn(usize, &mut [f32]) + Sync)) {
     if unit == 0 {
         return;
     }

@@ -1,0 +1,288 @@
+//! conv2d without the patch matrix, for one input channel per group (a
+//! grayscale image's first layer, a depthwise convolution) at stride and
+//! dilation 1. There the patch matrix would copy every input value
+//! `kh·kw` times for products whose reduction is only `kh·kw` long.
+//! Instead each sample's planes are copied once, zero-padded, into the
+//! scratch, in rows of whole tiles (every tile load stays inside its
+//! plane and reads zeros past the row's end); the forward accumulates
+//! output rows tile by tile in registers over the taps, and `dW`
+//! correlates `dy` with the padded planes. Both split by output channel
+//! planes, each computed by one thread in one order, so the bits do not
+//! depend on the thread count.
+
+use super::unfold::{by_units, Layout};
+use crate::parallel::{self, part_range, scaled, PartsMut, MIN_MACS_PER_PART};
+use crate::simd::{self, multiversion, Fma, Isa, LANES};
+
+/// The padded copy of one input plane: `height` rows `width` apart.
+#[derive(Clone, Copy)]
+pub(super) struct Padded {
+    height: usize,
+    width: usize,
+    /// Column tiles of an output row.
+    tiles: usize,
+}
+
+impl Padded {
+    /// The padded planes' layout when the direct path applies: one input
+    /// channel per group, stride and dilation 1, and every sample's padded
+    /// planes fit the `scratch` floats per sample the patch matrix would
+    /// have had. Not on AVX2: its 16 registers do not hold dW's
+    /// accumulators, and the patch matrix trained LeNet 15% faster there.
+    pub fn of(isa: Isa, layout: &Layout, scratch: usize) -> Option<Padded> {
+        if isa.usable() == Isa::Avx2Fma {
+            return None;
+        }
+        let g = &layout.geometry;
+        let unit = |w: netc_ops::image::Window| w.stride == 1 && w.dilation == 1;
+        // A kernel row's taps are the lanes of one tile in dW.
+        let narrow = g.cols.kernel <= LANES;
+        if g.input.channels != g.groups || !unit(g.rows) || !unit(g.cols) || !narrow {
+            return None;
+        }
+        let tiles = layout.output.width.div_ceil(LANES);
+        let padded = Padded {
+            height: g.input.height + g.rows.pad.total(),
+            // A tile at the last column tile, shifted by the last tap
+            // (the forward), and one at the last output column (dW).
+            width: (tiles * LANES + g.cols.kernel - 1).max(layout.output.width + LANES - 1),
+            tiles,
+        };
+        (g.input.channels * padded.plane() <= scratch).then_some(padded)
+    }
+
+    fn plane(self) -> usize {
+        self.height * self.width
+    }
+}
+
+/// `y = conv2d(x, w) + b` through the padded planes it leaves in
+/// `scratch` (which [`weight_grad`] reads).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn forward(
+    isa: Isa,
+    layout: &Layout,
+    pad: Padded,
+    x: &[f32],
+    w: &[f32],
+    b: Option<&[f32]>,
+    y: &mut [f32],
+    scratch: &mut [f32],
+) {
+    let g = &layout.geometry;
+    let planes = &mut scratch[..layout.batch * g.input.channels * pad.plane()];
+    pad_planes(layout, pad, x, planes);
+    let planes = &*planes;
+    let taps = layout.patch;
+    by_units(y, layout.positions(), &|u, out| {
+        let (n, c) = (u / g.out_channels, u % g.out_channels);
+        let input = (n * g.input.channels + c / layout.group_out) * pad.plane();
+        let plane = Plane {
+            padded: &planes[input..][..pad.plane()],
+            pad,
+            layout,
+        };
+        let bias = b.map_or(0.0, |b| b[c]);
+        plane_forward_with(isa, plane, &w[c * taps..][..taps], bias, out);
+    });
+}
+
+/// `dw += ∂/∂w` from the padded planes [`forward`] left in `scratch`.
+pub(super) fn weight_grad(
+    isa: Isa,
+    layout: &Layout,
+    pad: Padded,
+    scratch: &[f32],
+    dy: &[f32],
+    dw: &mut [f32],
+) {
+    let g = &layout.geometry;
+    let taps = layout.patch;
+    let macs = layout.batch * layout.positions() * g.out_channels * taps;
+    let parts = parallel::parts_for(macs, MIN_MACS_PER_PART, g.out_channels);
+    let channels = |p| part_range(g.out_channels, parts, p, 1);
+    let dws = PartsMut::new(dw, parts, |p| scaled(channels(p), taps));
+    parallel::split(parts, &|p| {
+        let dw = dws.take(p);
+        for (c, dw) in channels(p).zip(dw.chunks_exact_mut(taps)) {
+            for n in 0..layout.batch {
+                let input = (n * g.input.channels + c / layout.group_out) * pad.plane();
+                let plane = Plane {
+                    padded: &scratch[input..][..pad.plane()],
+                    pad,
+                    layout,
+                };
+                let dy = &dy[(n * g.out_channels + c) * layout.positions()..][..layout.positions()];
+                plane_weight_grad_with(isa, plane, dy, dw);
+            }
+        }
+    });
+}
+
+/// Every sample's input planes, zero-padded, `pad.plane()` floats each.
+fn pad_planes(layout: &Layout, pad: Padded, x: &[f32], planes: &mut [f32]) {
+    let g = &layout.geometry;
+    let (height, width) = (g.input.height, g.input.width);
+    let (top, left) = (g.rows.pad.before, g.cols.pad.before);
+    by_units(planes, pad.plane(), &|u, out| {
+        out.fill(0.0);
+        let input = &x[u * height * width..][..height * width];
+        for (ih, line) in input.chunks_exact(width).enumerate() {
+            out[(ih + top) * pad.width + left..][..width].copy_from_slice(line);
+        }
+    });
+}
+
+/// One padded input plane and where its output rows are.
+#[derive(Clone, Copy)]
+struct Plane<'a> {
+    padded: &'a [f32],
+    pad: Padded,
+    layout: &'a Layout,
+}
+
+impl Plane<'_> {
+    /// The tile of padded row `row` from column `column`.
+    #[inline(always)]
+    fn tile(&self, row: usize, column: usize) -> &[f32; LANES] {
+        simd::window(self.padded, row * self.pad.width + column)
+    }
+}
+
+multiversion! {
+    fn plane_forward_with(plane: Plane<'_>, w: &[f32], bias: f32, out: &mut [f32])
+        => plane_forward_body;
+}
+
+multiversion! {
+    fn plane_weight_grad_with(plane: Plane<'_>, dy: &[f32], dw: &mut [f32])
+        => plane_weight_grad_body;
+}
+
+/// Output rows computed together: independent FMA chains per tap.
+const ROWS: usize = 4;
+
+/// One output plane: for each column tile, `ROWS` output rows at a time,
+/// each the in-order sum over the taps `(kh, kw)`, plus the bias.
+#[inline(always)]
+fn plane_forward_body<M: Fma>(plane: Plane<'_>, w: &[f32], bias: f32, out: &mut [f32]) {
+    let g = &plane.layout.geometry;
+    let (kernel_h, kernel_w) = (g.rows.kernel, g.cols.kernel);
+    let output = plane.layout.output;
+    for t in 0..plane.pad.tiles {
+        let column = t * LANES;
+        let mask = simd::lane_mask(LANES.min(output.width - column));
+        let store = |out: &mut [f32], oh: usize, acc: &[f32; LANES]| {
+            let mut v = *acc;
+            for lane in &mut v {
+                *lane += bias;
+            }
+            simd::store_tile(out, oh * output.width + column, &mask, &v);
+        };
+        let mut oh = 0;
+        while oh + ROWS <= output.height {
+            let mut acc = [[0f32; LANES]; ROWS];
+            for i in 0..kernel_h {
+                for j in 0..kernel_w {
+                    let s = w[i * kernel_w + j];
+                    // Rows unrolled by hand, as in small_gemm's row blocks.
+                    macro_rules! rows {
+                        ($($r:literal)*) => {$(
+                            M::fma_tile(s, plane.tile(oh + $r + i, column + j), &mut acc[$r]);
+                        )*};
+                    }
+                    rows!(0 1 2 3);
+                }
+            }
+            for (r, acc) in acc.iter().enumerate() {
+                store(out, oh + r, acc);
+            }
+            oh += ROWS;
+        }
+        for oh in oh..output.height {
+            let mut acc = [0f32; LANES];
+            for i in 0..kernel_h {
+                for j in 0..kernel_w {
+                    M::fma_tile(
+                        w[i * kernel_w + j],
+                        plane.tile(oh + i, column + j),
+                        &mut acc,
+                    );
+                }
+            }
+            store(out, oh, &acc);
+        }
+    }
+}
+
+/// `dw[kh, kw] += Σ dy[oh, ow] · padded[oh + kh, ow + kw]` for one
+/// sample's plane: the taps of a kernel row are the lanes of one
+/// accumulator (`kw ≤ LANES`), so each output position adds `dy` times
+/// the tile of padded input under its kernel row, for every kernel row at
+/// once, then the real lanes go to `dw`.
+#[inline(always)]
+fn plane_weight_grad_body<M: Fma>(plane: Plane<'_>, dy: &[f32], dw: &mut [f32]) {
+    let g = &plane.layout.geometry;
+    let (kernel_h, kernel_w) = (g.rows.kernel, g.cols.kernel);
+    for i0 in (0..kernel_h).step_by(KERNEL_ROWS) {
+        let count = KERNEL_ROWS.min(kernel_h - i0);
+        // Two chains per kernel row where the registers hold them (32 zmm
+        // on AVX-512; AVX2's 16 ymm would spill them).
+        let acc = if M::GEMM_ROWS >= KERNEL_ROWS {
+            kernel_rows::<M, 2>(plane, dy, i0, count)
+        } else {
+            kernel_rows::<M, 1>(plane, dy, i0, count)
+        };
+        for (i, acc) in acc.iter().take(count).enumerate() {
+            let dw = &mut dw[(i0 + i) * kernel_w..][..kernel_w];
+            for (d, &v) in dw.iter_mut().zip(acc) {
+                *d += v;
+            }
+        }
+    }
+}
+
+/// Kernel rows `i0..i0 + count` of [`plane_weight_grad_body`], summed over
+/// the plane in `CHAINS` interleaved chains (output column `ow` in chain
+/// `ow % CHAINS`), then the chains added in order.
+#[inline(always)]
+fn kernel_rows<M: Fma, const CHAINS: usize>(
+    plane: Plane<'_>,
+    dy: &[f32],
+    i0: usize,
+    count: usize,
+) -> [[f32; LANES]; KERNEL_ROWS] {
+    let width = plane.layout.output.width;
+    let mut acc = [[[0f32; LANES]; KERNEL_ROWS]; CHAINS];
+    for (oh, dy) in dy.chunks_exact(width).enumerate() {
+        macro_rules! rows {
+            ($c:expr, $d:expr, $ow:expr; $($i:literal)*) => {$(
+                if $i < count {
+                    M::fma_tile($d, plane.tile(oh + i0 + $i, $ow), &mut acc[$c][$i]);
+                }
+            )*};
+        }
+        let mut groups = dy.chunks_exact(CHAINS);
+        for (p, d) in groups.by_ref().enumerate() {
+            for (c, &d) in d.iter().enumerate() {
+                rows!(c, d, CHAINS * p + c; 0 1 2 3 4 5 6 7);
+            }
+        }
+        let rest = width - groups.remainder().len();
+        for (c, &d) in groups.remainder().iter().enumerate() {
+            rows!(c, d, rest + c; 0 1 2 3 4 5 6 7);
+        }
+    }
+    let mut sum = acc[0];
+    for chain in &acc[1..] {
+        for (s, a) in sum.iter_mut().zip(chain) {
+            for (s, &a) in s.iter_mut().zip(a) {
+                *s += a;
+            }
+        }
+    }
+    sum
+}
+
+/// Kernel rows accumulated together by [`plane_weight_grad_body`].
+const KERNEL_ROWS: usize = 8;
