@@ -28,7 +28,7 @@ mod unfold;
 
 use netc_ops::image::Conv2dGeometry;
 
-use super::product::product;
+use super::product::{product, Operands};
 use super::small_gemm::View;
 use crate::simd::{self, Isa};
 use direct::Padded;
@@ -119,16 +119,14 @@ pub fn conv2d_forward_on(
     let (group, columns) = (Group::of(&layout), layout.columns());
     for g in 0..geometry.groups {
         // rows_g[out/groups × columns] = w_g[out/groups × patch] · cols_g
-        product(
-            isa,
-            layout.group_out,
-            columns,
-            layout.patch,
-            View::rows(&w[group.weight(g)], layout.patch),
-            View::rows(&cols[group.cols(g)], columns),
-            &mut rows[group.rows(g)],
-            false,
-        );
+        let operands = Operands {
+            m: layout.group_out,
+            n: columns,
+            k: layout.patch,
+            a: View::rows(&w[group.weight(g)], layout.patch),
+            b: View::rows(&cols[group.cols(g)], columns),
+        };
+        product(isa, operands, &mut rows[group.rows(g)], false);
     }
     rows_to_image(&layout, rows, b, y);
 }
@@ -248,29 +246,25 @@ pub fn conv2d_backward_on(
         let dy = View::rows(&rows[group.rows(g)], columns);
         if direct.is_none() {
             // dw_g[out/groups × patch] += dy_g · cols_gᵀ
-            product(
-                isa,
-                layout.group_out,
-                layout.patch,
-                columns,
-                dy,
-                View::columns(&cols[group.cols(g)], columns),
-                &mut dw[group.weight(g)],
-                true,
-            );
+            let operands = Operands {
+                m: layout.group_out,
+                n: layout.patch,
+                k: columns,
+                a: dy,
+                b: View::columns(&cols[group.cols(g)], columns),
+            };
+            product(isa, operands, &mut dw[group.weight(g)], true);
         }
         if let Some((dcols, _)) = dcols.as_mut() {
             // dcols_g[patch × columns] = w_gᵀ · dy_g
-            product(
-                isa,
-                layout.patch,
-                columns,
-                layout.group_out,
-                View::columns(&w[group.weight(g)], layout.patch),
-                dy,
-                &mut dcols[group.cols(g)],
-                false,
-            );
+            let operands = Operands {
+                m: layout.patch,
+                n: columns,
+                k: layout.group_out,
+                a: View::columns(&w[group.weight(g)], layout.patch),
+                b: dy,
+            };
+            product(isa, operands, &mut dcols[group.cols(g)], false);
         }
     }
     if let Some((dcols, dx)) = dcols {

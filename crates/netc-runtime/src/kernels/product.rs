@@ -23,20 +23,21 @@ use crate::simd::{multiversion, Fma, Isa};
 /// gradients, `k = 16`: a training step 1.5× faster in `netc-bench`).
 const SHORT_K: usize = 64;
 
-/// `out (+)= a·b`: `out` is `m × n` row-major, `a` is `m × k`, `b` is
-/// `k × n` with a contiguous axis; with `accumulate` false `out` is
-/// overwritten.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn product(
-    isa: Isa,
-    m: usize,
-    n: usize,
-    k: usize,
-    a: View<'_>,
-    b: View<'_>,
-    out: &mut [f32],
-    accumulate: bool,
-) {
+/// The operands of `a·b`: `a` is `m × k`, `b` is `k × n` with a
+/// contiguous axis.
+#[derive(Clone, Copy)]
+pub(crate) struct Operands<'a> {
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub a: View<'a>,
+    pub b: View<'a>,
+}
+
+/// `out (+)= a·b` into the `m × n` row-major `out`; with `accumulate`
+/// false `out` is overwritten.
+pub(crate) fn product(isa: Isa, p: Operands<'_>, out: &mut [f32], accumulate: bool) {
+    let Operands { m, n, k, a, b } = p;
     assert_eq!(out.len(), m * n, "product: out is not m × n");
     if m == 0 || n == 0 {
         return;
@@ -58,13 +59,13 @@ pub(crate) fn product(
     // so a split by rows keeps the bits.
     let parts = parallel::parts_for(m * n * k, MIN_MACS_PER_PART, m / ROW_ALIGN);
     if parts == 1 {
-        small_product_with(isa, m, n, k, a, b, out, accumulate);
+        small_product_with(isa, p, out, accumulate);
         return;
     }
-    let rows = |p| part_range(m, parts, p, ROW_ALIGN);
-    let outs = PartsMut::new(out, parts, |p| scaled(rows(p), n));
-    parallel::split(parts, &|p| {
-        let rows = rows(p);
+    let rows = |part| part_range(m, parts, part, ROW_ALIGN);
+    let outs = PartsMut::new(out, parts, |part| scaled(rows(part), n));
+    parallel::split(parts, &|part| {
+        let rows = rows(part);
         if rows.is_empty() {
             return;
         }
@@ -72,32 +73,23 @@ pub(crate) fn product(
             data: &a.data[rows.start * a.rs..],
             ..a
         };
-        small_product_with(isa, rows.len(), n, k, a, b, outs.take(p), accumulate);
+        let p = Operands {
+            m: rows.len(),
+            a,
+            ..p
+        };
+        small_product_with(isa, p, outs.take(part), accumulate);
     });
 }
 
 multiversion! {
-    fn small_product_with(
-        m: usize,
-        n: usize,
-        k: usize,
-        a: View<'_>,
-        b: View<'_>,
-        out: &mut [f32],
-        accumulate: bool,
-    ) => small_product_body;
+    fn small_product_with(p: Operands<'_>, out: &mut [f32], accumulate: bool)
+        => small_product_body;
 }
 
 #[inline(always)]
-fn small_product_body<M: Fma>(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: View<'_>,
-    b: View<'_>,
-    out: &mut [f32],
-    accumulate: bool,
-) {
+fn small_product_body<M: Fma>(p: Operands<'_>, out: &mut [f32], accumulate: bool) {
+    let Operands { m, n, k, a, b } = p;
     for k0 in (0..k).step_by(MAX_K) {
         let block = (k - k0).min(MAX_K);
         let a = View {
