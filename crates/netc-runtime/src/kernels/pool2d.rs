@@ -14,7 +14,6 @@ use std::ops::Range;
 
 use netc_ops::image::{AdaptivePool2dGeometry, ImageShape, Pool2dGeometry, PoolKind, Window};
 
-use crate::dim::Dim;
 use crate::parallel::{self, by_rows, part_range, scaled, PartsMut, MIN_ELEMENTS_PER_PART};
 use crate::simd::{multiversion, Fma, Isa};
 
@@ -135,13 +134,7 @@ pub fn max_pool2d_forward_on(
             match (inside, square2(geometry.rows) && square2(geometry.cols)) {
                 // The layer nearly every CNN has.
                 (true, true) => max_plane_2x2_with(isa, input, target, geometry.input.width, out),
-                (true, false) => max_plane_inside(
-                    input,
-                    target,
-                    geometry,
-                    geometry.rows.kernel,
-                    geometry.cols.kernel,
-                ),
+                (true, false) => max_plane_inside(input, target, geometry),
                 (false, _) => max_plane_padded(input, target, geometry),
             }
         }
@@ -237,25 +230,18 @@ fn take_max(v: f32, at: usize, max: &mut f32, best: &mut usize) {
 }
 
 /// Max pooling of one plane without padding: every window lies inside
-/// the input, so its taps are fixed offsets from its corner (`kh × kw`
-/// of them, constants for the common 2×2).
-#[inline(always)]
-fn max_plane_inside(
-    input: &[f32],
-    mut target: MaxTarget<'_>,
-    geometry: &Pool2dGeometry,
-    kernel_h: impl Dim,
-    kernel_w: impl Dim,
-) {
+/// the input, so its taps are fixed offsets from its corner, with no
+/// clipping.
+fn max_plane_inside(input: &[f32], mut target: MaxTarget<'_>, geometry: &Pool2dGeometry) {
     let Some(out) = geometry.output() else { return };
     let (rows, cols, width) = (geometry.rows, geometry.cols, geometry.input.width);
     for oh in 0..out.height {
         for ow in 0..out.width {
             let corner = oh * rows.stride * width + ow * cols.stride;
             let (mut max, mut best) = (f32::NEG_INFINITY, corner);
-            for i in 0..kernel_h.get() {
+            for i in 0..rows.kernel {
                 let line = corner + i * rows.dilation * width;
-                for j in 0..kernel_w.get() {
+                for j in 0..cols.kernel {
                     let at = line + j * cols.dilation;
                     take_max(input[at], at, &mut max, &mut best);
                 }

@@ -234,10 +234,10 @@ pub(super) fn rows_to_image(layout: &Layout, rows: &[f32], bias: Option<&[f32]>,
     by_units(y, positions, &|u, plane| {
         let (n, c) = (u / channels, u % channels);
         let source = &rows[c * columns + n * positions..][..positions];
-        match bias {
+        match bias.map(|b| b[c]) {
             Some(b) => {
                 for (v, &s) in plane.iter_mut().zip(source) {
-                    *v = s + b[c];
+                    *v = s + b;
                 }
             }
             None => plane.copy_from_slice(source),
