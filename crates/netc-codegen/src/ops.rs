@@ -50,6 +50,10 @@ fn operand_expr(operand: Operand<'_>, layout: &Layout<'_>) -> TokenStream {
         Operand::Pool2d(g) => image_geometry::pool2d(g),
         Operand::AdaptivePool2d(g) => image_geometry::adaptive_pool2d(g),
         Operand::Image(shape) => image_geometry::shape(shape),
+        Operand::Fresh(fresh) => {
+            let bits = proc_macro2::Literal::u8_unsuffixed(fresh.0);
+            quote!(::netc::runtime::kernels::Fresh(#bits))
+        }
         Operand::Batch => quote!(batch),
         Operand::Rng => quote!(&mut self.step.dropout),
         Operand::Scalars => quote!(&self.step.scalars),

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::plan::{Access, BufferLen, Op, Plan};
+use crate::plan::{BufferId, BufferLen, Op, Operand, Plan};
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -51,15 +51,25 @@ impl fmt::Display for Plan {
 impl Plan {
     /// `  name                 outputs <- inputs    ; origin`
     fn fmt_op(&self, op: &Op, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut reads = Vec::new();
-        let mut writes = Vec::new();
-        op.kind.for_each_buffer(|id, access| {
-            let name = &self.buffers[id.0].name;
-            match access {
-                Access::Read => reads.push(name.as_str()),
-                Access::Write => writes.push(name.as_str()),
+        let name = |id: BufferId| self.buffers[id.0].name.clone();
+        let fresh = op.kind.fresh().copied().unwrap_or_default();
+        let (mut reads, mut writes) = (Vec::new(), Vec::new());
+        // `=name` marks an output overwritten (fresh), not added into.
+        let mut output = 0;
+        for (_, operand) in op.kind.operands() {
+            if let Operand::Write(_) | Operand::WriteOpt(_) = operand {
+                output += 1;
             }
-        });
+            match operand {
+                Operand::Read(id) | Operand::ReadOpt(Some(id)) => reads.push(name(id)),
+                Operand::Write(id) | Operand::WriteOpt(Some(id)) => {
+                    let mark = if fresh.output(output - 1) { "=" } else { "" };
+                    writes.push(format!("{mark}{}", name(id)));
+                }
+                Operand::Counter(id) | Operand::State(id) => writes.push(name(id)),
+                _ => {}
+            }
+        }
         writeln!(
             f,
             "  {:<20} {} <- {}    ; {}",

@@ -17,7 +17,7 @@ mod validate;
 pub use interpreter::Interpreter;
 pub use lower::build_plan;
 pub use plan::{
-    Access, Buffer, BufferId, BufferKind, BufferLen, Initializer, Op, OpKind, Operand, Plan,
+    Access, Buffer, BufferId, BufferKind, BufferLen, Fresh, Initializer, Op, OpKind, Operand, Plan,
     StateEntry, RUNTIME_OPS,
 };
 pub use validate::{PlanError, ValidPlan};

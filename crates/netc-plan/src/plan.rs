@@ -4,6 +4,7 @@
 
 use netc_ops::image::{AdaptivePool2dGeometry, Conv2dGeometry, ImageShape, Pool2dGeometry};
 use netc_ops::{Activation, Loss, Optimizer};
+pub use netc_runtime::ops::Fresh;
 pub use netc_runtime::step::Initializer;
 
 /// An index into [`Plan::buffers`].
@@ -118,6 +119,8 @@ pub enum Operand<'a> {
     Pool2d(&'a Pool2dGeometry),
     AdaptivePool2d(&'a AdaptivePool2dGeometry),
     Image(&'a ImageShape),
+    /// The written operands the op overwrites rather than adds into.
+    Fresh(Fresh),
     /// The rows of the current step or chunk.
     Batch,
     /// The executor's dropout stream.
@@ -143,8 +146,10 @@ pub enum Access {
 /// a row here, a struct in `netc_runtime::ops`, and its lowering.
 ///
 /// Forward outputs overwrite; every backward output accumulates (`+=`),
-/// so value gradients are zeroed by a [`OpKind::Zero`] right before
-/// their first writer.
+/// except those its `fresh: Fresh` operand names: lowering lets a
+/// gradient's first writer overwrite it where the op has that operand,
+/// and zeroes it with an [`OpKind::Zero`] right before any other.
+/// `Fresh` counts an op's written buffer operands in table order.
 macro_rules! op_table {
     ($callback:ident) => {
         $callback! {
@@ -202,7 +207,8 @@ macro_rules! op_table {
                 loss: LossKind, pred: In, target: In, dpred: Out, width: Dim,
             },
             LinearBackward "linear_backward" (batch) {
-                x: In, w: In, dy: In, dx: OutOpt, dw: Out, db: OutOpt, in_f: Dim, out_f: Dim,
+                x: In, w: In, dy: In, dx: OutOpt, dw: Out, db: OutOpt, fresh: Fresh, in_f: Dim,
+                out_f: Dim,
             },
             /// From the forward's `cols`; `dcols` (scratch) with `dx`.
             Conv2dBackward "conv2d_backward" (batch) {
@@ -211,7 +217,7 @@ macro_rules! op_table {
             },
             BatchNormBackward "batchnorm_backward" (batch) {
                 dy: In, xhat: In, invstd: In, gamma: InOpt, dx: Out, dgamma: OutOpt,
-                dbeta: OutOpt, n: Dim, plane: Dim,
+                dbeta: OutOpt, fresh: Fresh, n: Dim, plane: Dim,
             },
             LayerNormBackward "layernorm_backward" (batch) {
                 dy: In, xhat: In, invstd: In, gamma: InOpt, dx: Out, dgamma: OutOpt,
@@ -226,7 +232,7 @@ macro_rules! op_table {
             },
             DropoutBackward "dropout_backward" () { dy: In, mask: In, dx: Out },
             ActivationBackward "activation_backward" () {
-                act: Act, x: In, y: In, dy: In, dx: Out, width: Dim,
+                act: Act, x: In, y: In, dy: In, dx: Out, fresh: Fresh, width: Dim,
             },
             /// `dst += src`: the gradient through a residual `+`.
             Accumulate "accumulate" () { dst: Out, src: In },
@@ -267,6 +273,7 @@ macro_rules! operand_type {
     (Pool) => { Pool2dGeometry };
     (Adaptive) => { AdaptivePool2dGeometry };
     (Image) => { ImageShape };
+    (Fresh) => { Fresh };
 }
 
 /// Calls `$f` on a buffer operand with its access; other kinds pass.
@@ -346,6 +353,17 @@ macro_rules! describe_operand {
     (Image, $v:expr) => {
         Operand::Image($v)
     };
+    (Fresh, $v:expr) => {
+        Operand::Fresh(*$v)
+    };
+}
+
+/// Returns the `fresh` operand of an op that has one.
+macro_rules! fresh_operand {
+    (Fresh, $v:expr) => {
+        return Some($v)
+    };
+    ($other:ident, $v:expr) => {};
 }
 
 /// What an executor supplies, as [`Operand`].
@@ -391,6 +409,37 @@ macro_rules! define_op_kind {
                         $(visit_operand!($kind, $field.as_mut_operand(), f);)*
                     })*
                 }
+            }
+
+            /// The outputs the op overwrites, when it can overwrite any.
+            #[allow(unused_variables)]
+            pub fn fresh(&self) -> Option<&Fresh> {
+                match self {
+                    $(OpKind::$op { $($field),* } => { $(fresh_operand!($kind, $field);)* })*
+                }
+                None
+            }
+
+            /// [`OpKind::fresh`], to mark an output fresh.
+            #[allow(unused_variables)]
+            pub fn fresh_mut(&mut self) -> Option<&mut Fresh> {
+                match self {
+                    $(OpKind::$op { $($field),* } => { $(fresh_operand!($kind, $field);)* })*
+                }
+                None
+            }
+
+            /// The op's written f32 operands in table order, `None` where
+            /// an optional one is absent: the outputs [`Fresh`] counts.
+            pub fn outputs(&self) -> Vec<Option<BufferId>> {
+                self.operands()
+                    .into_iter()
+                    .filter_map(|(_, operand)| match operand {
+                        Operand::Write(id) => Some(Some(id)),
+                        Operand::WriteOpt(id) => Some(id),
+                        _ => None,
+                    })
+                    .collect()
             }
 
             /// The op's name in dumps and errors.

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::ops::Deref;
 
-use crate::plan::{BufferId, BufferKind, BufferLen, Op, Operand, Plan};
+use crate::plan::{BufferId, BufferKind, BufferLen, Fresh, Op, Operand, Plan};
 
 /// Why a Plan cannot be executed.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +36,9 @@ pub enum PlanError {
     /// A `state_dict` entry that names no buffer, or whose shape does not
     /// match its buffer.
     BadStateEntry { name: String },
+    /// A `fresh` operand names a written operand the op does not have
+    /// (or leaves out).
+    NoFreshOutput { op: &'static str, output: usize },
 }
 
 impl fmt::Display for PlanError {
@@ -66,11 +69,34 @@ impl fmt::Display for PlanError {
             PlanError::BadStateEntry { name } => {
                 write!(f, "state entry `{name}` does not match its buffer")
             }
+            PlanError::NoFreshOutput { op, output } => {
+                write!(
+                    f,
+                    "`{op}` overwrites its output {output}, which it does not write"
+                )
+            }
         }
     }
 }
 
 impl std::error::Error for PlanError {}
+
+/// Every output a `fresh` operand names is one of the op's written
+/// operands, and present.
+fn validate_fresh(op: &Op) -> Result<(), PlanError> {
+    let Some(&fresh) = op.kind.fresh() else {
+        return Ok(());
+    };
+    let outputs = op.kind.outputs();
+    let present = |output: usize| outputs.get(output).is_some_and(Option::is_some);
+    match (0..Fresh::MAX_OUTPUTS).find(|&output| fresh.output(output) && !present(output)) {
+        Some(output) => Err(PlanError::NoFreshOutput {
+            op: op.kind.name(),
+            output,
+        }),
+        None => Ok(()),
+    }
+}
 
 /// The storage an operand needs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -178,6 +204,7 @@ impl Plan {
                 });
             }
         }
+        validate_fresh(op)?;
         self.validate_lengths(name, &operands, &buffers)
     }
 

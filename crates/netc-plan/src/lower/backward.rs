@@ -5,7 +5,10 @@
 //! adds into its outputs, so a value read by several nodes (residual,
 //! fan-out) and a layer called several times (shared weights) sum their
 //! contributions. Value gradients are zeroed just before their first
-//! writer, parameter gradients at the start of the backward pass.
+//! writer, parameter gradients at the start of the backward pass; then
+//! every zero whose next op on the buffer can overwrite it (a `fresh`
+//! operand) becomes that op's fresh output instead
+//! ([`overwrite_first_writes`]).
 
 use netc_lang::ir::{Handle, Model, Node};
 use netc_ops::TrainConfig;
@@ -14,7 +17,7 @@ use netc_runtime::kernels::{conv2d_cols_len, conv2d_rows_len};
 use super::forward::{Forward, Norm, Pooling, Recorded};
 use super::state_layout::Affine;
 use super::Builder;
-use crate::plan::{Access, BufferId, BufferKind, BufferLen, Op, OpKind};
+use crate::plan::{Access, BufferId, BufferKind, BufferLen, Fresh, Op, OpKind};
 
 /// The value gradients of the backward pass under construction.
 struct Grads<'t> {
@@ -64,6 +67,7 @@ impl Builder<'_> {
             }
         }
         self.zero_parameter_grads_first();
+        overwrite_first_writes(&mut self.backward);
     }
 
     fn value_grad_buffer(&mut self, node: Handle<Node>) -> BufferId {
@@ -132,6 +136,7 @@ impl Builder<'_> {
                     y,
                     dy,
                     dx,
+                    fresh: Fresh::NONE,
                     width,
                 }
             }
@@ -157,6 +162,7 @@ impl Builder<'_> {
                 dx: self.grad_of(arg, grads),
                 dw: weight.grad,
                 db: bias.map(|b| b.grad),
+                fresh: Fresh::NONE,
                 in_f,
                 out_f,
             },
@@ -183,6 +189,7 @@ impl Builder<'_> {
                         dx,
                         dgamma,
                         dbeta,
+                        fresh: Fresh::NONE,
                         n,
                         plane,
                     },
@@ -334,4 +341,63 @@ fn gradient_nodes(model: &Model, tape: &[Recorded], output: Handle<Node>) -> Vec
     (0..n)
         .map(|i| reaches_output[i] && after_parameter[i])
         .collect()
+}
+
+/// Removes every [`OpKind::Zero`] whose buffer's next op writes the whole
+/// buffer through an operand it may overwrite, marking that operand
+/// fresh: the zeros were the starting point of the sums that op adds,
+/// so it gives the same bits without the pass over memory. A zero whose
+/// next op reads the buffer, or adds into it without a `fresh` operand
+/// (pooling's scatter, col2im, a residual's `Accumulate`), stays.
+fn overwrite_first_writes(ops: &mut Vec<Op>) {
+    let mut kept = Vec::with_capacity(ops.len());
+    let mut pending: Vec<(BufferId, usize)> = Vec::new();
+    for op in ops.drain(..) {
+        if let OpKind::Zero { buf } = op.kind {
+            pending.push((buf, kept.len()));
+            kept.push(Some(op));
+            continue;
+        }
+        let mut op = op;
+        pending.retain(|&(buf, zero)| {
+            let Some(access) = access_of(&op.kind, buf) else {
+                return true;
+            };
+            if access == Some(Access::Write) && mark_fresh(&mut op.kind, buf) {
+                kept[zero] = None;
+            }
+            false
+        });
+        kept.push(Some(op));
+    }
+    ops.extend(kept.into_iter().flatten());
+}
+
+/// How `kind` uses `buf`: `None` when it does not, `Some(None)` when it
+/// both reads and writes it.
+fn access_of(kind: &OpKind, buf: BufferId) -> Option<Option<Access>> {
+    let mut seen: Option<Option<Access>> = None;
+    kind.for_each_buffer(|id, access| {
+        if id == buf {
+            seen = Some(match seen {
+                None => Some(access),
+                Some(previous) if previous == Some(access) => previous,
+                Some(_) => None,
+            });
+        }
+    });
+    seen
+}
+
+/// Marks `buf` fresh among the written operands of `kind`, when the op
+/// has a `fresh` operand.
+fn mark_fresh(kind: &mut OpKind, buf: BufferId) -> bool {
+    let written = kind.outputs().into_iter().position(|id| id == Some(buf));
+    match (written, kind.fresh_mut()) {
+        (Some(index), Some(fresh)) => {
+            *fresh = fresh.with(index);
+            true
+        }
+        _ => false,
+    }
 }

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use common::{train_config, ModelBuilder};
 use netc_lang::ValidModel;
 use netc_ops::{Activation, Loss, Optimizer};
-use netc_plan::{build_plan, Access, BufferKind, OpKind, Plan};
+use netc_plan::{build_plan, Access, BufferKind, Fresh, OpKind, Plan};
 
 /// fc1 → bn1 → elu → fc2 → bn2 → elu → fc3 → sigmoid, the seed network.
 fn seed_model() -> ValidModel {
@@ -244,4 +244,54 @@ fn state_layout_is_the_irs_state_dict() {
         .map(|tensor| tensor.role.is_trainable())
         .collect();
     assert_eq!(trainable, trainable_in_ir);
+}
+
+#[test]
+fn first_writers_overwrite_and_only_the_others_are_zeroed() {
+    // The seed network's every gradient has a linear, batchnorm or
+    // activation backward as its first writer: no zeroing pass is left.
+    let seed = plan_of(&seed_model());
+    let zeros = seed
+        .backward
+        .iter()
+        .filter(|op| matches!(op.kind, OpKind::Zero { .. }));
+    assert_eq!(zeros.count(), 0, "{seed}");
+    let dump = seed.to_string();
+    assert!(dump.contains("=fc1.weight.grad"), "{dump}");
+    // The residual sum's second contribution adds into the gradient its
+    // first writer overwrote.
+    let residual = plan_of(&residual_model());
+    for (i, op) in residual.backward.iter().enumerate() {
+        let OpKind::Accumulate { dst, .. } = op.kind else {
+            continue;
+        };
+        let earlier = residual.backward[..i].iter().find_map(|earlier| {
+            let index = earlier
+                .kind
+                .outputs()
+                .iter()
+                .position(|&o| o == Some(dst))?;
+            Some((earlier, index))
+        });
+        let (writer, index) = earlier.expect("an earlier writer of the sum's gradient");
+        let zeroed = matches!(writer.kind, OpKind::Zero { .. });
+        let fresh = writer.kind.fresh().is_some_and(|f| f.output(index));
+        assert!(zeroed || fresh, "{writer:?} neither zeroes nor overwrites");
+    }
+}
+
+#[test]
+fn a_fresh_output_the_op_does_not_write_is_refused() {
+    let mut plan = plan_of(&seed_model());
+    let op = plan
+        .backward
+        .iter_mut()
+        .find(|op| matches!(op.kind, OpKind::LinearBackward { dx: None, .. }))
+        .expect("fc1's backward has no dx");
+    *op.kind.fresh_mut().expect("a fresh operand") = Fresh(0b111);
+    let error = plan.validate().expect_err("dx is absent");
+    assert_eq!(
+        error.to_string(),
+        "`linear_backward` overwrites its output 0, which it does not write"
+    );
 }

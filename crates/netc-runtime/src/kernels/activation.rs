@@ -2,6 +2,7 @@
 
 use netc_ops::{Activation, SELU_ALPHA, SELU_SCALE};
 
+use super::Fresh;
 use crate::simd::{self, math, multiversion, Fma, Isa};
 
 /// `y = act(x)`; `width` is the row length the softmax family reduces over.
@@ -9,7 +10,8 @@ pub fn activation_forward(act: &Activation, x: &[f32], y: &mut [f32], width: usi
     activation_forward_with(Isa::detect(), act, x, y, width);
 }
 
-/// `dx += dy · act'(x)`, reading the pre-activation `x` or the output `y`.
+/// `dx (+)= dy · act'(x)`, reading the pre-activation `x` or the output
+/// `y`; `dx` is overwritten when it is `fresh`.
 pub fn activation_backward(
     act: &Activation,
     x: &[f32],
@@ -17,8 +19,9 @@ pub fn activation_backward(
     dy: &[f32],
     dx: &mut [f32],
     width: usize,
+    fresh: bool,
 ) {
-    activation_backward_with(Isa::detect(), act, x, y, dy, dx, width);
+    activation_backward_with(Isa::detect(), act, x, y, dy, dx, width, fresh);
 }
 
 multiversion! {
@@ -35,6 +38,7 @@ multiversion! {
         dy: &[f32],
         dx: &mut [f32],
         width: usize,
+        fresh: bool,
     ) => backward_body;
 }
 
@@ -53,20 +57,21 @@ macro_rules! map {
     };
 }
 
-/// `dx[i] += dy[i] · g(a[i])` for an elementwise derivative of `a` (x or y).
+/// `dx[i] (+)= dy[i] · g(a[i])` for an elementwise derivative of `a` (x
+/// or y), from zero when `dx` is fresh.
 macro_rules! map_grad {
-    ($m:ty, $a:expr, $dy:expr, $dx:expr, |$v:ident| $g:expr $(,)?) => {
+    ($m:ty, $fresh:expr, $a:expr, $dy:expr, $dx:expr, |$v:ident| $g:expr $(,)?) => {
         for ((d, &$v), &gy) in $dx.iter_mut().zip($a).zip($dy) {
-            *d = <$m>::mul_add(gy, $g, *d);
+            *d = <$m>::mul_add(gy, $g, Fresh::base($fresh, *d));
         }
     };
 }
 
 /// Same, for a derivative that needs both x and y.
 macro_rules! map_grad2 {
-    ($m:ty, $x:expr, $y:expr, $dy:expr, $dx:expr, |$xv:ident, $yv:ident| $g:expr $(,)?) => {
+    ($m:ty, $fresh:expr, $x:expr, $y:expr, $dy:expr, $dx:expr, |$xv:ident, $yv:ident| $g:expr $(,)?) => {
         for (((d, &$xv), &$yv), &gy) in $dx.iter_mut().zip($x).zip($y).zip($dy) {
-            *d = <$m>::mul_add(gy, $g, *d);
+            *d = <$m>::mul_add(gy, $g, Fresh::base($fresh, *d));
         }
     };
 }
@@ -143,19 +148,20 @@ fn backward_body<M: Fma>(
     dy: &[f32],
     dx: &mut [f32],
     width: usize,
+    fresh: bool,
 ) {
     debug_assert!(x.len() == dx.len() && y.len() == dx.len() && dy.len() == dx.len());
     match *act {
         // PyTorch's threshold_backward masks on the output.
-        Activation::Relu => map_grad!(M, y, dy, dx, |v| if v > 0.0 { 1.0 } else { 0.0 }),
+        Activation::Relu => map_grad!(M, fresh, y, dy, dx, |v| if v > 0.0 { 1.0 } else { 0.0 }),
         Activation::LeakyRelu { negative_slope } => {
             let s = negative_slope as f32;
-            map_grad!(M, x, dy, dx, |v| if v > 0.0 { 1.0 } else { s })
+            map_grad!(M, fresh, x, dy, dx, |v| if v > 0.0 { 1.0 } else { s })
         }
         // For x ≤ 0, α·eˣ = y + α: no second exp.
         Activation::Elu { alpha } => {
             let a = alpha as f32;
-            map_grad2!(M, x, y, dy, dx, |xv, yv| if xv > 0.0 {
+            map_grad2!(M, fresh, x, y, dy, dx, |xv, yv| if xv > 0.0 {
                 1.0
             } else {
                 yv + a
@@ -163,24 +169,24 @@ fn backward_body<M: Fma>(
         }
         Activation::Selu => {
             let (scale, sa) = (SELU_SCALE as f32, (SELU_SCALE * SELU_ALPHA) as f32);
-            map_grad2!(M, x, y, dy, dx, |xv, yv| if xv > 0.0 {
+            map_grad2!(M, fresh, x, y, dy, dx, |xv, yv| if xv > 0.0 {
                 scale
             } else {
                 yv + sa
             },)
         }
-        Activation::Gelu => map_grad!(M, x, dy, dx, |v| {
+        Activation::Gelu => map_grad!(M, fresh, x, dy, dx, |v| {
             M::mul_add(v, math::normal_pdf::<M>(v), math::normal_cdf::<M>(v))
         }),
-        Activation::Silu => map_grad!(M, x, dy, dx, |v| {
+        Activation::Silu => map_grad!(M, fresh, x, dy, dx, |v| {
             let s = math::sigmoid::<M>(v);
             s * M::mul_add(v, 1.0 - s, 1.0)
         }),
-        Activation::Tanh => map_grad!(M, y, dy, dx, |v| M::mul_add(-v, v, 1.0)),
-        Activation::Sigmoid => map_grad!(M, y, dy, dx, |v| v * (1.0 - v)),
+        Activation::Tanh => map_grad!(M, fresh, y, dy, dx, |v| M::mul_add(-v, v, 1.0)),
+        Activation::Sigmoid => map_grad!(M, fresh, y, dy, dx, |v| v * (1.0 - v)),
         Activation::Softplus { beta, threshold } => {
             let (b, t) = (beta as f32, threshold as f32);
-            map_grad!(M, x, dy, dx, |v| {
+            map_grad!(M, fresh, x, dy, dx, |v| {
                 let bx = v * b;
                 let s = math::sigmoid::<M>(bx);
                 if bx > t {
@@ -192,7 +198,7 @@ fn backward_body<M: Fma>(
         }
         Activation::Identity => {
             for (d, &g) in dx.iter_mut().zip(dy) {
-                *d += g;
+                *d = Fresh::base(fresh, *d) + g;
             }
         }
         Activation::Softmax => {
@@ -201,7 +207,7 @@ fn backward_body<M: Fma>(
             for ((yr, gr), dr) in rows.zip(dx.chunks_exact_mut(width)) {
                 let s = simd::dot::<M>(gr, yr);
                 for ((d, &yv), &g) in dr.iter_mut().zip(yr).zip(gr) {
-                    *d = M::mul_add(yv, g - s, *d);
+                    *d = M::mul_add(yv, g - s, Fresh::base(fresh, *d));
                 }
             }
         }
@@ -211,7 +217,7 @@ fn backward_body<M: Fma>(
             for ((yr, gr), dr) in rows.zip(dx.chunks_exact_mut(width)) {
                 let s = simd::sum(gr);
                 for ((d, &yv), &g) in dr.iter_mut().zip(yr).zip(gr) {
-                    *d += M::mul_add(-math::exp::<M>(yv), s, g);
+                    *d = Fresh::base(fresh, *d) + M::mul_add(-math::exp::<M>(yv), s, g);
                 }
             }
         }

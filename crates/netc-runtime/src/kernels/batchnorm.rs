@@ -22,6 +22,7 @@
 //! Batchnorm runs on the calling thread: the statistics reduce over the
 //! whole batch, so any split would change their summation order.
 
+use super::Fresh;
 use crate::dim::{Const, Dim};
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
@@ -239,7 +240,8 @@ pub fn batchnorm_apply_on<N: Dim, P: Dim>(
 
 /// Training-mode backward from the saved `xhat` and `invstd`:
 /// `dx += γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂))`, `dγ += Σ dy·x̂`,
-/// `dβ += Σ dy`, the means and sums per channel over batch and plane.
+/// `dβ += Σ dy`, the means and sums per channel over batch and plane;
+/// `fresh` outputs (0: `dx`, 1: `dγ`, 2: `dβ`) are overwritten.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn batchnorm_backward(
@@ -250,6 +252,7 @@ pub fn batchnorm_backward(
     dx: &mut [f32],
     dgamma: Option<&mut [f32]>,
     dbeta: Option<&mut [f32]>,
+    fresh: Fresh,
     batch: usize,
     n: impl Dim,
     plane: impl Dim,
@@ -262,7 +265,7 @@ pub fn batchnorm_backward(
     assert!(dbeta.as_ref().is_none_or(|d| d.len() == width));
     let isa = Isa::detect();
     on_plane!(
-        batchnorm_backward_with(isa, dy, xhat, invstd, gamma, dx, dgamma, dbeta, batch, n),
+        batchnorm_backward_with(isa, dy, xhat, invstd, gamma, dx, dgamma, dbeta, fresh, batch, n),
         plane
     );
 }
@@ -345,6 +348,7 @@ multiversion! {
         dx: &mut [f32],
         dgamma: Option<&mut [f32]>,
         dbeta: Option<&mut [f32]>,
+        fresh: Fresh,
         batch: usize,
         n: N,
         plane: P,
@@ -755,6 +759,7 @@ fn backward_body<M: Fma>(
     dx: &mut [f32],
     mut dgamma: Option<&mut [f32]>,
     mut dbeta: Option<&mut [f32]>,
+    fresh: Fresh,
     batch: usize,
     channels: impl Dim,
     plane: impl Dim,
@@ -762,8 +767,16 @@ fn backward_body<M: Fma>(
     let (channels, plane) = (channels.get(), plane.get());
     let n = channels * plane;
     if n == 0 || batch == 0 {
+        // Nothing to sum: a fresh output is its zeros.
+        let outputs = [Some(dx), dgamma, dbeta];
+        for (i, out) in outputs.into_iter().enumerate() {
+            if let Some(out) = out.filter(|_| fresh.output(i)) {
+                out.fill(0.0);
+            }
+        }
         return;
     }
+    let fresh_dx = fresh.output(0);
     let inv_count = 1.0 / (batch * plane) as f32;
     for block in Block::all(channels, plane) {
         let (mut sdy, mut sdyh) = ([0f32; LANES], [0f32; LANES]);
@@ -774,19 +787,17 @@ fn backward_body<M: Fma>(
             gather(&mut sdyh, &lanes_dyh, offset, width, plane);
         }
         let (c0, mask) = (block.c0, block.mask());
-        if let Some(dg) = dgamma.as_deref_mut() {
-            let mut d = simd::load_tile(dg, c0);
+        let sums = [
+            (dgamma.as_deref_mut(), &sdyh, 1),
+            (dbeta.as_deref_mut(), &sdy, 2),
+        ];
+        for (out, sum, i) in sums {
+            let Some(out) = out else { continue };
+            let mut d = simd::load_tile(out, c0);
             for l in 0..LANES {
-                d[l] += sdyh[l];
+                d[l] = Fresh::base(fresh.output(i), d[l]) + sum[l];
             }
-            simd::store_tile(dg, c0, &mask, &d);
-        }
-        if let Some(db) = dbeta.as_deref_mut() {
-            let mut d = simd::load_tile(db, c0);
-            for l in 0..LANES {
-                d[l] += sdy[l];
-            }
-            simd::store_tile(db, c0, &mask, &d);
+            simd::store_tile(out, c0, &mask, &d);
         }
         let (g, _) = affine(gamma, None, c0);
         let inv = simd::load_tile(invstd, c0);
@@ -811,7 +822,7 @@ fn backward_body<M: Fma>(
                     // Straight from and into the buffers, as in the forward.
                     for l in 0..LANES {
                         let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
-                        d[l] = M::mul_add(centred, scale[l], d[l]);
+                        d[l] = M::mul_add(centred, scale[l], Fresh::base(fresh_dx, d[l]));
                     }
                     continue;
                 }
@@ -820,7 +831,7 @@ fn backward_body<M: Fma>(
                 let d = &mut dx[off..off + width];
                 for l in 0..width {
                     let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
-                    d[l] = M::mul_add(centred, scale[l], d[l]);
+                    d[l] = M::mul_add(centred, scale[l], Fresh::base(fresh_dx, d[l]));
                 }
             }
         }

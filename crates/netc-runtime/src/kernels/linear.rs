@@ -15,6 +15,7 @@ use super::gemm_call::{gemm_general, gemm_product, gemm_product_by_columns};
 use super::small_gemm::{
     pack_panel, packed_gemm, packed_row, panel_len, small_gemm, transpose_rows, Store, View, MAX_K,
 };
+use super::Fresh;
 use crate::dim::Dim;
 use crate::parallel::{self, part_range, scaled, PartsMut, MIN_MACS_PER_PART};
 use crate::simd::transpose::BLOCK;
@@ -200,14 +201,28 @@ pub fn linear_backward<I: Dim, O: Dim>(
     in_dim: I,
     out_dim: O,
 ) {
-    linear_backward_on(Isa::detect(), x, w, dy, dx, dw, db, batch, in_dim, out_dim);
+    let fresh = Fresh::NONE;
+    linear_backward_on(
+        Isa::detect(),
+        x,
+        w,
+        dy,
+        dx,
+        dw,
+        db,
+        batch,
+        in_dim,
+        out_dim,
+        fresh,
+    );
 }
 
 /// [`linear_backward`] on a chosen path; the shapes that go to `gemm` go
 /// there whatever the path. A large layer is split over the current
 /// pool: part `p` computes rows of `dx` and rows of `dW` (with their
 /// `db`), each the same sums as on one thread; a `dx` whose weight
-/// outsizes the batch's rows goes first, split by its columns.
+/// outsizes the batch's rows goes first, split by its columns. `fresh`
+/// outputs (0: `dx`, 1: `dw`, 2: `db`) are overwritten.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn linear_backward_on<I: Dim, O: Dim>(
@@ -221,6 +236,7 @@ pub fn linear_backward_on<I: Dim, O: Dim>(
     batch: usize,
     in_dim: I,
     out_dim: O,
+    fresh: Fresh,
 ) {
     let (in_f, out_f) = (in_dim.get(), out_dim.get());
     check_shapes(x, w, dy, batch, in_f, out_f);
@@ -238,7 +254,18 @@ pub fn linear_backward_on<I: Dim, O: Dim>(
         Some(dx) if gemm && dx_parts > 1 => {
             // dx[batch×in] += dy[batch×out] · w[out×in], by columns of dx
             let (a, b) = (View::rows(dy, out_f), View::rows(w, in_f));
-            gemm_product_by_columns(batch, in_f, out_f, a, b, dx, true, dx_parts, COLUMN_ALIGN);
+            let accumulate = !fresh.output(0);
+            gemm_product_by_columns(
+                batch,
+                in_f,
+                out_f,
+                a,
+                b,
+                dx,
+                accumulate,
+                dx_parts,
+                COLUMN_ALIGN,
+            );
             None
         }
         dx => dx,
@@ -252,6 +279,7 @@ pub fn linear_backward_on<I: Dim, O: Dim>(
         batch,
         in_dim,
         out_dim,
+        fresh,
     };
     let parts = backward_parts(batch, in_f, out_f, dx.is_some(), gemm);
     if parts == 1 {
@@ -296,6 +324,7 @@ struct Backward<'a, I, O> {
     batch: usize,
     in_dim: I,
     out_dim: O,
+    fresh: Fresh,
 }
 
 impl<I: Dim, O: Dim> Backward<'_, I, O> {
@@ -310,43 +339,55 @@ impl<I: Dim, O: Dim> Backward<'_, I, O> {
         outs: std::ops::Range<usize>,
     ) {
         let (in_f, out_f) = (self.in_dim.get(), self.out_dim.get());
+        let fresh = |i| self.fresh.output(i);
         if let Some(db) = db {
-            bias_grad_with(self.isa, self.dy, db, self.batch, out_f, outs.start);
+            bias_grad_with(
+                self.isa,
+                self.dy,
+                db,
+                self.batch,
+                out_f,
+                outs.start,
+                fresh(2),
+            );
         }
         if let Some(dx) = dx {
             let dy = &self.dy[scaled(rows.clone(), out_f)];
             if self.gemm {
-                // dx[rows×in] += dy[rows×out] · w[out×in]
+                // dx[rows×in] (+)= dy[rows×out] · w[out×in]
                 let (a, b) = (View::rows(dy, out_f), View::rows(self.w, in_f));
-                gemm_product(rows.len(), in_f, out_f, a, b, dx, true);
+                gemm_product(rows.len(), in_f, out_f, a, b, dx, !fresh(0));
             } else {
+                let (w, rows) = (self.w, rows.len());
                 dx_with(
                     self.isa,
                     dy,
-                    self.w,
+                    w,
                     dx,
-                    rows.len(),
+                    rows,
                     self.in_dim,
                     self.out_dim,
+                    fresh(0),
                 );
             }
         }
-        // dw[outs×in] += dyᵀ[outs×batch] · x[batch×in]
+        // dw[outs×in] (+)= dyᵀ[outs×batch] · x[batch×in]
         let dy = &self.dy[outs.start..];
         if self.gemm {
             let (a, b) = (View::columns(dy, out_f), View::rows(self.x, in_f));
-            gemm_product(outs.len(), in_f, self.batch, a, b, dw, true);
+            gemm_product(outs.len(), in_f, self.batch, a, b, dw, !fresh(1));
         } else {
-            let x = self.x;
+            let (x, batch, outs) = (self.x, self.batch, outs.len());
             dw_with(
                 self.isa,
                 x,
                 dy,
                 dw,
-                self.batch,
-                outs.len(),
+                batch,
+                outs,
                 self.in_dim,
                 self.out_dim,
+                fresh(1),
             );
         }
     }
@@ -366,6 +407,7 @@ pub fn linear_backward_with<I: Dim, O: Dim>(
     batch: usize,
     in_dim: I,
     out_dim: O,
+    fresh: Fresh,
 ) {
     let (in_f, out_f) = (in_dim.get(), out_dim.get());
     check_shapes(x, w, dy, batch, in_f, out_f);
@@ -378,6 +420,7 @@ pub fn linear_backward_with<I: Dim, O: Dim>(
         batch,
         in_dim,
         out_dim,
+        fresh,
     };
     layer.part(dx, 0..batch, dw, db, 0..out_f);
 }
@@ -424,7 +467,7 @@ multiversion! {
 }
 
 multiversion! {
-    /// `dx[rows×in] += dy[rows×out] · w[out×in]` on a chosen path.
+    /// `dx[rows×in] (+)= dy[rows×out] · w[out×in]` on a chosen path.
     fn dx_with<I: Dim, O: Dim>(
         dy: &[f32],
         w: &[f32],
@@ -432,11 +475,12 @@ multiversion! {
         rows: usize,
         in_f: I,
         out_f: O,
+        fresh: bool,
     ) => dx_body;
 }
 
 multiversion! {
-    /// `dw[outs×in] += dyᵀ[outs×batch] · x[batch×in]` on a chosen path,
+    /// `dw[outs×in] (+)= dyᵀ[outs×batch] · x[batch×in]` on a chosen path,
     /// `dy` starting at the first of the outputs.
     fn dw_with<I: Dim, O: Dim>(
         x: &[f32],
@@ -446,6 +490,7 @@ multiversion! {
         outs: usize,
         in_f: I,
         out_f: O,
+        fresh: bool,
     ) => dw_body;
 }
 
@@ -467,8 +512,14 @@ multiversion! {
 }
 
 multiversion! {
-    fn bias_grad_with(dy: &[f32], db: &mut [f32], batch: usize, out_f: usize, first: usize)
-        => bias_grad_body;
+    fn bias_grad_with(
+        dy: &[f32],
+        db: &mut [f32],
+        batch: usize,
+        out_f: usize,
+        first: usize,
+        fresh: bool,
+    ) => bias_grad_body;
 }
 
 #[inline(always)]
@@ -770,14 +821,17 @@ fn dx_body<M: Fma>(
     rows: usize,
     in_f: impl Dim,
     out_f: impl Dim,
+    fresh: bool,
 ) {
     let (in_f, out_f) = (in_f.get(), out_f.get());
     if rows == 0 || out_f == 0 || in_f == 0 {
+        clear_if(fresh, dx);
         return;
     }
     let a = View::rows(dy, out_f);
     let b = View::rows(w, in_f);
-    if !small_gemm::<M>(rows, out_f, in_f, a, b, dx, Store::Accumulate) {
+    if !small_gemm::<M>(rows, out_f, in_f, a, b, dx, Store::onto(fresh)) {
+        clear_if(fresh, dx);
         for (gr, dxr) in dy.chunks_exact(out_f).zip(dx.chunks_exact_mut(in_f)) {
             for (&g, wr) in gr.iter().zip(w.chunks_exact(in_f)) {
                 axpy::<M>(g, wr, dxr);
@@ -786,6 +840,7 @@ fn dx_body<M: Fma>(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn dw_body<M: Fma>(
     x: &[f32],
@@ -795,14 +850,17 @@ fn dw_body<M: Fma>(
     outs: usize,
     in_f: impl Dim,
     out_f: impl Dim,
+    fresh: bool,
 ) {
     let (in_f, out_f) = (in_f.get(), out_f.get());
     if batch == 0 || outs == 0 || in_f == 0 {
+        clear_if(fresh, dw);
         return;
     }
     let a = View::columns(dy, out_f);
     let b = View::rows(x, in_f);
-    if !small_gemm::<M>(outs, batch, in_f, a, b, dw, Store::Accumulate) {
+    if !small_gemm::<M>(outs, batch, in_f, a, b, dw, Store::onto(fresh)) {
+        clear_if(fresh, dw);
         // Row o of dw stays hot while the batch streams past.
         for (o, dwr) in dw.chunks_exact_mut(in_f).enumerate() {
             for (r, xr) in x.chunks_exact(in_f).enumerate() {
@@ -812,11 +870,27 @@ fn dw_body<M: Fma>(
     }
 }
 
-/// `db[j] += Σ_b dy[b, first + j]` for the entries of `db`.
+/// The zeros a fresh output's sums start from, where a kernel adds into
+/// it rather than storing whole sums.
+#[inline(always)]
+fn clear_if(fresh: bool, out: &mut [f32]) {
+    if fresh {
+        out.fill(0.0);
+    }
+}
+
+/// `db[j] (+)= Σ_b dy[b, first + j]` for the entries of `db`.
 // Generic only so that `multiversion!` can compile it once per ISA.
 #[allow(clippy::extra_unused_type_parameters)]
 #[inline(always)]
-fn bias_grad_body<M: Fma>(dy: &[f32], db: &mut [f32], batch: usize, out_f: usize, first: usize) {
+fn bias_grad_body<M: Fma>(
+    dy: &[f32],
+    db: &mut [f32],
+    batch: usize,
+    out_f: usize,
+    first: usize,
+    fresh: bool,
+) {
     // Sum each tile of columns in registers, then add to db once; a
     // column's sum is the same whichever tile carries it.
     for j0 in (0..db.len()).step_by(LANES) {
@@ -838,7 +912,7 @@ fn bias_grad_body<M: Fma>(dy: &[f32], db: &mut [f32], batch: usize, out_f: usize
         }
         let mut d = simd::load_tile(db, j0);
         for l in 0..LANES {
-            d[l] += acc[l];
+            d[l] = Fresh::base(fresh, d[l]) + acc[l];
         }
         simd::store_tile(db, j0, &mask, &d);
     }

@@ -1,7 +1,8 @@
 //! Forward and backward kernels over caller-owned row-major
 //! `[batch, features]` f32 buffers. Forward outputs are overwritten;
 //! every backward output (`dx`, `dw`, `db`, `dgamma`, `dbeta`) is
-//! accumulated, so the caller zeroes gradients once per step. No kernel
+//! accumulated, except those its caller marks [`Fresh`] (a gradient's
+//! first writer), which are overwritten. No kernel
 //! allocates (except `gemm`'s packing scratch for large linear layers).
 //!
 //! Each kernel has a `*_with(isa, ..)` twin that runs a chosen [`Isa`]
@@ -16,6 +17,7 @@ mod conv2d;
 mod dropout;
 mod elementwise;
 mod finite;
+mod fresh;
 mod gemm_call;
 mod layernorm;
 mod linear;
@@ -25,6 +27,7 @@ mod small_gemm;
 
 pub use aligned::CacheAligned;
 pub use finite::{all_finite, all_finite_with};
+pub use fresh::Fresh;
 
 pub use activation::{
     activation_backward, activation_backward_with, activation_forward, activation_forward_with,

@@ -84,6 +84,19 @@ pub(crate) enum Store<'a> {
     Accumulate,
 }
 
+impl Store<'_> {
+    /// A gradient's store: overwritten when it is fresh (its first
+    /// writer), else added into.
+    #[inline(always)]
+    pub(crate) fn onto(fresh: bool) -> Self {
+        if fresh {
+            Store::Overwrite(None)
+        } else {
+            Store::Accumulate
+        }
+    }
+}
+
 /// `out` is `rows × n` row-major; `a` is `rows × k`, `b` is `k × n`.
 /// Returns false (doing nothing) when `k` exceeds [`MAX_K`]; the caller
 /// then takes another kernel. Each output is one in-order FMA chain over

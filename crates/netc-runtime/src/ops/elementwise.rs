@@ -4,7 +4,7 @@
 use netc_ops::Activation as Act;
 
 use crate::dim::Dim;
-use crate::kernels;
+use crate::kernels::{self, Fresh};
 use crate::parallel::by_rows;
 use crate::rng::Rng;
 
@@ -33,6 +33,8 @@ pub struct ActivationBackward<'a, W> {
     pub y: &'a [f32],
     pub dy: &'a [f32],
     pub dx: &'a mut [f32],
+    /// Whether `dx` is written from scratch (output 0).
+    pub fresh: Fresh,
     pub width: W,
 }
 
@@ -40,9 +42,10 @@ impl<W: Dim> ActivationBackward<'_, W> {
     #[inline]
     pub fn run(self) {
         let (act, x, y, dy, width) = (&self.act, self.x, self.y, self.dy, self.width.get());
+        let fresh = self.fresh.output(0);
         by_rows(self.dx, width, &|part, dx| {
             let (x, y, dy) = (&x[part.clone()], &y[part.clone()], &dy[part]);
-            kernels::activation_backward(act, x, y, dy, dx, width);
+            kernels::activation_backward(act, x, y, dy, dx, width, fresh);
         });
     }
 }

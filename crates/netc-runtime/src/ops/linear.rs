@@ -2,7 +2,8 @@
 //! weight panel.
 
 use crate::dim::Dim;
-use crate::kernels;
+use crate::kernels::{self, Fresh};
+use crate::simd::Isa;
 
 /// `y = x·Wᵀ + b`.
 pub struct Linear<'a, I, O> {
@@ -32,6 +33,8 @@ pub struct LinearBackward<'a, I, O> {
     pub dx: Option<&'a mut [f32]>,
     pub dw: &'a mut [f32],
     pub db: Option<&'a mut [f32]>,
+    /// Outputs written from scratch: 0 `dx`, 1 `dw`, 2 `db`.
+    pub fresh: Fresh,
     pub batch: usize,
     pub in_f: I,
     pub out_f: O,
@@ -40,8 +43,11 @@ pub struct LinearBackward<'a, I, O> {
 impl<I: Dim, O: Dim> LinearBackward<'_, I, O> {
     #[inline]
     pub fn run(self) {
-        kernels::linear_backward(
-            self.x, self.w, self.dy, self.dx, self.dw, self.db, self.batch, self.in_f, self.out_f,
+        let (x, w, dy, batch) = (self.x, self.w, self.dy, self.batch);
+        let (dx, dw, db, fresh) = (self.dx, self.dw, self.db, self.fresh);
+        let isa = Isa::detect();
+        kernels::linear_backward_on(
+            isa, x, w, dy, dx, dw, db, batch, self.in_f, self.out_f, fresh,
         );
     }
 }

@@ -9,8 +9,9 @@
 //! construction. Every struct names its fields as the Plan's op does.
 //!
 //! Forward outputs overwrite; backward outputs (`dx`, `dw`, ...)
-//! accumulate, so a value gradient is zeroed by a [`Zero`] before its
-//! first writer.
+//! accumulate, so that a value read twice sums its gradients. A
+//! gradient's first writer overwrites it where its op can ([`Fresh`]);
+//! elsewhere a [`Zero`] clears it first.
 
 mod conv;
 mod elementwise;
@@ -20,6 +21,7 @@ mod norm;
 mod pool;
 mod update;
 
+pub use crate::kernels::Fresh;
 pub use conv::{Conv2d, Conv2dBackward};
 pub use elementwise::{
     Accumulate, Activation, ActivationBackward, Add, Copy, Dropout, DropoutBackward, Zero,

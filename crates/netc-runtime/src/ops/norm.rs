@@ -5,7 +5,7 @@
 //! positions each (1 for batchnorm1d, `H·W` for batchnorm2d).
 
 use crate::dim::Dim;
-use crate::kernels::{self, Stats};
+use crate::kernels::{self, Fresh, Stats};
 
 /// Train-mode batchnorm: batch statistics, saved `xhat`/`mean`/`invstd`,
 /// PyTorch's running-statistics update and `num_batches_tracked += 1`.
@@ -147,6 +147,8 @@ pub struct BatchNormBackward<'a, N, P> {
     pub dx: &'a mut [f32],
     pub dgamma: Option<&'a mut [f32]>,
     pub dbeta: Option<&'a mut [f32]>,
+    /// Outputs written from scratch: 0 `dx`, 1 `dgamma`, 2 `dbeta`.
+    pub fresh: Fresh,
     pub batch: usize,
     pub n: N,
     /// Positions per channel: 1 (batchnorm1d) or `H·W`.
@@ -164,6 +166,7 @@ impl<N: Dim, P: Dim> BatchNormBackward<'_, N, P> {
             self.dx,
             self.dgamma,
             self.dbeta,
+            self.fresh,
             self.batch,
             self.n,
             self.plane,

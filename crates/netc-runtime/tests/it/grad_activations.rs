@@ -98,7 +98,7 @@ fn check(act: &Activation, width: usize, reference: &dyn Fn(&[f64]) -> Vec<f64>)
         let mut y = vec![0.0; n];
         activation_forward_with(isa, act, &x, &mut y, width);
         let mut dx = vec![PREFILL; n];
-        activation_backward_with(isa, act, &x, &y, &dy, &mut dx, width);
+        activation_backward_with(isa, act, &x, &y, &dy, &mut dx, width, false);
         let grad: Vec<f32> = dx.iter().map(|d| d - PREFILL).collect();
         assert_close(&format!("{} on {}", act.name(), isa.name()), &grad, &fd);
     }
@@ -142,7 +142,16 @@ fn finite_difference_check_rejects_a_wrong_derivative() {
     let mut y = vec![0.0; 16];
     activation_forward_with(Isa::Scalar, &Activation::Tanh, &x, &mut y, 16);
     let mut dx = vec![0.0; 16];
-    activation_backward_with(Isa::Scalar, &Activation::Tanh, &x, &y, &dy, &mut dx, 16);
+    activation_backward_with(
+        Isa::Scalar,
+        &Activation::Tanh,
+        &x,
+        &y,
+        &dy,
+        &mut dx,
+        16,
+        false,
+    );
     let result = std::panic::catch_unwind(|| assert_close("tanh vs sigmoid", &dx, &fd));
     assert!(result.is_err());
 }

@@ -8,7 +8,7 @@ use crate::common;
 use netc_runtime::kernels::{
     accumulate_with, add_forward_with, batchnorm_backward_with, batchnorm_forward_train_with,
     dropout_backward_with, dropout_forward, layernorm_backward_with, layernorm_forward_with,
-    linear_backward, linear_backward_with, linear_forward, linear_forward_with, Stats,
+    linear_backward, linear_backward_with, linear_forward, linear_forward_with, Fresh, Stats,
     GEMM_MIN_MACS,
 };
 use netc_runtime::rng::Rng;
@@ -148,6 +148,7 @@ fn check_linear(batch: usize, in_f: usize, out_f: usize, with_bias: bool) {
             batch,
             in_f,
             out_f,
+            Fresh::NONE,
         );
         check_outputs(isa.name(), &y, &dx, &dw, &db);
     }
@@ -218,7 +219,17 @@ fn check_linear_products(batch: usize, in_f: usize, out_f: usize) {
         let (mut dx, mut dw, mut db) = (prefilled(x.len()), prefilled(w.len()), prefilled(out_f));
         let grads = (Some(&mut dx[..]), &mut dw[..], Some(&mut db[..]));
         linear_backward_with(
-            isa, &x, &w, &dy, grads.0, grads.1, grads.2, batch, in_f, out_f,
+            isa,
+            &x,
+            &w,
+            &dy,
+            grads.0,
+            grads.1,
+            grads.2,
+            batch,
+            in_f,
+            out_f,
+            Fresh::NONE,
         );
         check(isa.name(), &y, &dx, &dw, &db);
     }
@@ -385,7 +396,18 @@ fn check_norm(norm: Norm, batch: usize, n: usize, plane: usize, affine: bool) {
         };
         match norm {
             Norm::Batch => batchnorm_backward_with(
-                isa, &dy, &xhat, &invstd, gamma_arg, &mut dx, dg_arg, db_arg, batch, n, plane,
+                isa,
+                &dy,
+                &xhat,
+                &invstd,
+                gamma_arg,
+                &mut dx,
+                dg_arg,
+                db_arg,
+                Fresh::NONE,
+                batch,
+                n,
+                plane,
             ),
             Norm::Layer => layernorm_backward_with(
                 isa, &dy, &xhat, &invstd, gamma_arg, &mut dx, dg_arg, db_arg, batch, n,

@@ -60,7 +60,7 @@ fn kernels_do_not_allocate_and_gemm_scratch_is_bounded() {
             Activation::Softmax,
         ] {
             activation_forward(&act, &xhat, &mut y, out_f);
-            activation_backward(&act, &xhat, &y, &target, &mut dy, out_f);
+            activation_backward(&act, &xhat, &y, &target, &mut dy, out_f, false);
         }
         let mut ln_inv = [0.0f32; 32];
         layernorm_forward(
@@ -93,6 +93,7 @@ fn kernels_do_not_allocate_and_gemm_scratch_is_bounded() {
             &mut act_out,
             None,
             None,
+            Fresh::NONE,
             batch,
             out_f,
             1,

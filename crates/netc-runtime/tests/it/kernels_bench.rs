@@ -8,7 +8,7 @@ use std::hint::black_box;
 use netc_ops::Activation;
 use netc_runtime::kernels::{
     self, activation_backward_with, activation_forward_with, linear_backward, linear_backward_with,
-    linear_forward, linear_forward_with, CacheAligned,
+    linear_forward, linear_forward_with, CacheAligned, Fresh,
 };
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
@@ -158,7 +158,7 @@ fn activation_times(
         activation_forward_with(isa, act, black_box(x), out, width)
     });
     let bwd = time(5, calls, || {
-        activation_backward_with(isa, act, x, out, black_box(dy), dx, width)
+        activation_backward_with(isa, act, x, out, black_box(dy), dx, width, false)
     });
     (fwd, bwd)
 }
@@ -276,7 +276,7 @@ fn seed_network_step() {
         let loss = loss_forward(&Loss::Bce, &p, &target, batch, 1);
         loss_backward(&Loss::Bce, &p, &target, &mut g1, batch, 1);
         g1b.fill(0.0);
-        activation_backward(&Activation::Sigmoid, &z3, &p, &g1, &mut g1b, 1);
+        activation_backward(&Activation::Sigmoid, &z3, &p, &g1, &mut g1b, 1, false);
         g8.fill(0.0);
         let l2 = &mut layers[2];
         linear_backward(
@@ -291,9 +291,21 @@ fn seed_network_step() {
             1,
         );
         g8b.fill(0.0);
-        activation_backward(&elu, &n2, &a2, &g8, &mut g8b, 8);
+        activation_backward(&elu, &n2, &a2, &g8, &mut g8b, 8, false);
         g8.fill(0.0);
-        batchnorm_backward(&g8b, &h2, &bn2.1, None, &mut g8, None, None, batch, 8, 1);
+        batchnorm_backward(
+            &g8b,
+            &h2,
+            &bn2.1,
+            None,
+            &mut g8,
+            None,
+            None,
+            Fresh::NONE,
+            batch,
+            8,
+            1,
+        );
         g16.fill(0.0);
         let l1 = &mut layers[1];
         linear_backward(
@@ -308,9 +320,21 @@ fn seed_network_step() {
             8,
         );
         g16b.fill(0.0);
-        activation_backward(&elu, &n1, &a1, &g16, &mut g16b, 16);
+        activation_backward(&elu, &n1, &a1, &g16, &mut g16b, 16, false);
         g16.fill(0.0);
-        batchnorm_backward(&g16b, &h1, &bn1.1, None, &mut g16, None, None, batch, 16, 1);
+        batchnorm_backward(
+            &g16b,
+            &h1,
+            &bn1.1,
+            None,
+            &mut g16,
+            None,
+            None,
+            Fresh::NONE,
+            batch,
+            16,
+            1,
+        );
         let l0 = &mut layers[0];
         linear_backward(
             &x,
@@ -370,6 +394,7 @@ fn linear_64x64x64_per_path() {
                 batch,
                 in_f,
                 out_f,
+                Fresh::NONE,
             )
         });
         eprintln!(

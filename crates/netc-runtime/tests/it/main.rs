@@ -9,6 +9,7 @@ mod batchnorm2d;
 mod common;
 mod conv2d;
 mod conv2d_torch;
+mod fresh_outputs;
 mod grad_activations;
 mod grad_layers;
 mod grad_losses;

@@ -103,6 +103,7 @@ fn elementwise_ops_split_to_the_same_bits() {
                 y: &y,
                 dy: &dy,
                 dx: &mut dx,
+                fresh: ops::Fresh::NONE,
                 width,
             }
             .run();

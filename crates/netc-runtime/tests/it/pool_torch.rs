@@ -9,7 +9,7 @@ use netc_ops::image::{AdaptivePool2dGeometry, ImageShape, Pad, Pool2dGeometry, P
 use netc_runtime::kernels::{
     adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, avg_pool2d_backward,
     avg_pool2d_forward, batchnorm_apply, batchnorm_backward, batchnorm_eval_affine,
-    batchnorm_forward_train, max_pool2d_backward, max_pool2d_forward, Stats,
+    batchnorm_forward_train, max_pool2d_backward, max_pool2d_forward, Fresh, Stats,
 };
 use netc_testkit::{workspace_path, Tolerance};
 use serde_json::Value;
@@ -184,7 +184,17 @@ fn batchnorm2d_matches_pytorch_over_two_steps_and_eval() {
                 (None, None)
             };
             batchnorm_backward(
-                &dy, &xhat, &invstd, gamma, &mut dx, dg, db, batch, channels, plane,
+                &dy,
+                &xhat,
+                &invstd,
+                gamma,
+                &mut dx,
+                dg,
+                db,
+                Fresh::NONE,
+                batch,
+                channels,
+                plane,
             );
             let expected = [
                 ("y", y.as_slice()),

@@ -84,7 +84,7 @@ fn activations_agree_across_paths_including_special_values() {
             let mut y0 = vec![0.0; n];
             activation_forward_with(Isa::Scalar, &act, &x, &mut y0, width);
             let mut dx0 = vec![0.5; n];
-            activation_backward_with(Isa::Scalar, &act, &x, &y0, &dy, &mut dx0, width);
+            activation_backward_with(Isa::Scalar, &act, &x, &y0, &dy, &mut dx0, width, false);
             for isa in simd_paths() {
                 let what = format!("{} {rows}x{width} on {}", act.name(), isa.name());
                 let mut y = vec![0.0; n];
@@ -93,7 +93,7 @@ fn activations_agree_across_paths_including_special_values() {
                 // accurate (see `math::normal_cdf`).
                 assert_same(&format!("{what} forward"), &y, &y0, 1e-5);
                 let mut dx = vec![0.5; n];
-                activation_backward_with(isa, &act, &x, &y0, &dy, &mut dx, width);
+                activation_backward_with(isa, &act, &x, &y0, &dy, &mut dx, width, false);
                 assert_same(&format!("{what} backward"), &dx, &dx0, 1.0);
             }
         }
@@ -126,6 +126,7 @@ fn linear_loop_kernel_agrees_across_paths() {
                     batch,
                     in_f,
                     out_f,
+                    Fresh::NONE,
                 );
                 (y, dx, dw, db)
             };
@@ -185,6 +186,7 @@ fn norms_agree_across_paths() {
                 &mut dx,
                 Some(&mut dg),
                 Some(&mut db),
+                Fresh::NONE,
                 batch,
                 n,
                 1,
