@@ -472,20 +472,16 @@ fn affine(gamma: Option<&[f32]>, beta: Option<&[f32]>, c0: usize) -> ([f32; LANE
 
 /// Σ over the batch of the tile at `j0` of every row of `n`, per lane.
 #[inline(always)]
-fn column_sum(x: &[f32], batch: usize, n: usize, j0: usize) -> [f32; LANES] {
+fn column_sum<M: Fma>(x: &[f32], batch: usize, n: usize, j0: usize) -> [f32; LANES] {
     let whole = simd::whole_windows(batch, n, j0);
+    // `fma(1, t, sum)` is `sum + t` exactly, in one register (as the
+    // bias gradient's column sums).
     let mut sum = [0f32; LANES];
     for r in 0..whole {
-        let t = simd::window(x, r * n + j0);
-        for l in 0..LANES {
-            sum[l] += t[l];
-        }
+        M::fma_tile(1.0, simd::window(x, r * n + j0), &mut sum);
     }
     for r in whole..batch {
-        let t = simd::load_tile(x, r * n + j0);
-        for l in 0..LANES {
-            sum[l] += t[l];
-        }
+        M::fma_tile(1.0, &simd::load_tile(x, r * n + j0), &mut sum);
     }
     sum
 }
@@ -546,7 +542,7 @@ fn train_body<M: Fma>(
     for block in Block::all(channels, plane) {
         let mut sum = [0f32; LANES];
         for (j0, width) in block.tiles() {
-            let lanes = column_sum(x, batch, n, j0);
+            let lanes = column_sum::<M>(x, batch, n, j0);
             gather(&mut sum, &lanes, j0 - block.start, width, plane);
         }
         let mut mu = [0f32; LANES];

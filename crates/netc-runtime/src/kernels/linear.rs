@@ -897,18 +897,15 @@ fn bias_grad_body<M: Fma>(
         let mask = simd::lane_mask(LANES.min(db.len() - j0));
         let column = first + j0;
         let whole = simd::whole_windows(batch, out_f, column);
+        // `fma(1, t, acc)` is `acc + t` exactly, through the tile FMA
+        // LLVM keeps in one register (its own add loop split the tile
+        // into ymm, xmm and scalar parts).
         let mut acc = [0f32; LANES];
         for r in 0..whole {
-            let t = simd::window(dy, r * out_f + column);
-            for l in 0..LANES {
-                acc[l] += t[l];
-            }
+            M::fma_tile(1.0, simd::window(dy, r * out_f + column), &mut acc);
         }
         for r in whole..batch {
-            let t = simd::load_tile(dy, r * out_f + column);
-            for l in 0..LANES {
-                acc[l] += t[l];
-            }
+            M::fma_tile(1.0, &simd::load_tile(dy, r * out_f + column), &mut acc);
         }
         let mut d = simd::load_tile(db, j0);
         for l in 0..LANES {

@@ -66,6 +66,11 @@ pub fn install<R>(pool: Option<Arc<Pool>>, f: impl FnOnce() -> R) -> R {
 /// How many parts `work` units merit at `min_per_part` units each, at
 /// most `max_parts`, on the current pool (1 without one).
 pub fn parts_for(work: usize, min_per_part: usize, max_parts: usize) -> usize {
+    // Most ops of a small network: one part, decided without the
+    // thread-local lookup.
+    if max_parts < 2 || work / min_per_part.max(1) < 2 {
+        return 1;
+    }
     let threads = CURRENT.with(|current| current.borrow().as_ref().map_or(1, |p| p.threads()));
     threads
         .min(max_parts)
@@ -95,6 +100,10 @@ pub fn split(parts: usize, job: &(dyn Fn(usize) + Sync)) {
 /// start on multiples of [`ELEMENT_ALIGN`] elements where the width
 /// allows.
 pub fn by_rows(out: &mut [f32], width: usize, f: &(dyn Fn(Range<usize>, &mut [f32]) + Sync)) {
+    if out.len() < 2 * MIN_ELEMENTS_PER_PART {
+        f(0..out.len(), out);
+        return;
+    }
     let width = width.max(1);
     let rows = out.len() / width;
     let row_align = ELEMENT_ALIGN / gcd(width, ELEMENT_ALIGN);
