@@ -13,7 +13,8 @@
 
 use super::gemm_call::{gemm_general, gemm_product, gemm_product_by_columns};
 use super::small_gemm::{
-    pack_panel, packed_gemm, packed_row, panel_len, small_gemm, transpose_rows, Store, View, MAX_K,
+    pack_panel, packed_gemm, packed_row, panel_len, small_gemm, small_gemm_summing, transpose_rows,
+    RowSums, Store, View, MAX_K,
 };
 use super::Fresh;
 use crate::dim::Dim;
@@ -340,17 +341,21 @@ impl<I: Dim, O: Dim> Backward<'_, I, O> {
     ) {
         let (in_f, out_f) = (self.in_dim.get(), self.out_dim.get());
         let fresh = |i| self.fresh.output(i);
-        if let Some(db) = db {
-            bias_grad_with(
-                self.isa,
-                self.dy,
-                db,
-                self.batch,
-                out_f,
-                outs.start,
-                fresh(2),
-            );
-        }
+        // On the small path db comes with dW, from the same product, when
+        // x's last tile has a padding lane for the ones (a tile of its own
+        // cost deep's 64-wide layers more than the separate sums).
+        let fused = !self.gemm && !in_f.is_multiple_of(LANES);
+        let db = match db {
+            Some(db) if !fused => {
+                let (dy, batch, first) = (self.dy, self.batch, outs.start);
+                bias_grad_with(self.isa, dy, db, batch, out_f, first, fresh(2));
+                None
+            }
+            db => db.map(|out| RowSums {
+                out,
+                fresh: fresh(2),
+            }),
+        };
         if let Some(dx) = dx {
             let dy = &self.dy[scaled(rows.clone(), out_f)];
             if self.gemm {
@@ -383,6 +388,7 @@ impl<I: Dim, O: Dim> Backward<'_, I, O> {
                 x,
                 dy,
                 dw,
+                db,
                 batch,
                 outs,
                 self.in_dim,
@@ -481,11 +487,13 @@ multiversion! {
 
 multiversion! {
     /// `dw[outs×in] (+)= dyᵀ[outs×batch] · x[batch×in]` on a chosen path,
-    /// `dy` starting at the first of the outputs.
+    /// `dy` starting at the first of the outputs, and the bias gradient
+    /// `db[outs] (+)= Σ_b dy` when asked for.
     fn dw_with<I: Dim, O: Dim>(
         x: &[f32],
         dy: &[f32],
         dw: &mut [f32],
+        db: Option<RowSums<'_>>,
         batch: usize,
         outs: usize,
         in_f: I,
@@ -846,6 +854,7 @@ fn dw_body<M: Fma>(
     x: &[f32],
     dy: &[f32],
     dw: &mut [f32],
+    db: Option<RowSums<'_>>,
     batch: usize,
     outs: usize,
     in_f: impl Dim,
@@ -853,14 +862,17 @@ fn dw_body<M: Fma>(
     fresh: bool,
 ) {
     let (in_f, out_f) = (in_f.get(), out_f.get());
-    if batch == 0 || outs == 0 || in_f == 0 {
-        clear_if(fresh, dw);
-        return;
-    }
     let a = View::columns(dy, out_f);
     let b = View::rows(x, in_f);
-    if !small_gemm::<M>(outs, batch, in_f, a, b, dw, Store::onto(fresh)) {
-        clear_if(fresh, dw);
+    if batch > 0 && outs > 0 && batch <= MAX_K {
+        small_gemm_summing::<M>(outs, batch, in_f, a, b, dw, Store::onto(fresh), db);
+        return;
+    }
+    if let Some(RowSums { out, fresh }) = db {
+        bias_grad_body::<M>(dy, out, batch, out_f, 0, fresh);
+    }
+    clear_if(fresh, dw);
+    if batch > 0 && in_f > 0 {
         // Row o of dw stays hot while the batch streams past.
         for (o, dwr) in dw.chunks_exact_mut(in_f).enumerate() {
             for (r, xr) in x.chunks_exact(in_f).enumerate() {

@@ -8,6 +8,7 @@
 //! ([`pack_panel`]) and multiplies from that panel ([`packed_gemm`], the
 //! same tiled loop; [`packed_row`] for a single row).
 
+use super::Fresh;
 use crate::simd::transpose::BLOCK;
 use crate::simd::{self, Fma};
 
@@ -112,21 +113,52 @@ pub(crate) fn small_gemm<M: Fma>(
     out: &mut [f32],
     store: Store<'_>,
 ) -> bool {
-    // Hard checks: the inner loop reads A without bounds checks, and B is
-    // packed from its contiguous rows or columns.
+    small_gemm_summing::<M>(rows, k, n, a, b, out, store, None)
+}
+
+/// The sums over `k` of each row of A, which [`small_gemm_summing`]
+/// stores beside the product: `out[r] (+)= Σ_k A[r, k]`, overwritten when
+/// `fresh`.
+pub(crate) struct RowSums<'a> {
+    pub out: &'a mut [f32],
+    pub fresh: bool,
+}
+
+/// [`small_gemm`], and with `sums` also each row of A's sum (a linear
+/// layer's bias gradient beside its weight gradient, `Σ_b dy[b, o]`).
+/// The sum is the product with a column of ones that B's last tile
+/// carries in a padding lane (or in a tile of its own): `fma(a, 1, acc)`
+/// is `acc + a` exactly, so each sum is the in-order chain over `k` a
+/// separate column sum would add, without another pass over A.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn small_gemm_summing<M: Fma>(
+    rows: usize,
+    k: usize,
+    n: usize,
+    a: View<'_>,
+    b: View<'_>,
+    out: &mut [f32],
+    store: Store<'_>,
+    mut sums: Option<RowSums<'_>>,
+) -> bool {
     assert!(a.covers(rows, k), "small_gemm: A is shorter than rows × k");
     assert!(
         b.cs == 1 || b.rs == 1,
         "small_gemm: B has no contiguous axis"
     );
+    if let Some(sums) = &sums {
+        assert!(sums.out.len() >= rows, "small_gemm: fewer sums than rows");
+    }
     let panel = k * TILE;
+    let sums = sums.as_mut();
     // Three panel sizes so a tiny layer does not zero 32 KiB per call.
     if panel <= 256 {
-        tiled::<M, 256>(rows, k, n, a, b, out, store);
+        tiled::<M, 256>(rows, k, n, a, b, out, store, sums);
     } else if panel <= 1024 {
-        tiled::<M, 1024>(rows, k, n, a, b, out, store);
+        tiled::<M, 1024>(rows, k, n, a, b, out, store, sums);
     } else if k <= MAX_K {
-        tiled::<M, { MAX_K * TILE }>(rows, k, n, a, b, out, store);
+        tiled::<M, { MAX_K * TILE }>(rows, k, n, a, b, out, store, sums);
     } else {
         return false;
     }
@@ -145,20 +177,31 @@ fn tiled<M: Fma, const CAP: usize>(
     b: View<'_>,
     out: &mut [f32],
     store: Store<'_>,
+    mut sums: Option<&mut RowSums<'_>>,
 ) {
     // `pack_columns` writes whole blocks up to the next multiple of TILE rows.
     const { assert!(CAP.is_multiple_of(BLOCK)) };
     let mut panel = CacheLines([0f32; CAP]);
-    for j0 in (0..n).step_by(TILE) {
-        let width = TILE.min(n - j0);
+    // The ones column is column `n`: in the last tile's padding, or in a
+    // tile of its own when `n` fills its tiles.
+    let columns = n + usize::from(sums.is_some());
+    for j0 in (0..columns).step_by(TILE) {
+        let width = TILE.min(n - j0.min(n));
         pack_tile::<M>(&mut panel.0, b, k, j0, width);
+        let ones = (sums.is_some() && n < j0 + TILE).then(|| n - j0);
+        if let Some(lane) = ones {
+            for row in panel.0[..k * TILE].chunks_exact_mut(TILE) {
+                row[lane] = 1.0;
+            }
+        }
         let tile = Tile {
             panel: &panel.0[..k * TILE],
             j0,
             width,
             n,
+            ones,
         };
-        tile_product::<M>(tile, a, rows, out, store);
+        tile_product::<M>(tile, a, rows, out, store, sums.as_deref_mut());
     }
 }
 
@@ -232,8 +275,9 @@ pub(crate) fn packed_gemm<M: Fma>(
             j0,
             width: TILE.min(n - j0),
             n,
+            ones: None,
         };
-        tile_product::<M>(tile, a, rows, out, store);
+        tile_product::<M>(tile, a, rows, out, store, None);
     }
 }
 
@@ -318,7 +362,8 @@ fn row_tiles<M: Fma, const T: usize>(row: Row<'_>, t0: usize, out: &mut [f32]) {
     }
 }
 
-/// Every row of A times one packed column tile, written to `out`.
+/// Every row of A times one packed column tile, written to `out` (and
+/// its ones lane to `sums`).
 #[inline(always)]
 fn tile_product<M: Fma>(
     tile: Tile<'_>,
@@ -326,11 +371,12 @@ fn tile_product<M: Fma>(
     rows: usize,
     out: &mut [f32],
     store: Store<'_>,
+    mut sums: Option<&mut RowSums<'_>>,
 ) {
     let r0 = if M::GEMM_ROWS < ROWS {
-        row_blocks::<M, { ROWS / 2 }>(tile, a, rows, out, store)
+        row_blocks::<M, { ROWS / 2 }>(tile, a, rows, out, store, sums.as_deref_mut())
     } else {
-        row_blocks::<M, ROWS>(tile, a, rows, out, store)
+        row_blocks::<M, ROWS>(tile, a, rows, out, store, sums.as_deref_mut())
     };
     for r in r0..rows {
         let mut acc = [0f32; TILE];
@@ -340,23 +386,42 @@ fn tile_product<M: Fma>(
                 acc[l] = M::mul_add(s, t[l], acc[l]);
             }
         }
-        write_row(
-            out,
-            r * tile.n + tile.j0,
-            &acc[..tile.width],
-            store,
-            tile.j0,
-        );
+        tile.write(out, r, &acc, store, sums.as_deref_mut());
     }
 }
 
-/// One packed column tile of B: columns `j0..j0 + width` of the `n`.
+/// One packed column tile of B: columns `j0..j0 + width` of the `n`,
+/// and in lane `ones` (if any) a column of ones.
 #[derive(Clone, Copy)]
 struct Tile<'a> {
     panel: &'a [f32],
     j0: usize,
     width: usize,
     n: usize,
+    ones: Option<usize>,
+}
+
+impl Tile<'_> {
+    /// Row `r` of the product, `acc`, into `out` (its ones lane into
+    /// `sums`).
+    #[inline(always)]
+    fn write(
+        &self,
+        out: &mut [f32],
+        r: usize,
+        acc: &[f32; TILE],
+        store: Store<'_>,
+        sums: Option<&mut RowSums<'_>>,
+    ) {
+        if self.width > 0 {
+            let start = r * self.n + self.j0;
+            write_row(out, start, &acc[..self.width], store, self.j0);
+        }
+        if let (Some(lane), Some(sums)) = (self.ones, sums) {
+            let sum = &mut sums.out[r];
+            *sum = Fresh::base(sums.fresh, *sum) + acc[lane];
+        }
+    }
 }
 
 /// Every whole block of `R` rows of A times the tile, written to `out`;
@@ -368,6 +433,7 @@ fn row_blocks<M: Fma, const R: usize>(
     rows: usize,
     out: &mut [f32],
     store: Store<'_>,
+    mut sums: Option<&mut RowSums<'_>>,
 ) -> usize {
     let mut r0 = 0;
     while r0 + R <= rows {
@@ -377,8 +443,7 @@ fn row_blocks<M: Fma, const R: usize>(
             row_block::<M, R, false>(tile.panel, a, r0)
         };
         for (r, acc_r) in acc.iter().enumerate() {
-            let start = (r0 + r) * tile.n + tile.j0;
-            write_row(out, start, &acc_r[..tile.width], store, tile.j0);
+            tile.write(out, r0 + r, acc_r, store, sums.as_deref_mut());
         }
         r0 += R;
     }
@@ -574,6 +639,105 @@ mod tests {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    multiversion! {
+        fn plain_with(rows: usize, k: usize, n: usize, a: View<'_>, b: View<'_>, out: &mut [f32]) => plain_body;
+    }
+    #[inline(always)]
+    fn plain_body<M: Fma>(
+        rows: usize,
+        k: usize,
+        n: usize,
+        a: View<'_>,
+        b: View<'_>,
+        out: &mut [f32],
+    ) {
+        assert!(small_gemm::<M>(rows, k, n, a, b, out, Store::Accumulate));
+    }
+
+    multiversion! {
+        fn summing_with(
+            rows: usize,
+            k: usize,
+            n: usize,
+            a: View<'_>,
+            b: View<'_>,
+            out: &mut [f32],
+            sums: &mut [f32],
+            fresh: bool,
+        ) => summing_body;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn summing_body<M: Fma>(
+        rows: usize,
+        k: usize,
+        n: usize,
+        a: View<'_>,
+        b: View<'_>,
+        out: &mut [f32],
+        sums: &mut [f32],
+        fresh: bool,
+    ) {
+        let sums = Some(RowSums { out: sums, fresh });
+        assert!(small_gemm_summing::<M>(
+            rows,
+            k,
+            n,
+            a,
+            b,
+            out,
+            Store::Accumulate,
+            sums
+        ));
+    }
+
+    /// With row sums the product is unchanged, and each row's sum is its
+    /// in-order f32 sum over `k` (the bits of a separate column sum),
+    /// added to what the sum held or, fresh, written over it; for `n`
+    /// with padding lanes and `n` filling its tiles, on every path.
+    #[test]
+    fn row_sums_ride_along_with_the_product() {
+        for (rows, k, n) in [(16, 32, 9), (8, 32, 16), (1, 32, 8), (9, 7, 33), (3, 5, 0)] {
+            let a_data: Vec<f32> = (0..rows * k)
+                .map(|i| ((i * 7 % 13) as f32 - 6.0) / 7.0)
+                .collect();
+            let b_data: Vec<f32> = (0..k * n)
+                .map(|i| ((i * 5 % 11) as f32 - 5.0) / 3.0)
+                .collect();
+            // A as a transposed operand, as a linear layer's dyᵀ.
+            let a = View::columns(&a_data, rows);
+            let a_t: Vec<f32> = (0..rows * k).map(|i| a.at(i / k, i % k)).collect();
+            let b = View::rows(&b_data, n);
+            for isa in Isa::available() {
+                let mut plain = vec![0.25f32; rows * n];
+                plain_with(isa, rows, k, n, a, b, &mut plain);
+                for fresh in [false, true] {
+                    let what = format!("{} {rows}×{k}×{n} fresh {fresh}", isa.name());
+                    let mut out = vec![0.25f32; rows * n];
+                    let start = if fresh { f32::NAN } else { 0.5 };
+                    let mut sums = vec![start; rows];
+                    summing_with(isa, rows, k, n, a, b, &mut out, &mut sums, fresh);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&out), bits(&plain), "{what}: product");
+                    let expected: Vec<f32> = a_t
+                        .chunks_exact(k.max(1))
+                        .take(rows)
+                        .map(|row| {
+                            let sum = row.iter().fold(0f32, |acc, &v| acc + v);
+                            if fresh {
+                                0.0 + sum
+                            } else {
+                                0.5 + sum
+                            }
+                        })
+                        .collect();
+                    assert_eq!(bits(&sums), bits(&expected), "{what}: sums");
                 }
             }
         }
