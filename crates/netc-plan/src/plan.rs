@@ -221,7 +221,7 @@ macro_rules! op_table {
             },
             LayerNormBackward "layernorm_backward" (batch) {
                 dy: In, xhat: In, invstd: In, gamma: InOpt, dx: Out, dgamma: OutOpt,
-                dbeta: OutOpt, n: Dim,
+                dbeta: OutOpt, fresh: Fresh, n: Dim,
             },
             MaxPool2dBackward "max_pool2d_backward" (batch) {
                 dy: In, argmax: In, dx: Out, geometry: Pool,
@@ -230,12 +230,12 @@ macro_rules! op_table {
             AdaptiveAvgPool2dBackward "adaptive_avg_pool2d_backward" (batch) {
                 dy: In, dx: Out, geometry: Adaptive,
             },
-            DropoutBackward "dropout_backward" () { dy: In, mask: In, dx: Out },
+            DropoutBackward "dropout_backward" () { dy: In, mask: In, dx: Out, fresh: Fresh },
             ActivationBackward "activation_backward" () {
                 act: Act, x: In, y: In, dy: In, dx: Out, fresh: Fresh, width: Dim,
             },
             /// `dst += src`: the gradient through a residual `+`.
-            Accumulate "accumulate" () { dst: Out, src: In },
+            Accumulate "accumulate" () { dst: Out, src: In, fresh: Fresh },
             /// `norms[index]` := one gradient's 2-norm (clipping).
             TensorNorm "tensor_norm" () { grad: In, norms: Out, index: Usize },
             /// PyTorch's total norm: the 2-norm of the per-tensor norms.

@@ -143,7 +143,14 @@ impl Builder<'_> {
             Recorded::Add { lhs, rhs } => {
                 for operand in [lhs, rhs] {
                     if let Some(dst) = self.grad_of(operand, grads) {
-                        self.push_backward(OpKind::Accumulate { dst, src: dy }, handle);
+                        self.push_backward(
+                            OpKind::Accumulate {
+                                dst,
+                                src: dy,
+                                fresh: Fresh::NONE,
+                            },
+                            handle,
+                        );
                     }
                 }
                 return;
@@ -201,6 +208,7 @@ impl Builder<'_> {
                         dx,
                         dgamma,
                         dbeta,
+                        fresh: Fresh::NONE,
                         n,
                     },
                 }
@@ -209,7 +217,12 @@ impl Builder<'_> {
                 let Some(dx) = self.grad_of(arg, grads) else {
                     return;
                 };
-                OpKind::DropoutBackward { dy, mask, dx }
+                OpKind::DropoutBackward {
+                    dy,
+                    mask,
+                    dx,
+                    fresh: Fresh::NONE,
+                }
             }
             Recorded::Conv2d {
                 arg,
@@ -262,7 +275,11 @@ impl Builder<'_> {
                 let Some(dst) = self.grad_of(arg, grads) else {
                     return;
                 };
-                OpKind::Accumulate { dst, src: dy }
+                OpKind::Accumulate {
+                    dst,
+                    src: dy,
+                    fresh: Fresh::NONE,
+                }
             }
         };
         self.push_backward(op, handle);

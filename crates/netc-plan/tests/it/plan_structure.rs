@@ -258,25 +258,26 @@ fn first_writers_overwrite_and_only_the_others_are_zeroed() {
     assert_eq!(zeros.count(), 0, "{seed}");
     let dump = seed.to_string();
     assert!(dump.contains("=fc1.weight.grad"), "{dump}");
-    // The residual sum's second contribution adds into the gradient its
-    // first writer overwrote.
-    let residual = plan_of(&residual_model());
-    for (i, op) in residual.backward.iter().enumerate() {
-        let OpKind::Accumulate { dst, .. } = op.kind else {
-            continue;
-        };
-        let earlier = residual.backward[..i].iter().find_map(|earlier| {
-            let index = earlier
-                .kind
-                .outputs()
-                .iter()
-                .position(|&o| o == Some(dst))?;
-            Some((earlier, index))
-        });
-        let (writer, index) = earlier.expect("an earlier writer of the sum's gradient");
-        let zeroed = matches!(writer.kind, OpKind::Zero { .. });
-        let fresh = writer.kind.fresh().is_some_and(|f| f.output(index));
-        assert!(zeroed || fresh, "{writer:?} neither zeroes nor overwrites");
+    // No backward op adds into a buffer nothing wrote earlier in the
+    // pass (a stale step's values): through the residual sum, the
+    // gradient of `h` is first overwritten by the sum's fan-out and then
+    // added into by fc2's backward.
+    for plan in [seed, plan_of(&residual_model())] {
+        let mut written = HashSet::new();
+        for op in &plan.backward {
+            let fresh = op.kind.fresh().copied().unwrap_or_default();
+            let starts_from_zero =
+                matches!(op.kind, OpKind::Zero { .. } | OpKind::LossBackward { .. });
+            for (index, output) in op.kind.outputs().into_iter().enumerate() {
+                let Some(output) = output else { continue };
+                let adds = !starts_from_zero && !fresh.output(index);
+                assert!(
+                    !adds || written.contains(&output),
+                    "{op:?} adds into a buffer not written this pass:\n{plan}"
+                );
+                written.insert(output);
+            }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Inverted dropout: kept units are scaled by 1/(1−p) at training time so
 //! eval mode is the identity, as `nn.Dropout`.
 
+use super::Fresh;
 use crate::rng::Rng;
 use crate::simd::{multiversion, Fma, Isa};
 
@@ -43,10 +44,10 @@ pub fn dropout_forward_with(
     mul_with(isa, x, mask, y);
 }
 
-/// `dx += dy·mask`.
-pub fn dropout_backward(dy: &[f32], mask: &[f32], dx: &mut [f32]) {
+/// `dx (+)= dy·mask`, overwritten when `fresh`.
+pub fn dropout_backward(dy: &[f32], mask: &[f32], dx: &mut [f32], fresh: bool) {
     debug_assert!(dy.len() == mask.len() && dx.len() == dy.len());
-    dropout_backward_with(Isa::detect(), dy, mask, dx);
+    dropout_backward_with(Isa::detect(), dy, mask, dx, fresh);
 }
 
 multiversion! {
@@ -55,7 +56,8 @@ multiversion! {
 
 multiversion! {
     /// [`dropout_backward`] on a chosen path (tests and benchmarks).
-    pub fn dropout_backward_with(dy: &[f32], mask: &[f32], dx: &mut [f32]) => backward_body;
+    pub fn dropout_backward_with(dy: &[f32], mask: &[f32], dx: &mut [f32], fresh: bool)
+        => backward_body;
 }
 
 // Generic only so that `multiversion!` can compile it once per ISA.
@@ -68,8 +70,8 @@ fn mul_body<M: Fma>(a: &[f32], b: &[f32], y: &mut [f32]) {
 }
 
 #[inline(always)]
-fn backward_body<M: Fma>(dy: &[f32], mask: &[f32], dx: &mut [f32]) {
+fn backward_body<M: Fma>(dy: &[f32], mask: &[f32], dx: &mut [f32], fresh: bool) {
     for ((d, &g), &m) in dx.iter_mut().zip(dy).zip(mask) {
-        *d = M::mul_add(g, m, *d);
+        *d = M::mul_add(g, m, Fresh::base(fresh, *d));
     }
 }

@@ -1,5 +1,6 @@
 //! Residual connections: the sum forward, the fan-out of its gradient.
 
+use super::Fresh;
 use crate::simd::{multiversion, Fma, Isa};
 
 /// `y = a + b`.
@@ -8,10 +9,10 @@ pub fn add_forward(a: &[f32], b: &[f32], y: &mut [f32]) {
     add_forward_with(Isa::detect(), a, b, y);
 }
 
-/// `dst += src`.
-pub fn accumulate(dst: &mut [f32], src: &[f32]) {
+/// `dst += src`, or `dst = 0 + src` when `dst` is `fresh`.
+pub fn accumulate(dst: &mut [f32], src: &[f32], fresh: bool) {
     debug_assert_eq!(dst.len(), src.len());
-    accumulate_with(Isa::detect(), dst, src);
+    accumulate_with(Isa::detect(), dst, src, fresh);
 }
 
 multiversion! {
@@ -21,7 +22,7 @@ multiversion! {
 
 multiversion! {
     /// [`accumulate`] on a chosen path (tests and benchmarks).
-    pub fn accumulate_with(dst: &mut [f32], src: &[f32]) => accumulate_body;
+    pub fn accumulate_with(dst: &mut [f32], src: &[f32], fresh: bool) => accumulate_body;
 }
 
 // Generic only so that `multiversion!` can compile it once per ISA.
@@ -36,8 +37,8 @@ fn add_body<M: Fma>(a: &[f32], b: &[f32], y: &mut [f32]) {
 // Generic only so that `multiversion!` can compile it once per ISA.
 #[allow(clippy::extra_unused_type_parameters)]
 #[inline(always)]
-fn accumulate_body<M: Fma>(dst: &mut [f32], src: &[f32]) {
+fn accumulate_body<M: Fma>(dst: &mut [f32], src: &[f32], fresh: bool) {
     for (d, &s) in dst.iter_mut().zip(src) {
-        *d += s;
+        *d = Fresh::base(fresh, *d) + s;
     }
 }

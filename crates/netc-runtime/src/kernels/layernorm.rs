@@ -1,6 +1,7 @@
 //! `nn.LayerNorm(n)` over the last axis of `[batch, n]`: per-row
 //! statistics with the biased variance, as PyTorch.
 
+use super::Fresh;
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
 /// `y = γ·x̂ + β`, saving `x̂` and the per-row `invstd` for backward.
@@ -44,6 +45,7 @@ pub fn layernorm_backward(
     dx: &mut [f32],
     dgamma: Option<&mut [f32]>,
     dbeta: Option<&mut [f32]>,
+    fresh: Fresh,
     batch: usize,
     n: usize,
 ) {
@@ -60,6 +62,7 @@ pub fn layernorm_backward(
         dx,
         dgamma,
         dbeta,
+        fresh,
         batch,
         n,
     );
@@ -90,6 +93,7 @@ multiversion! {
         dx: &mut [f32],
         dgamma: Option<&mut [f32]>,
         dbeta: Option<&mut [f32]>,
+        fresh: Fresh,
         batch: usize,
         n: usize,
     ) => backward_body;
@@ -173,23 +177,38 @@ fn backward_body<M: Fma>(
     dx: &mut [f32],
     mut dgamma: Option<&mut [f32]>,
     mut dbeta: Option<&mut [f32]>,
+    fresh: Fresh,
     _batch: usize,
     n: usize,
 ) {
+    // dγ and dβ sum over the rows in place: fresh, the first row
+    // starts them from zero (and no row leaves them as they were).
+    let (fresh_dg, fresh_db) = (fresh.output(1), fresh.output(2));
+    if dy.is_empty() {
+        for (out, fresh) in [(dgamma, fresh_dg), (dbeta, fresh_db)] {
+            if let Some(out) = out.filter(|_| fresh) {
+                out.fill(0.0);
+            }
+        }
+        return;
+    }
     if n == 0 {
         return;
     }
     let inv_n = 1.0 / n as f32;
+    let fresh_dx = fresh.output(0);
     let rows = dy.chunks_exact(n).zip(xhat.chunks_exact(n));
-    for (((gr, hr), dr), &r) in rows.zip(dx.chunks_exact_mut(n)).zip(invstd) {
+    for (row, (((gr, hr), dr), &r)) in rows.zip(dx.chunks_exact_mut(n)).zip(invstd).enumerate() {
         if let Some(dg) = dgamma.as_deref_mut() {
+            let fresh = fresh_dg && row == 0;
             for ((d, &g), &h) in dg.iter_mut().zip(gr).zip(hr) {
-                *d = M::mul_add(g, h, *d);
+                *d = M::mul_add(g, h, Fresh::base(fresh, *d));
             }
         }
         if let Some(db) = dbeta.as_deref_mut() {
+            let fresh = fresh_db && row == 0;
             for (d, &g) in db.iter_mut().zip(gr) {
-                *d += g;
+                *d = Fresh::base(fresh, *d) + g;
             }
         }
         match gamma {
@@ -198,7 +217,7 @@ fn backward_body<M: Fma>(
                 let m2 = dot3::<M>(gr, gm, hr) * inv_n;
                 for (((d, &g), &gv), &h) in dr.iter_mut().zip(gr).zip(gm).zip(hr) {
                     let centred = M::mul_add(-h, m2, M::mul_add(g, gv, -m1));
-                    *d = M::mul_add(centred, r, *d);
+                    *d = M::mul_add(centred, r, Fresh::base(fresh_dx, *d));
                 }
             }
             None => {
@@ -206,7 +225,7 @@ fn backward_body<M: Fma>(
                 let m2 = simd::dot::<M>(gr, hr) * inv_n;
                 for ((d, &g), &h) in dr.iter_mut().zip(gr).zip(hr) {
                     let centred = M::mul_add(-h, m2, g - m1);
-                    *d = M::mul_add(centred, r, *d);
+                    *d = M::mul_add(centred, r, Fresh::base(fresh_dx, *d));
                 }
             }
         }

@@ -72,14 +72,16 @@ pub struct DropoutBackward<'a> {
     pub dy: &'a [f32],
     pub mask: &'a [f32],
     pub dx: &'a mut [f32],
+    /// Whether `dx` is written from scratch (output 0).
+    pub fresh: Fresh,
 }
 
 impl DropoutBackward<'_> {
     #[inline]
     pub fn run(self) {
-        let (dy, mask) = (self.dy, self.mask);
+        let (dy, mask, fresh) = (self.dy, self.mask, self.fresh.output(0));
         by_rows(self.dx, 1, &|part, dx| {
-            kernels::dropout_backward(&dy[part.clone()], &mask[part], dx);
+            kernels::dropout_backward(&dy[part.clone()], &mask[part], dx, fresh);
         });
     }
 }
@@ -119,14 +121,16 @@ impl Add<'_> {
 pub struct Accumulate<'a> {
     pub dst: &'a mut [f32],
     pub src: &'a [f32],
+    /// Whether `dst` is written from scratch (output 0).
+    pub fresh: Fresh,
 }
 
 impl Accumulate<'_> {
     #[inline]
     pub fn run(self) {
-        let src = self.src;
+        let (src, fresh) = (self.src, self.fresh.output(0));
         by_rows(self.dst, 1, &|part, dst| {
-            kernels::accumulate(dst, &src[part])
+            kernels::accumulate(dst, &src[part], fresh)
         });
     }
 }

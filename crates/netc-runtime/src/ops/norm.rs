@@ -213,6 +213,8 @@ pub struct LayerNormBackward<'a, N> {
     pub dx: &'a mut [f32],
     pub dgamma: Option<&'a mut [f32]>,
     pub dbeta: Option<&'a mut [f32]>,
+    /// Outputs written from scratch: 0 `dx`, 1 `dgamma`, 2 `dbeta`.
+    pub fresh: Fresh,
     pub batch: usize,
     pub n: N,
 }
@@ -228,6 +230,7 @@ impl<N: Dim> LayerNormBackward<'_, N> {
             self.dx,
             self.dgamma,
             self.dbeta,
+            self.fresh,
             self.batch,
             self.n.get(),
         );

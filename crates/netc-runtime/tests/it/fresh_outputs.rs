@@ -8,8 +8,9 @@ use crate::common::{self, random};
 
 use netc_ops::Activation;
 use netc_runtime::kernels::{
-    activation_backward_with, activation_forward_with, batchnorm_backward_with, linear_backward_on,
-    linear_backward_with, Fresh,
+    accumulate_with, activation_backward_with, activation_forward_with, batchnorm_backward_with,
+    dropout_backward_with, layernorm_backward_with, linear_backward_on, linear_backward_with,
+    Fresh,
 };
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
@@ -126,42 +127,70 @@ fn linear_fresh_outputs_on_the_gemm_path() {
     }
 }
 
+/// A normalisation's backward (batchnorm over `[batch, n, plane]`, or
+/// layernorm over rows of `n` when `plane` is `None`) for every subset.
+fn check_norm(batch: usize, n: usize, plane: Option<usize>) {
+    let mut rng = Rng::seed_from_u64((batch * 31 + n + plane.unwrap_or(0)) as u64);
+    let len = batch * n * plane.unwrap_or(1);
+    let (dy, xhat) = (random(len, &mut rng), random(len, &mut rng));
+    let stats = if plane.is_some() { n } else { batch };
+    let (invstd, gamma) = (random(stats, &mut rng), random(n, &mut rng));
+    for isa in Isa::available() {
+        for fresh in subsets(3) {
+            let results = [true, false].map(|reference| {
+                let mut out = outputs(&[len, n, n], fresh, reference);
+                let [dx, dg, db] = &mut out[..] else {
+                    unreachable!()
+                };
+                let marked = if reference { Fresh::NONE } else { fresh };
+                let (g, dg, db) = (Some(&gamma[..]), Some(&mut dg[..]), Some(&mut db[..]));
+                match plane {
+                    Some(plane) => batchnorm_backward_with(
+                        isa, &dy, &xhat, &invstd, g, dx, dg, db, marked, batch, n, plane,
+                    ),
+                    None => layernorm_backward_with(
+                        isa, &dy, &xhat, &invstd, g, dx, dg, db, marked, batch, n,
+                    ),
+                }
+                out
+            });
+            let what = format!("{} {batch}×{n}×{plane:?} fresh {:03b}", isa.name(), fresh.0);
+            assert_same(&what, &results[1], &results[0]);
+        }
+    }
+}
+
 #[test]
 fn batchnorm_fresh_outputs_on_every_path() {
     // batchnorm1d (plane 1) with a ragged tile, batchnorm2d, an empty batch.
     for (batch, n, plane) in [(32, 16, 1), (5, 19, 1), (3, 4, 7), (0, 3, 1)] {
-        let mut rng = Rng::seed_from_u64((batch * 31 + n + plane) as u64);
-        let len = batch * n * plane;
-        let (dy, xhat) = (random(len, &mut rng), random(len, &mut rng));
-        let (invstd, gamma) = (random(n, &mut rng), random(n, &mut rng));
-        for isa in Isa::available() {
-            for fresh in subsets(3) {
-                let results = [true, false].map(|reference| {
-                    let mut out = outputs(&[len, n, n], fresh, reference);
-                    let [dx, dg, db] = &mut out[..] else {
-                        unreachable!()
-                    };
-                    let marked = if reference { Fresh::NONE } else { fresh };
-                    batchnorm_backward_with(
-                        isa,
-                        &dy,
-                        &xhat,
-                        &invstd,
-                        Some(&gamma),
-                        dx,
-                        Some(dg),
-                        Some(db),
-                        marked,
-                        batch,
-                        n,
-                        plane,
-                    );
-                    out
-                });
-                let what = format!("{} {batch}×{n}×{plane} fresh {:03b}", isa.name(), fresh.0);
-                assert_same(&what, &results[1], &results[0]);
-            }
-        }
+        check_norm(batch, n, Some(plane));
+    }
+}
+
+#[test]
+fn layernorm_fresh_outputs_on_every_path() {
+    // dγ and dβ sum over rows in place: one row, several, none.
+    for (batch, n) in [(1, 8), (6, 19), (0, 5)] {
+        check_norm(batch, n, None);
+    }
+}
+
+#[test]
+fn dropout_and_residual_fresh_dx_on_every_path() {
+    let mut rng = Rng::seed_from_u64(5);
+    let (dy, mask) = (random(37, &mut rng), random(37, &mut rng));
+    for isa in Isa::available() {
+        let mut reference = vec![0.0; 37];
+        dropout_backward_with(isa, &dy, &mask, &mut reference, false);
+        let mut fresh = vec![STALE; 37];
+        dropout_backward_with(isa, &dy, &mask, &mut fresh, true);
+        assert_eq!(bits(&fresh), bits(&reference), "dropout {}", isa.name());
+        let mut reference = vec![0.0; 37];
+        accumulate_with(isa, &mut reference, &dy, false);
+        let mut fresh = vec![STALE; 37];
+        accumulate_with(isa, &mut fresh, &dy, true);
+        assert_eq!(bits(&fresh), bits(&reference), "accumulate {}", isa.name());
     }
 }
 

@@ -410,7 +410,17 @@ fn check_norm(norm: Norm, batch: usize, n: usize, plane: usize, affine: bool) {
                 plane,
             ),
             Norm::Layer => layernorm_backward_with(
-                isa, &dy, &xhat, &invstd, gamma_arg, &mut dx, dg_arg, db_arg, batch, n,
+                isa,
+                &dy,
+                &xhat,
+                &invstd,
+                gamma_arg,
+                &mut dx,
+                dg_arg,
+                db_arg,
+                Fresh::NONE,
+                batch,
+                n,
             ),
         }
         assert_grad(&format!("{what}: dx"), &dx, &fd_x);
@@ -465,7 +475,7 @@ fn dropout_backward_with_a_fixed_mask_matches_finite_differences() {
     );
     for isa in Isa::available() {
         let mut dx = prefilled(64);
-        dropout_backward_with(isa, &dy, &mask, &mut dx);
+        dropout_backward_with(isa, &dy, &mask, &mut dx, false);
         assert_grad(&format!("dropout on {}", isa.name()), &dx, &fd);
     }
 }
@@ -488,8 +498,8 @@ fn add_backward_matches_finite_differences() {
             assert_eq!(s, p + q);
         }
         let (mut da, mut db) = (prefilled(33), prefilled(33));
-        accumulate_with(isa, &mut da, &dy);
-        accumulate_with(isa, &mut db, &dy);
+        accumulate_with(isa, &mut da, &dy, false);
+        accumulate_with(isa, &mut db, &dy, false);
         assert_grad(&format!("add a on {}", isa.name()), &da, &fd_a);
         assert_grad(&format!("add b on {}", isa.name()), &db, &fd_b);
     }

@@ -82,6 +82,7 @@ fn kernels_do_not_allocate_and_gemm_scratch_is_bounded() {
             &mut act_out,
             None,
             None,
+            Fresh::NONE,
             batch,
             out_f,
         );
@@ -99,9 +100,9 @@ fn kernels_do_not_allocate_and_gemm_scratch_is_bounded() {
             1,
         );
         dropout_forward(&xhat, &mut y, &mut mask, 0.2, &mut rng);
-        dropout_backward(&dy, &mask, &mut act_out);
+        dropout_backward(&dy, &mask, &mut act_out, false);
         add_forward(&xhat, &dy, &mut y);
-        accumulate(&mut act_out, &dy);
+        accumulate(&mut act_out, &dy, false);
         let l = loss_forward(&Loss::Mse, &y, &target, batch, out_f);
         loss_backward(&Loss::Mse, &y, &target, &mut dy, batch, out_f);
         linear_backward(

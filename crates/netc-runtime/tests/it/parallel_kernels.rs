@@ -117,6 +117,7 @@ fn elementwise_ops_split_to_the_same_bits() {
             ops::Accumulate {
                 dst: &mut sum,
                 src: &dx,
+                fresh: ops::Fresh::NONE,
             }
             .run();
             (bits(&y), bits(&dx), bits(&sum))

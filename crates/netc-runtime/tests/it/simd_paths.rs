@@ -232,6 +232,7 @@ fn norms_agree_across_paths() {
                 &mut dx,
                 Some(&mut dg),
                 Some(&mut db),
+                Fresh::NONE,
                 batch,
                 n,
             );
@@ -285,12 +286,12 @@ fn elementwise_and_losses_agree_across_paths() {
             add_forward_with(Isa::Scalar, &a, &b, &mut y0);
             add_forward_with(isa, &a, &b, &mut y);
             assert_eq!(y, y0, "add {what}");
-            accumulate_with(Isa::Scalar, &mut y0, &a);
-            accumulate_with(isa, &mut y, &a);
+            accumulate_with(Isa::Scalar, &mut y0, &a, false);
+            accumulate_with(isa, &mut y, &a, false);
             assert_eq!(y, y0, "accumulate {what}");
             let (mut d0, mut d) = (b.clone(), b.clone());
-            dropout_backward_with(Isa::Scalar, &a, &probs, &mut d0);
-            dropout_backward_with(isa, &a, &probs, &mut d);
+            dropout_backward_with(Isa::Scalar, &a, &probs, &mut d0, false);
+            dropout_backward_with(isa, &a, &probs, &mut d, false);
             assert_same(&format!("dropout backward {what}"), &d, &d0, 1.0);
             for (loss, pred, target) in &losses {
                 let l0 = loss_forward_with(Isa::Scalar, loss, pred, target, batch, width);
