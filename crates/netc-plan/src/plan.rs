@@ -213,7 +213,7 @@ macro_rules! op_table {
             /// From the forward's `cols`; `dcols` (scratch) with `dx`.
             Conv2dBackward "conv2d_backward" (batch) {
                 cols: In, w: In, dy: In, rows: Out, dcols: OutOpt, dx: OutOpt, dw: Out,
-                db: OutOpt, geometry: Conv,
+                db: OutOpt, fresh: Fresh, geometry: Conv,
             },
             BatchNormBackward "batchnorm_backward" (batch) {
                 dy: In, xhat: In, invstd: In, gamma: InOpt, dx: Out, dgamma: OutOpt,
@@ -224,11 +224,13 @@ macro_rules! op_table {
                 dbeta: OutOpt, fresh: Fresh, n: Dim,
             },
             MaxPool2dBackward "max_pool2d_backward" (batch) {
-                dy: In, argmax: In, dx: Out, geometry: Pool,
+                dy: In, argmax: In, dx: Out, fresh: Fresh, geometry: Pool,
             },
-            AvgPool2dBackward "avg_pool2d_backward" (batch) { dy: In, dx: Out, geometry: Pool },
+            AvgPool2dBackward "avg_pool2d_backward" (batch) {
+                dy: In, dx: Out, fresh: Fresh, geometry: Pool,
+            },
             AdaptiveAvgPool2dBackward "adaptive_avg_pool2d_backward" (batch) {
-                dy: In, dx: Out, geometry: Adaptive,
+                dy: In, dx: Out, fresh: Fresh, geometry: Adaptive,
             },
             DropoutBackward "dropout_backward" () { dy: In, mask: In, dx: Out, fresh: Fresh },
             ActivationBackward "activation_backward" () {

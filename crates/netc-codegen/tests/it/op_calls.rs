@@ -4,7 +4,7 @@
 //! `Const`s, and nothing else: no arithmetic of the generator's own.
 //! The snapshot shows one emitted statement per op kind.
 
-use netc_plan::{build_plan, ValidPlan, RUNTIME_OPS};
+use netc_plan::{build_plan, Fresh, Op, OpKind, ValidPlan, RUNTIME_OPS};
 
 /// Uses every op kind: linear, batchnorm, layernorm, dropout,
 /// activations, a residual sum (and so an accumulated gradient),
@@ -64,12 +64,30 @@ model ImageOps {
 ";
 
 fn plans() -> Vec<ValidPlan> {
-    netc_testkit::valid_models(EVERY_OP)
+    let mut plans: Vec<ValidPlan> = netc_testkit::valid_models(EVERY_OP)
         .iter()
         .map(|model| {
             build_plan(model, model.train.as_ref().expect("a train block")).expect("a valid plan")
         })
-        .collect()
+        .collect();
+    plans.push(with_a_zero(plans[0].clone()));
+    plans
+}
+
+/// Every backward op of these models starts its outputs itself, so
+/// lowering leaves no `Zero` (it remains for ops that cannot): a Plan
+/// with one, as another producer of Plans may write it.
+fn with_a_zero(plan: ValidPlan) -> ValidPlan {
+    let mut plan = plan.into_plan();
+    let first = &mut plan.backward[1];
+    let buf = first.kind.outputs()[0].expect("a written output");
+    *first.kind.fresh_mut().expect("a fresh operand") = Fresh::NONE;
+    let zero = Op {
+        kind: OpKind::Zero { buf },
+        origin: first.origin.clone(),
+    };
+    plan.backward.insert(1, zero);
+    plan.validate().expect("a valid plan")
 }
 
 #[test]

@@ -248,6 +248,7 @@ impl Builder<'_> {
                     dx,
                     dw: weight.grad,
                     db: bias.map(|b| b.grad),
+                    fresh: Fresh::NONE,
                     geometry,
                 }
             }
@@ -260,12 +261,21 @@ impl Builder<'_> {
                         dy,
                         argmax,
                         dx,
+                        fresh: Fresh::NONE,
                         geometry,
                     },
-                    Pooling::Avg(geometry) => OpKind::AvgPool2dBackward { dy, dx, geometry },
-                    Pooling::Adaptive(geometry) => {
-                        OpKind::AdaptiveAvgPool2dBackward { dy, dx, geometry }
-                    }
+                    Pooling::Avg(geometry) => OpKind::AvgPool2dBackward {
+                        dy,
+                        dx,
+                        fresh: Fresh::NONE,
+                        geometry,
+                    },
+                    Pooling::Adaptive(geometry) => OpKind::AdaptiveAvgPool2dBackward {
+                        dy,
+                        dx,
+                        fresh: Fresh::NONE,
+                        geometry,
+                    },
                 }
             }
             // An aliased flatten's gradient is its argument's: its

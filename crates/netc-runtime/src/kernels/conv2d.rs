@@ -28,8 +28,10 @@ mod unfold;
 
 use netc_ops::image::Conv2dGeometry;
 
+use super::fresh::clear_if;
 use super::product::{product, Operands};
 use super::small_gemm::View;
+use super::Fresh;
 use crate::simd::{self, Isa};
 use direct::Padded;
 use unfold::{col2im, im2col, image_to_rows, rows_to_image, Layout};
@@ -145,6 +147,7 @@ pub fn conv2d_backward(
     dx: Option<&mut [f32]>,
     dw: &mut [f32],
     db: Option<&mut [f32]>,
+    fresh: Fresh,
     batch: usize,
     geometry: &Conv2dGeometry,
 ) {
@@ -158,6 +161,7 @@ pub fn conv2d_backward(
         dx,
         dw,
         db,
+        fresh,
         batch,
         geometry,
     );
@@ -175,6 +179,7 @@ pub fn conv2d_backward_on(
     dx: Option<&mut [f32]>,
     dw: &mut [f32],
     db: Option<&mut [f32]>,
+    fresh: Fresh,
     batch: usize,
     geometry: &Conv2dGeometry,
 ) {
@@ -226,26 +231,34 @@ pub fn conv2d_backward_on(
         }
         None => None,
     };
+    let (fresh_dx, fresh_dw, fresh_db) = (fresh.output(2), fresh.output(3), fresh.output(4));
     if shapes.output == 0 {
+        // Nothing to add: fresh outputs are their zeros.
+        let outputs = [(dcols.map(|(_, dx)| dx), fresh_dx), (Some(dw), fresh_dw)];
+        for (out, fresh) in outputs.into_iter().chain([(db, fresh_db)]) {
+            if let Some(out) = out {
+                clear_if(fresh, out);
+            }
+        }
         return;
     }
     image_to_rows(&layout, dy, rows);
     let columns = layout.columns();
     if let Some(db) = db {
         for (d, plane) in db.iter_mut().zip(rows.chunks_exact(columns)) {
-            *d += simd::sum(plane);
+            *d = Fresh::base(fresh_db, *d) + simd::sum(plane);
         }
     }
     let mut dcols = dcols;
     let group = Group::of(&layout);
     let direct = Padded::of(isa, &layout, conv2d_cols_len(geometry));
     if let Some(pad) = direct {
-        direct::weight_grad(isa, &layout, pad, cols, dy, dw);
+        direct::weight_grad(isa, &layout, pad, cols, dy, dw, fresh_dw);
     }
     for g in 0..geometry.groups {
         let dy = View::rows(&rows[group.rows(g)], columns);
         if direct.is_none() {
-            // dw_g[out/groups × patch] += dy_g · cols_gᵀ
+            // dw_g[out/groups × patch] (+)= dy_g · cols_gᵀ
             let operands = Operands {
                 m: layout.group_out,
                 n: layout.patch,
@@ -253,7 +266,7 @@ pub fn conv2d_backward_on(
                 a: dy,
                 b: View::columns(&cols[group.cols(g)], columns),
             };
-            product(isa, operands, &mut dw[group.weight(g)], true);
+            product(isa, operands, &mut dw[group.weight(g)], !fresh_dw);
         }
         if let Some((dcols, _)) = dcols.as_mut() {
             // dcols_g[patch × columns] = w_gᵀ · dy_g
@@ -268,7 +281,7 @@ pub fn conv2d_backward_on(
         }
     }
     if let Some((dcols, dx)) = dcols {
-        col2im(&layout, dcols, dx);
+        col2im(&layout, dcols, dx, fresh_dx);
     }
 }
 

@@ -39,3 +39,12 @@ impl Fresh {
         }
     }
 }
+
+/// The zeros a fresh output's sums start from, where a kernel adds into
+/// it rather than storing whole sums.
+#[inline(always)]
+pub(crate) fn clear_if(fresh: bool, out: &mut [f32]) {
+    if fresh {
+        out.fill(0.0);
+    }
+}

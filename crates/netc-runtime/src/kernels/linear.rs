@@ -11,6 +11,7 @@
 //! below them its packing and allocations cost more than the product
 //! (a 64×64×64 product runs faster on the stack panel).
 
+use super::fresh::clear_if;
 use super::gemm_call::{gemm_general, gemm_product, gemm_product_by_columns};
 use super::small_gemm::{
     pack_panel, packed_gemm, packed_row, panel_len, small_gemm, small_gemm_summing, transpose_rows,
@@ -879,15 +880,6 @@ fn dw_body<M: Fma>(
                 axpy::<M>(dy[r * out_f + o], xr, dwr);
             }
         }
-    }
-}
-
-/// The zeros a fresh output's sums start from, where a kernel adds into
-/// it rather than storing whole sums.
-#[inline(always)]
-fn clear_if(fresh: bool, out: &mut [f32]) {
-    if fresh {
-        out.fill(0.0);
     }
 }
 

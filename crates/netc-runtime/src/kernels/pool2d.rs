@@ -14,6 +14,7 @@ use std::ops::Range;
 
 use netc_ops::image::{AdaptivePool2dGeometry, ImageShape, Pool2dGeometry, PoolKind, Window};
 
+use super::fresh::clear_if;
 use crate::parallel::{self, by_rows, part_range, scaled, PartsMut, MIN_ELEMENTS_PER_PART};
 use crate::simd::{multiversion, Fma, Isa};
 
@@ -273,13 +274,15 @@ fn max_plane_padded(input: &[f32], mut target: MaxTarget<'_>, geometry: &Pool2dG
 }
 
 /// `dx[argmax] += dy` per output, in output order (overlapping windows
-/// accumulate, as PyTorch's backward).
+/// accumulate, as PyTorch's backward); a `fresh` dx starts from zero,
+/// each plane cleared just before its scatter.
 pub fn max_pool2d_backward(
     dy: &[f32],
     argmax: &[f32],
     dx: &mut [f32],
     batch: usize,
     geometry: &Pool2dGeometry,
+    fresh: bool,
 ) {
     let (in_width, out_width) = widths(geometry);
     check("max_pool2d_backward", dx, in_width, dy, out_width, batch);
@@ -295,6 +298,7 @@ pub fn max_pool2d_backward(
             .chunks_exact(out_plane)
             .zip(argmax[outputs].chunks_exact(out_plane));
         for ((dy, argmax), dx) in channels.zip(dx.chunks_exact_mut(plane)) {
+            clear_if(fresh, dx);
             for (&g, &at) in dy.iter().zip(argmax) {
                 dx[at as usize] += g;
             }
@@ -320,8 +324,14 @@ pub fn avg_pool2d_forward(x: &[f32], y: &mut [f32], batch: usize, geometry: &Poo
 }
 
 /// `dx += dy / divisor` over each window's real positions, in output
-/// order.
-pub fn avg_pool2d_backward(dy: &[f32], dx: &mut [f32], batch: usize, geometry: &Pool2dGeometry) {
+/// order (from zero when `fresh`).
+pub fn avg_pool2d_backward(
+    dy: &[f32],
+    dx: &mut [f32],
+    batch: usize,
+    geometry: &Pool2dGeometry,
+    fresh: bool,
+) {
     let out_width = widths(geometry).1;
     let windows = |f: &mut dyn FnMut(AverageWindow)| for_each_average_window(geometry, f);
     average_backward(
@@ -332,6 +342,7 @@ pub fn avg_pool2d_backward(dy: &[f32], dx: &mut [f32], batch: usize, geometry: &
         geometry.input,
         out_width,
         &windows,
+        fresh,
     );
 }
 
@@ -357,17 +368,28 @@ pub fn adaptive_avg_pool2d_forward(
     );
 }
 
-/// `dx += dy / kh / kw` over each adaptive range, in output order.
+/// `dx += dy / kh / kw` over each adaptive range, in output order (from
+/// zero when `fresh`).
 pub fn adaptive_avg_pool2d_backward(
     dy: &[f32],
     dx: &mut [f32],
     batch: usize,
     geometry: &AdaptivePool2dGeometry,
+    fresh: bool,
 ) {
     let out_width = geometry.output().numel();
     let windows = |f: &mut dyn FnMut(AverageWindow)| for_each_adaptive_window(geometry, f);
     let what = "adaptive_avg_pool2d_backward";
-    average_backward(what, dy, dx, batch, geometry.input, out_width, &windows);
+    average_backward(
+        what,
+        dy,
+        dx,
+        batch,
+        geometry.input,
+        out_width,
+        &windows,
+        fresh,
+    );
 }
 
 /// How a window's sum becomes its mean (and an output's gradient the
@@ -444,7 +466,8 @@ fn average_forward(
 }
 
 /// `dx += mean(dy)` over each window's positions, in output order, split
-/// by whole samples.
+/// by whole samples; a `fresh` plane is cleared just before its windows.
+#[allow(clippy::too_many_arguments)]
 fn average_backward(
     what: &str,
     dy: &[f32],
@@ -453,6 +476,7 @@ fn average_backward(
     input: ImageShape,
     out_width: usize,
     windows: &Windows<'_>,
+    fresh: bool,
 ) {
     let in_width = input.numel();
     check(what, dx, in_width, dy, out_width, batch);
@@ -460,6 +484,7 @@ fn average_backward(
         let samples = rows_of(part, in_width);
         let mut grads = dy[scaled(samples, out_width)].iter();
         for dx in dx.chunks_exact_mut(input.plane()) {
+            clear_if(fresh, dx);
             windows(&mut |window| {
                 let Some(&g) = grads.next() else { return };
                 let delta = window.mean.of(g);

@@ -3,7 +3,7 @@
 
 use netc_ops::image::Conv2dGeometry;
 
-use crate::kernels;
+use crate::kernels::{self, Fresh};
 
 /// `y = conv2d(x, w) + b`; `cols` keeps the patches for the backward,
 /// `rows` is scratch (sizes: `conv2d_cols_len`, `conv2d_rows_len` per
@@ -46,6 +46,9 @@ pub struct Conv2dBackward<'a> {
     pub dx: Option<&'a mut [f32]>,
     pub dw: &'a mut [f32],
     pub db: Option<&'a mut [f32]>,
+    /// Outputs written from scratch: 2 `dx`, 3 `dw`, 4 `db` (0 `rows` and
+    /// 1 `dcols` are scratch, always overwritten).
+    pub fresh: Fresh,
     pub batch: usize,
     pub geometry: Conv2dGeometry,
 }
@@ -62,6 +65,7 @@ impl Conv2dBackward<'_> {
             self.dx,
             self.dw,
             self.db,
+            self.fresh,
             self.batch,
             &self.geometry,
         );

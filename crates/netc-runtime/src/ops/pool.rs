@@ -3,7 +3,7 @@
 
 use netc_ops::image::{AdaptivePool2dGeometry, Pool2dGeometry};
 
-use crate::kernels;
+use crate::kernels::{self, Fresh};
 
 /// Max pooling; the train-mode forward keeps each maximum's position for
 /// the backward (`argmax`), the eval-mode one does not.
@@ -29,12 +29,22 @@ pub struct MaxPool2dBackward<'a> {
     pub dx: &'a mut [f32],
     pub geometry: Pool2dGeometry,
     pub batch: usize,
+    /// Whether `dx` is written from scratch (output 0).
+    pub fresh: Fresh,
 }
 
 impl MaxPool2dBackward<'_> {
     #[inline]
     pub fn run(self) {
-        kernels::max_pool2d_backward(self.dy, self.argmax, self.dx, self.batch, &self.geometry);
+        let fresh = self.fresh.output(0);
+        kernels::max_pool2d_backward(
+            self.dy,
+            self.argmax,
+            self.dx,
+            self.batch,
+            &self.geometry,
+            fresh,
+        );
     }
 }
 
@@ -59,12 +69,15 @@ pub struct AvgPool2dBackward<'a> {
     pub dx: &'a mut [f32],
     pub geometry: Pool2dGeometry,
     pub batch: usize,
+    /// Whether `dx` is written from scratch (output 0).
+    pub fresh: Fresh,
 }
 
 impl AvgPool2dBackward<'_> {
     #[inline]
     pub fn run(self) {
-        kernels::avg_pool2d_backward(self.dy, self.dx, self.batch, &self.geometry);
+        let fresh = self.fresh.output(0);
+        kernels::avg_pool2d_backward(self.dy, self.dx, self.batch, &self.geometry, fresh);
     }
 }
 
@@ -89,11 +102,14 @@ pub struct AdaptiveAvgPool2dBackward<'a> {
     pub dx: &'a mut [f32],
     pub geometry: AdaptivePool2dGeometry,
     pub batch: usize,
+    /// Whether `dx` is written from scratch (output 0).
+    pub fresh: Fresh,
 }
 
 impl AdaptiveAvgPool2dBackward<'_> {
     #[inline]
     pub fn run(self) {
-        kernels::adaptive_avg_pool2d_backward(self.dy, self.dx, self.batch, &self.geometry);
+        let fresh = self.fresh.output(0);
+        kernels::adaptive_avg_pool2d_backward(self.dy, self.dx, self.batch, &self.geometry, fresh);
     }
 }

@@ -8,7 +8,7 @@
 use netc_ops::image::{Conv2dGeometry, ImageShape, Pad, Window};
 use netc_runtime::kernels::{
     conv2d_backward, conv2d_backward_on, conv2d_cols_len, conv2d_forward, conv2d_forward_on,
-    conv2d_rows_len,
+    conv2d_rows_len, Fresh,
 };
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
@@ -271,6 +271,7 @@ fn run(isa: Option<Isa>, g: &Conv2dGeometry, batch: usize, bias: bool, o: &Opera
                 Some(&mut dx),
                 &mut dw,
                 db_arg,
+                Fresh::NONE,
                 batch,
                 g,
             );
@@ -287,6 +288,7 @@ fn run(isa: Option<Isa>, g: &Conv2dGeometry, batch: usize, bias: bool, o: &Opera
                 Some(&mut dx),
                 &mut dw,
                 db_arg,
+                Fresh::NONE,
                 batch,
                 g,
             );
@@ -366,6 +368,7 @@ fn backward_without_dx_gives_the_same_parameter_gradients() {
         None,
         &mut dw,
         Some(&mut db),
+        Fresh::NONE,
         batch,
         &g,
     );
@@ -390,5 +393,57 @@ fn conv2d_splits_to_the_same_bits() {
             let got = run(None, &g, batch, true, &o);
             (bits(&got.y), bits(&got.dx), bits(&got.dw), bits(&got.db))
         });
+    }
+}
+
+/// The backward's fresh outputs (2 `dx`, 3 `dw`, 4 `db`, the first
+/// writers the Plan marks) are the bits of those outputs accumulated
+/// into zeros, for every case, path and subset, whatever they held.
+#[test]
+fn fresh_outputs_are_the_sums_into_zeros() {
+    for (seed, case) in cases().into_iter().enumerate() {
+        let (g, batch) = (&case.geometry, case.batch);
+        let o = Operands::new(g, batch, 700 + seed as u64);
+        let out = g.output().expect("the cases fit");
+        let mut y = vec![0.0; batch * out.numel()];
+        let mut cols = vec![0.0; batch * conv2d_cols_len(g)];
+        let mut rows = vec![0.0; batch * conv2d_rows_len(g)];
+        let b = case.bias.then_some(o.b.as_slice());
+        conv2d_forward(&o.x, &o.w, b, &mut y, &mut cols, &mut rows, batch, g);
+        for isa in Isa::available() {
+            for bits_set in 0..8u8 {
+                let fresh = Fresh(bits_set << 2);
+                let results = [true, false].map(|reference| {
+                    let start = |output: usize| match (fresh.output(output), reference) {
+                        (false, _) => 0.375,
+                        (true, true) => 0.0,
+                        (true, false) => f32::NAN,
+                    };
+                    let mut dx = vec![start(2); o.x.len()];
+                    let mut dw = vec![start(3); o.w.len()];
+                    let mut db = vec![start(4); o.b.len()];
+                    let (mut scratch, mut dcols) = (rows.clone(), vec![f32::NAN; cols.len()]);
+                    let marked = if reference { Fresh::NONE } else { fresh };
+                    conv2d_backward_on(
+                        isa,
+                        &cols,
+                        &o.w,
+                        &o.dy,
+                        &mut scratch,
+                        Some(&mut dcols),
+                        Some(&mut dx),
+                        &mut dw,
+                        case.bias.then_some(db.as_mut_slice()),
+                        marked,
+                        batch,
+                        g,
+                    );
+                    let db = if case.bias { bits(&db) } else { Vec::new() };
+                    [bits(&dx), bits(&dw), db]
+                });
+                let what = format!("{} on {} fresh {:03b}", case.name, isa.name(), bits_set);
+                assert_eq!(results[1], results[0], "{what}");
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@
 
 use netc_ops::image::{Conv2dGeometry, ImageShape, Pad, Window};
 use netc_runtime::kernels::{
-    conv2d_backward_on, conv2d_cols_len, conv2d_forward_on, conv2d_rows_len,
+    conv2d_backward_on, conv2d_cols_len, conv2d_forward_on, conv2d_rows_len, Fresh,
 };
 use netc_runtime::simd::Isa;
 
@@ -143,6 +143,7 @@ fn conv2d_matches_pytorch_on_every_path() {
                 Some(&mut dx),
                 &mut dw,
                 db_arg,
+                Fresh::NONE,
                 batch,
                 g,
             );

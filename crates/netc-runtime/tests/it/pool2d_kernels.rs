@@ -258,7 +258,7 @@ fn max_pool_backward_scatters_into_the_argmax_and_overlaps_accumulate() {
     let (mut y, mut argmax) = ([0.0f32; 2], [0.0f32; 2]);
     max_pool2d_forward(&x, &mut y, Some(&mut argmax), 1, &g);
     let mut dx = [0.5f32; 3];
-    max_pool2d_backward(&[1.0, 2.0], &argmax, &mut dx, 1, &g);
+    max_pool2d_backward(&[1.0, 2.0], &argmax, &mut dx, 1, &g, false);
     assert_eq!(dx, [0.5, 3.5, 0.5]);
 }
 
@@ -328,9 +328,9 @@ fn pool_backward_matches_finite_differences() {
                 PoolKind::Max => {
                     let (mut y, mut argmax) = (vec![0.0; out_len], vec![0.0; out_len]);
                     max_pool2d_forward(&x, &mut y, Some(&mut argmax), batch, &g);
-                    max_pool2d_backward(&w, &argmax, &mut dx, batch, &g);
+                    max_pool2d_backward(&w, &argmax, &mut dx, batch, &g, false);
                 }
-                PoolKind::Avg { .. } => avg_pool2d_backward(&w, &mut dx, batch, &g),
+                PoolKind::Avg { .. } => avg_pool2d_backward(&w, &mut dx, batch, &g, false),
             }
             let want = finite_difference(forward, &x, &w);
             assert_close(&format!("{g:?}"), &dx, prefill, &want);
@@ -403,7 +403,7 @@ fn adaptive_avg_pool_matches_the_reference_and_finite_differences() {
         assert_eq!(bits(&forward(&x)), bits(&adaptive_reference(&x, batch, &g)));
         let w = uniform(out_len, -1.0, 1.0, &mut rng);
         let mut dx = vec![prefill; x.len()];
-        adaptive_avg_pool2d_backward(&w, &mut dx, batch, &g);
+        adaptive_avg_pool2d_backward(&w, &mut dx, batch, &g, false);
         let want = finite_difference(forward, &x, &w);
         assert_close(&format!("{g:?}"), &dx, prefill, &want);
     }
@@ -444,11 +444,11 @@ fn pools_split_by_sample_to_the_same_bits() {
             match kind {
                 PoolKind::Max => {
                     max_pool2d_forward(&x, &mut y, Some(&mut argmax), batch, &g);
-                    max_pool2d_backward(&dy, &argmax, &mut dx, batch, &g);
+                    max_pool2d_backward(&dy, &argmax, &mut dx, batch, &g, false);
                 }
                 PoolKind::Avg { .. } => {
                     avg_pool2d_forward(&x, &mut y, batch, &g);
-                    avg_pool2d_backward(&dy, &mut dx, batch, &g);
+                    avg_pool2d_backward(&dy, &mut dx, batch, &g, false);
                 }
             }
             [bits(&y), bits(&argmax), bits(&dx)].concat()
@@ -460,7 +460,47 @@ fn pools_split_by_sample_to_the_same_bits() {
         let mut y = vec![0.0; dy.len()];
         let mut dx = vec![0.0; x.len()];
         adaptive_avg_pool2d_forward(&x, &mut y, batch, &g);
-        adaptive_avg_pool2d_backward(&dy, &mut dx, batch, &g);
+        adaptive_avg_pool2d_backward(&dy, &mut dx, batch, &g, false);
         [bits(&y), bits(&dx)].concat()
     });
+}
+
+/// A fresh `dx` (the Plan marks the first writer of a gradient) is the
+/// bits of the gradient scattered into zeros, whatever the buffer held:
+/// every pooling kind and geometry.
+#[test]
+fn fresh_dx_is_the_scatter_into_zeros() {
+    let mut rng = Rng::seed_from_u64(17);
+    let batch = 2;
+    let backward =
+        |kind: PoolKind, g: &Pool2dGeometry, x: &[f32], dy: &[f32], dx: &mut [f32], fresh| {
+            let mut y = vec![0.0; dy.len()];
+            let mut argmax = vec![0.0; dy.len()];
+            match kind {
+                PoolKind::Max => {
+                    max_pool2d_forward(x, &mut y, Some(&mut argmax), batch, g);
+                    max_pool2d_backward(dy, &argmax, dx, batch, g, fresh);
+                }
+                PoolKind::Avg { .. } => avg_pool2d_backward(dy, dx, batch, g, fresh),
+            }
+        };
+    for kind in [PoolKind::Max, AVG, AVG_EXCLUDE_PAD] {
+        for g in geometries(kind) {
+            let x = uniform(batch * g.input.numel(), -1.0, 1.0, &mut rng);
+            let dy = uniform(batch * out_shape(&g).numel(), -1.0, 1.0, &mut rng);
+            let mut reference = vec![0.0; x.len()];
+            backward(kind, &g, &x, &dy, &mut reference, false);
+            let mut fresh = vec![f32::NAN; x.len()];
+            backward(kind, &g, &x, &dy, &mut fresh, true);
+            assert_eq!(bits(&fresh), bits(&reference), "{kind:?} {g:?}");
+        }
+    }
+    for g in adaptive_geometries() {
+        let dy = uniform(batch * g.output().numel(), -1.0, 1.0, &mut rng);
+        let mut reference = vec![0.0; batch * g.input.numel()];
+        adaptive_avg_pool2d_backward(&dy, &mut reference, batch, &g, false);
+        let mut fresh = vec![f32::NAN; reference.len()];
+        adaptive_avg_pool2d_backward(&dy, &mut fresh, batch, &g, true);
+        assert_eq!(bits(&fresh), bits(&reference), "adaptive {g:?}");
+    }
 }

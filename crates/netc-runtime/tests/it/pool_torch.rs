@@ -107,14 +107,14 @@ fn pooling_matches_pytorch() {
                 let g = pool_geometry(PoolKind::Max, input, settings);
                 let mut argmax = vec![0.0; y.len()];
                 max_pool2d_forward(&x, &mut y, Some(&mut argmax), batch, &g);
-                max_pool2d_backward(&dy, &argmax, &mut dx, batch, &g);
+                max_pool2d_backward(&dy, &argmax, &mut dx, batch, &g, false);
             }
             "avg" => {
                 let count_include_pad = settings["count_include_pad"].as_bool().unwrap_or(true);
                 let kind = PoolKind::Avg { count_include_pad };
                 let g = pool_geometry(kind, input, settings);
                 avg_pool2d_forward(&x, &mut y, batch, &g);
-                avg_pool2d_backward(&dy, &mut dx, batch, &g);
+                avg_pool2d_backward(&dy, &mut dx, batch, &g, false);
             }
             _ => {
                 let (output_height, output_width) = pair(settings, "output_size", (0, 0));
@@ -124,7 +124,7 @@ fn pooling_matches_pytorch() {
                     output_width,
                 };
                 adaptive_avg_pool2d_forward(&x, &mut y, batch, &g);
-                adaptive_avg_pool2d_backward(&dy, &mut dx, batch, &g);
+                adaptive_avg_pool2d_backward(&dy, &mut dx, batch, &g, false);
             }
         }
         let what = format!("case {index} ({op} {settings})");

@@ -11,6 +11,7 @@
 //! depend on the thread count.
 
 use super::unfold::{by_units, Layout};
+use crate::kernels::fresh::clear_if;
 use crate::parallel::{self, part_range, scaled, PartsMut, MIN_MACS_PER_PART};
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
@@ -87,7 +88,8 @@ pub(super) fn forward(
     });
 }
 
-/// `dw += ∂/∂w` from the padded planes [`forward`] left in `scratch`.
+/// `dw += ∂/∂w` from the padded planes [`forward`] left in `scratch`
+/// (from zero when `fresh`: each channel's taps cleared by its part).
 pub(super) fn weight_grad(
     isa: Isa,
     layout: &Layout,
@@ -95,6 +97,7 @@ pub(super) fn weight_grad(
     scratch: &[f32],
     dy: &[f32],
     dw: &mut [f32],
+    fresh: bool,
 ) {
     let g = &layout.geometry;
     let taps = layout.patch;
@@ -104,6 +107,7 @@ pub(super) fn weight_grad(
     let dws = PartsMut::new(dw, parts, |p| scaled(channels(p), taps));
     parallel::split(parts, &|p| {
         let dw = dws.take(p);
+        clear_if(fresh, dw);
         for (c, dw) in channels(p).zip(dw.chunks_exact_mut(taps)) {
             for n in 0..layout.batch {
                 let input = (n * g.input.channels + c / layout.group_out) * pad.plane();

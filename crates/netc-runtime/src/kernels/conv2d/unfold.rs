@@ -15,6 +15,7 @@ use std::ops::Range;
 
 use netc_ops::image::{Conv2dGeometry, ImageShape, Window};
 
+use crate::kernels::fresh::clear_if;
 use crate::parallel::by_rows;
 
 /// The numbers every loop reads, derived once from the geometry.
@@ -189,7 +190,7 @@ fn copy_run(dst: &mut [f32], src: &[f32]) {
 /// for every tap that read that input: [`im2col`]'s adjoint, summed tap
 /// by tap in `(kh, kw)` order, then by output position (PyTorch's
 /// `col2im` order).
-pub(super) fn col2im(layout: &Layout, dcols: &[f32], dx: &mut [f32]) {
+pub(super) fn col2im(layout: &Layout, dcols: &[f32], dx: &mut [f32], fresh: bool) {
     let g = &layout.geometry;
     let (kernel_h, kernel_w) = (g.rows.kernel, g.cols.kernel);
     let (plane, width) = (g.input.plane(), g.input.width);
@@ -197,6 +198,9 @@ pub(super) fn col2im(layout: &Layout, dcols: &[f32], dx: &mut [f32]) {
     let columns = layout.columns();
     // A unit is one channel plane of one sample.
     by_units(dx, plane, &|u, dx| {
+        // A fresh plane is cleared here, where its taps then add into it
+        // while it is in cache.
+        clear_if(fresh, dx);
         let (n, channel) = (u / g.input.channels, u % g.input.channels);
         for tap in 0..kernel_h * kernel_w {
             let (rows, cols) = layout.taps(tap / kernel_w, tap % kernel_w);
