@@ -373,9 +373,9 @@ fn gradient_nodes(model: &Model, tape: &[Recorded], output: Handle<Node>) -> Vec
 /// Removes every [`OpKind::Zero`] whose buffer's next op writes the whole
 /// buffer through an operand it may overwrite, marking that operand
 /// fresh: the zeros were the starting point of the sums that op adds,
-/// so it gives the same bits without the pass over memory. A zero whose
-/// next op reads the buffer, or adds into it without a `fresh` operand
-/// (pooling's scatter, col2im, a residual's `Accumulate`), stays.
+/// so it gives the same bits without the pass over memory. Every
+/// backward op has a `fresh` operand; a zero whose next op reads the
+/// buffer, or has none, would stay.
 fn overwrite_first_writes(ops: &mut Vec<Op>) {
     let mut kept = Vec::with_capacity(ops.len());
     let mut pending: Vec<(BufferId, usize)> = Vec::new();
