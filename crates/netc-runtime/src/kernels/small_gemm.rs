@@ -152,9 +152,12 @@ pub(crate) fn small_gemm_summing<M: Fma>(
     }
     let panel = k * TILE;
     let sums = sums.as_mut();
-    // Three panel sizes so a tiny layer does not zero 32 KiB per call.
+    // Panel sizes in steps, so a tiny layer does not zero 32 KiB per call
+    // (a batch of 32 as the reduction, a weight gradient's, fits 512).
     if panel <= 256 {
         tiled::<M, 256>(rows, k, n, a, b, out, store, sums);
+    } else if panel <= 512 {
+        tiled::<M, 512>(rows, k, n, a, b, out, store, sums);
     } else if panel <= 1024 {
         tiled::<M, 1024>(rows, k, n, a, b, out, store, sums);
     } else if k <= MAX_K {
