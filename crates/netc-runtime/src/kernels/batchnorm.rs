@@ -763,13 +763,7 @@ fn backward_body<M: Fma>(
     let (channels, plane) = (channels.get(), plane.get());
     let n = channels * plane;
     if n == 0 || batch == 0 {
-        // Nothing to sum: a fresh output is its zeros.
-        let outputs = [Some(dx), dgamma, dbeta];
-        for (i, out) in outputs.into_iter().enumerate() {
-            if let Some(out) = out.filter(|_| fresh.output(i)) {
-                out.fill(0.0);
-            }
-        }
+        fresh.clear([(0, Some(dx)), (1, dgamma), (2, dbeta)]);
         return;
     }
     let fresh_dx = fresh.output(0);

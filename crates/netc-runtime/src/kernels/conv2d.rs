@@ -28,7 +28,6 @@ mod unfold;
 
 use netc_ops::image::Conv2dGeometry;
 
-use super::fresh::clear_if;
 use super::product::{product, Operands};
 use super::small_gemm::View;
 use super::Fresh;
@@ -233,13 +232,7 @@ pub fn conv2d_backward_on(
     };
     let (fresh_dx, fresh_dw, fresh_db) = (fresh.output(2), fresh.output(3), fresh.output(4));
     if shapes.output == 0 {
-        // Nothing to add: fresh outputs are their zeros.
-        let outputs = [(dcols.map(|(_, dx)| dx), fresh_dx), (Some(dw), fresh_dw)];
-        for (out, fresh) in outputs.into_iter().chain([(db, fresh_db)]) {
-            if let Some(out) = out {
-                clear_if(fresh, out);
-            }
-        }
+        fresh.clear([(2, dcols.map(|(_, dx)| dx)), (3, Some(dw)), (4, db)]);
         return;
     }
     image_to_rows(&layout, dy, rows);

@@ -29,6 +29,17 @@ impl Fresh {
         Fresh(self.0 | 1 << i)
     }
 
+    /// Clears the fresh ones of `outputs` (each with its index; `None`
+    /// where the op has no such output): what a kernel with nothing to
+    /// sum (an empty batch) still owes its fresh outputs.
+    pub(crate) fn clear<const N: usize>(self, outputs: [(usize, Option<&mut [f32]>); N]) {
+        for (i, out) in outputs {
+            if let Some(out) = out {
+                clear_if(self.output(i), out);
+            }
+        }
+    }
+
     /// What output `i` starts from: zero when it is fresh, else `old`.
     #[inline(always)]
     pub(crate) fn base(fresh: bool, old: f32) -> f32 {

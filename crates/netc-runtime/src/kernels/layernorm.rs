@@ -185,11 +185,7 @@ fn backward_body<M: Fma>(
     // starts them from zero (and no row leaves them as they were).
     let (fresh_dg, fresh_db) = (fresh.output(1), fresh.output(2));
     if dy.is_empty() {
-        for (out, fresh) in [(dgamma, fresh_dg), (dbeta, fresh_db)] {
-            if let Some(out) = out.filter(|_| fresh) {
-                out.fill(0.0);
-            }
-        }
+        fresh.clear([(0, Some(dx)), (1, dgamma), (2, dbeta)]);
         return;
     }
     if n == 0 {

@@ -142,6 +142,8 @@ pub(crate) fn small_gemm_summing<M: Fma>(
     store: Store<'_>,
     mut sums: Option<RowSums<'_>>,
 ) -> bool {
+    // Hard checks: the inner loop reads A without bounds checks, and B is
+    // packed from its contiguous rows or columns.
     assert!(a.covers(rows, k), "small_gemm: A is shorter than rows × k");
     assert!(
         b.cs == 1 || b.rs == 1,
@@ -648,56 +650,29 @@ mod tests {
     }
 
     multiversion! {
-        fn plain_with(rows: usize, k: usize, n: usize, a: View<'_>, b: View<'_>, out: &mut [f32]) => plain_body;
-    }
-    #[inline(always)]
-    fn plain_body<M: Fma>(
-        rows: usize,
-        k: usize,
-        n: usize,
-        a: View<'_>,
-        b: View<'_>,
-        out: &mut [f32],
-    ) {
-        assert!(small_gemm::<M>(rows, k, n, a, b, out, Store::Accumulate));
-    }
-
-    multiversion! {
-        fn summing_with(
+        fn product_with(
             rows: usize,
             k: usize,
             n: usize,
             a: View<'_>,
             b: View<'_>,
             out: &mut [f32],
-            sums: &mut [f32],
-            fresh: bool,
-        ) => summing_body;
+            sums: Option<RowSums<'_>>,
+        ) => product_body;
     }
 
-    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn summing_body<M: Fma>(
+    fn product_body<M: Fma>(
         rows: usize,
         k: usize,
         n: usize,
         a: View<'_>,
         b: View<'_>,
         out: &mut [f32],
-        sums: &mut [f32],
-        fresh: bool,
+        sums: Option<RowSums<'_>>,
     ) {
-        let sums = Some(RowSums { out: sums, fresh });
-        assert!(small_gemm_summing::<M>(
-            rows,
-            k,
-            n,
-            a,
-            b,
-            out,
-            Store::Accumulate,
-            sums
-        ));
+        let store = Store::Accumulate;
+        assert!(small_gemm_summing::<M>(rows, k, n, a, b, out, store, sums));
     }
 
     /// With row sums the product is unchanged, and each row's sum is its
@@ -719,13 +694,17 @@ mod tests {
             let b = View::rows(&b_data, n);
             for isa in Isa::available() {
                 let mut plain = vec![0.25f32; rows * n];
-                plain_with(isa, rows, k, n, a, b, &mut plain);
+                product_with(isa, rows, k, n, a, b, &mut plain, None);
                 for fresh in [false, true] {
                     let what = format!("{} {rows}×{k}×{n} fresh {fresh}", isa.name());
                     let mut out = vec![0.25f32; rows * n];
                     let start = if fresh { f32::NAN } else { 0.5 };
                     let mut sums = vec![start; rows];
-                    summing_with(isa, rows, k, n, a, b, &mut out, &mut sums, fresh);
+                    let row_sums = RowSums {
+                        out: &mut sums,
+                        fresh,
+                    };
+                    product_with(isa, rows, k, n, a, b, &mut out, Some(row_sums));
                     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                     assert_eq!(bits(&out), bits(&plain), "{what}: product");
                     let expected: Vec<f32> = a_t
