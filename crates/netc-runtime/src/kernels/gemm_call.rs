@@ -1,11 +1,15 @@
 //! The large products, through the `gemm` crate (single-threaded: netc
 //! splits an op over its own pool, see `crate::parallel`).
 
+use std::cell::RefCell;
+
 use gemm_common::Parallelism;
 
 use crate::parallel::{self, part_range};
+use crate::simd::Isa;
 
 use super::small_gemm::View;
+use super::transpose::transpose;
 
 /// `out (+)= a·b`: `out` is `m × n` row-major (rows of `n`), `a` is
 /// `m × k`, `b` is `k × n`; with `accumulate` false, `out` is overwritten.
@@ -19,10 +23,84 @@ pub(crate) fn gemm_product(
     accumulate: bool,
 ) {
     check_operands(m, n, k, a, b, out);
-    // SAFETY: `check_operands` gives A and B the extent gemm reads, and
-    // `out` (a unique borrow, so aliasing neither input) holds the
-    // `m × n` block at stride `n`.
-    unsafe { gemm_raw(m, n, k, a, b, out.as_mut_ptr(), n, accumulate) }
+    if direct_pays(m, n, k, a, b) {
+        direct(m, n, k, a, b, out, accumulate);
+    } else {
+        transposed(m, n, k, a, b, out, accumulate);
+    }
+}
+
+/// [`gemm_product`] given to gemm transposed (see [`gemm_raw`]).
+#[allow(clippy::too_many_arguments)]
+fn transposed(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: View<'_>,
+    b: View<'_>,
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    // SAFETY: `check_operands` (in `gemm_product`) gives A and B the
+    // extent gemm reads, and `out` (a unique borrow, so aliasing neither
+    // input) holds the `m × n` block at stride `n`, that is `outᵀ`
+    // column-major.
+    unsafe { gemm_raw(n, m, k, b.t(), a.t(), out.as_mut_ptr(), n, accumulate) }
+}
+
+/// Whether an `m × n × k` product runs faster given to gemm as it is,
+/// through a column-major copy of `out`, than transposed (see
+/// [`gemm_raw`]). gemm's packing gathers its left operand one element at
+/// a time unless that operand is column-major: transposed, that operand
+/// is Bᵀ, gathered unless B's rows are contiguous; as it is, it is A,
+/// gathered unless A's columns are, and `out` is transposed into and out
+/// of the copy in blocks. A linear forward (B = Wᵀ) gathers all of W
+/// transposed: wide's 256 × 2048 × 2048 ran at 134 GFLOP/s that way,
+/// 219 as it is. The block copies cost about a gathered element each
+/// per two elements, hence the factor.
+pub(crate) fn direct_pays(m: usize, n: usize, k: usize, a: View<'_>, b: View<'_>) -> bool {
+    let gathered = |operand: View<'_>, elements: usize| if operand.cs == 1 { 0 } else { elements };
+    let transposed = gathered(b, k * n);
+    let direct = gathered(a.t(), m * k) + 2 * m * n;
+    2 * direct < transposed
+}
+
+thread_local! {
+    /// [`direct`]'s column-major copy of `out`: grown to the largest a
+    /// thread has seen, then reused, so a step allocates nothing for it.
+    static OUT_COLUMNS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// [`gemm_product`] given to gemm as it is, into a column-major copy of
+/// `out` (its columns in a row each), transposed back after. Every output
+/// is the same chain of FMAs onto the same starting value as in the
+/// transposed call, so the bits are too.
+#[allow(clippy::too_many_arguments)]
+fn direct(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: View<'_>,
+    b: View<'_>,
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    let isa = Isa::detect();
+    OUT_COLUMNS.with(|copy| {
+        let mut copy = copy.borrow_mut();
+        if copy.len() < m * n {
+            copy.resize(m * n, 0.0);
+        }
+        let columns = &mut copy[..m * n];
+        if accumulate {
+            transpose(isa, out, n, m, n, columns);
+        }
+        // SAFETY: `check_operands` (in `gemm_product`) gives A and B the
+        // extent gemm reads; `columns` is a unique `m × n` block, column
+        // `j` at `j·m`.
+        unsafe { gemm_raw(m, n, k, a, b, columns.as_mut_ptr(), m, accumulate) };
+        transpose(isa, columns, m, n, m, out);
+    });
 }
 
 /// [`gemm_product`] with `out`'s columns cut into `parts` ranges
@@ -62,7 +140,7 @@ pub(crate) fn gemm_product_by_columns(
         // stays borrowed for the whole split.
         unsafe {
             let dst = out.ptr().add(columns.start);
-            gemm_raw(m, columns.len(), k, a, b_part, dst, n, accumulate);
+            gemm_raw(columns.len(), m, k, b_part.t(), a.t(), dst, n, accumulate);
         }
     });
 }
@@ -89,46 +167,44 @@ impl SharedOut {
     }
 }
 
-/// One single-threaded gemm call (netc splits over its own pool).
+/// One single-threaded gemm call (netc splits over its own pool): `dst
+/// (+)= lhs·rhs` with `dst` column-major. gemm's micro-kernels hold a
+/// column of the output in their vector lanes; on a row-major output its
+/// AVX-512 kernels ran 1.6–4× slower, so a row-major product reaches it
+/// transposed (`outᵀ = Bᵀ·Aᵀ`, the same chain of FMAs per output).
 ///
 /// # Safety
-/// A's element (r, c) is `a.data[r·rs + c·cs]` and B's likewise, inside
-/// their slices for `r, c` within `m × k` and `k × n`; `dst` points to an
-/// `m × n` block with rows `dst_rs` apart that nothing else touches
-/// during the call.
+/// The lhs's element (r, c) is `lhs.data[r·rs + c·cs]` and the rhs's
+/// likewise, inside their slices for `r, c` within `m × k` and `k × n`;
+/// `dst` points to an `m × n` block with columns `dst_cs` apart that
+/// nothing else touches during the call.
 #[allow(clippy::too_many_arguments)]
 unsafe fn gemm_raw(
     m: usize,
     n: usize,
     k: usize,
-    a: View<'_>,
-    b: View<'_>,
+    lhs: View<'_>,
+    rhs: View<'_>,
     dst: *mut f32,
-    dst_rs: usize,
+    dst_cs: usize,
     accumulate: bool,
 ) {
-    // gemm's micro-kernels hold a column of its output in their vector
-    // lanes, so it is given the transposed product, `outᵀ = Bᵀ·Aᵀ`, whose
-    // output is column-major: on a row-major output its AVX-512 kernels
-    // ran 1.6–4× slower (wide's 256×2048×2048 forward: 38 → 17 ms).
-    // Every output is the same chain of FMAs either way, bit for bit.
-    // SAFETY: the caller's contract; the transposition reads the same
-    // elements through swapped strides.
+    // SAFETY: the caller's contract.
     unsafe {
         gemm_f32::gemm::f32::get_gemm_fn()(
-            n,
             m,
+            n,
             k,
             dst,
-            dst_rs as isize,
+            dst_cs as isize,
             1,
             accumulate,
-            b.data.as_ptr(),
-            b.rs as isize,
-            b.cs as isize,
-            a.data.as_ptr(),
-            a.rs as isize,
-            a.cs as isize,
+            lhs.data.as_ptr(),
+            lhs.cs as isize,
+            lhs.rs as isize,
+            rhs.data.as_ptr(),
+            rhs.cs as isize,
+            rhs.rs as isize,
             1.0f32,
             1.0f32,
             false,
@@ -147,4 +223,78 @@ unsafe fn gemm_raw(
 /// keeps its bits only while the whole and every part stay on this path.
 pub(crate) fn gemm_general(m: usize, n: usize, k: usize) -> bool {
     m > 1 && n > 1 && k > 2 && m * n > 256 && (m > 64 || n > 64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both ways of giving gemm a product, on every operand layout, onto
+    /// zeros and onto a start: the same bits, and the product within
+    /// rounding of an f64 reference.
+    #[test]
+    fn direct_and_transposed_products_agree_bit_for_bit() {
+        for (m, n, k) in [(65, 70, 3), (256, 96, 200), (100, 300, 17), (130, 65, 600)] {
+            let a_data: Vec<f32> = (0..m * k)
+                .map(|i| ((i * 7919 % 1000) as f32 - 500.0) * 1.3e-3)
+                .collect();
+            let b_data: Vec<f32> = (0..k * n)
+                .map(|i| ((i * 104729 % 1000) as f32 - 500.0) * 2.1e-3)
+                .collect();
+            let start: Vec<f32> = (0..m * n).map(|i| (i % 17) as f32 * 0.25).collect();
+            for a in [View::rows(&a_data, k), View::columns(&a_data, m)] {
+                for b in [View::rows(&b_data, n), View::columns(&b_data, k)] {
+                    for accumulate in [false, true] {
+                        let mut by_direct = start.clone();
+                        let mut by_transposed = start.clone();
+                        direct(m, n, k, a, b, &mut by_direct, accumulate);
+                        transposed(m, n, k, a, b, &mut by_transposed, accumulate);
+                        let what = format!("{m}×{n}×{k}, accumulate {accumulate}");
+                        for (i, (d, t)) in by_direct.iter().zip(&by_transposed).enumerate() {
+                            assert_eq!(d.to_bits(), t.to_bits(), "{what}: element {i}");
+                            let (r, c) = (i / n, i % n);
+                            let base = if accumulate { f64::from(start[i]) } else { 0.0 };
+                            let exact = (0..k).fold(base, |s, p| {
+                                s + f64::from(a.data[r * a.rs + p * a.cs])
+                                    * f64::from(b.data[p * b.rs + c * b.cs])
+                            });
+                            assert!(
+                                (f64::from(*d) - exact).abs() < 1e-4 * (1.0 + exact.abs()),
+                                "{what}: element {i}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_forward_of_a_wide_layer_is_given_as_it_is_and_a_gradient_transposed() {
+        let (x, w) = (vec![0f32; 4], vec![0f32; 4]);
+        // y = x·Wᵀ: gathering W transposed costs more than copying y.
+        assert!(direct_pays(
+            256,
+            2048,
+            2048,
+            View::rows(&x, 2048),
+            View::columns(&w, 2048)
+        ));
+        // dx = dy·W: W's rows are contiguous, nothing to gather.
+        assert!(!direct_pays(
+            256,
+            2048,
+            2048,
+            View::rows(&x, 2048),
+            View::rows(&w, 2048)
+        ));
+        // A narrow output: its copy costs more than the gathered W.
+        assert!(!direct_pays(
+            256,
+            10,
+            2048,
+            View::rows(&x, 2048),
+            View::columns(&w, 2048)
+        ));
+    }
 }

@@ -12,7 +12,7 @@
 //! (a 64×64×64 product runs faster on the stack panel).
 
 use super::fresh::clear_if;
-use super::gemm_call::{gemm_general, gemm_product, gemm_product_by_columns};
+use super::gemm_call::{direct_pays, gemm_general, gemm_product, gemm_product_by_columns};
 use super::small_gemm::{
     pack_panel, packed_gemm, packed_row, panel_len, small_gemm, small_gemm_summing, transpose_rows,
     RowSums, Store, View, MAX_K,
@@ -83,12 +83,14 @@ pub fn linear_forward_on<I: Dim, O: Dim>(
     check_shapes(x, w, y, batch, in_f, out_f);
     debug_assert!(bias.is_none_or(|b| b.len() == out_f));
     let gemm = use_gemm(batch, in_f, out_f);
-    if gemm {
+    let (a, b) = (View::rows(x, in_f), View::columns(w, in_f));
+    // Split by columns unless gemm takes the product as it is: then each
+    // part's rows of y are one block to copy.
+    if gemm && !direct_pays(batch, out_f, in_f, a, b) {
         let parts = column_parts(batch, out_f, in_f);
         if parts > 1 {
             fill_bias(bias, y, out_f);
             // y[batch×out] += x[batch×in] · wᵀ[in×out], by columns of y
-            let (a, b) = (View::rows(x, in_f), View::columns(w, in_f));
             gemm_product_by_columns(batch, out_f, in_f, a, b, y, true, parts, COLUMN_ALIGN);
             return;
         }

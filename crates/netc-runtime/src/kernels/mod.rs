@@ -24,6 +24,7 @@ mod linear;
 mod pool2d;
 mod product;
 mod small_gemm;
+mod transpose;
 
 pub use aligned::CacheAligned;
 pub use finite::{all_finite, all_finite_with};

@@ -60,6 +60,16 @@ impl<'a> View<'a> {
         }
     }
 
+    /// The transpose: element (r, c) is this view's (c, r).
+    #[inline(always)]
+    pub fn t(self) -> Self {
+        View {
+            rs: self.cs,
+            cs: self.rs,
+            ..self
+        }
+    }
+
     #[inline(always)]
     fn at(&self, r: usize, c: usize) -> f32 {
         self.data[r * self.rs + c * self.cs]
