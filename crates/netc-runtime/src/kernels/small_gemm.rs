@@ -14,11 +14,14 @@ use crate::simd::{self, Fma};
 
 /// Output columns per register tile.
 const TILE: usize = simd::LANES;
-/// Rows computed together (unrolled by hand in `row_block`): eight independent FMA chains per column tile
-/// cover the FMA latency of two AVX-512 pipes. Half as many where
-/// [`Fma::GEMM_ROWS`] says so (AVX2, whose 16 registers would not hold
-/// 8 × 2 accumulators and the operands).
+/// Rows computed together (unrolled by hand in `row_block`): eight
+/// independent FMA chains per column tile cover the FMA latency of two
+/// AVX-512 pipes. Where [`Fma::GEMM_ROWS`] says fewer (AVX2, whose 16
+/// registers would not hold 8 × 2 accumulators and the operands), blocks
+/// of that many rows, then one of [`ROWS`]` / 2` for the rest.
 const ROWS: usize = 8;
+/// [`Fma::GEMM_ROWS`] on AVX2, a literal for the const parameter.
+const NARROW_ROWS: usize = 6;
 /// The largest panel [`tiled`] doubles to carry two column tiles at once
 /// (16 row-tile accumulators, two tile loads and eight broadcasts per
 /// step: one tile's eight broadcasts per eight FMAs left the loop short
@@ -452,10 +455,13 @@ fn tile_product<M: Fma, const T: usize>(
     store: Store<'_>,
     mut sums: Option<&mut RowSums<'_>>,
 ) {
+    const { assert!(M::GEMM_ROWS >= ROWS || M::GEMM_ROWS == NARROW_ROWS) };
     let r0 = if M::GEMM_ROWS < ROWS {
-        row_blocks::<M, { ROWS / 2 }, T>(tiles, a, rows, out, store, sums.as_deref_mut())
+        let r0 =
+            row_blocks::<M, NARROW_ROWS, T>(tiles, a, 0, rows, out, store, sums.as_deref_mut());
+        row_blocks::<M, { ROWS / 2 }, T>(tiles, a, r0, rows, out, store, sums.as_deref_mut())
     } else {
-        row_blocks::<M, ROWS, T>(tiles, a, rows, out, store, sums.as_deref_mut())
+        row_blocks::<M, ROWS, T>(tiles, a, 0, rows, out, store, sums.as_deref_mut())
     };
     for tile in tiles {
         for r in r0..rows {
@@ -511,13 +517,14 @@ impl Tile<'_> {
 fn row_blocks<M: Fma, const R: usize, const T: usize>(
     tiles: [Tile<'_>; T],
     a: View<'_>,
+    from: usize,
     rows: usize,
     out: &mut [f32],
     store: Store<'_>,
     mut sums: Option<&mut RowSums<'_>>,
 ) -> usize {
     let panels = tiles.map(|tile| tile.panel.as_chunks::<TILE>().0);
-    let mut r0 = 0;
+    let mut r0 = from;
     while r0 + R <= rows {
         let acc = if a.rs == 1 {
             row_block::<M, R, T, true>(panels, a, r0)
