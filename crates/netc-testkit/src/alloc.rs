@@ -21,6 +21,10 @@ thread_local! {
     /// and without a destructor, so reading it from the allocator never
     /// allocates.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// This thread's allocations while counted: `allocations_during`
+    /// reads its own, so a test counting on another thread at the same
+    /// time (the harness runs tests in parallel) cannot add to it.
+    static THREAD_ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Marks the current thread as counted until dropped, even if the
@@ -43,8 +47,16 @@ impl Drop for Counted {
     }
 }
 
-fn counted_thread() -> bool {
-    EVERY_THREAD.load(Ordering::Relaxed) || COUNTING.try_with(Cell::get).unwrap_or(false)
+/// Counts one allocation where one is being counted.
+fn count(allocations: &AtomicUsize) {
+    let this_thread = COUNTING.try_with(Cell::get).unwrap_or(false);
+    if this_thread {
+        // Ignored during thread teardown, when no count is being read.
+        let _ = THREAD_ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+    }
+    if this_thread || EVERY_THREAD.load(Ordering::Relaxed) {
+        allocations.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 /// Counts every thread until dropped, even if the measured code panics.
@@ -85,12 +97,12 @@ impl CountingAllocator {
 
     /// How many allocations (and reallocations) `f` made on this thread.
     pub fn allocations_during(&self, f: impl FnOnce()) -> usize {
-        let before = self.allocations.load(Ordering::SeqCst);
+        let before = THREAD_ALLOCATIONS.with(Cell::get);
         {
             let _counted = Counted::start();
             f();
         }
-        self.allocations.load(Ordering::SeqCst) - before
+        THREAD_ALLOCATIONS.with(Cell::get) - before
     }
 
     /// How many allocations (and reallocations) any thread made while `f`
@@ -118,9 +130,7 @@ impl Default for CountingAllocator {
 // const-initialised thread-local, neither of which allocates.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if counted_thread() {
-            self.allocations.fetch_add(1, Ordering::SeqCst);
-        }
+        count(&self.allocations);
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -131,9 +141,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if counted_thread() {
-            self.allocations.fetch_add(1, Ordering::SeqCst);
-        }
+        count(&self.allocations);
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }

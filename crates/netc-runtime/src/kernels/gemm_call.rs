@@ -272,29 +272,13 @@ mod tests {
     #[test]
     fn a_forward_of_a_wide_layer_is_given_as_it_is_and_a_gradient_transposed() {
         let (x, w) = (vec![0f32; 4], vec![0f32; 4]);
+        let x = View::rows(&x, 2048);
+        let pays = |n: usize, w: View<'_>| direct_pays(256, n, 2048, x, w);
         // y = x·Wᵀ: gathering W transposed costs more than copying y.
-        assert!(direct_pays(
-            256,
-            2048,
-            2048,
-            View::rows(&x, 2048),
-            View::columns(&w, 2048)
-        ));
+        assert!(pays(2048, View::columns(&w, 2048)));
         // dx = dy·W: W's rows are contiguous, nothing to gather.
-        assert!(!direct_pays(
-            256,
-            2048,
-            2048,
-            View::rows(&x, 2048),
-            View::rows(&w, 2048)
-        ));
+        assert!(!pays(2048, View::rows(&w, 2048)));
         // A narrow output: its copy costs more than the gathered W.
-        assert!(!direct_pays(
-            256,
-            10,
-            2048,
-            View::rows(&x, 2048),
-            View::columns(&w, 2048)
-        ));
+        assert!(!pays(10, View::columns(&w, 2048)));
     }
 }
