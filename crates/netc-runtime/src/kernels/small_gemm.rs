@@ -14,19 +14,11 @@ use crate::simd::{self, Fma};
 
 /// Output columns per register tile.
 const TILE: usize = simd::LANES;
-/// Rows computed together (unrolled by hand in `row_block`): eight
-/// independent FMA chains per column tile cover the FMA latency of two
-/// AVX-512 pipes. Where [`Fma::GEMM_ROWS`] says fewer (AVX2, whose 16
-/// registers would not hold 8 × 2 accumulators and the operands), blocks
-/// of that many rows, then one of [`ROWS`]` / 2` for the rest.
+/// Rows computed together (unrolled by hand in `row_block`): eight independent FMA chains per column tile
+/// cover the FMA latency of two AVX-512 pipes. Half as many where
+/// [`Fma::GEMM_ROWS`] says so (AVX2, whose 16 registers would not hold
+/// 8 × 2 accumulators and the operands).
 const ROWS: usize = 8;
-/// [`Fma::GEMM_ROWS`] on AVX2, a literal for the const parameter.
-const NARROW_ROWS: usize = 6;
-/// The largest panel [`tiled`] doubles to carry two column tiles at once
-/// (16 row-tile accumulators, two tile loads and eight broadcasts per
-/// step: one tile's eight broadcasts per eight FMAs left the loop short
-/// of load slots). Two such panels are 32 KiB, inside L1.
-const PAIR_CAP: usize = 256 * TILE;
 /// The longest reduction the stack panel (one column tile of B) holds;
 /// longer products take another kernel.
 pub(crate) const MAX_K: usize = 512;
@@ -189,8 +181,7 @@ pub(crate) fn small_gemm_summing<M: Fma>(
 }
 
 /// One column tile of B at a time is copied into a `k × TILE` panel
-/// (zero past `n`), which stays in L1 while every row block streams past;
-/// two at a time where the registers hold both tiles' accumulators.
+/// (zero past `n`), which stays in L1 while every row block streams past.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn tiled<M: Fma, const CAP: usize>(
@@ -201,79 +192,31 @@ fn tiled<M: Fma, const CAP: usize>(
     b: View<'_>,
     out: &mut [f32],
     store: Store<'_>,
-    sums: Option<&mut RowSums<'_>>,
-) {
-    // The ones column is column `n`: in the last tile's padding, or in a
-    // tile of its own when `n` fills its tiles.
-    let columns = n + usize::from(sums.is_some());
-    let operands = (rows, k, columns, a, b, out, store, sums);
-    if M::GEMM_ROWS >= ROWS && CAP <= PAIR_CAP && columns > TILE {
-        tiled_by::<M, CAP, 2>(operands);
-    } else {
-        tiled_by::<M, CAP, 1>(operands);
-    }
-}
-
-/// [`tiled`] with `P` panels, `P` column tiles at a time (the last step
-/// perhaps fewer).
-#[inline(always)]
-fn tiled_by<M: Fma, const CAP: usize, const P: usize>(
-    (rows, k, columns, a, b, out, store, mut sums): (
-        usize,
-        usize,
-        usize,
-        View<'_>,
-        View<'_>,
-        &mut [f32],
-        Store<'_>,
-        Option<&mut RowSums<'_>>,
-    ),
+    mut sums: Option<&mut RowSums<'_>>,
 ) {
     // `pack_columns` writes whole blocks up to the next multiple of TILE rows.
     const { assert!(CAP.is_multiple_of(BLOCK)) };
-    let n = columns - usize::from(sums.is_some());
-    let ones = sums.is_some();
-    let mut panels = [const { CacheLines([0f32; CAP]) }; P];
-    for j0 in (0..columns).step_by(P * TILE) {
-        if P == 2 && j0 + TILE < columns {
-            let (first, second) = panels.split_at_mut(1);
-            let tiles = [
-                pack::<M>(&mut first[0].0, b, k, j0, n, ones),
-                pack::<M>(&mut second[0].0, b, k, j0 + TILE, n, ones),
-            ];
-            tile_product::<M, 2>(tiles, a, rows, out, store, sums.as_deref_mut());
-        } else {
-            let tile = pack::<M>(&mut panels[0].0, b, k, j0, n, ones);
-            tile_product::<M, 1>([tile], a, rows, out, store, sums.as_deref_mut());
+    let mut panel = CacheLines([0f32; CAP]);
+    // The ones column is column `n`: in the last tile's padding, or in a
+    // tile of its own when `n` fills its tiles.
+    let columns = n + usize::from(sums.is_some());
+    for j0 in (0..columns).step_by(TILE) {
+        let width = TILE.min(n - j0.min(n));
+        pack_tile::<M>(&mut panel.0, b, k, j0, width);
+        let ones = (sums.is_some() && n < j0 + TILE).then(|| n - j0);
+        if let Some(lane) = ones {
+            for row in panel.0[..k * TILE].chunks_exact_mut(TILE) {
+                row[lane] = 1.0;
+            }
         }
-    }
-}
-
-/// Column tile `j0` of B packed into `panel`, with the ones column (when
-/// `ones_column`) if it falls in this tile.
-#[inline(always)]
-fn pack<'p, M: Fma>(
-    panel: &'p mut [f32],
-    b: View<'_>,
-    k: usize,
-    j0: usize,
-    n: usize,
-    ones_column: bool,
-) -> Tile<'p> {
-    let width = TILE.min(n - j0.min(n));
-    pack_tile::<M>(panel, b, k, j0, width);
-    let ones = (ones_column && n < j0 + TILE).then(|| n - j0);
-    if let Some(lane) = ones {
-        for row in panel[..k * TILE].chunks_exact_mut(TILE) {
-            row[lane] = 1.0;
-        }
-    }
-    Tile {
-        panel: &panel[..k * TILE],
-        j0,
-        width,
-        n,
-        ones,
+        let tile = Tile {
+            panel: &panel.0[..k * TILE],
+            j0,
+            width,
+            n,
+            ones,
+        };
+        tile_product::<M>(tile, a, rows, out, store, sums.as_deref_mut());
     }
 }
 
@@ -340,26 +283,16 @@ pub(crate) fn packed_gemm<M: Fma>(
 ) {
     check_panel(panel, k, n);
     assert!(a.covers(rows, k), "packed_gemm: A is shorter than rows × k");
-    let tile = |t: usize| {
+    for (t, panel) in panel.chunks_exact(k * TILE).enumerate() {
         let j0 = t * TILE;
-        Tile {
-            panel: &panel[t * k * TILE..][..k * TILE],
+        let tile = Tile {
+            panel,
             j0,
             width: TILE.min(n - j0),
             n,
             ones: None,
-        }
-    };
-    let tiles = n.div_ceil(TILE);
-    let mut t = 0;
-    if M::GEMM_ROWS >= ROWS {
-        while t + 2 <= tiles {
-            tile_product::<M, 2>([tile(t), tile(t + 1)], a, rows, out, store, None);
-            t += 2;
-        }
-    }
-    for t in t..tiles {
-        tile_product::<M, 1>([tile(t)], a, rows, out, store, None);
+        };
+        tile_product::<M>(tile, a, rows, out, store, None);
     }
 }
 
@@ -444,36 +377,31 @@ fn row_tiles<M: Fma, const T: usize>(row: Row<'_>, t0: usize, out: &mut [f32]) {
     }
 }
 
-/// Every row of A times `T` packed column tiles, written to `out` (and
-/// the ones lane to `sums`).
+/// Every row of A times one packed column tile, written to `out` (and
+/// its ones lane to `sums`).
 #[inline(always)]
-fn tile_product<M: Fma, const T: usize>(
-    tiles: [Tile<'_>; T],
+fn tile_product<M: Fma>(
+    tile: Tile<'_>,
     a: View<'_>,
     rows: usize,
     out: &mut [f32],
     store: Store<'_>,
     mut sums: Option<&mut RowSums<'_>>,
 ) {
-    const { assert!(M::GEMM_ROWS >= ROWS || M::GEMM_ROWS == NARROW_ROWS) };
     let r0 = if M::GEMM_ROWS < ROWS {
-        let r0 =
-            row_blocks::<M, NARROW_ROWS, T>(tiles, a, 0, rows, out, store, sums.as_deref_mut());
-        row_blocks::<M, { ROWS / 2 }, T>(tiles, a, r0, rows, out, store, sums.as_deref_mut())
+        row_blocks::<M, { ROWS / 2 }>(tile, a, rows, out, store, sums.as_deref_mut())
     } else {
-        row_blocks::<M, ROWS, T>(tiles, a, 0, rows, out, store, sums.as_deref_mut())
+        row_blocks::<M, ROWS>(tile, a, rows, out, store, sums.as_deref_mut())
     };
-    for tile in tiles {
-        for r in r0..rows {
-            let mut acc = [0f32; TILE];
-            for (kk, t) in tile.panel.chunks_exact(TILE).enumerate() {
-                let s = a.at(r, kk);
-                for l in 0..TILE {
-                    acc[l] = M::mul_add(s, t[l], acc[l]);
-                }
+    for r in r0..rows {
+        let mut acc = [0f32; TILE];
+        for (kk, t) in tile.panel.chunks_exact(TILE).enumerate() {
+            let s = a.at(r, kk);
+            for l in 0..TILE {
+                acc[l] = M::mul_add(s, t[l], acc[l]);
             }
-            tile.write(out, r, &acc, store, sums.as_deref_mut());
         }
+        tile.write(out, r, &acc, store, sums.as_deref_mut());
     }
 }
 
@@ -511,76 +439,67 @@ impl Tile<'_> {
     }
 }
 
-/// Every whole block of `R` rows of A times the `T` tiles, written to
-/// `out`; returns the first row left over.
+/// Every whole block of `R` rows of A times the tile, written to `out`;
+/// returns the first row left over.
 #[inline(always)]
-fn row_blocks<M: Fma, const R: usize, const T: usize>(
-    tiles: [Tile<'_>; T],
+fn row_blocks<M: Fma, const R: usize>(
+    tile: Tile<'_>,
     a: View<'_>,
-    from: usize,
     rows: usize,
     out: &mut [f32],
     store: Store<'_>,
     mut sums: Option<&mut RowSums<'_>>,
 ) -> usize {
-    let panels = tiles.map(|tile| tile.panel.as_chunks::<TILE>().0);
-    let mut r0 = from;
+    let mut r0 = 0;
     while r0 + R <= rows {
         let acc = if a.rs == 1 {
-            row_block::<M, R, T, true>(panels, a, r0)
+            row_block::<M, R, true>(tile.panel, a, r0)
         } else {
-            row_block::<M, R, T, false>(panels, a, r0)
+            row_block::<M, R, false>(tile.panel, a, r0)
         };
-        for (tile, acc) in tiles.iter().zip(&acc) {
-            for (r, acc_r) in acc.iter().enumerate() {
-                tile.write(out, r0 + r, acc_r, store, sums.as_deref_mut());
-            }
+        for (r, acc_r) in acc.iter().enumerate() {
+            tile.write(out, r0 + r, acc_r, store, sums.as_deref_mut());
         }
         r0 += R;
     }
     r0
 }
 
-/// Rows `r0..r0 + R` of A times `T` panels: `T × R × TILE` accumulators
-/// in registers, one in-order FMA chain per output. `COLUMN_A`: A's rows
+/// Rows `r0..r0 + R` of A times the panel: `R × TILE` accumulators in
+/// registers, one in-order FMA chain per output. `COLUMN_A`: A's rows
 /// are adjacent (`rs == 1`, a transposed operand), so the R scalars of
 /// one step are one contiguous load; otherwise each is read on its own.
 /// (Left to itself, LLVM vectorises that read across the rows with a slow
 /// gather.)
 #[inline(always)]
-fn row_block<M: Fma, const R: usize, const T: usize, const COLUMN_A: bool>(
-    panels: [&[[f32; TILE]]; T],
+fn row_block<M: Fma, const R: usize, const COLUMN_A: bool>(
+    panel: &[f32],
     a: View<'_>,
     r0: usize,
-) -> [[[f32; TILE]; R]; T] {
-    let mut acc = [[[0f32; TILE]; R]; T];
-    let k = panels[0].len();
-    // `kk` indexes A and every one of the T panels.
-    #[allow(clippy::needless_range_loop)]
-    for kk in 0..k {
+) -> [[f32; TILE]; R] {
+    let mut acc = [[0f32; TILE]; R];
+    for (kk, tile) in panel.as_chunks::<TILE>().0.iter().enumerate() {
         let mut s = [0f32; R];
         if COLUMN_A {
             s.copy_from_slice(&a.data[r0 + kk * a.cs..][..R]);
         } else {
             for (r, v) in s.iter_mut().enumerate() {
                 // SAFETY: `small_gemm` asserted `a.covers(rows, k)`; the
-                // caller keeps r0 + R ≤ rows, and the panels have k tiles.
+                // caller keeps r0 + R ≤ rows, and the panel has k tiles.
                 *v = unsafe { a.at_unchecked(r0 + r, kk) };
             }
         }
-        // Tiles and rows unrolled by hand: a loop over them is one LLVM
-        // vectorises across rows, with gathers and scatters of the
-        // accumulators. (`$t < T`, `$r < R` are constants: the tiles and
-        // rows past them compile to nothing.)
+        // Rows unrolled by hand: a loop over them is one LLVM vectorises
+        // across rows, with gathers and scatters of the accumulators.
+        // (`$r < R` is a constant: the rows past R compile to nothing.)
         macro_rules! rows {
-            ($t:literal: $($r:literal)*) => {$(
-                if $t < T && $r < R {
-                    M::fma_tile(s[$r], &panels[$t][kk], &mut acc[$t][$r]);
+            ($($r:literal)*) => {$(
+                if $r < R {
+                    M::fma_tile(s[$r], tile, &mut acc[$r]);
                 }
             )*};
         }
-        rows!(0: 0 1 2 3 4 5 6 7);
-        rows!(1: 0 1 2 3 4 5 6 7);
+        rows!(0 1 2 3 4 5 6 7);
     }
     acc
 }

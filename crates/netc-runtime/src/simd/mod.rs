@@ -26,7 +26,7 @@ pub trait Fma: Copy {
     fn mul_add(a: f32, b: f32, c: f32) -> f32;
     fn mul_add64(a: f64, b: f64, c: f64) -> f64;
 
-    /// Rows of A `small_gemm` carries at once (8 or 6): as many
+    /// Rows of A `small_gemm` carries at once (8 or 4): as many
     /// independent FMA chains as the register file holds.
     const GEMM_ROWS: usize = 8;
 
@@ -125,10 +125,9 @@ impl Fma for FusedAvx512 {
 
 #[cfg(target_arch = "x86_64")]
 impl Fma for FusedAvx2 {
-    // 6 rows × 2 ymm accumulators, 2 for the tile and a broadcast fit the
-    // 16 ymm registers (deep's step: 384 µs with 4 rows, 362 with 6); 8
-    // rows spill accumulators in the inner loop.
-    const GEMM_ROWS: usize = 6;
+    // 4 rows × 2 ymm accumulators, 2 for the tile and a broadcast fit the
+    // 16 ymm registers; 8 rows spill accumulators in the inner loop.
+    const GEMM_ROWS: usize = 4;
 
     #[inline(always)]
     fn mul_add(a: f32, b: f32, c: f32) -> f32 {
