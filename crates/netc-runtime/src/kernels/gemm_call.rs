@@ -69,9 +69,8 @@ fn oriented(
     if !direct {
         // SAFETY: `check_operands` (in `gemm_product`) gives A and B the
         // extent gemm reads, and `out` (a unique borrow, so aliasing
-        // neither input) holds the `m × n` block at stride `n`, that is
-        // `outᵀ` column-major.
-        unsafe { gemm_raw(n, m, k, b.t(), a.t(), out.as_mut_ptr(), n, accumulate) };
+        // neither input) holds the `m × n` block at stride `n`.
+        unsafe { gemm_rows(m, n, k, a, b, out.as_mut_ptr(), n, accumulate) };
         return;
     }
     let isa = Isa::detect();
@@ -129,7 +128,7 @@ pub(crate) fn gemm_product_by_columns(
         // stays borrowed for the whole split.
         unsafe {
             let dst = out.ptr().add(columns.start);
-            gemm_raw(columns.len(), m, k, b_part.t(), a.t(), dst, n, accumulate);
+            gemm_rows(m, columns.len(), k, a, b_part, dst, n, accumulate);
         }
     });
 }
@@ -156,11 +155,33 @@ impl SharedOut {
     }
 }
 
+/// `dst (+)= a·b` into a row-major `m × n` block with rows `dst_rs`
+/// apart, given to gemm transposed (`dstᵀ = Bᵀ·Aᵀ`, column-major; see
+/// [`gemm_raw`]): the same chain of FMAs per output.
+///
+/// # Safety
+/// As [`gemm_raw`]'s, for A (`m × k`), B (`k × n`) and `dst` with rows
+/// `dst_rs` apart.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_rows(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: View<'_>,
+    b: View<'_>,
+    dst: *mut f32,
+    dst_rs: usize,
+    accumulate: bool,
+) {
+    // SAFETY: the caller's contract, read through swapped strides.
+    unsafe { gemm_raw(n, m, k, b.t(), a.t(), dst, dst_rs, accumulate) }
+}
+
 /// One single-threaded gemm call (netc splits over its own pool): `dst
 /// (+)= lhs·rhs` with `dst` column-major. gemm's micro-kernels hold a
 /// column of the output in their vector lanes; on a row-major output its
 /// AVX-512 kernels ran 1.6–4× slower, so a row-major product reaches it
-/// transposed (`outᵀ = Bᵀ·Aᵀ`, the same chain of FMAs per output).
+/// transposed ([`gemm_rows`]).
 ///
 /// # Safety
 /// The lhs's element (r, c) is `lhs.data[r·rs + c·cs]` and the rhs's
