@@ -12,10 +12,8 @@
 
 use netc_lang::ir::{Handle, Model, Node};
 use netc_ops::TrainConfig;
-use netc_runtime::kernels::{conv2d_cols_len, conv2d_rows_len};
 
-use super::forward::{Forward, Norm, Pooling, Recorded};
-use super::state_layout::Affine;
+use super::forward::{Forward, Recorded};
 use super::Builder;
 use crate::plan::{Access, BufferId, BufferKind, BufferLen, Fresh, Op, OpKind};
 
@@ -86,7 +84,7 @@ impl Builder<'_> {
         if let Some(existing) = grads.buffers[node.index()] {
             return Some(existing);
         }
-        if let Some(&Recorded::Flatten { arg, copied: false }) = grads.tape.get(node.index()) {
+        if let Some(arg) = grads.tape[node.index()].gradient_alias() {
             let shared = self.grad_of(arg, grads);
             grads.buffers[node.index()] = shared;
             return shared;
@@ -155,140 +153,16 @@ impl Builder<'_> {
                 }
                 return;
             }
-            Recorded::Linear {
-                arg,
-                x,
-                weight,
-                bias,
-                in_f,
-                out_f,
-            } => OpKind::LinearBackward {
-                x,
-                w: weight.value,
-                dy,
-                dx: self.grad_of(arg, grads),
-                dw: weight.grad,
-                db: bias.map(|b| b.grad),
-                fresh: Fresh::NONE,
-                in_f,
-                out_f,
-            },
-            Recorded::Norm {
-                norm,
-                arg,
-                xhat,
-                invstd,
-                affine,
-                n,
-            } => {
-                let dx = match self.grad_of(arg, grads) {
-                    Some(dx) => dx,
-                    None => self.discarded_grad(arg),
-                };
-                let (gamma, _) = Affine::values(affine);
-                let (dgamma, dbeta) = Affine::grads(affine);
-                match norm {
-                    Norm::Batch { plane } => OpKind::BatchNormBackward {
-                        dy,
-                        xhat,
-                        invstd,
-                        gamma,
-                        dx,
-                        dgamma,
-                        dbeta,
-                        fresh: Fresh::NONE,
-                        n,
-                        plane,
-                    },
-                    Norm::Layer => OpKind::LayerNormBackward {
-                        dy,
-                        xhat,
-                        invstd,
-                        gamma,
-                        dx,
-                        dgamma,
-                        dbeta,
-                        fresh: Fresh::NONE,
-                        n,
-                    },
-                }
-            }
-            Recorded::Dropout { arg, mask } => {
-                let Some(dx) = self.grad_of(arg, grads) else {
-                    return;
-                };
-                OpKind::DropoutBackward {
+            Recorded::Layer(ref tape) => {
+                let mut node = NodeGrad {
+                    builder: self,
+                    grads,
+                    node: handle,
                     dy,
-                    mask,
-                    dx,
-                    fresh: Fresh::NONE,
-                }
-            }
-            Recorded::Conv2d {
-                arg,
-                cols,
-                weight,
-                bias,
-                geometry,
-            } => {
-                let dx = self.grad_of(arg, grads);
-                let label = self.labels[handle.index()].clone();
-                let mut scratch = |what: &str, width: usize| {
-                    let name = format!("d({label}) {what}");
-                    self.buffer(&name, BufferKind::Activation, BufferLen::PerSample(width))
                 };
-                let rows = scratch("rows", conv2d_rows_len(&geometry));
-                let dcols = dx.map(|_| scratch("cols", conv2d_cols_len(&geometry)));
-                OpKind::Conv2dBackward {
-                    cols,
-                    w: weight.value,
-                    dy,
-                    rows,
-                    dcols,
-                    dx,
-                    dw: weight.grad,
-                    db: bias.map(|b| b.grad),
-                    fresh: Fresh::NONE,
-                    geometry,
-                }
-            }
-            Recorded::Pool { arg, pooling } => {
-                let Some(dx) = self.grad_of(arg, grads) else {
-                    return;
-                };
-                match pooling {
-                    Pooling::Max { geometry, argmax } => OpKind::MaxPool2dBackward {
-                        dy,
-                        argmax,
-                        dx,
-                        fresh: Fresh::NONE,
-                        geometry,
-                    },
-                    Pooling::Avg(geometry) => OpKind::AvgPool2dBackward {
-                        dy,
-                        dx,
-                        fresh: Fresh::NONE,
-                        geometry,
-                    },
-                    Pooling::Adaptive(geometry) => OpKind::AdaptiveAvgPool2dBackward {
-                        dy,
-                        dx,
-                        fresh: Fresh::NONE,
-                        geometry,
-                    },
-                }
-            }
-            // An aliased flatten's gradient is its argument's: its
-            // consumers wrote there already.
-            Recorded::Flatten { copied: false, .. } => return,
-            Recorded::Flatten { arg, copied: true } => {
-                let Some(dst) = self.grad_of(arg, grads) else {
-                    return;
-                };
-                OpKind::Accumulate {
-                    dst,
-                    src: dy,
-                    fresh: Fresh::NONE,
+                match tape.backward(&mut node) {
+                    Some(op) => op,
+                    None => return,
                 }
             }
         };
@@ -332,6 +206,39 @@ impl Builder<'_> {
                 })
             })
             .collect()
+    }
+}
+
+/// What a layer's backward sees: its node, the loss's gradient with
+/// respect to the node's value, and its operands' gradient buffers.
+pub(super) struct NodeGrad<'a, 'm, 't> {
+    builder: &'a mut Builder<'m>,
+    grads: &'a mut Grads<'t>,
+    node: Handle<Node>,
+    /// The gradient arriving at the node.
+    pub dy: BufferId,
+}
+
+impl NodeGrad<'_, '_, '_> {
+    /// The gradient buffer of `operand`, when it needs one.
+    pub fn grad_of(&mut self, operand: Handle<Node>) -> Option<BufferId> {
+        self.builder.grad_of(operand, self.grads)
+    }
+
+    /// The gradient buffer of `operand`, or a discarded one where it
+    /// needs none: for kernels whose `dx` is not optional.
+    pub fn grad_or_discarded(&mut self, operand: Handle<Node>) -> BufferId {
+        match self.grad_of(operand) {
+            Some(dx) => dx,
+            None => self.builder.discarded_grad(operand),
+        }
+    }
+
+    /// A per-sample scratch buffer of the node's backward, `d(node) what`.
+    pub fn scratch(&mut self, what: &str, width: usize) -> BufferId {
+        let name = format!("d({}) {what}", self.builder.labels[self.node.index()]);
+        let len = BufferLen::PerSample(width);
+        self.builder.buffer(&name, BufferKind::Activation, len)
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod backward;
 mod forward;
+mod layers;
 mod state_layout;
 mod update;
 

@@ -2,12 +2,9 @@
 //! statistics in PyTorch's order and naming, with the init PyTorch gives
 //! each when the model file names none.
 
-use netc_lang::ir::{
-    AdaptiveAvgPool2dSpec, BatchNormSpec, Conv2dSpec, DropoutSpec, LayerKind, LayerNormSpec,
-    LinearSpec, Pool2dSpec,
-};
 use netc_ops::Init;
 
+use super::layers::{self, LayerLowering};
 use super::Builder;
 use crate::plan::{BufferId, BufferKind, Initializer, StateEntry};
 
@@ -38,119 +35,16 @@ impl Affine {
     }
 }
 
-/// The buffers of one declared layer, per kind. The inference-cache
-/// slots are filled by the layer's first call, so an uncalled layer
-/// gets no cache.
-pub(super) enum LayerBuffers<'m> {
-    Linear {
-        spec: &'m LinearSpec,
-        weight: Param,
-        bias: Option<Param>,
-        /// The packed weight panel.
-        panel: Option<BufferId>,
-    },
-    /// `batchnorm` and `batchnorm2d`: the same state; the plane comes
-    /// from each call's input.
-    BatchNorm {
-        spec: &'m BatchNormSpec,
-        affine: Option<Affine>,
-        running_mean: BufferId,
-        running_var: BufferId,
-        counter: BufferId,
-        /// The eval forward's folded `(scale, shift)`.
-        eval: Option<(BufferId, BufferId)>,
-    },
-    LayerNorm {
-        spec: &'m LayerNormSpec,
-        affine: Option<Affine>,
-    },
-    Dropout {
-        spec: &'m DropoutSpec,
-    },
-    Conv2d {
-        spec: &'m Conv2dSpec,
-        weight: Param,
-        bias: Option<Param>,
-    },
-    Pool2d {
-        spec: &'m Pool2dSpec,
-    },
-    AdaptiveAvgPool2d {
-        spec: &'m AdaptiveAvgPool2dSpec,
-    },
-    /// No buffers and no op: the value is its argument's.
-    Flatten,
-}
-
 impl<'m> Builder<'m> {
     /// Parameters and running statistics of every layer, in `state_dict`
     /// order (declaration order).
-    pub(super) fn declare_layers(&mut self) -> Vec<LayerBuffers<'m>> {
+    pub(super) fn declare_layers(&mut self) -> Vec<Box<dyn LayerLowering<'m> + 'm>> {
         let model = self.model;
         model
             .layers
             .iter()
-            .map(|(_, layer)| self.declare(&layer.name, &layer.kind))
+            .map(|(_, layer)| layers::declare(self, &layer.name, &layer.kind))
             .collect()
-    }
-
-    fn declare(&mut self, name: &str, kind: &'m LayerKind) -> LayerBuffers<'m> {
-        match kind {
-            LayerKind::Linear(spec) => {
-                let (weight, bias) = self.weight_and_bias(
-                    name,
-                    vec![spec.out_features, spec.in_features],
-                    spec.init,
-                    spec.bias.then_some(spec.bias_init),
-                );
-                LayerBuffers::Linear {
-                    spec,
-                    weight,
-                    bias,
-                    panel: None,
-                }
-            }
-            LayerKind::Conv2d(spec) => {
-                let (kh, kw) = spec.kernel_size;
-                let shape = vec![spec.out_channels, spec.in_channels / spec.groups, kh, kw];
-                let bias = spec.bias.then_some(spec.bias_init);
-                let (weight, bias) = self.weight_and_bias(name, shape, spec.init, bias);
-                LayerBuffers::Conv2d { spec, weight, bias }
-            }
-            LayerKind::BatchNorm(spec) | LayerKind::BatchNorm2d(spec) => {
-                let n = spec.num_features;
-                let affine = spec.affine.then(|| self.affine(name, n));
-                let stat = |stat: &str| format!("{name}.{stat}");
-                let running_mean =
-                    self.state_buffer(stat("running_mean"), BufferKind::RunningStat, vec![n], 0.0);
-                let running_var =
-                    self.state_buffer(stat("running_var"), BufferKind::RunningStat, vec![n], 1.0);
-                let counter = self.state_buffer(
-                    stat("num_batches_tracked"),
-                    BufferKind::Counter,
-                    Vec::new(),
-                    0.0,
-                );
-                LayerBuffers::BatchNorm {
-                    spec,
-                    affine,
-                    running_mean,
-                    running_var,
-                    counter,
-                    eval: None,
-                }
-            }
-            LayerKind::LayerNorm(spec) => LayerBuffers::LayerNorm {
-                spec,
-                affine: spec
-                    .elementwise_affine
-                    .then(|| self.affine(name, spec.normalized_shape)),
-            },
-            LayerKind::Dropout(spec) => LayerBuffers::Dropout { spec },
-            LayerKind::Pool2d(spec) => LayerBuffers::Pool2d { spec },
-            LayerKind::AdaptiveAvgPool2d(spec) => LayerBuffers::AdaptiveAvgPool2d { spec },
-            LayerKind::Flatten => LayerBuffers::Flatten,
-        }
     }
 
     /// The weight (`[out, in, …]`) and optional bias of `nn.Linear` or
@@ -158,7 +52,7 @@ impl<'m> Builder<'m> {
     /// `shape[1]` and `shape[0]` times the kernel's size) and default inits
     /// (`kaiming_uniform_(a=√5)`, bias U(±1/√fan_in)) where the model
     /// names none. `bias` is `Some(its init)` for a layer with a bias.
-    fn weight_and_bias(
+    pub(super) fn weight_and_bias(
         &mut self,
         layer: &str,
         shape: Vec<usize>,
@@ -186,7 +80,7 @@ impl<'m> Builder<'m> {
     }
 
     /// γ = 1 and β = 0 of a normalisation over `n` features.
-    fn affine(&mut self, layer: &str, n: usize) -> Affine {
+    pub(super) fn affine(&mut self, layer: &str, n: usize) -> Affine {
         Affine {
             weight: self.parameter(layer, "weight", vec![n], Initializer::Fill(1.0)),
             bias: self.parameter(layer, "bias", vec![n], Initializer::Fill(0.0)),
@@ -217,7 +111,7 @@ impl<'m> Builder<'m> {
 
     /// A non-trainable state entry (running statistic, counter), filled
     /// with `init` at construction.
-    fn state_buffer(
+    pub(super) fn state_buffer(
         &mut self,
         name: String,
         kind: BufferKind,
