@@ -6,6 +6,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod fix;
 pub mod ir;
+mod layers;
 pub mod lexical;
 pub mod lints;
 mod lower;

@@ -121,7 +121,7 @@ fn json_report(model: &Model, analysis: &Analysis) -> Value {
         .map(|row| {
             json!({
                 "name": row.name,
-                "kind": row.kind.as_str(),
+                "kind": row.kind.name(),
                 "q": row.q,
                 "Q": row.big_q,
                 "D": row.d,
@@ -156,7 +156,7 @@ fn text_report(model: &Model, analysis: &Analysis) -> String {
     let kind_width = analysis
         .rows
         .iter()
-        .map(|row| row.kind.as_str().len())
+        .map(|row| row.kind.name().len())
         .chain([9])
         .max()
         .unwrap_or(9);
@@ -171,7 +171,7 @@ fn text_report(model: &Model, analysis: &Analysis) -> String {
         out += &format!(
             "{:<name_width$}  {:<kind_width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {}\n",
             row.name,
-            row.kind.as_str(),
+            row.kind.name(),
             sci(row.q),
             sci(row.big_q),
             sci(row.d),

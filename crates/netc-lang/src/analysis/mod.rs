@@ -4,7 +4,7 @@
 //! NN030 read it.
 
 pub mod moments;
-mod propagate;
+pub(crate) mod propagate;
 mod weights;
 mod windows;
 
@@ -14,9 +14,7 @@ pub use weights::{init_mean, Weights};
 use moments::MomentCache;
 use propagate::Propagation;
 
-use netc_ops::image::PoolKind;
-
-use crate::ir::{Handle, Layer, LayerKind, LayerType, Model, Node, NodeKind};
+use crate::ir::{Handle, Layer, LayerType, Model, Node, NodeKind};
 
 /// AUTOTRAINER's thresholds on R; the run-time health checks use the same
 /// values (docs/lints-and-gradients.md, "The ratio R and the verdict").
@@ -50,45 +48,6 @@ impl Verdict {
     }
 }
 
-/// The layers that get a row: the ones with weights, a normalisation or
-/// a pooling (which changes the signal's moments).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RowKind {
-    Linear,
-    Conv2d,
-    BatchNorm,
-    BatchNorm2d,
-    LayerNorm,
-    MaxPool2d,
-    AvgPool2d,
-    AdaptiveAvgPool2d,
-}
-
-impl RowKind {
-    pub fn layer_type(self) -> LayerType {
-        match self {
-            RowKind::Linear => LayerType::Linear,
-            RowKind::Conv2d => LayerType::Conv2d,
-            RowKind::BatchNorm => LayerType::BatchNorm,
-            RowKind::BatchNorm2d => LayerType::BatchNorm2d,
-            RowKind::LayerNorm => LayerType::LayerNorm,
-            RowKind::MaxPool2d => LayerType::MaxPool2d,
-            RowKind::AvgPool2d => LayerType::AvgPool2d,
-            RowKind::AdaptiveAvgPool2d => LayerType::AdaptiveAvgPool2d,
-        }
-    }
-
-    /// Linear and conv2d: the rows with a weight matrix, a G and a step.
-    pub fn has_weights(self) -> bool {
-        matches!(self, RowKind::Linear | RowKind::Conv2d)
-    }
-
-    /// The layer kind's name in model files.
-    pub fn as_str(self) -> &'static str {
-        self.layer_type().name()
-    }
-}
-
 /// One layer application in forward order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerRow {
@@ -96,7 +55,9 @@ pub struct LayerRow {
     /// The call node this row describes.
     pub node: Handle<Node>,
     pub name: String,
-    pub kind: RowKind,
+    /// A kind with weights, a normalisation or a pooling (which changes
+    /// the signal's moments): the kinds that get a row.
+    pub kind: LayerType,
     /// Linear/conv2d: the pre-activation second moment q_l.
     /// Batchnorm/layernorm: the variance they normalise. Pooling: the
     /// second moment of its output.
@@ -114,6 +75,13 @@ pub struct LayerRow {
     pub step: Option<f64>,
 }
 
+impl LayerRow {
+    /// Linear and conv2d: the rows with a weight matrix, a G and a step.
+    pub fn has_weights(&self) -> bool {
+        matches!(self.kind, LayerType::Linear | LayerType::Conv2d)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
     pub rows: Vec<LayerRow>,
@@ -129,7 +97,7 @@ pub struct Analysis {
 impl Analysis {
     /// The rows of linear and conv2d calls, in forward order.
     pub fn weight_rows(&self) -> impl Iterator<Item = &LayerRow> + '_ {
-        self.rows.iter().filter(|row| row.kind.has_weights())
+        self.rows.iter().filter(|row| row.has_weights())
     }
 
     pub fn row(&self, node: Handle<Node>) -> Option<&LayerRow> {
@@ -177,32 +145,10 @@ fn layer_row(
             let per_weight = reach.positions * d * input.second;
             let g = (weights.rows * weights.fan_in) as f64 * per_weight;
             let step = (v > 0.0).then(|| (per_weight / v).sqrt());
-            let row_kind = match kind {
-                LayerKind::Conv2d(_) => RowKind::Conv2d,
-                _ => RowKind::Linear,
-            };
-            (row_kind, output.second, Some(g), step)
+            (kind.layer_type(), output.second, Some(g), step)
         } else {
-            let row_kind = match kind {
-                LayerKind::BatchNorm(_) => RowKind::BatchNorm,
-                LayerKind::BatchNorm2d(_) => RowKind::BatchNorm2d,
-                LayerKind::LayerNorm(_) => RowKind::LayerNorm,
-                LayerKind::Pool2d(spec) => match spec.kind {
-                    PoolKind::Max => RowKind::MaxPool2d,
-                    PoolKind::Avg { .. } => RowKind::AvgPool2d,
-                },
-                LayerKind::AdaptiveAvgPool2d(_) => RowKind::AdaptiveAvgPool2d,
-                LayerKind::Linear(_)
-                | LayerKind::Conv2d(_)
-                | LayerKind::Dropout(_)
-                | LayerKind::Flatten => return None,
-            };
-            let q = match row_kind {
-                RowKind::BatchNorm | RowKind::BatchNorm2d => input.batch_variance,
-                RowKind::LayerNorm => (input.second - input.mean * input.mean).max(0.0),
-                _ => output.second,
-            };
-            (row_kind, q, None, None)
+            let q = kind.analysis_row(input, output)?;
+            (kind.layer_type(), q, None, None)
         };
     let after = activated(model, users, node);
     Some(LayerRow {

@@ -45,7 +45,7 @@ const INPUT: ValueStats = ValueStats {
 };
 
 /// A batchnorm or layernorm output at init is standardised too.
-const NORMALISED: ValueStats = INPUT;
+pub(crate) const NORMALISED: ValueStats = INPUT;
 
 impl Propagation {
     pub fn run(model: &Model, cache: &mut MomentCache) -> Self {
@@ -136,47 +136,55 @@ fn forward_step(
             if let Some((weights, reach)) = weight_reach(kind, model.nodes[arg].shape) {
                 return weighted(x, weights, reach);
             }
-            match kind {
-                // γ = 1, β = 0 at init: the output is N(0, 1) per unit (per
-                // channel for batchnorm2d, whose statistics also run over
-                // the pixels), and the backward divides by the batch
-                // variance it normalised.
-                LayerKind::BatchNorm(spec) | LayerKind::BatchNorm2d(spec) => {
-                    (NORMALISED, 1.0 / (x.batch_variance + spec.eps))
-                }
-                // Per sample over the features: mean x.mean, variance Q − M².
-                LayerKind::LayerNorm(spec) => {
-                    let variance = (x.second - x.mean * x.mean).max(0.0);
-                    (NORMALISED, 1.0 / (variance + spec.eps))
-                }
-                // Inverted dropout in train mode scales kept units by 1/(1−p).
-                LayerKind::Dropout(spec) => {
-                    let keep = (1.0 - spec.p).max(f64::MIN_POSITIVE);
-                    let second = x.second / keep;
-                    let stats = ValueStats {
-                        second,
-                        mean: x.mean,
-                        batch_variance: (second - x.mean * x.mean).max(0.0),
-                    };
-                    (stats, 1.0 / keep)
-                }
-                LayerKind::Pool2d(spec) => match model.nodes[arg].shape.image() {
-                    Some(shape) => pool(model, arg, x, spec, shape, done, cache),
-                    None => (x, 1.0),
-                },
-                LayerKind::AdaptiveAvgPool2d(spec) => match model.nodes[arg].shape.image() {
-                    Some(shape) => average(
-                        x,
-                        activation_source(model, arg, done),
-                        adaptive_cover(spec, shape),
-                    ),
-                    None => (x, 1.0),
-                },
-                // The same floats, read as one row.
-                LayerKind::Flatten => (x, 1.0),
-                // A conv on a flat value (only in a model with errors).
-                LayerKind::Linear(_) | LayerKind::Conv2d(_) => (x, 1.0),
-            }
+            kind.propagate(&mut CallStats {
+                model,
+                arg,
+                done,
+                cache,
+                x,
+            })
+        }
+    }
+}
+
+/// A layer call as the analysis sees it: its argument, the statistics
+/// known before it, and the moments cache; each kind's rule
+/// (`crate::layers`) reads it.
+pub(crate) struct CallStats<'a> {
+    model: &'a Model,
+    arg: Handle<Node>,
+    done: &'a [ValueStats],
+    cache: &'a mut MomentCache,
+    /// The argument's statistics.
+    pub x: ValueStats,
+}
+
+impl CallStats<'_> {
+    /// The argument's image shape (a flat one only in a model with
+    /// errors).
+    fn image(&self) -> Option<ImageShape> {
+        self.model.nodes[self.arg].shape.image()
+    }
+
+    /// A max or average pooling's rule.
+    pub fn pool(&mut self, spec: &Pool2dSpec) -> (ValueStats, f64) {
+        match self.image() {
+            Some(shape) => pool(
+                self.model, self.arg, self.x, spec, shape, self.done, self.cache,
+            ),
+            None => (self.x, 1.0),
+        }
+    }
+
+    /// An adaptive average pooling's rule.
+    pub fn adaptive_average(&mut self, spec: &AdaptiveAvgPool2dSpec) -> (ValueStats, f64) {
+        match self.image() {
+            Some(shape) => average(
+                self.x,
+                activation_source(self.model, self.arg, self.done),
+                adaptive_cover(spec, shape),
+            ),
+            None => (self.x, 1.0),
         }
     }
 }

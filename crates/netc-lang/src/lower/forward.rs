@@ -10,7 +10,7 @@ use netc_ops::Activation;
 use netc_ops::image::ImageShape;
 
 use super::layer::{FixedBy, Size, Widths};
-use super::shape::{self, Derivation, Output};
+use super::shape::{Derivation, Output};
 use super::shape_errors::{describe, Origin, Refused};
 use super::{activation, args};
 use crate::ast::{Call, Expr, ExprKind, ForwardBlock, Ident, StatementKind};
@@ -473,7 +473,7 @@ impl<'a> ForwardLowering<'a> {
     fn apply(&mut self, call: Application<'_>) -> Option<Handle<Node>> {
         let received = self.shape(call.arg);
         let kind = &self.model.layers[call.layer].kind;
-        let Output { shape, derivation } = match shape::apply(kind, received) {
+        let Output { shape, derivation } = match kind.apply(received) {
             Ok(output) => output,
             Err(refusal) => {
                 let origin = self.origin(call.arg);

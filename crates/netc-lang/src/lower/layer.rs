@@ -1,16 +1,14 @@
-//! Layer declarations (`fc1 = linear(9, 16)`) → `LayerKind`, with
-//! PyTorch's defaults. The image kinds' readers are in `image_layer.rs`.
+//! Layer declarations (`fc1 = linear(9, 16)`) → `LayerKind`: what is
+//! not a layer, and the helpers every kind's reader (`crate::layers`)
+//! shares.
 
-use netc_ops::{layer as defaults, Activation, Init};
+use netc_ops::{Activation, Init};
 
 use super::args::{self, Bound};
-use super::image_layer;
 use super::init::lower_init;
-use crate::ast::{Call, Expr, ExprKind};
+use crate::ast::{Expr, ExprKind};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{
-    BatchNormSpec, DropoutSpec, LayerKind, LayerNormSpec, LayerType, LinearSpec, Span,
-};
+use crate::ir::{LayerKind, LayerType, Span};
 use crate::rules;
 
 /// A size a declaration fixes — a width for the flat kinds, a channel
@@ -105,18 +103,7 @@ pub(crate) fn lower_layer(value: &Expr, diags: &mut Vec<Diagnostic>) -> Option<L
     let name = call.callee.name.as_str();
     let span = value.span;
     match LayerType::from_name(name) {
-        Some(LayerType::Linear) => linear(call, span, diags),
-        Some(kind @ (LayerType::BatchNorm | LayerType::BatchNorm2d)) => {
-            batchnorm(call, span, kind, diags)
-        }
-        Some(LayerType::LayerNorm) => layernorm(call, span, diags),
-        Some(LayerType::Dropout) => dropout(call, diags),
-        Some(LayerType::Conv2d) => image_layer::conv2d(call, span, diags),
-        Some(kind @ (LayerType::MaxPool2d | LayerType::AvgPool2d)) => {
-            image_layer::pool2d(call, span, kind, diags)
-        }
-        Some(LayerType::AdaptiveAvgPool2d) => image_layer::adaptive_avg_pool2d(call, span, diags),
-        Some(LayerType::Flatten) => image_layer::flatten(call, diags),
+        Some(kind) => kind.read(call, span, diags),
         None => {
             diags.push(not_a_layer_kind(name, call.callee.span));
             None
@@ -133,10 +120,6 @@ fn calls_of_every_kind() -> String {
     calls.join(", ")
 }
 
-const LINEAR: &str = LayerType::Linear.name();
-const LAYERNORM: &str = LayerType::LayerNorm.name();
-const DROPOUT: &str = LayerType::Dropout.name();
-
 /// NN036 for a callee that is no layer kind: an activation or init in the
 /// wrong place, or a typo.
 fn not_a_layer_kind(name: &str, span: Span) -> Diagnostic {
@@ -152,7 +135,7 @@ fn not_a_layer_kind(name: &str, span: Span) -> Diagnostic {
     args::unknown_name("layer kind", name, span, LayerKind::NAMES, "")
 }
 
-pub(super) fn required<'e>(
+pub(crate) fn required<'e>(
     bound: &Bound<'e>,
     index: usize,
     call_span: Span,
@@ -167,55 +150,10 @@ pub(super) fn required<'e>(
     value
 }
 
-// Each reader below reads every argument before any error returns, so
-// one run reports all of a declaration's mistakes.
-
-fn linear(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
-    let params = ["in_features", "out_features", "bias", "init", "bias_init"];
-    // `linear(16)` means the output width; the input is inferred.
-    let positional = call.args.iter().filter(|a| a.key.is_none()).count();
-    let names_out = call
-        .args
-        .iter()
-        .any(|a| a.key.as_ref().is_some_and(|k| k.name == "out_features"));
-    let order: &[usize] = if positional == 1 && !names_out {
-        &[1]
-    } else {
-        &[0, 1, 2]
-    };
-    let bound = args::bind_in_order(call, LINEAR, &params, order, diags);
-    // `Some(None)`: left out; `None`: invalid (already reported).
-    let input = match bound.get(0) {
-        Some(e) => args::width(e, "in_features", diags).map(|w| Some(Size::written(w, e))),
-        None => Some(None),
-    };
-    let out_expr = required(&bound, 1, span, LINEAR, "out_features", diags);
-    let out_features = out_expr.and_then(|e| args::width(e, "out_features", diags));
-    let bias = bound
-        .get(2)
-        .map_or(Some(true), |e| args::boolean(e, "bias", diags));
-    let inits = inits(&bound, 3, bias, LINEAR, diags);
-    let (input, out_expr, out_features, bias) = (input?, out_expr?, out_features?, bias?);
-    let (init, bias_init) = inits?;
-    Some(LoweredLayer {
-        kind: LayerKind::Linear(LinearSpec {
-            in_features: input.map_or(0, |size| size.value),
-            out_features,
-            bias,
-            init,
-            bias_init,
-        }),
-        widths: Widths {
-            input,
-            output: Some((out_features, out_expr.span)),
-        },
-    })
-}
-
 /// `init` and `bias_init`, bound at `index` and `index + 1`, of a layer
 /// of kind `what` whose `bias` is as read (`None`: invalid, reported);
 /// `None` when either is invalid, or `bias_init` is given without a bias.
-pub(super) fn inits(
+pub(crate) fn inits(
     bound: &Bound<'_>,
     index: usize,
     bias: Option<bool>,
@@ -245,86 +183,36 @@ pub(super) fn inits(
 }
 
 /// `eps`: positive, `default` (PyTorch's) when left out.
-fn eps(bound: &Bound<'_>, index: usize, default: f64, diags: &mut Vec<Diagnostic>) -> Option<f64> {
+pub(crate) fn eps(
+    bound: &Bound<'_>,
+    index: usize,
+    default: f64,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<f64> {
     bound
         .get(index)
         .map_or(Some(default), |e| args::positive_number(e, "eps", diags))
 }
 
-/// `batchnorm` or `batchnorm2d` (`kind`): the same arguments, over
-/// features or channels.
-fn batchnorm(
-    call: &Call,
-    span: Span,
-    kind: LayerType,
+/// An optional size pair, `default` when left out.
+pub(crate) fn pair_or(
+    bound: &Bound<'_>,
+    index: usize,
+    param: &str,
+    min: i64,
+    default: (usize, usize),
     diags: &mut Vec<Diagnostic>,
-) -> Option<LoweredLayer> {
-    let what = kind.name();
-    let params = ["num_features", "eps", "momentum", "affine"];
-    let bound = args::bind(call, what, &params, 4, diags);
-    let size = required(&bound, 0, span, what, "num_features", diags);
-    let num_features = size.and_then(|e| args::width(e, "num_features", diags));
-    let eps = eps(&bound, 1, defaults::BATCHNORM_EPS, diags);
-    let momentum = match bound.get(2) {
-        // PyTorch's `momentum=None`: a cumulative moving average.
-        Some(e) if matches!(&e.ungrouped().kind, ExprKind::Name(n) if n == "none") => Some(None),
-        Some(e) => args::number_in(e, "momentum", 0.0, 1.0, diags).map(Some),
-        None => Some(Some(defaults::BATCHNORM_MOMENTUM)),
-    };
-    let affine = bound
-        .get(3)
-        .map_or(Some(true), |e| args::boolean(e, "affine", diags));
-    let (size, num_features) = (size?, num_features?);
-    let spec = BatchNormSpec {
-        num_features,
-        eps: eps?,
-        momentum: momentum?,
-        affine: affine?,
-    };
-    Some(LoweredLayer {
-        kind: if kind == LayerType::BatchNorm2d {
-            LayerKind::BatchNorm2d(spec)
-        } else {
-            LayerKind::BatchNorm(spec)
-        },
-        widths: Widths {
-            input: Some(Size::written(num_features, size)),
-            output: Some((num_features, size.span)),
-        },
+) -> Option<(usize, usize)> {
+    args::optional(bound.get(index), default, |e| {
+        args::size_pair(e, param, min, diags)
     })
 }
 
-fn layernorm(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
-    let params = ["normalized_shape", "eps", "elementwise_affine"];
-    let bound = args::bind(call, LAYERNORM, &params, 3, diags);
-    let size = required(&bound, 0, span, LAYERNORM, "normalized_shape", diags);
-    let normalized_shape = size.and_then(|e| args::width(e, "normalized_shape", diags));
-    let eps = eps(&bound, 1, defaults::LAYERNORM_EPS, diags);
-    let elementwise_affine = bound.get(2).map_or(Some(true), |e| {
-        args::boolean(e, "elementwise_affine", diags)
-    });
-    let (size, normalized_shape) = (size?, normalized_shape?);
-    Some(LoweredLayer {
-        kind: LayerKind::LayerNorm(LayerNormSpec {
-            normalized_shape,
-            eps: eps?,
-            elementwise_affine: elementwise_affine?,
-        }),
-        widths: Widths {
-            input: Some(Size::written(normalized_shape, size)),
-            output: Some((normalized_shape, size.span)),
-        },
-    })
-}
-
-fn dropout(call: &Call, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
-    let bound = args::bind(call, DROPOUT, &["p"], 1, diags);
-    let p = match bound.get(0) {
-        Some(e) => args::number_in(e, "p", 0.0, 1.0, diags)?,
-        None => defaults::DROPOUT_P,
-    };
-    Some(LoweredLayer {
-        kind: LayerKind::Dropout(DropoutSpec { p }),
-        widths: Widths::ANY,
-    })
+/// `n` for a square pair, `(h, w)` otherwise: as the user would write it.
+pub(crate) fn pair((h, w): (usize, usize)) -> String {
+    if h == w {
+        h.to_string()
+    } else {
+        format!("({h}, {w})")
+    }
 }

@@ -3,14 +3,13 @@
 //! (NN037, NN043, NN044), train keys (NN038) and unused layers (NN002).
 
 mod activation;
-mod args;
+pub(crate) mod args;
 mod forward;
-mod image_layer;
 mod init;
 mod items;
-mod layer;
+pub(crate) mod layer;
 mod model_checks;
-mod shape;
+pub(crate) mod shape;
 mod shape_errors;
 mod train;
 mod unused;

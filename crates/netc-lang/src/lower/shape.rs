@@ -9,13 +9,31 @@
 use netc_ops::image::{ImageShape, Window};
 
 use super::args::MAX_WIDTH;
-use crate::ir::{LayerKind, Shape};
+use crate::ir::Shape;
 
 /// What a layer gives.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Output {
     pub shape: Shape,
     pub derivation: Derivation,
+}
+
+impl Output {
+    /// The input's shape, unchanged.
+    pub(crate) fn kept(input: Shape) -> Self {
+        Output {
+            shape: input,
+            derivation: Derivation::Kept,
+        }
+    }
+
+    /// A flat value of the declaration's width.
+    pub(crate) fn declared(width: usize) -> Self {
+        Output {
+            shape: Shape::Flat(width),
+            derivation: Derivation::Declared,
+        }
+    }
 }
 
 /// Where an output's shape comes from, for the labels of later messages.
@@ -99,64 +117,8 @@ impl Misfit {
     }
 }
 
-/// The shape `kind` gives for a value of shape `input`.
-pub(crate) fn apply(kind: &LayerKind, input: Shape) -> Result<Output, Refusal> {
-    let declared = |width| Output {
-        shape: Shape::Flat(width),
-        derivation: Derivation::Declared,
-    };
-    let kept = Output {
-        shape: input,
-        derivation: Derivation::Kept,
-    };
-    match kind {
-        LayerKind::Linear(spec) => {
-            flat(input, spec.in_features).map(|()| declared(spec.out_features))
-        }
-        LayerKind::BatchNorm(spec) => {
-            flat(input, spec.num_features).map(|()| declared(spec.num_features))
-        }
-        LayerKind::LayerNorm(spec) => {
-            flat(input, spec.normalized_shape).map(|()| declared(spec.normalized_shape))
-        }
-        LayerKind::Dropout(_) => Ok(kept),
-        LayerKind::Conv2d(spec) => {
-            let image = channels(input, spec.in_channels)?;
-            let geometry = spec.geometry(image);
-            windows(image, spec.out_channels, geometry.rows, geometry.cols)
-        }
-        LayerKind::BatchNorm2d(spec) => channels(input, spec.num_features).map(|_| kept),
-        LayerKind::Pool2d(spec) => {
-            let image = input.image().ok_or(Refusal::NeedsImage)?;
-            let geometry = spec.geometry(image);
-            windows(image, image.channels, geometry.rows, geometry.cols)
-        }
-        LayerKind::AdaptiveAvgPool2d(spec) => {
-            let image = input.image().ok_or(Refusal::NeedsImage)?;
-            let (height, width) = spec.output_size;
-            Ok(Output {
-                shape: Shape::Image(sized(image.channels, height, width)?),
-                derivation: Derivation::Computed(None),
-            })
-        }
-        LayerKind::Flatten => Ok(match input {
-            Shape::Flat(_) => kept,
-            Shape::Image(image) => Output {
-                shape: Shape::Flat(image.numel()),
-                derivation: Derivation::Computed(Some(format!(
-                    "{}·{}·{} = {}",
-                    image.channels,
-                    image.height,
-                    image.width,
-                    image.numel()
-                ))),
-            },
-        }),
-    }
-}
-
 /// A flat value of `expected` features.
-fn flat(input: Shape, expected: usize) -> Result<(), Refusal> {
+pub(crate) fn flat(input: Shape, expected: usize) -> Result<(), Refusal> {
     match input {
         Shape::Flat(width) if width == expected => Ok(()),
         Shape::Flat(_) => Err(Refusal::Width { expected }),
@@ -165,7 +127,7 @@ fn flat(input: Shape, expected: usize) -> Result<(), Refusal> {
 }
 
 /// An image of `expected` channels.
-fn channels(input: Shape, expected: usize) -> Result<ImageShape, Refusal> {
+pub(crate) fn channels(input: Shape, expected: usize) -> Result<ImageShape, Refusal> {
     let image = input.image().ok_or(Refusal::NeedsImage)?;
     if image.channels == expected {
         Ok(image)
@@ -176,7 +138,7 @@ fn channels(input: Shape, expected: usize) -> Result<ImageShape, Refusal> {
 
 /// An image of `channels` whose rows and columns are the windows' outputs
 /// over `input`.
-fn windows(
+pub(crate) fn windows(
     input: ImageShape,
     channels: usize,
     rows: Window,

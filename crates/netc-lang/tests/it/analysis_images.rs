@@ -5,7 +5,8 @@
 //! layers; the IR is built from that list, so both sides read one
 //! statement of the models. Every case is compared; none is excluded.
 
-use netc_lang::analysis::{analyze, RowKind};
+use netc_lang::analysis::analyze;
+use netc_lang::ir::LayerType;
 use netc_lang::ir::{
     AdaptiveAvgPool2dSpec, Arena, BatchNormSpec, Conv2dPadding, Conv2dSpec, Input, Layer,
     LayerKind, LinearSpec, Model, Node, NodeKind, Pool2dSpec, Shape, Span,
@@ -236,13 +237,13 @@ fn conv_and_pool_layers_get_rows() {
         .find(|case| case["name"] == "relu+kaiming, max pool")
         .expect("the max pool case");
     let analysis = analyze(&model(case));
-    let kinds: Vec<RowKind> = analysis.rows.iter().map(|row| row.kind).collect();
-    assert_eq!(kinds.iter().filter(|&&k| k == RowKind::Conv2d).count(), 8);
+    let kinds: Vec<LayerType> = analysis.rows.iter().map(|row| row.kind).collect();
+    assert_eq!(kinds.iter().filter(|&&k| k == LayerType::Conv2d).count(), 8);
     assert_eq!(
-        kinds.iter().filter(|&&k| k == RowKind::MaxPool2d).count(),
+        kinds.iter().filter(|&&k| k == LayerType::MaxPool2d).count(),
         3
     );
-    assert_eq!(kinds.last(), Some(&RowKind::Linear));
+    assert_eq!(kinds.last(), Some(&LayerType::Linear));
     // The first conv: kaiming's σ_w² = 2 on a unit input, less the taps
     // that fall on zero padding: 3×3 over 8 pixels reaches (22/24)² of them.
     let first = &analysis.rows[0];
@@ -251,7 +252,7 @@ fn conv_and_pool_layers_get_rows() {
     assert!(analysis
         .rows
         .iter()
-        .filter(|row| !row.kind.has_weights())
+        .filter(|row| !row.has_weights())
         .all(|row| row.g.is_none() && row.q > 0.0));
     assert!(analysis.weight_rows().all(|row| row.g.is_some()));
 }

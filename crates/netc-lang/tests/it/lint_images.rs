@@ -3,7 +3,8 @@
 
 use crate::support;
 
-use netc_lang::analysis::{analyze, RowKind, Verdict};
+use netc_lang::analysis::{analyze, Verdict};
+use netc_lang::ir::LayerType;
 use support::lint;
 
 /// `depth` conv 3×3 layers of 16 channels on (3, 16, 16), each followed by
@@ -102,26 +103,26 @@ fn lenet_is_analysed_through_conv_pool_and_flatten() {
             format!(
                 "{:<6} {:<11} q={:.3e} Q={:.3e} D={:.3e} G={g}\n",
                 row.name,
-                row.kind.as_str(),
+                row.kind.name(),
                 row.q,
                 row.big_q,
                 row.d
             )
         })
         .collect();
-    let kinds: Vec<RowKind> = analysis.rows.iter().map(|row| row.kind).collect();
+    let kinds: Vec<LayerType> = analysis.rows.iter().map(|row| row.kind).collect();
     assert_eq!(
         kinds,
         [
-            RowKind::Conv2d,
-            RowKind::BatchNorm2d,
-            RowKind::MaxPool2d,
-            RowKind::Conv2d,
-            RowKind::BatchNorm2d,
-            RowKind::MaxPool2d,
-            RowKind::Linear,
-            RowKind::Linear,
-            RowKind::Linear,
+            LayerType::Conv2d,
+            LayerType::BatchNorm2d,
+            LayerType::MaxPool2d,
+            LayerType::Conv2d,
+            LayerType::BatchNorm2d,
+            LayerType::MaxPool2d,
+            LayerType::Linear,
+            LayerType::Linear,
+            LayerType::Linear,
         ]
     );
     assert_eq!(analysis.verdict, Verdict::Healthy);

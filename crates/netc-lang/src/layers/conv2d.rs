@@ -1,24 +1,21 @@
-//! The image layer declarations — `conv2d`, `max_pool2d`, `avg_pool2d`,
-//! `adaptive_avg_pool2d`, `flatten` — with PyTorch's argument names,
-//! positional order and defaults, and the checks PyTorch makes when it
-//! builds the module (groups dividing the channels, `padding="same"` only
-//! unstrided, pool padding at most half the kernel). `batchnorm2d` shares
-//! `batchnorm`'s reader in `layer.rs`.
+//! `conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+//! dilation=1, groups=1, bias=true, init=…, bias_init=…)`: `nn.Conv2d`,
+//! with the checks PyTorch makes when it builds the module (groups
+//! dividing the channels, `padding="same"` only unstrided).
 
-use netc_ops::image::PoolKind;
+use netc_ops::image::{Conv2dGeometry, ImageShape, Pad, Window};
+use netc_ops::Init;
 
-use super::args::{self, Bound, MAX_WIDTH};
-use super::layer::{inits, required, LoweredLayer, Size, Widths};
+use super::{torch_pair, weight_and_bias, LayerKind, LayerType};
 use crate::ast::{Call, Expr, ExprKind};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{
-    AdaptiveAvgPool2dSpec, Conv2dPadding, Conv2dSpec, LayerKind, LayerType, Pool2dSpec, Span,
-};
+use crate::ir::{Shape, Span, StateTensor};
+use crate::lower::args::{self, MAX_WIDTH};
+use crate::lower::layer::{inits, pair, pair_or, required, LoweredLayer, Size, Widths};
+use crate::lower::shape::{channels, windows, Output, Refusal};
 use crate::rules;
 
 const CONV2D: &str = LayerType::Conv2d.name();
-const ADAPTIVE_AVG_POOL2D: &str = LayerType::AdaptiveAvgPool2d.name();
-const FLATTEN: &str = LayerType::Flatten.name();
 
 /// `padding=` names of a convolution, as PyTorch's strings.
 const PADDING_MODES: &[&str] = &["same", "valid"];
@@ -27,24 +24,103 @@ const PADDING_MODES: &[&str] = &["same", "valid"];
 /// (`MAX_WIDTH`² = 2⁴⁸), so no parameter count downstream overflows.
 const MAX_PARAMETERS: usize = MAX_WIDTH * MAX_WIDTH;
 
-/// An optional size pair, `default` when left out.
-fn pair_or(
-    bound: &Bound<'_>,
-    index: usize,
-    param: &str,
-    min: i64,
-    default: (usize, usize),
-    diags: &mut Vec<Diagnostic>,
-) -> Option<(usize, usize)> {
-    args::optional(bound.get(index), default, |e| {
-        args::size_pair(e, param, min, diags)
-    })
+/// `conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+/// dilation=1, groups=1, bias=true, init=…, bias_init=…)`; pairs are
+/// `(height, width)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conv2dSpec {
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub kernel_size: (usize, usize),
+    pub stride: (usize, usize),
+    pub padding: Conv2dPadding,
+    pub dilation: (usize, usize),
+    pub groups: usize,
+    pub bias: bool,
+    /// `None`: `nn.Conv2d`'s default (`kaiming_uniform_(a=√5)`).
+    pub init: Option<Init>,
+    /// `None`: `nn.Conv2d`'s default bias, U(±1/√fan_in).
+    pub bias_init: Option<Init>,
+}
+
+impl Conv2dSpec {
+    /// The convolution applied to an input of `input`'s shape.
+    pub fn geometry(&self, input: ImageShape) -> Conv2dGeometry {
+        let window = |kernel, stride, dilation, pad| Window {
+            kernel,
+            stride,
+            pad,
+            dilation,
+        };
+        let (pad_h, pad_w) = self.padding.pads(self.kernel_size, self.dilation);
+        Conv2dGeometry {
+            input,
+            out_channels: self.out_channels,
+            groups: self.groups,
+            rows: window(self.kernel_size.0, self.stride.0, self.dilation.0, pad_h),
+            cols: window(self.kernel_size.1, self.stride.1, self.dilation.1, pad_w),
+        }
+    }
+}
+
+/// `padding=` of a convolution: a pair (`valid` is `(0, 0)`) or `same`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conv2dPadding {
+    Explicit(usize, usize),
+    /// PyTorch's `padding="same"` (stride 1 only).
+    Same,
+}
+
+impl Conv2dPadding {
+    /// Rows and columns of padding for a kernel and dilation.
+    pub fn pads(self, kernel: (usize, usize), dilation: (usize, usize)) -> (Pad, Pad) {
+        match self {
+            Conv2dPadding::Explicit(h, w) => (Pad::symmetric(h), Pad::symmetric(w)),
+            Conv2dPadding::Same => (
+                Pad::same(kernel.0, dilation.0),
+                Pad::same(kernel.1, dilation.1),
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Conv2dPadding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Conv2dPadding::Explicit(h, w) => write!(f, "({h}, {w})"),
+            Conv2dPadding::Same => f.write_str("same"),
+        }
+    }
+}
+
+impl Conv2dSpec {
+    pub(super) fn state_dict(&self) -> Vec<StateTensor> {
+        let (kh, kw) = self.kernel_size;
+        let shape = [self.out_channels, self.in_channels / self.groups, kh, kw];
+        weight_and_bias(&shape, self.bias)
+    }
+
+    pub(super) fn settings(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("stride", torch_pair(self.stride)),
+            ("padding", self.padding.to_string()),
+            ("dilation", torch_pair(self.dilation)),
+            ("groups", self.groups.to_string()),
+            ("bias", self.bias.to_string()),
+        ]
+    }
+
+    pub(super) fn apply(&self, input: Shape) -> Result<Output, Refusal> {
+        let image = channels(input, self.in_channels)?;
+        let geometry = self.geometry(image);
+        windows(image, self.out_channels, geometry.rows, geometry.cols)
+    }
 }
 
 /// `conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
 /// dilation=1, groups=1, bias=true, init=…, bias_init=…)`: the first
 /// eight positional, as `nn.Conv2d`'s.
-pub(super) fn conv2d(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
+pub(super) fn read(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
     let params = [
         "in_channels",
         "out_channels",
@@ -220,125 +296,4 @@ fn too_many_parameters(spec: &Conv2dSpec, span: Span) -> Option<Diagnostic> {
         .with_span_label("too large")
         .with_help("check the channel counts and the kernel size"),
     )
-}
-
-/// `max_pool2d(kernel_size, stride=kernel_size, padding=0, dilation=1)`
-/// and `avg_pool2d(kernel_size, stride=kernel_size, padding=0,
-/// count_include_pad=true)`. Average pooling's fourth positional parameter
-/// in PyTorch is `ceil_mode`, which netc does not have, so there
-/// `count_include_pad` is keyword-only.
-pub(super) fn pool2d(
-    call: &Call,
-    span: Span,
-    kind: LayerType,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<LoweredLayer> {
-    let what = kind.name();
-    let max = kind == LayerType::MaxPool2d;
-    let last = if max { "dilation" } else { "count_include_pad" };
-    let params = ["kernel_size", "stride", "padding", last];
-    let bound = args::bind(call, what, &params, if max { 4 } else { 3 }, diags);
-    let kernel_expr = required(&bound, 0, span, what, "kernel_size", diags);
-    let kernel_size = kernel_expr.and_then(|e| args::size_pair(e, "kernel_size", 1, diags));
-    // PyTorch's `stride=None` is the kernel size; known once that is.
-    let stride = args::optional(bound.get(1), None, |e| {
-        args::size_pair(e, "stride", 1, diags).map(Some)
-    });
-    let padding = pair_or(&bound, 2, "padding", 0, (0, 0), diags);
-    let (dilation, pool) = if max {
-        (
-            pair_or(&bound, 3, "dilation", 1, (1, 1), diags),
-            Some(PoolKind::Max),
-        )
-    } else {
-        let count_include_pad = args::optional(bound.get(3), true, |e| {
-            args::boolean(e, "count_include_pad", diags)
-        });
-        (
-            Some((1, 1)),
-            count_include_pad.map(|count_include_pad| PoolKind::Avg { count_include_pad }),
-        )
-    };
-    let (kernel_size, stride, padding, dilation, pool) =
-        (kernel_size?, stride?, padding?, dilation?, pool?);
-    if let Some(padding_expr) = bound.get(2) {
-        if let Some(diag) = pool_padding_over_half(what, kernel_size, padding, padding_expr) {
-            diags.push(diag);
-            return None;
-        }
-    }
-    Some(LoweredLayer {
-        kind: LayerKind::Pool2d(Pool2dSpec {
-            kind: pool,
-            kernel_size,
-            stride: stride.unwrap_or(kernel_size),
-            padding,
-            dilation,
-        }),
-        widths: Widths::ANY,
-    })
-}
-
-/// NN044: pool padding above half the kernel, which PyTorch refuses
-/// (its kernel size, not the dilated extent).
-fn pool_padding_over_half(
-    what: &str,
-    kernel: (usize, usize),
-    padding: (usize, usize),
-    padding_expr: &Expr,
-) -> Option<Diagnostic> {
-    let limit = (kernel.0 / 2, kernel.1 / 2);
-    if padding.0 <= limit.0 && padding.1 <= limit.1 {
-        return None;
-    }
-    Some(
-        Diagnostic::new(
-            &rules::INVALID_PADDING,
-            padding_expr.span,
-            format!(
-                "`{what}` padding {} is more than half its kernel {}",
-                pair(padding),
-                pair(kernel)
-            ),
-        )
-        .with_span_label(format!("at most {} for this kernel", pair(limit)))
-        .with_help(
-            "a window that starts in the padding would hold no input; pad less or widen the kernel",
-        )
-        .with_note("PyTorch: pad should be smaller than or equal to half of kernel size"),
-    )
-}
-
-/// `adaptive_avg_pool2d(output_size)`: one size or a pair.
-pub(super) fn adaptive_avg_pool2d(
-    call: &Call,
-    span: Span,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<LoweredLayer> {
-    let bound = args::bind(call, ADAPTIVE_AVG_POOL2D, &["output_size"], 1, diags);
-    let size = required(&bound, 0, span, ADAPTIVE_AVG_POOL2D, "output_size", diags)?;
-    let output_size = args::size_pair(size, "output_size", 1, diags)?;
-    Some(LoweredLayer {
-        kind: LayerKind::AdaptiveAvgPool2d(AdaptiveAvgPool2dSpec { output_size }),
-        widths: Widths::ANY,
-    })
-}
-
-/// `flatten()`: `nn.Flatten()`, no arguments.
-pub(super) fn flatten(call: &Call, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
-    let before = diags.len();
-    args::bind(call, FLATTEN, &[], 0, diags);
-    (diags.len() == before).then_some(LoweredLayer {
-        kind: LayerKind::Flatten,
-        widths: Widths::ANY,
-    })
-}
-
-/// `n` for a square pair, `(h, w)` otherwise: as the user would write it.
-pub(super) fn pair((h, w): (usize, usize)) -> String {
-    if h == w {
-        h.to_string()
-    } else {
-        format!("({h}, {w})")
-    }
 }

@@ -1,0 +1,45 @@
+//! `adaptive_avg_pool2d(output_size)`: `nn.AdaptiveAvgPool2d`, one size
+//! or a pair.
+
+use super::{LayerKind, LayerType};
+use crate::analysis::propagate::{CallStats, ValueStats};
+use crate::ast::Call;
+use crate::diagnostic::Diagnostic;
+use crate::ir::{Shape, Span};
+use crate::lower::args;
+use crate::lower::layer::{required, LoweredLayer, Widths};
+use crate::lower::shape::{sized, Derivation, Output, Refusal};
+
+const ADAPTIVE_AVG_POOL2D: &str = LayerType::AdaptiveAvgPool2d.name();
+
+/// `adaptive_avg_pool2d(output_size)`: `(height, width)` of the output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdaptiveAvgPool2dSpec {
+    pub output_size: (usize, usize),
+}
+
+impl AdaptiveAvgPool2dSpec {
+    pub(super) fn apply(&self, input: Shape) -> Result<Output, Refusal> {
+        let image = input.image().ok_or(Refusal::NeedsImage)?;
+        let (height, width) = self.output_size;
+        Ok(Output {
+            shape: Shape::Image(sized(image.channels, height, width)?),
+            derivation: Derivation::Computed(None),
+        })
+    }
+
+    pub(super) fn propagate(&self, call: &mut CallStats<'_>) -> (ValueStats, f64) {
+        call.adaptive_average(self)
+    }
+}
+
+/// `adaptive_avg_pool2d(output_size)`: one size or a pair.
+pub(super) fn read(call: &Call, span: Span, diags: &mut Vec<Diagnostic>) -> Option<LoweredLayer> {
+    let bound = args::bind(call, ADAPTIVE_AVG_POOL2D, &["output_size"], 1, diags);
+    let size = required(&bound, 0, span, ADAPTIVE_AVG_POOL2D, "output_size", diags)?;
+    let output_size = args::size_pair(size, "output_size", 1, diags)?;
+    Some(LoweredLayer {
+        kind: LayerKind::AdaptiveAvgPool2d(AdaptiveAvgPool2dSpec { output_size }),
+        widths: Widths::ANY,
+    })
+}
