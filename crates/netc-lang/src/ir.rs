@@ -18,8 +18,8 @@ use netc_ops::image::ImageShape;
 use netc_ops::{Activation, TrainConfig};
 
 pub use crate::layers::{
-    AdaptiveAvgPool2dSpec, BatchNormSpec, Conv2dPadding, Conv2dSpec, DropoutSpec, LayerKind,
-    LayerNormSpec, LayerType, LinearSpec, Pool2dSpec,
+    AdaptiveAvgPool2dSpec, BatchNormSpec, Conv2dPadding, Conv2dSpec, DropoutSpec, KindDoc,
+    LayerKind, LayerNormSpec, LayerType, LinearSpec, Pool2dSpec,
 };
 
 /// A byte range `[start, end)` into the model file's text.

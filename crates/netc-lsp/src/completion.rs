@@ -197,12 +197,15 @@ fn in_call(context: &Context<'_>, callee: Option<&str>, items: &mut Vec<Completi
         return;
     }
     if let Some(word) = callee.and_then(|c| vocabulary::lookup(c).next()) {
-        for argument in word.arguments {
+        for argument in &word.arguments {
             let (name, detail) = match argument.split_once('=') {
                 Some((name, default)) => {
                     (name, format!("{} argument, default {default}", word.name))
                 }
-                None => (*argument, format!("{} argument, required", word.name)),
+                None => (
+                    argument.as_str(),
+                    format!("{} argument, required", word.name),
+                ),
             };
             let mut completion = item(name, CompletionItemKind::PROPERTY, &detail, None);
             completion.insert_text = Some(format!("{name}="));

@@ -77,6 +77,28 @@ impl Activation {
         }
     }
 
+    /// What it computes, for people (the editor's hover).
+    pub const fn meaning(&self) -> &'static str {
+        match self {
+            Activation::Relu => "max(0, x)",
+            Activation::LeakyRelu { .. } => "max(0, x) + negative_slope · min(0, x)",
+            Activation::Elu { .. } => "x if x > 0, else alpha · (eˣ − 1)",
+            Activation::Selu => {
+                "scale · (max(0, x) + min(0, alpha · (eˣ − 1))), alpha ≈ 1.6733, scale ≈ 1.0507"
+            }
+            Activation::Gelu => "x · Φ(x), Φ the standard normal CDF (exact erf form)",
+            Activation::Silu => "x · σ(x)",
+            Activation::Tanh => "tanh(x)",
+            Activation::Sigmoid => "σ(x) = 1 / (1 + e⁻ˣ)",
+            Activation::Softplus { .. } => {
+                "log(1 + e^(beta·x)) / beta, linear where beta·x > threshold"
+            }
+            Activation::Identity => "x",
+            Activation::Softmax => "eˣⁱ / Σⱼ eˣʲ over each sample's features (dim=1)",
+            Activation::LogSoftmax => "xᵢ − log Σⱼ eˣʲ over each sample's features (dim=1)",
+        }
+    }
+
     /// The variant's identifier, for code generators: with
     /// [`Activation::parameters`] (whose names are the variant's field
     /// names) it spells the value as a Rust literal.

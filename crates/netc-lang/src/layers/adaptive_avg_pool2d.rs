@@ -1,7 +1,7 @@
 //! `adaptive_avg_pool2d(output_size)`: `nn.AdaptiveAvgPool2d`, one size
 //! or a pair.
 
-use super::{LayerKind, LayerType};
+use super::{KindDoc, LayerKind, LayerType};
 use crate::analysis::propagate::{CallStats, ValueStats};
 use crate::ast::Call;
 use crate::diagnostic::Diagnostic;
@@ -9,6 +9,11 @@ use crate::ir::{Shape, Span};
 use crate::lower::args;
 use crate::lower::layer::{required, LoweredLayer, Widths};
 use crate::lower::shape::{sized, Derivation, Output, Refusal};
+
+pub(super) const DOC: KindDoc = KindDoc {
+    meaning: "output cell i averages the input range [⌊i·in/out⌋, ⌈(i+1)·in/out⌉) along each axis, whatever the input size (`nn.AdaptiveAvgPool2d`); an int or a pair (height, width)",
+    arguments: &["output_size"],
+};
 
 const ADAPTIVE_AVG_POOL2D: &str = LayerType::AdaptiveAvgPool2d.name();
 

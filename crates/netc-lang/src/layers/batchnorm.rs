@@ -5,7 +5,7 @@
 
 use netc_ops::layer as defaults;
 
-use super::{affine, tensor, LayerKind, LayerType};
+use super::{affine, tensor, KindDoc, LayerKind, LayerType};
 use crate::analysis::propagate::{CallStats, ValueStats, NORMALISED};
 use crate::ast::{Call, ExprKind};
 use crate::diagnostic::Diagnostic;
@@ -13,6 +13,16 @@ use crate::ir::{Shape, Span, StateRole, StateTensor};
 use crate::lower::args;
 use crate::lower::layer::{eps, required, LoweredLayer, Size, Widths};
 use crate::lower::shape::{channels, flat, Output, Refusal};
+
+pub(super) const DOC: KindDoc = KindDoc {
+    meaning: "y = (x − E[x]) / √(Var[x] + eps) · γ + β over the batch (`nn.BatchNorm1d`); running statistics in eval mode",
+    arguments: &["num_features", "eps=1e-5", "momentum=0.1", "affine=true"],
+};
+
+pub(super) const DOC_2D: KindDoc = KindDoc {
+    meaning: "batchnorm per channel of an image, statistics over batch, height and width (`nn.BatchNorm2d`); running statistics in eval mode",
+    arguments: DOC.arguments,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchNormSpec {

@@ -1,13 +1,18 @@
 //! `flatten()`: `nn.Flatten()`, an image read as its `C·H·W` floats (a
 //! flat value is kept). `flatten(x)` in `forward` declares it too.
 
-use super::{LayerKind, LayerType};
+use super::{KindDoc, LayerKind, LayerType};
 use crate::ast::Call;
 use crate::diagnostic::Diagnostic;
 use crate::ir::Shape;
 use crate::lower::args;
 use crate::lower::layer::{LoweredLayer, Widths};
 use crate::lower::shape::{Derivation, Output};
+
+pub(super) const DOC: KindDoc = KindDoc {
+    meaning: "an image (C, H, W) as its C·H·W values, channel by channel, row by row (`nn.Flatten()`, `torch.flatten(x, 1)`); a layer or a function in `forward`; a flat value is unchanged",
+    arguments: &[],
+};
 
 const FLATTEN: &str = LayerType::Flatten.name();
 

@@ -3,7 +3,7 @@
 
 use netc_ops::layer as defaults;
 
-use super::{affine, LayerKind, LayerType};
+use super::{affine, KindDoc, LayerKind, LayerType};
 use crate::analysis::propagate::{CallStats, ValueStats, NORMALISED};
 use crate::ast::Call;
 use crate::diagnostic::Diagnostic;
@@ -18,6 +18,12 @@ pub struct LayerNormSpec {
     pub eps: f64,
     pub elementwise_affine: bool,
 }
+
+pub(super) const DOC: KindDoc = KindDoc {
+    meaning:
+        "y = (x − E[x]) / √(Var[x] + eps) · γ + β over each sample's features (`nn.LayerNorm`)",
+    arguments: &["normalized_shape", "eps=1e-5", "elementwise_affine=true"],
+};
 
 const LAYERNORM: &str = LayerType::LayerNorm.name();
 

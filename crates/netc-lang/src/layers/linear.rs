@@ -3,7 +3,7 @@
 
 use netc_ops::Init;
 
-use super::weight_and_bias;
+use super::{weight_and_bias, KindDoc};
 use crate::ast::Call;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{LayerType, Shape, Span, StateTensor};
@@ -21,6 +21,11 @@ pub struct LinearSpec {
     /// `None`: `nn.Linear`'s default bias, U(±1/√fan_in).
     pub bias_init: Option<Init>,
 }
+
+pub(super) const DOC: KindDoc = KindDoc {
+    meaning: "y = x Wᵀ + b (`nn.Linear`); with one positional argument it is `out_features` and `in_features` is inferred",
+    arguments: &["in_features", "out_features", "bias=true", "init", "bias_init"],
+};
 
 const LINEAR: &str = LayerType::Linear.name();
 

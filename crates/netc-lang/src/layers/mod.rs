@@ -127,6 +127,31 @@ impl LayerType {
     }
 }
 
+/// What a kind computes, and its arguments with PyTorch's defaults as a
+/// model writes them: the editor's hover and completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindDoc {
+    pub meaning: &'static str,
+    pub arguments: &'static [&'static str],
+}
+
+impl LayerType {
+    pub const fn doc(self) -> KindDoc {
+        match self {
+            LayerType::Linear => linear::DOC,
+            LayerType::BatchNorm => batchnorm::DOC,
+            LayerType::LayerNorm => layernorm::DOC,
+            LayerType::Dropout => dropout::DOC,
+            LayerType::Conv2d => conv2d::DOC,
+            LayerType::BatchNorm2d => batchnorm::DOC_2D,
+            LayerType::MaxPool2d => pool2d::MAX_DOC,
+            LayerType::AvgPool2d => pool2d::AVG_DOC,
+            LayerType::AdaptiveAvgPool2d => adaptive_avg_pool2d::DOC,
+            LayerType::Flatten => flatten::DOC,
+        }
+    }
+}
+
 const fn layer_type_names() -> [&'static str; LayerType::ALL.len()] {
     let mut names = [""; LayerType::ALL.len()];
     let mut index = 0;

@@ -5,7 +5,7 @@
 
 use netc_ops::image::{ImageShape, Pad, Pool2dGeometry, PoolKind, Window};
 
-use super::{torch_pair, LayerKind, LayerType};
+use super::{torch_pair, KindDoc, LayerKind, LayerType};
 use crate::analysis::propagate::{CallStats, ValueStats};
 use crate::ast::{Call, Expr};
 use crate::diagnostic::Diagnostic;
@@ -14,6 +14,16 @@ use crate::lower::args;
 use crate::lower::layer::{pair, pair_or, required, LoweredLayer, Widths};
 use crate::lower::shape::{windows, Output, Refusal};
 use crate::rules;
+
+pub(super) const MAX_DOC: KindDoc = KindDoc {
+    meaning: "the maximum of each window; padding counts as −∞; output size ⌊(in + 2·padding − dilation·(kernel_size − 1) − 1) / stride⌋ + 1 (`nn.MaxPool2d`)",
+    arguments: &["kernel_size", "stride=kernel_size", "padding=0", "dilation=1"],
+};
+
+pub(super) const AVG_DOC: KindDoc = KindDoc {
+    meaning: "the mean of each window; with count_include_pad the padding's zeros count in the divisor; output size ⌊(in + 2·padding − kernel_size) / stride⌋ + 1 (`nn.AvgPool2d`)",
+    arguments: &["kernel_size", "stride=kernel_size", "padding=0", "count_include_pad=true"],
+};
 
 /// `max_pool2d(kernel_size, stride=kernel_size, padding=0, dilation=1)`
 /// and `avg_pool2d(kernel_size, stride=kernel_size, padding=0,

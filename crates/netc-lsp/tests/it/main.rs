@@ -4,5 +4,6 @@
 //! One module alone: `cargo test -p netc-lsp --test it -- <module>::`.
 
 mod edit_sequences;
+mod editor_grammar;
 mod features;
 mod harness;
