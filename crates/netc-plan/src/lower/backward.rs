@@ -13,7 +13,8 @@
 use netc_lang::ir::{Handle, Model, Node};
 use netc_ops::TrainConfig;
 
-use super::forward::{Forward, Recorded};
+use super::forward::Forward;
+use super::tape::{Gradients, Recorded};
 use super::Builder;
 use crate::plan::{Access, BufferId, BufferKind, BufferLen, Fresh, Op, OpKind};
 
@@ -209,33 +210,33 @@ impl Builder<'_> {
     }
 }
 
-/// What a layer's backward sees: its node, the loss's gradient with
-/// respect to the node's value, and its operands' gradient buffers.
-pub(super) struct NodeGrad<'a, 'm, 't> {
+/// The backward walk at one layer call: what its [`LayerTape`] asks for.
+///
+/// [`LayerTape`]: super::tape::LayerTape
+struct NodeGrad<'a, 'm, 't> {
     builder: &'a mut Builder<'m>,
     grads: &'a mut Grads<'t>,
     node: Handle<Node>,
-    /// The gradient arriving at the node.
-    pub dy: BufferId,
+    dy: BufferId,
 }
 
-impl NodeGrad<'_, '_, '_> {
-    /// The gradient buffer of `operand`, when it needs one.
-    pub fn grad_of(&mut self, operand: Handle<Node>) -> Option<BufferId> {
+impl Gradients for NodeGrad<'_, '_, '_> {
+    fn dy(&self) -> BufferId {
+        self.dy
+    }
+
+    fn grad_of(&mut self, operand: Handle<Node>) -> Option<BufferId> {
         self.builder.grad_of(operand, self.grads)
     }
 
-    /// The gradient buffer of `operand`, or a discarded one where it
-    /// needs none: for kernels whose `dx` is not optional.
-    pub fn grad_or_discarded(&mut self, operand: Handle<Node>) -> BufferId {
+    fn grad_or_discarded(&mut self, operand: Handle<Node>) -> BufferId {
         match self.grad_of(operand) {
             Some(dx) => dx,
             None => self.builder.discarded_grad(operand),
         }
     }
 
-    /// A per-sample scratch buffer of the node's backward, `d(node) what`.
-    pub fn scratch(&mut self, what: &str, width: usize) -> BufferId {
+    fn scratch(&mut self, what: &str, width: usize) -> BufferId {
         let name = format!("d({}) {what}", self.builder.labels[self.node.index()]);
         let len = BufferLen::PerSample(width);
         self.builder.buffer(&name, BufferKind::Activation, len)

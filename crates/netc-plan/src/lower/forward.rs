@@ -2,51 +2,12 @@
 //! a layer's first call, the inference-cache op that derives what its
 //! eval op reads), recording on a tape what the node's backward needs.
 
-use netc_lang::ir::{Handle, Node, NodeKind, Shape};
-use netc_ops::image::ImageShape;
-use netc_ops::{Activation, TrainConfig};
+use netc_lang::ir::{Handle, Node, NodeKind};
+use netc_ops::TrainConfig;
 
-use super::layers::{LayerLowering, LayerTape};
+use super::tape::{Call, LayerLowering, Recorded};
 use super::{Builder, Io};
 use crate::plan::{BufferId, BufferKind, BufferLen, OpKind};
-
-/// What one node's backward needs, recorded when its forward is lowered.
-pub(super) enum Recorded {
-    Input,
-    Activation {
-        act: Activation,
-        arg: Handle<Node>,
-        x: BufferId,
-        y: BufferId,
-        width: usize,
-    },
-    Add {
-        lhs: Handle<Node>,
-        rhs: Handle<Node>,
-    },
-    /// A layer's call.
-    Layer(Box<dyn LayerTape>),
-}
-
-impl Recorded {
-    pub fn layer(tape: impl LayerTape + 'static) -> Self {
-        Recorded::Layer(Box::new(tape))
-    }
-
-    /// Whether the node's own op has parameters (a gradient starts here).
-    pub fn has_parameters(&self) -> bool {
-        matches!(self, Recorded::Layer(tape) if tape.has_parameters())
-    }
-
-    /// The node whose gradient buffer is this node's (see
-    /// [`LayerTape::gradient_alias`]).
-    pub fn gradient_alias(&self) -> Option<Handle<Node>> {
-        match self {
-            Recorded::Layer(tape) => tape.gradient_alias(),
-            _ => None,
-        }
-    }
-}
 
 /// The lowered forward: each node's tape entry, and the executors'
 /// buffers.
@@ -54,9 +15,6 @@ pub(super) struct Forward {
     pub tape: Vec<Recorded>,
     pub io: Io,
 }
-
-/// A node's train-mode op, eval-mode op and tape entry.
-pub(super) type Lowered = (OpKind, OpKind, Recorded);
 
 impl<'m> Builder<'m> {
     pub(super) fn lower_forward(
@@ -176,44 +134,6 @@ impl<'m> Builder<'m> {
                 output: output_value,
                 loss,
             },
-        }
-    }
-}
-
-/// One call of a layer in `forward`.
-pub(super) struct Call<'a> {
-    pub layer: &'a str,
-    /// How many calls of the layer came before this one.
-    pub index: usize,
-    pub arg: Handle<Node>,
-    /// The argument's shape.
-    pub input: Shape,
-    pub x: BufferId,
-    pub y: BufferId,
-    pub width: usize,
-}
-
-impl Call<'_> {
-    /// The image a convolution or a pooling reads: the checker gives
-    /// image layers image arguments only (a `ValidModel`'s invariant).
-    pub fn image(&self) -> ImageShape {
-        self.input
-            .image()
-            .expect("a checked model gives image layers image values")
-    }
-
-    /// Positions per channel of a batchnorm's input: `H·W` of an image,
-    /// 1 of a flat value.
-    pub fn plane(&self) -> usize {
-        self.input.image().map_or(1, ImageShape::plane)
-    }
-
-    /// `bn1.xhat` for a layer's first call, `bn1.xhat.1` for its second:
-    /// each call saves its own values for backward.
-    pub fn saved_name(&self, what: &str) -> String {
-        match self.index {
-            0 => format!("{}.{what}", self.layer),
-            k => format!("{}.{what}.{k}", self.layer),
         }
     }
 }

@@ -12,6 +12,7 @@ mod backward;
 mod forward;
 mod layers;
 mod state_layout;
+mod tape;
 mod update;
 
 use netc_lang::ir::{Model, NodeKind};

@@ -4,7 +4,6 @@
 
 use netc_ops::Init;
 
-use super::layers::{self, LayerLowering};
 use super::Builder;
 use crate::plan::{BufferId, BufferKind, Initializer, StateEntry};
 
@@ -36,17 +35,6 @@ impl Affine {
 }
 
 impl<'m> Builder<'m> {
-    /// Parameters and running statistics of every layer, in `state_dict`
-    /// order (declaration order).
-    pub(super) fn declare_layers(&mut self) -> Vec<Box<dyn LayerLowering<'m> + 'm>> {
-        let model = self.model;
-        model
-            .layers
-            .iter()
-            .map(|(_, layer)| layers::declare(self, &layer.name, &layer.kind))
-            .collect()
-    }
-
     /// The weight (`[out, in, …]`) and optional bias of `nn.Linear` or
     /// `nn.Conv2d`, with PyTorch's fans (`_calculate_fan_in_and_fan_out`:
     /// `shape[1]` and `shape[0]` times the kernel's size) and default inits

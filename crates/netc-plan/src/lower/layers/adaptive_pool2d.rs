@@ -4,9 +4,7 @@
 use netc_lang::ir::{AdaptiveAvgPool2dSpec, Handle, Node};
 use netc_ops::image::AdaptivePool2dGeometry;
 
-use super::{LayerLowering, LayerTape};
-use crate::lower::backward::NodeGrad;
-use crate::lower::forward::{Call, Lowered, Recorded};
+use crate::lower::tape::{Call, Gradients, LayerLowering, LayerTape, Lowered, Recorded};
 use crate::lower::Builder;
 use crate::plan::{Fresh, OpKind};
 
@@ -35,10 +33,10 @@ struct AdaptiveAvgPool2dTape {
 }
 
 impl LayerTape for AdaptiveAvgPool2dTape {
-    fn backward(&self, grad: &mut NodeGrad<'_, '_, '_>) -> Option<OpKind> {
+    fn backward(&self, grad: &mut dyn Gradients) -> Option<OpKind> {
         let dx = grad.grad_of(self.arg)?;
         Some(OpKind::AdaptiveAvgPool2dBackward {
-            dy: grad.dy,
+            dy: grad.dy(),
             dx,
             fresh: Fresh::NONE,
             geometry: self.geometry,

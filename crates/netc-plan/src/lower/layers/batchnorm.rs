@@ -6,9 +6,8 @@
 use netc_lang::ir::BatchNormSpec;
 
 use super::norm::{Norm, NormTape};
-use super::LayerLowering;
-use crate::lower::forward::{Call, Lowered, Recorded};
 use crate::lower::state_layout::Affine;
+use crate::lower::tape::{Call, LayerLowering, Lowered, Recorded};
 use crate::lower::Builder;
 use crate::plan::{BufferId, BufferKind, BufferLen, OpKind};
 

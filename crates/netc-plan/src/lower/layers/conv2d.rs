@@ -5,10 +5,8 @@ use netc_lang::ir::{Conv2dSpec, Handle, Node};
 use netc_ops::image::Conv2dGeometry;
 use netc_runtime::kernels::{conv2d_cols_len, conv2d_rows_len};
 
-use super::{LayerLowering, LayerTape};
-use crate::lower::backward::NodeGrad;
-use crate::lower::forward::{Call, Lowered, Recorded};
 use crate::lower::state_layout::Param;
+use crate::lower::tape::{Call, Gradients, LayerLowering, LayerTape, Lowered, Recorded};
 use crate::lower::Builder;
 use crate::plan::{BufferId, BufferKind, BufferLen, Fresh, OpKind};
 
@@ -72,14 +70,14 @@ struct Conv2dTape {
 }
 
 impl LayerTape for Conv2dTape {
-    fn backward(&self, grad: &mut NodeGrad<'_, '_, '_>) -> Option<OpKind> {
+    fn backward(&self, grad: &mut dyn Gradients) -> Option<OpKind> {
         let dx = grad.grad_of(self.arg);
         let rows = grad.scratch("rows", conv2d_rows_len(&self.geometry));
         let dcols = dx.map(|_| grad.scratch("cols", conv2d_cols_len(&self.geometry)));
         Some(OpKind::Conv2dBackward {
             cols: self.cols,
             w: self.weight.value,
-            dy: grad.dy,
+            dy: grad.dy(),
             rows,
             dcols,
             dx,

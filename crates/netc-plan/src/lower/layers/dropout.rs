@@ -2,9 +2,7 @@
 
 use netc_lang::ir::{DropoutSpec, Handle, Node};
 
-use super::{LayerLowering, LayerTape};
-use crate::lower::backward::NodeGrad;
-use crate::lower::forward::{Call, Lowered, Recorded};
+use crate::lower::tape::{Call, Gradients, LayerLowering, LayerTape, Lowered, Recorded};
 use crate::lower::Builder;
 use crate::plan::{BufferId, BufferKind, BufferLen, Fresh, OpKind};
 
@@ -41,10 +39,10 @@ struct DropoutTape {
 }
 
 impl LayerTape for DropoutTape {
-    fn backward(&self, grad: &mut NodeGrad<'_, '_, '_>) -> Option<OpKind> {
+    fn backward(&self, grad: &mut dyn Gradients) -> Option<OpKind> {
         let dx = grad.grad_of(self.arg)?;
         Some(OpKind::DropoutBackward {
-            dy: grad.dy,
+            dy: grad.dy(),
             mask: self.mask,
             dx,
             fresh: Fresh::NONE,

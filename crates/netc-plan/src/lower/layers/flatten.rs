@@ -5,9 +5,7 @@
 
 use netc_lang::ir::{Handle, Node};
 
-use super::{LayerLowering, LayerTape};
-use crate::lower::backward::NodeGrad;
-use crate::lower::forward::{Call, Lowered, Recorded};
+use crate::lower::tape::{Call, Gradients, LayerLowering, LayerTape, Lowered, Recorded};
 use crate::lower::Builder;
 use crate::plan::{Fresh, OpKind};
 
@@ -34,7 +32,7 @@ struct FlattenTape {
 }
 
 impl LayerTape for FlattenTape {
-    fn backward(&self, grad: &mut NodeGrad<'_, '_, '_>) -> Option<OpKind> {
+    fn backward(&self, grad: &mut dyn Gradients) -> Option<OpKind> {
         // An aliased flatten's consumers wrote its argument's gradient
         // already.
         if !self.copied {
@@ -43,7 +41,7 @@ impl LayerTape for FlattenTape {
         let dst = grad.grad_of(self.arg)?;
         Some(OpKind::Accumulate {
             dst,
-            src: grad.dy,
+            src: grad.dy(),
             fresh: Fresh::NONE,
         })
     }

@@ -4,10 +4,8 @@
 use netc_lang::ir::{Handle, LinearSpec, Node};
 use netc_runtime::kernels::linear_panel_len;
 
-use super::{LayerLowering, LayerTape};
-use crate::lower::backward::NodeGrad;
-use crate::lower::forward::{Call, Lowered, Recorded};
 use crate::lower::state_layout::Param;
+use crate::lower::tape::{Call, Gradients, LayerLowering, LayerTape, Lowered, Recorded};
 use crate::lower::Builder;
 use crate::plan::{BufferId, BufferKind, Fresh, OpKind};
 
@@ -92,11 +90,11 @@ struct LinearTape {
 }
 
 impl LayerTape for LinearTape {
-    fn backward(&self, grad: &mut NodeGrad<'_, '_, '_>) -> Option<OpKind> {
+    fn backward(&self, grad: &mut dyn Gradients) -> Option<OpKind> {
         Some(OpKind::LinearBackward {
             x: self.x,
             w: self.weight.value,
-            dy: grad.dy,
+            dy: grad.dy(),
             dx: grad.grad_of(self.arg),
             dw: self.weight.grad,
             db: self.bias.map(|b| b.grad),

@@ -3,9 +3,8 @@
 
 use netc_lang::ir::{Handle, Node};
 
-use super::LayerTape;
-use crate::lower::backward::NodeGrad;
 use crate::lower::state_layout::Affine;
+use crate::lower::tape::{Gradients, LayerTape};
 use crate::plan::{BufferId, Fresh, OpKind};
 
 /// Which normalisation a call ran.
@@ -28,7 +27,7 @@ pub(super) struct NormTape {
 }
 
 impl LayerTape for NormTape {
-    fn backward(&self, grad: &mut NodeGrad<'_, '_, '_>) -> Option<OpKind> {
+    fn backward(&self, grad: &mut dyn Gradients) -> Option<OpKind> {
         // The kernels always write dx, needed or not.
         let dx = grad.grad_or_discarded(self.arg);
         let (gamma, _) = Affine::values(self.affine);
@@ -36,7 +35,7 @@ impl LayerTape for NormTape {
         let (xhat, invstd, n) = (self.xhat, self.invstd, self.n);
         Some(match self.norm {
             Norm::Batch { plane } => OpKind::BatchNormBackward {
-                dy: grad.dy,
+                dy: grad.dy(),
                 xhat,
                 invstd,
                 gamma,
@@ -48,7 +47,7 @@ impl LayerTape for NormTape {
                 plane,
             },
             Norm::Layer => OpKind::LayerNormBackward {
-                dy: grad.dy,
+                dy: grad.dy(),
                 xhat,
                 invstd,
                 gamma,

@@ -4,9 +4,7 @@
 use netc_lang::ir::{Handle, Node, Pool2dSpec};
 use netc_ops::image::{Pool2dGeometry, PoolKind};
 
-use super::{LayerLowering, LayerTape};
-use crate::lower::backward::NodeGrad;
-use crate::lower::forward::{Call, Lowered, Recorded};
+use crate::lower::tape::{Call, Gradients, LayerLowering, LayerTape, Lowered, Recorded};
 use crate::lower::Builder;
 use crate::plan::{BufferId, BufferKind, BufferLen, Fresh, OpKind};
 
@@ -60,19 +58,19 @@ struct Pool2dTape {
 }
 
 impl LayerTape for Pool2dTape {
-    fn backward(&self, grad: &mut NodeGrad<'_, '_, '_>) -> Option<OpKind> {
+    fn backward(&self, grad: &mut dyn Gradients) -> Option<OpKind> {
         let dx = grad.grad_of(self.arg)?;
         let geometry = self.geometry;
         Some(match self.argmax {
             Some(argmax) => OpKind::MaxPool2dBackward {
-                dy: grad.dy,
+                dy: grad.dy(),
                 argmax,
                 dx,
                 fresh: Fresh::NONE,
                 geometry,
             },
             None => OpKind::AvgPool2dBackward {
-                dy: grad.dy,
+                dy: grad.dy(),
                 dx,
                 fresh: Fresh::NONE,
                 geometry,
