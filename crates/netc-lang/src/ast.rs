@@ -2,7 +2,7 @@
 //! node. Nothing is resolved here: names are strings, numbers keep their
 //! text, and layer calls look like any other call. Lowering gives meaning.
 
-pub use crate::ir::Span;
+pub use crate::span::Span;
 
 /// A whole model file.
 #[derive(Debug, Clone, PartialEq, Default)]

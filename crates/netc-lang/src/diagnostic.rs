@@ -1,9 +1,9 @@
 //! Diagnostics as data: what was found, where, and how to fix it.
 //! Rendering (terminal, JSON, proc-macro errors) is a separate step.
 
-use crate::ir::Span;
 use crate::rules::Rule;
 use crate::severity::Severity;
+use crate::span::Span;
 
 /// A secondary span with its message ("`bn1` is declared here").
 #[derive(Debug, Clone, PartialEq)]

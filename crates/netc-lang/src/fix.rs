@@ -8,7 +8,7 @@
 //! layout included, is kept byte for byte.
 
 use crate::diagnostic::{Diagnostic, Edit, FixSafety};
-use crate::ir::Span;
+use crate::span::Span;
 
 /// The fixed text and how many diagnostics were fixed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,26 +14,14 @@
 
 use std::marker::PhantomData;
 
-use netc_ops::image::ImageShape;
 use netc_ops::{Activation, TrainConfig};
 
 pub use crate::layers::{
     AdaptiveAvgPool2dSpec, BatchNormSpec, Conv2dPadding, Conv2dSpec, DropoutSpec, KindDoc,
-    LayerKind, LayerNormSpec, LayerType, LinearSpec, Pool2dSpec,
+    LayerKind, LayerNormSpec, LayerType, LinearSpec, Pool2dSpec, StateRole, StateTensor,
 };
-
-/// A byte range `[start, end)` into the model file's text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end }
-    }
-}
+pub use crate::shape::Shape;
+pub use crate::span::Span;
 
 /// A typed index into an [`Arena`].
 pub struct Handle<T> {
@@ -206,89 +194,10 @@ impl Input {
     }
 }
 
-/// The shape of one sample of a value. Either way the executors store a
-/// sample as `numel()` contiguous floats (images in PyTorch's CHW order),
-/// so a batch is a `[batch, numel]` buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Shape {
-    Flat(usize),
-    Image(ImageShape),
-}
-
-impl Shape {
-    pub fn numel(self) -> usize {
-        match self {
-            Shape::Flat(width) => width,
-            Shape::Image(image) => image.numel(),
-        }
-    }
-
-    pub fn image(self) -> Option<ImageShape> {
-        match self {
-            Shape::Flat(_) => None,
-            Shape::Image(image) => Some(image),
-        }
-    }
-}
-
-impl std::fmt::Display for Shape {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Shape::Flat(width) => write!(f, "{width}"),
-            Shape::Image(image) => {
-                write!(f, "({}, {}, {})", image.channels, image.height, image.width)
-            }
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layer {
     pub name: String,
     pub kind: LayerKind,
-}
-
-/// One tensor of a layer's `state_dict`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateTensor {
-    pub role: StateRole,
-    /// Empty for a 0-d tensor.
-    pub shape: Vec<usize>,
-}
-
-impl StateTensor {
-    /// Elements, as PyTorch's `numel` (1 for a 0-d tensor).
-    pub fn numel(&self) -> usize {
-        self.shape.iter().product()
-    }
-}
-
-/// What a `state_dict` entry holds; its name is `<layer>.<suffix>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StateRole {
-    Weight,
-    Bias,
-    RunningMean,
-    RunningVar,
-    /// BatchNorm's step counter: a 0-d I64, the only integer entry.
-    NumBatchesTracked,
-}
-
-impl StateRole {
-    pub const fn suffix(self) -> &'static str {
-        match self {
-            StateRole::Weight => "weight",
-            StateRole::Bias => "bias",
-            StateRole::RunningMean => "running_mean",
-            StateRole::RunningVar => "running_var",
-            StateRole::NumBatchesTracked => "num_batches_tracked",
-        }
-    }
-
-    /// Updated by the optimizer (the rest are buffers).
-    pub const fn is_trainable(self) -> bool {
-        matches!(self, StateRole::Weight | StateRole::Bias)
-    }
 }
 
 /// One value of the forward graph: `[batch, numel]`, each sample of

@@ -22,7 +22,7 @@
 //! after `16 // 2`), and only a comment that is itself arithmetic
 //! (`16 // 2` then a line break) changes a value.
 
-use crate::ir::Span;
+use crate::span::Span;
 
 /// One piece of model text, as [`scan`] reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

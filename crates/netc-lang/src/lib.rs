@@ -14,6 +14,8 @@ mod parser;
 pub mod render;
 pub mod rules;
 pub mod severity;
+mod shape;
+mod span;
 pub mod suggest;
 mod valid;
 

@@ -89,7 +89,7 @@ mod tests {
 
     #[test]
     fn typos_from_the_issue() {
-        let kinds = crate::ir::LayerKind::NAMES.iter().copied();
+        let kinds = crate::layers::LayerKind::NAMES.iter().copied();
         assert_eq!(did_you_mean("batchnrom", kinds), Some("batchnorm"));
         let nonlinearities = || netc_ops::Nonlinearity::NAMES.iter().copied();
         assert_eq!(did_you_mean("reluu", nonlinearities()), Some("relu"));

@@ -3,18 +3,23 @@
 //! the model alone. `netc analyze` prints it; lints NN013, NN022–NN028 and
 //! NN030 read it.
 
+pub(crate) mod call;
 pub mod moments;
-pub(crate) mod propagate;
+mod pooling;
+mod propagate;
+pub(crate) mod stats;
 mod weights;
 mod windows;
 
-pub use propagate::{weight_reach, Reach, ValueStats};
+pub use propagate::{weight_reach, Reach};
+pub use stats::ValueStats;
 pub use weights::{init_mean, Weights};
 
 use moments::MomentCache;
 use propagate::Propagation;
 
-use crate::ir::{Handle, Layer, LayerType, Model, Node, NodeKind};
+use crate::ir::{Handle, Layer, Model, Node, NodeKind};
+use crate::layers::LayerType;
 
 /// AUTOTRAINER's thresholds on R; the run-time health checks use the same
 /// values (docs/lints-and-gradients.md, "The ratio R and the verdict").

@@ -5,7 +5,7 @@
 
 use netc_ops::Init;
 
-use crate::ir::{Conv2dSpec, LayerKind, LinearSpec};
+use crate::layers::{Conv2dSpec, LayerKind, LinearSpec};
 
 /// What the analysis and the init rules read from a weight layer.
 #[derive(Debug, Clone, Copy, PartialEq)]

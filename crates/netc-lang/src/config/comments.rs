@@ -3,8 +3,8 @@
 //! one rule of [`crate::lexical`]: a `//` inside `data = "a//b.csv"` or
 //! dividing in `linear(784 // 2, 10)` is no comment.
 
-use crate::ir::Span;
 use crate::lexical;
+use crate::span::Span;
 
 /// One `//` comment.
 #[derive(Debug, Clone, PartialEq)]

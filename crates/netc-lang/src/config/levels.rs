@@ -179,8 +179,8 @@ fn severity(level: Level) -> Option<Severity> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::Span;
     use crate::rules::{CONSTANT_INIT, UNDEFINED_LAYER, UNUSED_LAYER};
+    use crate::span::Span;
 
     fn unused() -> Diagnostic {
         Diagnostic::new(&UNUSED_LAYER, Span::new(0, 1), "unused")

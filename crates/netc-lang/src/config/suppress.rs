@@ -16,8 +16,8 @@ use super::comments::{self, Comment};
 use super::is_front_end_error;
 use crate::ast;
 use crate::diagnostic::Diagnostic;
-use crate::ir::Span;
 use crate::rules::{self, Rule, UNUSED_SUPPRESSION};
+use crate::span::Span;
 
 const DIRECTIVE: &str = "netc:";
 const ALLOW: &str = "allow";

@@ -2,13 +2,16 @@
 //! or a pair.
 
 use super::{KindDoc, LayerKind, LayerType};
-use crate::analysis::propagate::{CallStats, ValueStats};
+use super::{LoweredLayer, Widths};
+use crate::analysis::call::CallStats;
+use crate::analysis::stats::ValueStats;
 use crate::ast::Call;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Shape, Span};
 use crate::lower::args;
-use crate::lower::layer::{required, LoweredLayer, Widths};
+use crate::lower::args::required;
 use crate::lower::shape::{sized, Derivation, Output, Refusal};
+use crate::shape::Shape;
+use crate::span::Span;
 
 pub(super) const DOC: KindDoc = KindDoc {
     meaning: "output cell i averages the input range [⌊i·in/out⌋, ⌈(i+1)·in/out⌉) along each axis, whatever the input size (`nn.AdaptiveAvgPool2d`); an int or a pair (height, width)",
@@ -34,7 +37,7 @@ impl AdaptiveAvgPool2dSpec {
     }
 
     pub(super) fn propagate(&self, call: &mut CallStats<'_>) -> (ValueStats, f64) {
-        call.adaptive_average(self)
+        call.adaptive_average(self.output_size)
     }
 }
 

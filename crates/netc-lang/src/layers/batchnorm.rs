@@ -5,14 +5,17 @@
 
 use netc_ops::layer as defaults;
 
-use super::{affine, tensor, KindDoc, LayerKind, LayerType};
-use crate::analysis::propagate::{CallStats, ValueStats, NORMALISED};
+use super::{affine, tensor, KindDoc, LayerKind, LayerType, StateRole, StateTensor};
+use super::{LoweredLayer, Size, Widths};
+use crate::analysis::call::CallStats;
+use crate::analysis::stats::{ValueStats, NORMALISED};
 use crate::ast::{Call, ExprKind};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Shape, Span, StateRole, StateTensor};
 use crate::lower::args;
-use crate::lower::layer::{eps, required, LoweredLayer, Size, Widths};
+use crate::lower::args::{eps, required};
 use crate::lower::shape::{channels, flat, Output, Refusal};
+use crate::shape::Shape;
+use crate::span::Span;
 
 pub(super) const DOC: KindDoc = KindDoc {
     meaning: "y = (x − E[x]) / √(Var[x] + eps) · γ + β over the batch (`nn.BatchNorm1d`); running statistics in eval mode",

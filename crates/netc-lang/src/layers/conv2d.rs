@@ -6,14 +6,17 @@
 use netc_ops::image::{Conv2dGeometry, ImageShape, Pad, Window};
 use netc_ops::Init;
 
-use super::{torch_pair, weight_and_bias, KindDoc, LayerKind, LayerType};
+use super::{torch_pair, weight_and_bias, KindDoc, LayerKind, LayerType, StateTensor};
+use super::{LoweredLayer, Size, Widths};
 use crate::ast::{Call, Expr, ExprKind};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Shape, Span, StateTensor};
 use crate::lower::args::{self, MAX_WIDTH};
-use crate::lower::layer::{inits, pair, pair_or, required, LoweredLayer, Size, Widths};
+use crate::lower::args::{pair, pair_or, required};
+use crate::lower::init::inits;
 use crate::lower::shape::{channels, windows, Output, Refusal};
 use crate::rules;
+use crate::shape::Shape;
+use crate::span::Span;
 
 pub(super) const DOC: KindDoc = KindDoc {
     meaning: "y[co] = b[co] + Σ w[co, ci] ⋆ x[ci] over the input channels of co's group (cross-correlation, `nn.Conv2d`); each output size is ⌊(in + 2·padding − dilation·(kernel_size − 1) − 1) / stride⌋ + 1; sizes are an int or a pair (height, width); `padding=same` keeps the size (stride 1), `valid` is 0",

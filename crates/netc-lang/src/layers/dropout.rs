@@ -3,11 +3,12 @@
 use netc_ops::layer as defaults;
 
 use super::{KindDoc, LayerKind, LayerType};
-use crate::analysis::propagate::{CallStats, ValueStats};
+use super::{LoweredLayer, Widths};
+use crate::analysis::call::CallStats;
+use crate::analysis::stats::ValueStats;
 use crate::ast::Call;
 use crate::diagnostic::Diagnostic;
 use crate::lower::args;
-use crate::lower::layer::{LoweredLayer, Widths};
 
 pub(super) const DOC: KindDoc = KindDoc {
     meaning: "zeroes each value with probability p in training and scales the rest by 1/(1 − p) (`nn.Dropout`)",

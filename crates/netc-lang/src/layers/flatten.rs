@@ -2,12 +2,12 @@
 //! flat value is kept). `flatten(x)` in `forward` declares it too.
 
 use super::{KindDoc, LayerKind, LayerType};
+use super::{LoweredLayer, Widths};
 use crate::ast::Call;
 use crate::diagnostic::Diagnostic;
-use crate::ir::Shape;
 use crate::lower::args;
-use crate::lower::layer::{LoweredLayer, Widths};
 use crate::lower::shape::{Derivation, Output};
+use crate::shape::Shape;
 
 pub(super) const DOC: KindDoc = KindDoc {
     meaning: "an image (C, H, W) as its C·H·W values, channel by channel, row by row (`nn.Flatten()`, `torch.flatten(x, 1)`); a layer or a function in `forward`; a flat value is unchanged",

@@ -3,14 +3,17 @@
 
 use netc_ops::layer as defaults;
 
-use super::{affine, KindDoc, LayerKind, LayerType};
-use crate::analysis::propagate::{CallStats, ValueStats, NORMALISED};
+use super::{affine, KindDoc, LayerKind, LayerType, StateTensor};
+use super::{LoweredLayer, Size, Widths};
+use crate::analysis::call::CallStats;
+use crate::analysis::stats::{ValueStats, NORMALISED};
 use crate::ast::Call;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Shape, Span, StateTensor};
 use crate::lower::args;
-use crate::lower::layer::{eps, required, LoweredLayer, Size, Widths};
+use crate::lower::args::{eps, required};
 use crate::lower::shape::{flat, Output, Refusal};
+use crate::shape::Shape;
+use crate::span::Span;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerNormSpec {

@@ -3,13 +3,16 @@
 
 use netc_ops::Init;
 
-use super::{weight_and_bias, KindDoc};
+use super::{weight_and_bias, KindDoc, LayerType, StateTensor};
+use super::{LoweredLayer, Size, Widths};
 use crate::ast::Call;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{LayerType, Shape, Span, StateTensor};
 use crate::lower::args;
-use crate::lower::layer::{inits, required, LoweredLayer, Size, Widths};
+use crate::lower::args::required;
+use crate::lower::init::inits;
 use crate::lower::shape::{flat, Output, Refusal};
+use crate::shape::Shape;
+use crate::span::Span;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinearSpec {

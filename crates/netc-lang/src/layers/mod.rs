@@ -25,12 +25,14 @@ pub use pool2d::Pool2dSpec;
 
 use netc_ops::image::PoolKind;
 
-use crate::analysis::propagate::{CallStats, ValueStats};
+use crate::analysis::call::CallStats;
+use crate::analysis::stats::ValueStats;
 use crate::ast::Call;
+use crate::ast::{Expr, ExprKind};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Shape, Span, StateRole, StateTensor};
-use crate::lower::layer::LoweredLayer;
 use crate::lower::shape::{Output, Refusal};
+use crate::shape::Shape;
+use crate::span::Span;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum LayerKind {
@@ -284,6 +286,111 @@ impl LayerKind {
             | LayerKind::Flatten => None,
         }
     }
+}
+
+/// One tensor of a layer's `state_dict`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateTensor {
+    pub role: StateRole,
+    /// Empty for a 0-d tensor.
+    pub shape: Vec<usize>,
+}
+
+impl StateTensor {
+    /// Elements, as PyTorch's `numel` (1 for a 0-d tensor).
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+/// What a `state_dict` entry holds; its name is `<layer>.<suffix>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateRole {
+    Weight,
+    Bias,
+    RunningMean,
+    RunningVar,
+    /// BatchNorm's step counter: a 0-d I64, the only integer entry.
+    NumBatchesTracked,
+}
+
+impl StateRole {
+    pub const fn suffix(self) -> &'static str {
+        match self {
+            StateRole::Weight => "weight",
+            StateRole::Bias => "bias",
+            StateRole::RunningMean => "running_mean",
+            StateRole::RunningVar => "running_var",
+            StateRole::NumBatchesTracked => "num_batches_tracked",
+        }
+    }
+
+    /// Updated by the optimizer (the rest are buffers).
+    pub const fn is_trainable(self) -> bool {
+        matches!(self, StateRole::Weight | StateRole::Bias)
+    }
+}
+
+/// A size a declaration fixes — a width for the flat kinds, a channel
+/// count for the image kinds — and where it was fixed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Size {
+    pub value: usize,
+    /// The argument that wrote it, or the first call for `linear(out)`.
+    pub span: Span,
+    pub by: FixedBy,
+}
+
+/// What fixed a [`Size`]: how a fix may rewrite it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FixedBy {
+    /// An integer literal.
+    Literal,
+    /// Any other argument expression (`16 * 5 * 5`).
+    Expression,
+    /// The first call of `linear(out)`: no argument to rewrite.
+    FirstCall,
+}
+
+impl Size {
+    /// The size `expr` wrote.
+    pub(crate) fn written(value: usize, expr: &Expr) -> Size {
+        let by = match expr.ungrouped().kind {
+            ExprKind::Number(_) => FixedBy::Literal,
+            _ => FixedBy::Expression,
+        };
+        Size {
+            value,
+            span: expr.span,
+            by,
+        }
+    }
+}
+
+/// A declared layer's sizes as far as the declaration tells them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Widths {
+    /// The width (flat kinds) or channels (conv2d, batchnorm2d) the layer
+    /// accepts; `None` for `linear(out)` until its first call, and for
+    /// kinds that take any input (dropout, pooling, flatten).
+    pub input: Option<Size>,
+    /// The width or channels the layer produces with the span that fixed
+    /// it; `None` for kinds whose output follows from their input.
+    pub output: Option<(usize, Span)>,
+}
+
+impl Widths {
+    /// A kind that takes any input and whose output follows from it.
+    pub(crate) const ANY: Widths = Widths {
+        input: None,
+        output: None,
+    };
+}
+
+/// A successfully read declaration.
+pub(crate) struct LoweredLayer {
+    pub kind: LayerKind,
+    pub widths: Widths,
 }
 
 /// One `state_dict` tensor.

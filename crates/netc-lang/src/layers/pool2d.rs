@@ -6,14 +6,17 @@
 use netc_ops::image::{ImageShape, Pad, Pool2dGeometry, PoolKind, Window};
 
 use super::{torch_pair, KindDoc, LayerKind, LayerType};
-use crate::analysis::propagate::{CallStats, ValueStats};
+use super::{LoweredLayer, Widths};
+use crate::analysis::call::CallStats;
+use crate::analysis::stats::ValueStats;
 use crate::ast::{Call, Expr};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Shape, Span};
 use crate::lower::args;
-use crate::lower::layer::{pair, pair_or, required, LoweredLayer, Widths};
+use crate::lower::args::{pair, pair_or, required};
 use crate::lower::shape::{windows, Output, Refusal};
 use crate::rules;
+use crate::shape::Shape;
+use crate::span::Span;
 
 pub(super) const MAX_DOC: KindDoc = KindDoc {
     meaning: "the maximum of each window; padding counts as −∞; output size ⌊(in + 2·padding − dilation·(kernel_size − 1) − 1) / stride⌋ + 1 (`nn.MaxPool2d`)",
@@ -88,7 +91,7 @@ impl Pool2dSpec {
     }
 
     pub(super) fn propagate(&self, call: &mut CallStats<'_>) -> (ValueStats, f64) {
-        call.pool(self)
+        call.pool(|image| self.geometry(image))
     }
 }
 

@@ -8,7 +8,8 @@
 
 use super::context::LintContext;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Handle, LayerKind, Node, NodeKind};
+use crate::ir::{Handle, Node, NodeKind};
+use crate::layers::LayerKind;
 use crate::rules::COLLAPSED_LINEARS;
 
 pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {

@@ -6,7 +6,9 @@ use netc_ops::{Activation, Loss};
 use super::locate::Locator;
 use crate::analysis::{analyze, Analysis, Weights};
 use crate::ast;
-use crate::ir::{Handle, Layer, LayerKind, Model, Node, NodeKind, Span};
+use crate::ir::{Handle, Layer, Model, Node, NodeKind};
+use crate::layers::LayerKind;
+use crate::span::Span;
 
 /// A layer with a weight matrix (linear or conv2d): its handle, the layer
 /// and its weights.

@@ -4,7 +4,8 @@
 
 use super::context::{is_batchnorm, LintContext};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{LayerKind, NodeKind};
+use crate::ir::NodeKind;
+use crate::layers::LayerKind;
 use crate::rules::DROPOUT_BEFORE_BATCHNORM;
 
 pub fn check(ctx: &LintContext) -> Vec<Diagnostic> {

@@ -4,7 +4,7 @@
 use super::context::LintContext;
 use super::number::short;
 use crate::diagnostic::Diagnostic;
-use crate::ir::LayerKind;
+use crate::layers::LayerKind;
 use crate::rules::DROPOUT_RATE;
 use crate::severity::Severity;
 

@@ -3,7 +3,7 @@
 //! the IR keeps only one span per layer and per value.
 
 use crate::ast::{self, Arg, Call, Expr, ExprKind, Item, LayerDecl, StatementKind, TrainEntry};
-use crate::ir::Span;
+use crate::span::Span;
 
 /// Span lookups in one model's syntax tree.
 #[derive(Debug, Clone, Copy)]

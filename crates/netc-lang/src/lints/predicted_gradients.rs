@@ -6,9 +6,9 @@ use super::context::LintContext;
 use super::number::short;
 use crate::analysis::{Verdict, EXPLODING_ABOVE, VANISHING_BELOW};
 use crate::diagnostic::Diagnostic;
-use crate::ir::Span;
 use crate::rules::{Rule, EXPLODING_WITHOUT_CLIPPING, PREDICTED_EXPLODING, PREDICTED_VANISHING};
 use crate::severity::Severity;
+use crate::span::Span;
 
 /// Below this the vanishing warning becomes an error: no optimiser step
 /// reaches the first layer.

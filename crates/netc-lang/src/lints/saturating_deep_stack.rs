@@ -8,7 +8,8 @@ use netc_ops::Activation;
 use super::context::{is_batchnorm, LintContext};
 use super::number::short;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Handle, LayerKind, Node, NodeKind};
+use crate::ir::{Handle, Node, NodeKind};
+use crate::layers::LayerKind;
 use crate::rules::SATURATING_DEEP_STACK;
 
 const SIGMOID_LIMIT: usize = 4;

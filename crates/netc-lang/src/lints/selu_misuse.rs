@@ -7,7 +7,8 @@ use netc_ops::Activation;
 use super::context::LintContext;
 use crate::analysis::Weights;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{LayerKind, NodeKind};
+use crate::ir::NodeKind;
+use crate::layers::LayerKind;
 use crate::rules::SELU_MISUSE;
 
 pub fn check(ctx: &LintContext) -> Option<Diagnostic> {

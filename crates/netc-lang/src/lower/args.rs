@@ -9,6 +9,7 @@ mod arith;
 use crate::ast::{Call, Expr, ExprKind};
 use crate::diagnostic::Diagnostic;
 use crate::rules;
+use crate::span::Span;
 use crate::suggest::did_you_mean;
 
 /// Arguments bound to a parameter list: `values[i]` is what was passed for
@@ -541,5 +542,55 @@ pub(crate) fn callee_span(expr: &Expr) -> crate::ir::Span {
     match &expr.ungrouped().kind {
         ExprKind::Call(call) => call.callee.span,
         _ => expr.ungrouped().span,
+    }
+}
+
+pub(crate) fn required<'e>(
+    bound: &Bound<'e>,
+    index: usize,
+    call_span: Span,
+    what: &str,
+    param: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<&'e Expr> {
+    let value = bound.get(index);
+    if value.is_none() {
+        diags.push(missing(call_span, what, param));
+    }
+    value
+}
+
+/// `eps`: positive, `default` (PyTorch's) when left out.
+pub(crate) fn eps(
+    bound: &Bound<'_>,
+    index: usize,
+    default: f64,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<f64> {
+    bound
+        .get(index)
+        .map_or(Some(default), |e| positive_number(e, "eps", diags))
+}
+
+/// An optional size pair, `default` when left out.
+pub(crate) fn pair_or(
+    bound: &Bound<'_>,
+    index: usize,
+    param: &str,
+    min: i64,
+    default: (usize, usize),
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(usize, usize)> {
+    optional(bound.get(index), default, |e| {
+        size_pair(e, param, min, diags)
+    })
+}
+
+/// `n` for a square pair, `(h, w)` otherwise: as the user would write it.
+pub(crate) fn pair((h, w): (usize, usize)) -> String {
+    if h == w {
+        h.to_string()
+    } else {
+        format!("({h}, {w})")
     }
 }

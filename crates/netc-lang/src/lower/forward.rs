@@ -9,14 +9,17 @@ use netc_ops::Activation;
 
 use netc_ops::image::ImageShape;
 
-use super::layer::{FixedBy, Size, Widths};
 use super::shape::{Derivation, Output};
 use super::shape_errors::{describe, Origin, Refused};
 use super::{activation, args};
 use crate::ast::{Call, Expr, ExprKind, ForwardBlock, Ident, StatementKind};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Handle, Layer, LayerKind, LayerType, Model, Node, NodeKind, Shape, Span};
+use crate::ir::{Handle, Layer, Model, Node, NodeKind};
+use crate::layers::{FixedBy, Size, Widths};
+use crate::layers::{LayerKind, LayerType};
 use crate::rules;
+use crate::shape::Shape;
+use crate::span::Span;
 use crate::suggest::did_you_mean;
 
 /// A declared layer as `forward` sees it.

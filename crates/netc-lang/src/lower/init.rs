@@ -3,7 +3,7 @@
 
 use netc_ops::{FanMode, Init, Nonlinearity};
 
-use super::args::{self, callee_span, named_call, NamedCall};
+use super::args::{self, callee_span, named_call, Bound, NamedCall};
 use crate::ast::Expr;
 use crate::diagnostic::Diagnostic;
 
@@ -174,4 +174,36 @@ fn optional_non_negative(
     args::optional(expr, default, |e| {
         args::number_in(e, param, 0.0, f64::INFINITY, diags)
     })
+}
+
+/// `init` and `bias_init`, bound at `index` and `index + 1`, of a layer
+/// of kind `what` whose `bias` is as read (`None`: invalid, reported);
+/// `None` when either is invalid, or `bias_init` is given without a bias.
+pub(crate) fn inits(
+    bound: &Bound<'_>,
+    index: usize,
+    bias: Option<bool>,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Option<Init>, Option<Init>)> {
+    let init = match bound.get(index) {
+        Some(e) => lower_init(e, "init", diags).map(Some),
+        None => Some(None),
+    };
+    let bias_init = match bound.get(index + 1) {
+        Some(e) => lower_init(e, "bias_init", diags).map(Some),
+        None => Some(None),
+    };
+    let (init, bias_init) = (init?, bias_init?);
+    if let (Some(_), Some(false), Some(e)) = (bias_init, bias, bound.get(index + 1)) {
+        diags.push(
+            args::invalid(
+                e,
+                format!("`bias_init` on a {what} layer with `bias=false`"),
+            )
+            .with_span_label("there is no bias to initialise"),
+        );
+        return None;
+    }
+    Some((init, bias_init))
 }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use crate::ast::{self, Item};
 use crate::diagnostic::Diagnostic;
-use crate::ir::Span;
 use crate::rules;
+use crate::span::Span;
 
 pub(super) fn duplicate(what: &str, name: &ast::Ident, first: Span) -> Diagnostic {
     Diagnostic::new(

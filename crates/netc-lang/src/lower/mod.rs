@@ -5,7 +5,7 @@
 mod activation;
 pub(crate) mod args;
 mod forward;
-mod init;
+pub(crate) mod init;
 mod items;
 pub(crate) mod layer;
 mod model_checks;
@@ -18,8 +18,10 @@ use std::collections::HashMap;
 
 use crate::ast;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Arena, Input, Layer, Model, Program, Shape, Span};
+use crate::ir::{Arena, Input, Layer, Model, Program};
 use crate::rules;
+use crate::shape::Shape;
+use crate::span::Span;
 use forward::{ForwardLowering, LayerEntry};
 use items::{duplicate, sort_items};
 use model_checks::{loss_fits_output, uninferred_inputs};

@@ -3,8 +3,8 @@
 
 use super::forward::LayerEntry;
 use crate::diagnostic::Diagnostic;
-use crate::ir::Span;
 use crate::rules;
+use crate::span::Span;
 
 /// NN037 for `linear(out)` layers never called: nothing fixes their input
 /// width.

@@ -9,7 +9,7 @@
 use netc_ops::image::{ImageShape, Window};
 
 use super::args::MAX_WIDTH;
-use crate::ir::Shape;
+use crate::shape::Shape;
 
 /// What a layer gives.
 #[derive(Debug, Clone, PartialEq)]

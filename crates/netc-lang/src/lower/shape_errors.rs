@@ -4,11 +4,13 @@
 
 use netc_ops::image::ImageShape;
 
-use super::layer::{FixedBy, Widths};
 use super::shape::{Misfit, Refusal};
 use crate::diagnostic::{Diagnostic, Label};
-use crate::ir::{LayerKind, LayerType, Shape, Span};
+use crate::layers::{FixedBy, Widths};
+use crate::layers::{LayerKind, LayerType};
 use crate::rules;
+use crate::shape::Shape;
+use crate::span::Span;
 
 /// Where a value's shape came from: labels, nearest first. A computed
 /// shape also shows the one it was computed from, so a message after

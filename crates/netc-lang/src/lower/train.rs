@@ -8,8 +8,8 @@ use netc_ops::{Loss, LrSchedule, Optimizer, TrainConfig};
 use super::args::{self, callee_span, named_call, optional};
 use crate::ast::{Expr, ExprKind, TrainBlock};
 use crate::diagnostic::Diagnostic;
-use crate::ir::Span;
 use crate::rules;
+use crate::span::Span;
 
 pub(crate) struct LoweredTrain {
     pub config: TrainConfig,

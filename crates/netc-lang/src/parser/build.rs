@@ -9,7 +9,7 @@ use crate::ast::{
     Arg, BinOp, Call, Chain, Expr, ExprKind, File, ForwardBlock, Ident, InputDecl, Item, LayerDecl,
     Model, Number, Operation, Statement, StatementKind, TrainBlock, TrainEntry,
 };
-use crate::ir::Span;
+use crate::span::Span;
 
 /// Builds the AST of the text pest parsed. Recovery may have appended a
 /// closing brace past the user's text; `source_len` clamps spans back into

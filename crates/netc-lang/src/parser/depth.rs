@@ -4,8 +4,8 @@
 
 use super::lexical::for_each_code_byte;
 use crate::diagnostic::Diagnostic;
-use crate::ir::Span;
 use crate::rules;
+use crate::span::Span;
 
 /// Deepest parenthesis nesting accepted; real models nest a handful.
 pub const MAX_NESTING: usize = 256;

@@ -3,7 +3,7 @@
 
 use super::lexical::for_each_code_byte;
 use crate::ast::{Dropped, Ident};
-use crate::ir::Span;
+use crate::span::Span;
 
 /// Describes `text[start..end]` before it is blanked.
 pub(super) fn describe(text: &str, start: usize, end: usize) -> Dropped {

@@ -14,7 +14,7 @@ use pest::Parser;
 
 use crate::ast;
 use crate::diagnostic::Diagnostic;
-use crate::ir::Span;
+use crate::span::Span;
 
 pub use depth::MAX_NESTING;
 

@@ -6,8 +6,8 @@ use pest::error::{Error, ErrorVariant, InputLocation};
 use super::lexical::{for_each_code_byte, line_start, token_at};
 use super::Rule;
 use crate::diagnostic::Diagnostic;
-use crate::ir::Span;
 use crate::rules;
+use crate::span::Span;
 
 /// What a grammar rule looks like to a user.
 fn phrase(rule: Rule) -> &'static str {

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{FileDiagnostics, LineIndex, Position};
 use crate::diagnostic::Diagnostic;
-use crate::ir::Span;
+use crate::span::Span;
 
 #[derive(Serialize)]
 struct JsonDiagnostic<'a> {

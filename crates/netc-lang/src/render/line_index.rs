@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::ir::Span;
+use crate::span::Span;
 
 /// A position in a source text. `line` and `column` are 1-based; `column`
 /// counts characters (Unicode scalar values), not bytes, so a `é` before a

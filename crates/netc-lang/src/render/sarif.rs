@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use super::{FileDiagnostics, LineIndex};
 use crate::diagnostic::Diagnostic;
-use crate::ir::Span;
 use crate::rules::{self, Rule};
 use crate::severity::Severity;
+use crate::span::Span;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 

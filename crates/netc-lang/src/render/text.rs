@@ -20,8 +20,8 @@ use annotate_snippets::{AnnotationKind, Level, Patch, Renderer, Snippet};
 
 use super::{FileDiagnostics, LineIndex, Tally};
 use crate::diagnostic::{Diagnostic, Edit};
-use crate::ir::Span;
 use crate::severity::Severity;
+use crate::span::Span;
 
 /// Renders the diagnostics of several files, each file's in source order
 /// and followed by its summary line. `color` adds ANSI styles; the caller

@@ -5,8 +5,8 @@
 
 use crate::ast::{BinOp, Expr, ExprKind};
 use crate::diagnostic::Diagnostic;
-use crate::ir::Span;
 use crate::rules;
+use crate::span::Span;
 
 /// The value of `expr` as integer arithmetic, the argument being `param`;
 /// NN037 at the sub-expression that fails.
