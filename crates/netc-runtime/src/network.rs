@@ -4,8 +4,6 @@
 
 use std::fmt;
 
-pub use crate::step::BatchError;
-
 /// A parameter or buffer as PyTorch's `state_dict` names and shapes it.
 #[derive(Debug, Clone, Copy)]
 pub struct TensorRef<'a> {
@@ -205,3 +203,63 @@ pub trait Network {
         let _ = threads;
     }
 }
+
+/// An input the [`Network`](crate::Network) contract refuses; nothing
+/// changes when a step or a prediction returns one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchError {
+    /// `x` is not whole rows of the input width.
+    Ragged { values: usize, width: usize },
+    /// `y` does not hold `target_width` values for every row of `x`.
+    Targets {
+        rows: usize,
+        width: usize,
+        values: usize,
+    },
+    /// `out` does not hold `output_width` values for every row of `x`.
+    Outputs {
+        rows: usize,
+        width: usize,
+        values: usize,
+    },
+    /// A train step of no rows: the mean loss is undefined.
+    Empty,
+    /// More rows than one step's buffers hold (the train block's batch).
+    TooLarge { rows: usize, max: usize },
+}
+
+impl fmt::Display for BatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            BatchError::Ragged { values, width } => write!(
+                f,
+                "the input has {values} values, which is not whole rows of {width} features"
+            ),
+            BatchError::Targets {
+                rows,
+                width,
+                values,
+            } => write!(
+                f,
+                "{rows} rows need {} target values ({width} per row), found {values}",
+                rows * width
+            ),
+            BatchError::Outputs {
+                rows,
+                width,
+                values,
+            } => write!(
+                f,
+                "{rows} rows need an output of {} values ({width} per row), found {values}",
+                rows * width
+            ),
+            BatchError::Empty => write!(f, "a train step needs at least one row"),
+            BatchError::TooLarge { rows, max } => write!(
+                f,
+                "a train step of {rows} rows exceeds the model's batch of {max} rows"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BatchError {}

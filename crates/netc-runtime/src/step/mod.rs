@@ -16,10 +16,9 @@ mod state_dict;
 
 use netc_ops::{Loss, Optimizer};
 
-pub use batch::BatchError;
 pub use state_dict::{Initializer, Role, StateEntry, TensorMut};
 
-use crate::network::{Network, NonFinite, TensorData, TensorRef, WeightError};
+use crate::network::{BatchError, Network, NonFinite, TensorData, TensorRef, WeightError};
 use crate::optim::StepScalars;
 use crate::parallel::{self, Threads};
 use crate::rng::Rng;
