@@ -4,6 +4,7 @@
 //! One module alone: `cargo test -p netc-testkit --test it -- <module>::`.
 
 mod counting_allocator;
+mod module_cycles;
 
 use netc_testkit::CountingAllocator;
 
