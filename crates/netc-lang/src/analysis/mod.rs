@@ -81,9 +81,9 @@ pub struct LayerRow {
 }
 
 impl LayerRow {
-    /// Linear and conv2d: the rows with a weight matrix, a G and a step.
+    /// The rows of layers with weights (linear, conv2d): those with a G.
     pub fn has_weights(&self) -> bool {
-        matches!(self.kind, LayerType::Linear | LayerType::Conv2d)
+        self.g.is_some()
     }
 }
 

@@ -249,10 +249,10 @@ fn conv_and_pool_layers_get_rows() {
     let first = &analysis.rows[0];
     let want = 2.0 * (22.0f64 / 24.0).powi(2);
     assert!((first.q - want).abs() < 1e-12, "{} vs {want}", first.q);
-    assert!(analysis
-        .rows
-        .iter()
-        .filter(|row| !row.has_weights())
-        .all(|row| row.g.is_none() && row.q > 0.0));
-    assert!(analysis.weight_rows().all(|row| row.g.is_some()));
+    for row in &analysis.rows {
+        let weighted = matches!(row.kind, LayerType::Linear | LayerType::Conv2d);
+        assert_eq!(row.has_weights(), weighted, "{}", row.name);
+        assert!(row.q > 0.0, "{}", row.name);
+        assert_eq!(row.step.is_some(), weighted, "{}", row.name);
+    }
 }
