@@ -94,7 +94,7 @@ fn max_after_activation(
 /// max pooling over a value taken as N(M, Q − M²), its pixels correlated
 /// by their shared part.
 fn max_of_gaussian(x: ValueStats, n: usize) -> ValueStats {
-    let variance = (x.second - x.mean * x.mean).max(0.0);
+    let variance = x.variance();
     let shared = (x.second - x.batch_variance - x.mean * x.mean).max(0.0);
     let rho = if variance > 0.0 {
         shared / variance
@@ -150,7 +150,7 @@ pub(super) fn average(
 ) -> (ValueStats, f64) {
     let (rows, cols) = (cover.rows, cover.cols);
     let mean_sq = x.mean * x.mean;
-    let variance = (x.second - mean_sq).max(0.0);
+    let variance = x.variance();
     let covariance = match source {
         Some((phi, z)) => pair_second(phi, z.second, pixel_correlation(z)) - mean_sq,
         None => x.second - x.batch_variance - mean_sq,

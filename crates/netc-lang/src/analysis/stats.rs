@@ -14,6 +14,14 @@ pub struct ValueStats {
     pub batch_variance: f64,
 }
 
+impl ValueStats {
+    /// The variance of the value over all its units, Q − M² (what a
+    /// layernorm divides by).
+    pub fn variance(&self) -> f64 {
+        (self.second - self.mean * self.mean).max(0.0)
+    }
+}
+
 /// Standardised inputs: Q₀ = 1, M₀ = 0.
 pub(super) const INPUT: ValueStats = ValueStats {
     second: 1.0,

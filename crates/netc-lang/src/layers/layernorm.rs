@@ -52,9 +52,7 @@ impl LayerNormSpec {
 
     /// Per sample over the features: mean x.mean, variance Q − M².
     pub(super) fn propagate(&self, call: &CallStats<'_>) -> (ValueStats, f64) {
-        let x = call.x;
-        let variance = (x.second - x.mean * x.mean).max(0.0);
-        (NORMALISED, 1.0 / (variance + self.eps))
+        (NORMALISED, 1.0 / (call.x.variance() + self.eps))
     }
 }
 

@@ -278,7 +278,7 @@ impl LayerKind {
     pub(crate) fn analysis_row(&self, input: ValueStats, output: ValueStats) -> Option<f64> {
         match self {
             LayerKind::BatchNorm(_) | LayerKind::BatchNorm2d(_) => Some(input.batch_variance),
-            LayerKind::LayerNorm(_) => Some((input.second - input.mean * input.mean).max(0.0)),
+            LayerKind::LayerNorm(_) => Some(input.variance()),
             LayerKind::Pool2d(_) | LayerKind::AdaptiveAvgPool2d(_) => Some(output.second),
             LayerKind::Linear(_)
             | LayerKind::Conv2d(_)
