@@ -9,7 +9,7 @@ use netc_ops::image::ImageShape;
 use netc_ops::Activation;
 
 use super::Builder;
-use crate::plan::{BufferId, OpKind};
+use crate::plan::{BufferId, BufferKind, BufferLen, OpKind};
 
 /// What one node's backward needs, recorded when its forward is lowered.
 pub(super) enum Recorded {
@@ -127,12 +127,20 @@ impl Call<'_> {
         self.input.image().map_or(1, ImageShape::plane)
     }
 
-    /// `bn1.xhat` for a layer's first call, `bn1.xhat.1` for its second:
-    /// each call saves its own values for backward.
-    pub fn saved_name(&self, what: &str) -> String {
-        match self.index {
+    /// A buffer of this call's own, `bn1.xhat` for a layer's first call,
+    /// `bn1.xhat.1` for its second: each call saves its own values for
+    /// backward.
+    pub fn buffer(
+        &self,
+        builder: &mut Builder<'_>,
+        what: &str,
+        kind: BufferKind,
+        len: BufferLen,
+    ) -> BufferId {
+        let name = match self.index {
             0 => format!("{}.{what}", self.layer),
             k => format!("{}.{what}.{k}", self.layer),
-        }
+        };
+        builder.buffer(&name, kind, len)
     }
 }

@@ -49,13 +49,10 @@ impl<'m> LayerLowering<'m> for BatchNorm<'m> {
         let plane = call.plane();
         let eps = self.spec.eps as f32;
         let (gamma, beta) = Affine::values(self.affine);
-        let xhat = builder.buffer(
-            &call.saved_name("xhat"),
-            BufferKind::Saved,
-            BufferLen::PerSample(call.width),
-        );
-        let mean = builder.fixed(&call.saved_name("mean"), BufferKind::Saved, n);
-        let invstd = builder.fixed(&call.saved_name("invstd"), BufferKind::Saved, n);
+        let mut saved = |what, len| call.buffer(builder, what, BufferKind::Saved, len);
+        let xhat = saved("xhat", BufferLen::PerSample(call.width));
+        let mean = saved("mean", BufferLen::Fixed(n));
+        let invstd = saved("invstd", BufferLen::Fixed(n));
         let (running_mean, running_var) = (self.running_mean, self.running_var);
         let train_op = OpKind::BatchNormTrain {
             x,

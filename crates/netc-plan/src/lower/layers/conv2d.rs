@@ -30,16 +30,10 @@ impl<'m> LayerLowering<'m> for Conv2d<'m> {
     fn call(&mut self, builder: &mut Builder<'m>, call: &Call<'_>) -> Lowered {
         let &Call { x, y, arg, .. } = call;
         let geometry = self.spec.geometry(call.image());
-        let cols = builder.buffer(
-            &call.saved_name("cols"),
-            BufferKind::Saved,
-            BufferLen::PerSample(conv2d_cols_len(&geometry)),
-        );
-        let rows = builder.buffer(
-            &call.saved_name("rows"),
-            BufferKind::Activation,
-            BufferLen::PerSample(conv2d_rows_len(&geometry)),
-        );
+        let mut per_sample =
+            |what, kind, width| call.buffer(builder, what, kind, BufferLen::PerSample(width));
+        let cols = per_sample("cols", BufferKind::Saved, conv2d_cols_len(&geometry));
+        let rows = per_sample("rows", BufferKind::Activation, conv2d_rows_len(&geometry));
         let op = OpKind::Conv2d {
             x,
             w: self.weight.value,

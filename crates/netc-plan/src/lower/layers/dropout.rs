@@ -13,11 +13,8 @@ pub(super) struct Dropout<'m> {
 impl<'m> LayerLowering<'m> for Dropout<'m> {
     fn call(&mut self, builder: &mut Builder<'m>, call: &Call<'_>) -> Lowered {
         let &Call { x, y, arg, .. } = call;
-        let mask = builder.buffer(
-            &call.saved_name("mask"),
-            BufferKind::Saved,
-            BufferLen::PerSample(call.width),
-        );
+        let len = BufferLen::PerSample(call.width);
+        let mask = call.buffer(builder, "mask", BufferKind::Saved, len);
         let train_op = OpKind::Dropout {
             x,
             y,

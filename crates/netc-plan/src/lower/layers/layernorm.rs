@@ -27,9 +27,10 @@ impl<'m> LayerLowering<'m> for LayerNorm<'m> {
         let &Call { x, y, arg, .. } = call;
         let n = self.spec.normalized_shape;
         let (gamma, beta) = Affine::values(self.affine);
-        let mut saved = |what: &str, width| {
-            builder.buffer(
-                &call.saved_name(what),
+        let mut saved = |what, width| {
+            call.buffer(
+                builder,
+                what,
                 BufferKind::Saved,
                 BufferLen::PerSample(width),
             )

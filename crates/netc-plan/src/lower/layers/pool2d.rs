@@ -18,11 +18,8 @@ impl<'m> LayerLowering<'m> for Pool2d<'m> {
         let geometry = self.spec.geometry(call.image());
         match geometry.kind {
             PoolKind::Max => {
-                let argmax = builder.buffer(
-                    &call.saved_name("argmax"),
-                    BufferKind::Saved,
-                    BufferLen::PerSample(call.width),
-                );
+                let len = BufferLen::PerSample(call.width);
+                let argmax = call.buffer(builder, "argmax", BufferKind::Saved, len);
                 let pool = |argmax| OpKind::MaxPool2d {
                     x,
                     y,
