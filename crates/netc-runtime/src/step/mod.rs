@@ -172,25 +172,26 @@ fn predict<E: Executor>(exec: &mut E, x: &[f32], out: &mut [f32]) -> Result<(), 
         return Ok(());
     }
     let pool = exec.step_state().threads.pool().cloned();
-    parallel::install(pool, || infer(exec, widths, x, out));
+    parallel::install(pool, || infer(exec, widths, rows, x, out));
     Ok(())
 }
 
-/// [`predict`]'s chunks, once the input is checked.
-fn infer<E: Executor>(exec: &mut E, widths: Widths, x: &[f32], out: &mut [f32]) {
+/// [`predict`]'s chunks of at most `max_batch` rows, once the input is
+/// checked.
+fn infer<E: Executor>(exec: &mut E, widths: Widths, rows: usize, x: &[f32], out: &mut [f32]) {
     if exec.step_state().cache_stale {
         exec.refresh_cache();
         exec.step_state_mut().cache_stale = false;
     }
     let chunk = exec.max_batch();
-    let chunks = x
-        .chunks(chunk * widths.input)
-        .zip(out.chunks_mut(chunk * widths.output));
-    for (xs, outs) in chunks {
-        let rows = xs.len() / widths.input;
-        exec.load_rows(xs, None, rows);
-        exec.inference(rows);
-        outs.copy_from_slice(exec.output(rows));
+    let mut start = 0;
+    while start < rows {
+        let n = chunk.min(rows - start);
+        let xs = &x[start * widths.input..(start + n) * widths.input];
+        exec.load_rows(xs, None, n);
+        exec.inference(n);
+        out[start * widths.output..(start + n) * widths.output].copy_from_slice(exec.output(n));
+        start += n;
     }
 }
 
