@@ -49,24 +49,38 @@ pub fn exp<M: Fma>(x: f32) -> f32 {
     }
 }
 
-/// eˣ − 1 without the cancellation near 0 (ELU and SELU use it as
-/// PyTorch uses `expm1`).
+/// eˣ − 1 without the cancellation near 0 (ELU, SELU and tanh use it as
+/// PyTorch uses `expm1`), with one polynomial: x = n·ln2 + r, |r| ≤ ln2/2,
+/// and eˣ − 1 = 2ⁿ·expm1(r) + (2ⁿ − 1) in one rounding. For |x| < ln2/2
+/// (n = 0) that is the Taylor polynomial of x itself. Relative error below
+/// 3e-7 up to 88.37; above it n stays 127 (2¹²⁸ overflows) and r reaches
+/// ln2, where the error grows towards 1e-6 before eˣ − 1 overflows at
+/// 88.72. One polynomial where `exp(x) − 1` and a Taylor branch took two:
+/// ELU's forward pass is about a third cheaper.
 #[inline(always)]
 pub fn expm1<M: Fma>(x: f32) -> f32 {
-    const HALF_LN2: f32 = 0.346_573_6;
-    let e = exp::<M>(x) - 1.0;
-    // Taylor to x⁷ is exact to 2e-8 relative for |x| < ln2/2.
+    // Below it eˣ − 1 rounds to −1, and 2ⁿ stays normal (n ≥ −126).
+    const EXPM1_LO: f32 = -87.0;
+    let xc = x.clamp(EXPM1_LO, EXP_HI);
+    let t = M::mul_add(xc, LOG2E, ROUND_SHIFTER);
+    let n = (t - ROUND_SHIFTER).min(127.0);
+    let r = M::mul_add(n, -LN2_HI, xc);
+    let r = M::mul_add(n, -LN2_LO, r);
+    // Taylor to r⁷ is exact to 2e-8 relative for |r| < ln2/2.
     let mut p = 1.0 / 5040.0;
-    p = M::mul_add(p, x, 1.0 / 720.0);
-    p = M::mul_add(p, x, 1.0 / 120.0);
-    p = M::mul_add(p, x, 1.0 / 24.0);
-    p = M::mul_add(p, x, 1.0 / 6.0);
-    p = M::mul_add(p, x, 0.5);
-    let t = M::mul_add(p, x * x, x);
-    if x.abs() < HALF_LN2 {
-        t
+    p = M::mul_add(p, r, 1.0 / 720.0);
+    p = M::mul_add(p, r, 1.0 / 120.0);
+    p = M::mul_add(p, r, 1.0 / 24.0);
+    p = M::mul_add(p, r, 1.0 / 6.0);
+    p = M::mul_add(p, r, 0.5);
+    let q = M::mul_add(p, r * r, r);
+    let ni = (t.to_bits() as i32).wrapping_sub(0x4B40_0000).min(127);
+    let scale = f32::from_bits((ni.wrapping_add(127) << 23) as u32);
+    let m = M::mul_add(scale, q, scale - 1.0);
+    if x > EXP_HI {
+        f32::INFINITY
     } else {
-        e
+        m
     }
 }
 
