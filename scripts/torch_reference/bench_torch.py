@@ -4,7 +4,9 @@
 The same workloads as `cargo run --release -p netc-bench` (their netc
 model files are in crates/netc-bench/models/), on --threads threads (default
 1), timed the same way: warm up, then time chunks of steps until at least
---min-time seconds have passed, and report the median chunk's time per step.
+--min-time seconds have passed, and report the median chunk's time per step;
+then the eval-mode forward of one sample (netc's single-row `predict`) the
+same way.
 
 Usage: python3 scripts/torch_reference/bench_torch.py [--json] [--min-time S]
        [--threads N] [--workload NAME ...]
@@ -157,8 +159,19 @@ def bench(workload, min_time):
         opt.step()
 
     seconds, steps = median_step_seconds(step, min_time)
+
+    # One sample through the eval-mode module, as netc's `predict` of one
+    # row: running statistics, no autograd.
+    model.eval()
+    one = x[:1]
+
+    def infer():
+        with torch.inference_mode():
+            model(one)
+
+    infer_seconds, _ = median_step_seconds(infer, min_time)
     return {"workload": name, "torch_train_step_us": seconds * 1e6, "steps_timed": steps,
-            "torch_version": torch.__version__}
+            "torch_infer_one_ns": infer_seconds * 1e9, "torch_version": torch.__version__}
 
 
 def main():
@@ -185,9 +198,10 @@ def main():
             print(json.dumps(r))
     else:
         print(f"PyTorch {torch.__version__}, {args.threads} thread(s)")
-        print(f"{'workload':10} {'train step (us)':>16} {'steps':>8}")
+        print(f"{'workload':10} {'train step (us)':>16} {'steps':>8} {'infer one (ns)':>15}")
         for r in results:
-            print(f"{r['workload']:10} {r['torch_train_step_us']:16.2f} {r['steps_timed']:8}")
+            print(f"{r['workload']:10} {r['torch_train_step_us']:16.2f} {r['steps_timed']:8}"
+                  f" {r['torch_infer_one_ns']:15.0f}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,32 @@ use crate::executor::Figure;
 use crate::report::Row;
 
 pub const TORCH_KEY: &str = "torch_train_step_us";
-const NETC_STEP_SUFFIX: &str = "_train_step_us";
+pub const TORCH_INFER_KEY: &str = "torch_infer_one_ns";
+
+/// A PyTorch figure and the netc figures it is compared with: each
+/// `<executor><netc_suffix>` gets the ratio `<ratio_prefix><executor>`,
+/// torch / netc (above 1: netc is faster).
+struct Comparison {
+    torch_key: &'static str,
+    netc_suffix: &'static str,
+    ratio_prefix: &'static str,
+}
+
+const COMPARISONS: [Comparison; 2] = [
+    Comparison {
+        torch_key: TORCH_KEY,
+        netc_suffix: "_train_step_us",
+        ratio_prefix: "torch_over_",
+    },
+    Comparison {
+        torch_key: TORCH_INFER_KEY,
+        netc_suffix: "_infer_one_ns",
+        ratio_prefix: "torch_infer_over_",
+    },
+];
+
+/// PyTorch's figures for one workload, by key ([`TORCH_KEY`] always).
+pub type TorchFigures = HashMap<&'static str, f64>;
 
 /// The PyTorch script beside this crate in the repository.
 pub fn torch_script() -> PathBuf {
@@ -51,8 +76,10 @@ pub fn run_torch(
     String::from_utf8(output.stdout).map_err(|e| format!("PyTorch output is not UTF-8: {e}"))
 }
 
-/// `torch_train_step_us` per workload from the script's JSON lines.
-pub fn parse_torch_lines(text: &str) -> Result<HashMap<String, f64>, String> {
+/// PyTorch's figures per workload from the script's JSON lines: the
+/// step time, and the single-row inference time where the line has it
+/// (output saved by an older script has none).
+pub fn parse_torch_lines(text: &str) -> Result<HashMap<String, TorchFigures>, String> {
     let mut figures = HashMap::new();
     for (number, line) in text
         .lines()
@@ -65,38 +92,46 @@ pub fn parse_torch_lines(text: &str) -> Result<HashMap<String, f64>, String> {
         let workload = value["workload"]
             .as_str()
             .ok_or_else(|| bad("no \"workload\""))?;
-        let step = value[TORCH_KEY]
-            .as_f64()
-            .ok_or_else(|| bad(&format!("no number \"{TORCH_KEY}\"")))?;
-        figures.insert(workload.to_string(), step);
+        if value[TORCH_KEY].as_f64().is_none() {
+            return Err(bad(&format!("no number \"{TORCH_KEY}\"")));
+        }
+        let found = COMPARISONS
+            .iter()
+            .filter_map(|c| Some((c.torch_key, value[c.torch_key].as_f64()?)))
+            .collect();
+        figures.insert(workload.to_string(), found);
     }
     Ok(figures)
 }
 
-/// Appends PyTorch's step time and, for each netc step time
-/// `<executor>_train_step_us`, the ratio `torch_over_<executor>` (above 1:
-/// netc is faster).
-pub fn add_torch(rows: &mut [Row], torch: &HashMap<String, f64>) {
+/// Appends PyTorch's figures and, for each netc figure they compare
+/// with, the ratio torch / netc (see [`COMPARISONS`]).
+pub fn add_torch(rows: &mut [Row], torch: &HashMap<String, TorchFigures>) {
     for row in rows {
-        let Some(&torch_us) = torch.get(row.workload) else {
+        let Some(found) = torch.get(row.workload) else {
             continue;
         };
-        let ratios: Vec<Figure> = row
-            .figures
-            .iter()
-            .filter_map(|f| {
-                let executor = f.key.strip_suffix(NETC_STEP_SUFFIX)?;
-                Some(Figure {
-                    key: format!("torch_over_{executor}"),
-                    value: torch_us / f.value,
+        for c in &COMPARISONS {
+            let Some(&torch_value) = found.get(c.torch_key) else {
+                continue;
+            };
+            let ratios: Vec<Figure> = row
+                .figures
+                .iter()
+                .filter_map(|f| {
+                    let executor = f.key.strip_suffix(c.netc_suffix)?;
+                    Some(Figure {
+                        key: format!("{}{executor}", c.ratio_prefix),
+                        value: torch_value / f.value,
+                    })
                 })
-            })
-            .collect();
-        row.figures.push(Figure {
-            key: TORCH_KEY.into(),
-            value: torch_us,
-        });
-        row.figures.extend(ratios);
+                .collect();
+            row.figures.push(Figure {
+                key: c.torch_key.into(),
+                value: torch_value,
+            });
+            row.figures.extend(ratios);
+        }
     }
 }
 
@@ -107,14 +142,20 @@ mod tests {
     #[test]
     fn parses_the_scripts_lines() {
         let text = concat!(
-            r#"{"workload": "seed", "torch_train_step_us": 350.5, "steps_timed": 10}"#,
+            r#"{"workload": "seed", "torch_train_step_us": 350.5, "steps_timed": 10, "#,
+            r#""torch_infer_one_ns": 30000}"#,
             "\n\n",
             r#"{"workload": "mnist", "torch_train_step_us": 6000}"#,
             "\n"
         );
         let figures = parse_torch_lines(text).expect("valid lines");
-        assert_eq!(figures["seed"], 350.5);
-        assert_eq!(figures["mnist"], 6000.0);
+        assert_eq!(figures["seed"][TORCH_KEY], 350.5);
+        assert_eq!(figures["seed"][TORCH_INFER_KEY], 30000.0);
+        assert_eq!(figures["mnist"][TORCH_KEY], 6000.0);
+        assert!(
+            !figures["mnist"].contains_key(TORCH_INFER_KEY),
+            "an older line"
+        );
     }
 
     #[test]
@@ -128,7 +169,7 @@ mod tests {
     }
 
     #[test]
-    fn ratios_are_torch_over_each_netc_step() {
+    fn ratios_are_torch_over_each_netc_figure() {
         let mut rows = vec![
             Row {
                 workload: "seed",
@@ -148,12 +189,21 @@ mod tests {
                 figures: Vec::new(),
             },
         ];
-        let torch = HashMap::from([("seed".to_string(), 400.0)]);
+        let torch = HashMap::from([
+            (
+                "seed".to_string(),
+                TorchFigures::from([(TORCH_KEY, 400.0), (TORCH_INFER_KEY, 30000.0)]),
+            ),
+            ("deep".to_string(), TorchFigures::from([(TORCH_KEY, 300.0)])),
+        ]);
         add_torch(&mut rows, &torch);
         assert_eq!(rows[0].get(TORCH_KEY), Some(400.0));
         assert_eq!(rows[0].get("torch_over_interpreted"), Some(100.0));
-        assert_eq!(rows[0].figures.len(), 4);
-        assert!(rows[1].figures.is_empty());
+        assert_eq!(rows[0].get(TORCH_INFER_KEY), Some(30000.0));
+        assert_eq!(rows[0].get("torch_infer_over_interpreted"), Some(300.0));
+        assert_eq!(rows[0].figures.len(), 6);
+        assert_eq!(rows[1].get(TORCH_KEY), Some(300.0));
+        assert_eq!(rows[1].figures.len(), 1, "no netc figures, no ratios");
     }
 
     #[test]

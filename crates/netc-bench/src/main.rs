@@ -29,7 +29,7 @@ struct Args {
     #[arg(long)]
     json: bool,
     /// Also run scripts/torch_reference/bench_torch.py and add PyTorch's
-    /// step time and the ratios torch / netc.
+    /// step and single-row inference times and the ratios torch / netc.
     #[arg(long)]
     compare: bool,
     /// Compare with PyTorch figures saved from `bench_torch.py --json`
