@@ -338,16 +338,29 @@ pub(crate) fn window(buf: &[f32], off: usize) -> &[f32; LANES] {
         .expect("whole_windows keeps the window inside the buffer")
 }
 
-/// All-ones for the first `width` lanes, zero after: the store mask of a
-/// tile that holds `width` real features.
+/// All-ones for the first `width` lanes (at most [`LANES`]), zero after:
+/// the store mask of a tile that holds `width` real features.
 #[inline(always)]
 pub(crate) fn lane_mask(width: usize) -> [u32; LANES] {
-    let mut m = [0u32; LANES];
-    for (l, v) in m.iter_mut().enumerate() {
-        *v = if l < width { u32::MAX } else { 0 };
-    }
-    m
+    // A table row is one load; LLVM built the mask lane by lane with a
+    // compare and a store each (about 500 instructions of a seed step).
+    LANE_MASKS[width.min(LANES)]
 }
+
+/// `LANE_MASKS[w]`: [`lane_mask`]`(w)`.
+const LANE_MASKS: [[u32; LANES]; LANES + 1] = {
+    let mut masks = [[0u32; LANES]; LANES + 1];
+    let mut width = 1;
+    while width <= LANES {
+        let mut lane = 0;
+        while lane < width {
+            masks[width][lane] = u32::MAX;
+            lane += 1;
+        }
+        width += 1;
+    }
+    masks
+};
 
 /// Writes the lanes of `t` selected by `mask` (from [`lane_mask`]) to
 /// `buf[start..]`. Inside the buffer the other lanes are written back
