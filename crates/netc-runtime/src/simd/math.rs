@@ -22,10 +22,8 @@ const ROUND_SHIFTER: f32 = 12_582_912.0;
 pub fn exp<M: Fma>(x: f32) -> f32 {
     // `clamp` keeps NaN, so NaN flows through to the result.
     let xc = x.clamp(EXP_LO, EXP_HI);
-    let t = M::mul_add(xc, LOG2E, ROUND_SHIFTER);
-    let n = t - ROUND_SHIFTER;
-    let r = M::mul_add(n, -LN2_HI, xc);
-    let r = M::mul_add(n, -LN2_LO, r);
+    // The clamp keeps n in [-150, 128]: no cap.
+    let (ni, r) = reduce::<M>(xc, None);
     let mut p = 1.987_569_1e-4;
     p = M::mul_add(p, r, 1.398_199_9e-3);
     p = M::mul_add(p, r, 8.333_452e-3);
@@ -34,12 +32,8 @@ pub fn exp<M: Fma>(x: f32) -> f32 {
     p = M::mul_add(p, r, 5e-1);
     let y = M::mul_add(p, r * r, r) + 1.0;
     // 2ⁿ for n ∈ [-150, 128] as two normal factors 2^(n/2)·2^(n - n/2).
-    let ni = (t.to_bits() as i32).wrapping_sub(0x4B40_0000);
     let n1 = ni >> 1;
-    let n2 = ni.wrapping_sub(n1);
-    let s1 = f32::from_bits((n1.wrapping_add(127) << 23) as u32);
-    let s2 = f32::from_bits((n2.wrapping_add(127) << 23) as u32);
-    let e = y * s1 * s2;
+    let e = y * pow2(n1) * pow2(ni.wrapping_sub(n1));
     if x > EXP_HI {
         f32::INFINITY
     } else if x < EXP_LO {
@@ -62,10 +56,7 @@ pub fn expm1<M: Fma>(x: f32) -> f32 {
     // Below it eˣ − 1 rounds to −1, and 2ⁿ stays normal (n ≥ −126).
     const EXPM1_LO: f32 = -87.0;
     let xc = x.clamp(EXPM1_LO, EXP_HI);
-    let t = M::mul_add(xc, LOG2E, ROUND_SHIFTER);
-    let n = (t - ROUND_SHIFTER).min(127.0);
-    let r = M::mul_add(n, -LN2_HI, xc);
-    let r = M::mul_add(n, -LN2_LO, r);
+    let (n, r) = reduce::<M>(xc, Some(127));
     // Taylor to r⁷ is exact to 2e-8 relative for |r| < ln2/2.
     let mut p = 1.0 / 5040.0;
     p = M::mul_add(p, r, 1.0 / 720.0);
@@ -74,14 +65,38 @@ pub fn expm1<M: Fma>(x: f32) -> f32 {
     p = M::mul_add(p, r, 1.0 / 6.0);
     p = M::mul_add(p, r, 0.5);
     let q = M::mul_add(p, r * r, r);
-    let ni = (t.to_bits() as i32).wrapping_sub(0x4B40_0000).min(127);
-    let scale = f32::from_bits((ni.wrapping_add(127) << 23) as u32);
+    let scale = pow2(n);
     let m = M::mul_add(scale, q, scale - 1.0);
     if x > EXP_HI {
         f32::INFINITY
     } else {
         m
     }
+}
+
+/// `x = n·ln2 + r` for [`exp`] and [`expm1`]: n = round(x·log₂e), at most
+/// `cap`, and r = x − n·ln2, exact by Cody–Waite for |n| ≤ 150; |r| ≤ ln2/2
+/// while n is not capped. `cap` is a constant at every call, so `None`
+/// costs nothing.
+#[inline(always)]
+fn reduce<M: Fma>(x: f32, cap: Option<i32>) -> (i32, f32) {
+    let t = M::mul_add(x, LOG2E, ROUND_SHIFTER);
+    // The rounded value is both `t − ROUND_SHIFTER` and the integer in t's
+    // low mantissa bits.
+    let mut n = t - ROUND_SHIFTER;
+    let mut ni = (t.to_bits() as i32).wrapping_sub(0x4B40_0000);
+    if let Some(cap) = cap {
+        n = n.min(cap as f32);
+        ni = ni.min(cap);
+    }
+    let r = M::mul_add(n, -LN2_HI, x);
+    (ni, M::mul_add(n, -LN2_LO, r))
+}
+
+/// 2ⁿ for n in the normal range [-126, 127], from its exponent bits.
+#[inline(always)]
+fn pow2(n: i32) -> f32 {
+    f32::from_bits((n.wrapping_add(127) << 23) as u32)
 }
 
 /// Natural logarithm (Cephes `logf`), subnormals included; ln 0 = -inf,

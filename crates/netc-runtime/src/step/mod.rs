@@ -184,14 +184,12 @@ fn infer<E: Executor>(exec: &mut E, widths: Widths, rows: usize, x: &[f32], out:
         exec.step_state_mut().cache_stale = false;
     }
     let chunk = exec.max_batch();
-    let mut start = 0;
-    while start < rows {
+    for start in (0..rows).step_by(chunk) {
         let n = chunk.min(rows - start);
         let xs = &x[start * widths.input..(start + n) * widths.input];
         exec.load_rows(xs, None, n);
         exec.inference(n);
         out[start * widths.output..(start + n) * widths.output].copy_from_slice(exec.output(n));
-        start += n;
     }
 }
 
