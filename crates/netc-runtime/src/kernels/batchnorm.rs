@@ -15,6 +15,13 @@
 //! to the body as [`Const<1>`]. Widths are [`Dim`]s: a constant width
 //! specialises the tiles.
 //!
+//! Alike blocks are reduced in groups (four on AVX-512, two on AVX2): one
+//! pass over the rows carries each block's sums as its own chain, so the
+//! chains hide each other's add latency where one block at a time waited
+//! on it (batchnorm1d of 64 features over 64 rows: forward 0.82 → 0.46
+//! µs, backward 0.83 → 0.37 µs with the fresh `dx` loop). Every sum keeps
+//! its order, so the bits are those of one block at a time.
+//!
 //! The eval forward can also run from a `scale`/`shift` kept while the
 //! running statistics stay put ([`batchnorm_eval_affine`],
 //! [`batchnorm_apply`]), with the same bits as [`batchnorm_forward_eval`].
@@ -381,6 +388,41 @@ impl Block {
         })
     }
 
+    /// The block `k` blocks after this one, of as many channels.
+    #[inline(always)]
+    fn after(self, k: usize) -> Block {
+        let span = self.end - self.start;
+        Block {
+            c0: self.c0 + k * self.channels,
+            start: self.start + k * span,
+            end: self.end + k * span,
+            ..self
+        }
+    }
+
+    /// The blocks as groups of up to `most` (1, 2 or 4) alike blocks: the
+    /// first of each group and how many follow it. A group's blocks have
+    /// the same tiles (only the last block of a row can be narrower), so
+    /// their column reductions run side by side, independent chains
+    /// that hide each other's add latency.
+    #[inline(always)]
+    fn groups(channels: usize, plane: usize, most: usize) -> impl Iterator<Item = (Block, usize)> {
+        let per_block = (LANES / plane).max(1);
+        let alike = channels / per_block;
+        let mut blocks = Block::all(channels, plane).enumerate().peekable();
+        std::iter::from_fn(move || {
+            let (i, first) = blocks.next()?;
+            let mut size = 1;
+            while size < most && i + 2 * size <= alike {
+                size *= 2;
+            }
+            for _ in 1..size {
+                blocks.next();
+            }
+            Some((first, size))
+        })
+    }
+
     /// Each tile's first position and how many of its lanes are this
     /// block's.
     #[inline(always)]
@@ -470,50 +512,241 @@ fn affine(gamma: Option<&[f32]>, beta: Option<&[f32]>, c0: usize) -> ([f32; LANE
     (g, b)
 }
 
-/// Σ over the batch of the tile at `j0` of every row of `n`, per lane.
-#[inline(always)]
-fn column_sum<M: Fma>(x: &[f32], batch: usize, n: usize, j0: usize) -> [f32; LANES] {
-    let whole = simd::whole_windows(batch, n, j0);
-    // `fma(1, t, sum)` is `sum + t` exactly, in one register (as the
-    // bias gradient's column sums).
-    let mut sum = [0f32; LANES];
-    for r in 0..whole {
-        M::fma_tile(1.0, simd::window(x, r * n + j0), &mut sum);
-    }
-    for r in whole..batch {
-        M::fma_tile(1.0, &simd::load_tile(x, r * n + j0), &mut sum);
-    }
-    sum
+/// `$body` once for each `$g` below `G` (at most 4), `$g` a literal:
+/// arrays indexed by a literal stay in registers, where LLVM keeps the
+/// accumulators of a loop over `g` in memory (a store-forward on every
+/// step of their chains).
+macro_rules! each_block {
+    ($g:ident < $n:expr => $body:block) => {
+        each_block!(@ $g, $n, $body, 0 1 2 3)
+    };
+    (@ $g:ident, $n:expr, $body:block, $($i:literal)*) => {$(
+        if $i < $n {
+            let $g = $i;
+            $body
+        }
+    )*};
 }
 
-/// Σ over the batch of `(x − mu)²` at the tile `j0`, per lane: the
-/// second pass of a two-pass variance, as PyTorch's CPU kernel (no
-/// cancellation).
+/// The tile at `start`, zero past `src`: a reduction's last rows, built
+/// lane by lane (through [`simd::load_tile`]'s `memcpy` call the
+/// accumulators of every row would live in memory).
 #[inline(always)]
-fn column_sq_dev<M: Fma>(
-    x: &[f32],
-    mu: &[f32; LANES],
+fn tail_tile(src: &[f32], start: usize) -> [f32; LANES] {
+    let mut t = [0f32; LANES];
+    for (l, v) in t.iter_mut().enumerate() {
+        *v = src.get(start + l).copied().unwrap_or(0.0);
+    }
+    t
+}
+
+/// Per-lane sums over the batch at `G` tiles at once (`K` of them per
+/// tile), independent chains in one pass. A trait rather than closures:
+/// its methods inline into the ISA's kernel, where a closure's body may
+/// be compiled apart, without the ISA (and its FMAs as calls).
+trait ColumnReduce<const G: usize, const K: usize> {
+    /// The sums at the tiles `offs`, which lie `offset` positions into
+    /// their blocks.
+    fn lanes<M: Fma>(&self, offs: [usize; G], offset: usize) -> [[[f32; LANES]; G]; K];
+}
+
+/// Rows of `n` positions, `batch` of them: what a reduction walks.
+#[derive(Clone, Copy)]
+struct Rows {
     batch: usize,
     n: usize,
-    j0: usize,
-) -> [f32; LANES] {
-    let whole = simd::whole_windows(batch, n, j0);
-    let mut sq = [0f32; LANES];
-    for r in 0..whole {
-        let t = simd::window(x, r * n + j0);
-        for l in 0..LANES {
-            let d = t[l] - mu[l];
-            sq[l] = M::mul_add(d, d, sq[l]);
+}
+
+impl Rows {
+    /// Rows whose windows at the tiles `offs` lie whole inside the
+    /// buffer (the last offset is the furthest).
+    #[inline(always)]
+    fn whole<const G: usize>(self, offs: [usize; G]) -> usize {
+        simd::whole_windows(self.batch, self.n, offs[G - 1])
+    }
+}
+
+/// Σ `x` over the batch.
+struct ColumnSums<'a> {
+    x: &'a [f32],
+    rows: Rows,
+}
+
+impl<const G: usize> ColumnReduce<G, 1> for ColumnSums<'_> {
+    #[inline(always)]
+    fn lanes<M: Fma>(&self, offs: [usize; G], _: usize) -> [[[f32; LANES]; G]; 1] {
+        let Rows { batch, n } = self.rows;
+        let whole = self.rows.whole(offs);
+        // `fma(1, t, sum)` is `sum + t` exactly, in one register (as the
+        // bias gradient's column sums).
+        let mut sum = [[0f32; LANES]; G];
+        for r in 0..whole {
+            each_block!(g < G => {
+                M::fma_tile(1.0, simd::window(self.x, r * n + offs[g]), &mut sum[g]);
+            });
+        }
+        for r in whole..batch {
+            each_block!(g < G => {
+                M::fma_tile(1.0, &tail_tile(self.x, r * n + offs[g]), &mut sum[g]);
+            });
+        }
+        [sum]
+    }
+}
+
+/// Σ `(x − mu)²` over the batch, each block's `mu` spread over its
+/// positions: the second pass of a two-pass variance, as PyTorch's CPU
+/// kernel (no cancellation).
+struct SquaredDeviations<'a, const G: usize> {
+    x: &'a [f32],
+    mu: &'a [[f32; LANES]; G],
+    rows: Rows,
+    plane: usize,
+}
+
+impl<const G: usize> ColumnReduce<G, 1> for SquaredDeviations<'_, G> {
+    #[inline(always)]
+    fn lanes<M: Fma>(&self, offs: [usize; G], offset: usize) -> [[[f32; LANES]; G]; 1] {
+        let Rows { batch, n } = self.rows;
+        let whole = self.rows.whole(offs);
+        let mut mu = [[0f32; LANES]; G];
+        each_block!(g < G => {
+            mu[g] = spread(&self.mu[g], offset, self.plane);
+        });
+        let mut sq = [[0f32; LANES]; G];
+        for r in 0..whole {
+            each_block!(g < G => {
+                add_squared_deviation::<M>(
+                    &mut sq[g],
+                    simd::window(self.x, r * n + offs[g]),
+                    &mu[g],
+                );
+            });
+        }
+        for r in whole..batch {
+            each_block!(g < G => {
+                let t = tail_tile(self.x, r * n + offs[g]);
+                add_squared_deviation::<M>(&mut sq[g], &t, &mu[g]);
+            });
+        }
+        [sq]
+    }
+}
+
+#[inline(always)]
+fn add_squared_deviation<M: Fma>(sq: &mut [f32; LANES], t: &[f32; LANES], mu: &[f32; LANES]) {
+    for l in 0..LANES {
+        let d = t[l] - mu[l];
+        sq[l] = M::mul_add(d, d, sq[l]);
+    }
+}
+
+/// Σ `dy` and Σ `dy·x̂` over the batch.
+struct GradientSums<'a> {
+    dy: &'a [f32],
+    xhat: &'a [f32],
+    rows: Rows,
+}
+
+impl<const G: usize> ColumnReduce<G, 2> for GradientSums<'_> {
+    #[inline(always)]
+    fn lanes<M: Fma>(&self, offs: [usize; G], _: usize) -> [[[f32; LANES]; G]; 2] {
+        let Rows { batch, n } = self.rows;
+        let whole = self.rows.whole(offs);
+        let [mut sdy, mut sdyh] = [[[0f32; LANES]; G]; 2];
+        for r in 0..whole {
+            each_block!(g < G => {
+                let off = r * n + offs[g];
+                let (dy, h) = (simd::window(self.dy, off), simd::window(self.xhat, off));
+                add_gradient::<M>(&mut sdy[g], &mut sdyh[g], dy, h);
+            });
+        }
+        for r in whole..batch {
+            each_block!(g < G => {
+                let off = r * n + offs[g];
+                let (dy, h) = (
+                    tail_tile(self.dy, off),
+                    tail_tile(self.xhat, off),
+                );
+                add_gradient::<M>(&mut sdy[g], &mut sdyh[g], &dy, &h);
+            });
+        }
+        [sdy, sdyh]
+    }
+}
+
+#[inline(always)]
+fn add_gradient<M: Fma>(
+    sdy: &mut [f32; LANES],
+    sdyh: &mut [f32; LANES],
+    dy: &[f32; LANES],
+    h: &[f32; LANES],
+) {
+    for l in 0..LANES {
+        sdy[l] += dy[l];
+        sdyh[l] = M::mul_add(dy[l], h[l], sdyh[l]);
+    }
+}
+
+/// Per block of a group, each channel's `K` sums over batch and plane:
+/// the lanes `reduce` sums, gathered into their channels in position
+/// order.
+#[inline(always)]
+fn group_sums<M: Fma, const G: usize, const K: usize>(
+    blocks: &[Block; G],
+    plane: usize,
+    reduce: &impl ColumnReduce<G, K>,
+) -> [[[f32; LANES]; G]; K] {
+    let mut sums = [[[0f32; LANES]; G]; K];
+    for (j0, width) in blocks[0].tiles() {
+        let offset = j0 - blocks[0].start;
+        let mut offs = [0; G];
+        for g in 0..G {
+            offs[g] = blocks[g].start + offset;
+        }
+        let lanes = reduce.lanes::<M>(offs, offset);
+        for k in 0..K {
+            for g in 0..G {
+                gather(&mut sums[k][g], &lanes[k][g], offset, width, plane);
+            }
         }
     }
-    for r in whole..batch {
-        let t = simd::load_tile(x, r * n + j0);
-        for l in 0..LANES {
-            let d = t[l] - mu[l];
-            sq[l] = M::mul_add(d, d, sq[l]);
-        }
+    sums
+}
+
+/// The `G` blocks from `first`.
+#[inline(always)]
+fn group<const G: usize>(first: Block) -> [Block; G] {
+    let mut blocks = [first; G];
+    for (g, block) in blocks.iter_mut().enumerate() {
+        *block = first.after(g);
     }
-    sq
+    blocks
+}
+
+/// `$group::<M, G>(pass, first)` for every group of alike blocks, with
+/// the group's size `G` a constant.
+macro_rules! over_groups {
+    ($group:ident::<$m:ident>($pass:expr), $channels:expr, $plane:expr) => {
+        for (first, size) in Block::groups($channels, $plane, group_most::<$m>()) {
+            match size {
+                4 => $group::<$m, 4>($pass, first),
+                2 => $group::<$m, 2>($pass, first),
+                _ => $group::<$m, 1>($pass, first),
+            }
+        }
+    };
+}
+
+/// Blocks reduced side by side: four chains of one zmm each on AVX-512,
+/// two ymm pairs on AVX2 (more would spill its 16 registers).
+#[inline(always)]
+fn group_most<M: Fma>() -> usize {
+    if M::GEMM_ROWS >= 8 {
+        4
+    } else {
+        2
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -533,76 +766,131 @@ fn train_body<M: Fma>(
 ) {
     let (channels, plane) = (channels.get(), plane.get());
     let n = channels * plane;
-    let count = batch * plane;
     if n == 0 || batch == 0 {
         return;
     }
+    let mut pass = TrainPass {
+        x,
+        gamma,
+        beta,
+        y,
+        xhat,
+        stats,
+        factor,
+        eps,
+        batch,
+        n,
+        plane,
+    };
+    over_groups!(train_group::<M>(&mut pass), channels, plane);
+}
+
+/// The operands of a training forward, for each group of blocks.
+struct TrainPass<'a> {
+    x: &'a [f32],
+    gamma: Option<&'a [f32]>,
+    beta: Option<&'a [f32]>,
+    y: &'a mut [f32],
+    xhat: &'a mut [f32],
+    stats: Stats<'a>,
+    factor: f64,
+    eps: f32,
+    batch: usize,
+    n: usize,
+    plane: usize,
+}
+
+/// The training forward of `G` alike blocks from `first`: their
+/// statistics reduced side by side, then each block normalised.
+#[inline(always)]
+fn train_group<M: Fma, const G: usize>(pass: &mut TrainPass<'_>, first: Block) {
+    let (x, batch, n, plane) = (pass.x, pass.batch, pass.n, pass.plane);
+    let inv_count = 1.0 / (batch * plane) as f32;
+    let blocks = group::<G>(first);
+    let rows = Rows { batch, n };
+    let [mut mu] = group_sums::<M, G, 1>(&blocks, plane, &ColumnSums { x, rows });
+    for mu in &mut mu {
+        for m in mu {
+            *m *= inv_count;
+        }
+    }
+    let deviations = SquaredDeviations {
+        x,
+        mu: &mu,
+        rows,
+        plane,
+    };
+    let [sq] = group_sums::<M, G, 1>(&blocks, plane, &deviations);
+    each_block!(g < G => {
+        train_block::<M>(pass, blocks[g], &mu[g], &sq[g]);
+    });
+}
+
+/// One block's training forward from its batch mean and Σ of squared
+/// deviations: the statistics, then `x̂` and `y`.
+#[inline(always)]
+fn train_block<M: Fma>(
+    pass: &mut TrainPass<'_>,
+    block: Block,
+    mu: &[f32; LANES],
+    sq: &[f32; LANES],
+) {
+    let (x, batch, n, plane) = (pass.x, pass.batch, pass.n, pass.plane);
+    let count = batch * plane;
     let inv_count = 1.0 / count as f32;
     let unbias = count as f64 / (count as f64 - 1.0);
-    for block in Block::all(channels, plane) {
-        let mut sum = [0f32; LANES];
-        for (j0, width) in block.tiles() {
-            let lanes = column_sum::<M>(x, batch, n, j0);
-            gather(&mut sum, &lanes, j0 - block.start, width, plane);
-        }
-        let mut mu = [0f32; LANES];
-        for l in 0..LANES {
-            mu[l] = sum[l] * inv_count;
-        }
-        let mut sq = [0f32; LANES];
-        for (j0, width) in block.tiles() {
-            let lane_mu = spread(&mu, j0 - block.start, plane);
-            let lanes = column_sq_dev::<M>(x, &lane_mu, batch, n, j0);
-            gather(&mut sq, &lanes, j0 - block.start, width, plane);
-        }
-        let mut inv = [0f32; LANES];
-        for l in 0..LANES {
-            inv[l] = 1.0 / M::mul_add(sq[l], inv_count, eps).sqrt();
-        }
-        let (c0, mask) = (block.c0, block.mask());
-        simd::store_tile(stats.mean, c0, &mask, &mu);
-        simd::store_tile(stats.invstd, c0, &mask, &inv);
-        let running = stats.running_mean[c0..c0 + block.channels]
-            .iter_mut()
-            .zip(&mut stats.running_var[c0..c0 + block.channels]);
-        for (l, (rm, rv)) in running.enumerate() {
-            *rm = ((1.0 - factor) * f64::from(*rm) + factor * f64::from(mu[l])) as f32;
-            let unbiased = f64::from(sq[l]) / count as f64 * unbias;
-            *rv = ((1.0 - factor) * f64::from(*rv) + factor * unbiased) as f32;
-        }
-        let (g, b) = affine(gamma, beta, c0);
-        for (j0, width) in block.tiles() {
-            let offset = j0 - block.start;
-            let (mu, inv) = (spread(&mu, offset, plane), spread(&inv, offset, plane));
-            let (g, b) = (spread(&g, offset, plane), spread(&b, offset, plane));
-            for r in 0..batch {
-                let off = r * n + j0;
-                let full = (
-                    tile(x, off, width),
-                    full_tile(xhat, off, width),
-                    full_tile(y, off, width),
-                );
-                if let (Some(t), Some(hd), Some(od)) = full {
-                    // Straight from and into the buffers: staging a tile in
-                    // arrays made LLVM split it and stall on store forwarding.
-                    for l in 0..LANES {
-                        hd[l] = (t[l] - mu[l]) * inv[l];
-                        od[l] = M::mul_add(hd[l], g[l], b[l]);
-                    }
-                    continue;
-                }
-                // A ragged tile: only its own positions, as slices. A
-                // masked 16-wide store would overlap the next row's load
-                // and stall store forwarding on every row.
-                let (t, hd, od) = (
-                    &x[off..off + width],
-                    &mut xhat[off..off + width],
-                    &mut y[off..off + width],
-                );
-                for l in 0..width {
+    let mut inv = [0f32; LANES];
+    for l in 0..LANES {
+        inv[l] = 1.0 / M::mul_add(sq[l], inv_count, pass.eps).sqrt();
+    }
+    let (c0, mask) = (block.c0, block.mask());
+    let stats = &mut pass.stats;
+    simd::store_tile(stats.mean, c0, &mask, mu);
+    simd::store_tile(stats.invstd, c0, &mask, &inv);
+    let running = stats.running_mean[c0..c0 + block.channels]
+        .iter_mut()
+        .zip(&mut stats.running_var[c0..c0 + block.channels]);
+    let factor = pass.factor;
+    for (l, (rm, rv)) in running.enumerate() {
+        *rm = ((1.0 - factor) * f64::from(*rm) + factor * f64::from(mu[l])) as f32;
+        let unbiased = f64::from(sq[l]) / count as f64 * unbias;
+        *rv = ((1.0 - factor) * f64::from(*rv) + factor * unbiased) as f32;
+    }
+    let (g, b) = affine(pass.gamma, pass.beta, c0);
+    let (xhat, y) = (&mut *pass.xhat, &mut *pass.y);
+    for (j0, width) in block.tiles() {
+        let offset = j0 - block.start;
+        let (mu, inv) = (spread(mu, offset, plane), spread(&inv, offset, plane));
+        let (g, b) = (spread(&g, offset, plane), spread(&b, offset, plane));
+        for r in 0..batch {
+            let off = r * n + j0;
+            let full = (
+                tile(x, off, width),
+                full_tile(xhat, off, width),
+                full_tile(y, off, width),
+            );
+            if let (Some(t), Some(hd), Some(od)) = full {
+                // Straight from and into the buffers: staging a tile in
+                // arrays made LLVM split it and stall on store forwarding.
+                for l in 0..LANES {
                     hd[l] = (t[l] - mu[l]) * inv[l];
-                    od[l] = M::mul_add(hd[l], g[l], b[l]);
                 }
+                // γ and β as whole tiles: lane by lane, LLVM split the
+                // product and the store into ymm, xmm and scalar pieces.
+                *od = M::mul_add_tiles(hd, &g, &b);
+                continue;
+            }
+            // A ragged tile: only its own positions, as slices. A
+            // masked 16-wide store would overlap the next row's load
+            // and stall store forwarding on every row.
+            let (t, hd, od) = (
+                &x[off..off + width],
+                &mut xhat[off..off + width],
+                &mut y[off..off + width],
+            );
+            for l in 0..width {
+                hd[l] = (t[l] - mu[l]) * inv[l];
+                od[l] = M::mul_add(hd[l], g[l], b[l]);
             }
         }
     }
@@ -753,8 +1041,8 @@ fn backward_body<M: Fma>(
     invstd: &[f32],
     gamma: Option<&[f32]>,
     dx: &mut [f32],
-    mut dgamma: Option<&mut [f32]>,
-    mut dbeta: Option<&mut [f32]>,
+    dgamma: Option<&mut [f32]>,
+    dbeta: Option<&mut [f32]>,
     fresh: Fresh,
     batch: usize,
     channels: impl Dim,
@@ -766,94 +1054,140 @@ fn backward_body<M: Fma>(
         fresh.clear([(0, Some(dx)), (1, dgamma), (2, dbeta)]);
         return;
     }
-    let fresh_dx = fresh.output(0);
-    let inv_count = 1.0 / (batch * plane) as f32;
-    for block in Block::all(channels, plane) {
-        let (mut sdy, mut sdyh) = ([0f32; LANES], [0f32; LANES]);
-        for (j0, width) in block.tiles() {
-            let (lanes_dy, lanes_dyh) = column_dy_dyh::<M>(dy, xhat, batch, n, j0);
-            let offset = j0 - block.start;
-            gather(&mut sdy, &lanes_dy, offset, width, plane);
-            gather(&mut sdyh, &lanes_dyh, offset, width, plane);
-        }
-        let (c0, mask) = (block.c0, block.mask());
-        let sums = [
-            (dgamma.as_deref_mut(), &sdyh, 1),
-            (dbeta.as_deref_mut(), &sdy, 2),
-        ];
-        for (out, sum, i) in sums {
-            let Some(out) = out else { continue };
-            let mut d = simd::load_tile(out, c0);
-            for l in 0..LANES {
-                d[l] = Fresh::base(fresh.output(i), d[l]) + sum[l];
-            }
-            simd::store_tile(out, c0, &mask, &d);
-        }
-        let (g, _) = affine(gamma, None, c0);
-        let inv = simd::load_tile(invstd, c0);
-        let mut scale = [0f32; LANES];
+    let mut pass = BackwardPass {
+        dy,
+        xhat,
+        invstd,
+        gamma,
+        dx,
+        dgamma,
+        dbeta,
+        fresh,
+        batch,
+        n,
+        plane,
+    };
+    over_groups!(backward_group::<M>(&mut pass), channels, plane);
+}
+
+/// The operands of a training backward, for each group of blocks.
+struct BackwardPass<'a> {
+    dy: &'a [f32],
+    xhat: &'a [f32],
+    invstd: &'a [f32],
+    gamma: Option<&'a [f32]>,
+    dx: &'a mut [f32],
+    dgamma: Option<&'a mut [f32]>,
+    dbeta: Option<&'a mut [f32]>,
+    fresh: Fresh,
+    batch: usize,
+    n: usize,
+    plane: usize,
+}
+
+/// The backward of `G` alike blocks from `first`: their sums of `dy`
+/// and `dy·x̂` reduced side by side, then each block's `dx`.
+#[inline(always)]
+fn backward_group<M: Fma, const G: usize>(pass: &mut BackwardPass<'_>, first: Block) {
+    let (dy, xhat, batch, n, plane) = (pass.dy, pass.xhat, pass.batch, pass.n, pass.plane);
+    let blocks = group::<G>(first);
+    let sums = GradientSums {
+        dy,
+        xhat,
+        rows: Rows { batch, n },
+    };
+    let [sdy, sdyh] = group_sums::<M, G, 2>(&blocks, plane, &sums);
+    each_block!(g < G => {
+        backward_block::<M>(pass, blocks[g], &sdy[g], &sdyh[g]);
+    });
+}
+
+/// One block's backward from its sums of `dy` and `dy·x̂`: `dγ`, `dβ`
+/// and `dx`.
+#[inline(always)]
+fn backward_block<M: Fma>(
+    pass: &mut BackwardPass<'_>,
+    block: Block,
+    sdy: &[f32; LANES],
+    sdyh: &[f32; LANES],
+) {
+    let fresh = pass.fresh;
+    let inv_count = 1.0 / (pass.batch * pass.plane) as f32;
+    let (c0, mask) = (block.c0, block.mask());
+    let sums = [
+        (pass.dgamma.as_deref_mut(), sdyh, 1),
+        (pass.dbeta.as_deref_mut(), sdy, 2),
+    ];
+    for (out, sum, i) in sums {
+        let Some(out) = out else { continue };
+        let mut d = simd::load_tile(out, c0);
         for l in 0..LANES {
-            scale[l] = g[l] * inv[l];
-            sdy[l] *= inv_count;
-            sdyh[l] *= inv_count;
+            d[l] = Fresh::base(fresh.output(i), d[l]) + sum[l];
         }
-        for (j0, width) in block.tiles() {
-            let offset = j0 - block.start;
-            let (sdy, sdyh) = (spread(&sdy, offset, plane), spread(&sdyh, offset, plane));
-            let scale = spread(&scale, offset, plane);
-            for r in 0..batch {
-                let off = r * n + j0;
-                let full = (
-                    tile(dy, off, width),
-                    tile(xhat, off, width),
-                    full_tile(dx, off, width),
-                );
-                if let (Some(gt), Some(ht), Some(d)) = full {
-                    // Straight from and into the buffers, as in the forward.
-                    for l in 0..LANES {
-                        let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
-                        d[l] = M::mul_add(centred, scale[l], Fresh::base(fresh_dx, d[l]));
-                    }
-                    continue;
-                }
-                // A ragged tile, as slices (see the forward).
-                let (gt, ht) = (&dy[off..off + width], &xhat[off..off + width]);
-                let d = &mut dx[off..off + width];
-                for l in 0..width {
-                    let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
-                    d[l] = M::mul_add(centred, scale[l], Fresh::base(fresh_dx, d[l]));
-                }
-            }
-        }
+        simd::store_tile(out, c0, &mask, &d);
+    }
+    let (g, _) = affine(pass.gamma, None, c0);
+    let inv = simd::load_tile(pass.invstd, c0);
+    let (mut scale, mut mean_dy, mut mean_dyh) = ([0f32; LANES], [0f32; LANES], [0f32; LANES]);
+    for l in 0..LANES {
+        scale[l] = g[l] * inv[l];
+        mean_dy[l] = sdy[l] * inv_count;
+        mean_dyh[l] = sdyh[l] * inv_count;
+    }
+    let terms = DxTerms {
+        mean_dy,
+        mean_dyh,
+        scale,
+    };
+    // Two loops rather than a select per lane: with the choice inside,
+    // LLVM cut the tile into scalar and 4-lane pieces (AVX2).
+    if fresh.output(0) {
+        dx_rows::<M, true>(pass, block, &terms);
+    } else {
+        dx_rows::<M, false>(pass, block, &terms);
     }
 }
 
-/// Σ over the batch of `dy` and of `dy·x̂` at the tile `j0`, per lane.
+/// A block's per-channel terms of `dx`.
+struct DxTerms {
+    mean_dy: [f32; LANES],
+    mean_dyh: [f32; LANES],
+    scale: [f32; LANES],
+}
+
+/// `dx (+)= scale·(dy − mean(dy) − x̂·mean(dy·x̂))` on the block's
+/// positions of every row, overwritten when `FRESH`.
 #[inline(always)]
-fn column_dy_dyh<M: Fma>(
-    dy: &[f32],
-    xhat: &[f32],
-    batch: usize,
-    n: usize,
-    j0: usize,
-) -> ([f32; LANES], [f32; LANES]) {
-    let (mut sdy, mut sdyh) = ([0f32; LANES], [0f32; LANES]);
-    let whole = simd::whole_windows(batch, n, j0);
-    for r in 0..whole {
-        let off = r * n + j0;
-        let (g, h) = (simd::window(dy, off), simd::window(xhat, off));
-        for l in 0..LANES {
-            sdy[l] += g[l];
-            sdyh[l] = M::mul_add(g[l], h[l], sdyh[l]);
+fn dx_rows<M: Fma, const FRESH: bool>(pass: &mut BackwardPass<'_>, block: Block, terms: &DxTerms) {
+    let (dy, xhat, batch, n, plane) = (pass.dy, pass.xhat, pass.batch, pass.n, pass.plane);
+    let dx = &mut *pass.dx;
+    for (j0, width) in block.tiles() {
+        let offset = j0 - block.start;
+        let sdy = spread(&terms.mean_dy, offset, plane);
+        let sdyh = spread(&terms.mean_dyh, offset, plane);
+        let scale = spread(&terms.scale, offset, plane);
+        for r in 0..batch {
+            let off = r * n + j0;
+            let full = (
+                tile(dy, off, width),
+                tile(xhat, off, width),
+                full_tile(dx, off, width),
+            );
+            if let (Some(gt), Some(ht), Some(d)) = full {
+                // Straight from and into the buffers, as in the forward.
+                for l in 0..LANES {
+                    let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
+                    d[l] = M::mul_add(centred, scale[l], Fresh::base(FRESH, d[l]));
+                }
+                continue;
+            }
+            // A ragged tile, as slices (see the forward).
+            let (gt, ht) = (&dy[off..off + width], &xhat[off..off + width]);
+            let d = &mut dx[off..off + width];
+            for l in 0..width {
+                let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
+                d[l] = M::mul_add(centred, scale[l], Fresh::base(FRESH, d[l]));
+            }
         }
     }
-    for r in whole..batch {
-        let off = r * n + j0;
-        let (g, h) = (simd::load_tile(dy, off), simd::load_tile(xhat, off));
-        for l in 0..LANES {
-            sdy[l] += g[l];
-            sdyh[l] = M::mul_add(g[l], h[l], sdyh[l]);
-        }
-    }
-    (sdy, sdyh)
 }

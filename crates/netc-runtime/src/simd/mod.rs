@@ -53,6 +53,12 @@ pub trait Fma: Copy {
     fn fma_tile(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
         tile::portable::<Self>(s, tile, acc)
     }
+
+    /// `a[l]·b[l] + c[l]` in every lane (one rounding on the FMA paths).
+    #[inline(always)]
+    fn mul_add_tiles(a: &[f32; LANES], b: &[f32; LANES], c: &[f32; LANES]) -> [f32; LANES] {
+        tile::portable_lanes::<Self>(a, b, c)
+    }
 }
 
 /// A single rounding: only used inside FMA-enabled wrappers.
@@ -121,6 +127,11 @@ impl Fma for FusedAvx512 {
         // SAFETY: as for `transpose_block`.
         unsafe { tile::avx512(s, tile, acc) }
     }
+    #[inline(always)]
+    fn mul_add_tiles(a: &[f32; LANES], b: &[f32; LANES], c: &[f32; LANES]) -> [f32; LANES] {
+        // SAFETY: as for `transpose_block`.
+        unsafe { tile::avx512_lanes(a, b, c) }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -147,6 +158,11 @@ impl Fma for FusedAvx2 {
     fn fma_tile(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
         // SAFETY: as for `transpose_block`.
         unsafe { tile::avx2(s, tile, acc) }
+    }
+    #[inline(always)]
+    fn mul_add_tiles(a: &[f32; LANES], b: &[f32; LANES], c: &[f32; LANES]) -> [f32; LANES] {
+        // SAFETY: as for `transpose_block`.
+        unsafe { tile::avx2_lanes(a, b, c) }
     }
 }
 
