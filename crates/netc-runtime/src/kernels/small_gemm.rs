@@ -262,11 +262,16 @@ fn pack_with_ones<'p, M: Fma>(
     sums: bool,
 ) -> Tile<'p> {
     let width = TILE.min(n - j0.min(n));
-    pack_tile::<M>(panel, b, k, j0, width);
     let ones = (sums && n < j0 + TILE).then(|| n - j0);
-    if let Some(lane) = ones {
-        for row in panel[..k * TILE].chunks_exact_mut(TILE) {
-            row[lane] = 1.0;
+    match ones {
+        Some(lane) if b.cs == 1 => pack_rows(panel, b, k, j0, width, Some(lane)),
+        _ => {
+            pack_tile::<M>(panel, b, k, j0, width);
+            if let Some(lane) = ones {
+                for row in panel[..k * TILE].chunks_exact_mut(TILE) {
+                    row[lane] = 1.0;
+                }
+            }
         }
     }
     Tile {
@@ -661,18 +666,35 @@ fn row_block_pair<M: Fma, const COLUMN_A: bool>(
 #[inline(always)]
 fn pack_tile<M: Fma>(panel: &mut [f32], b: View<'_>, k: usize, j0: usize, width: usize) {
     if b.cs == 1 {
-        let rows = panel[..k * TILE].chunks_exact_mut(TILE);
-        // Rows of B are contiguous: one masked window per row (the mask
-        // zeroes whatever the window read past the row).
-        let mask = simd::lane_mask(width);
-        for (kk, dst) in rows.enumerate() {
-            let t = simd::load_tile(b.data, kk * b.rs + j0);
-            for l in 0..TILE {
-                dst[l] = f32::from_bits(t[l].to_bits() & mask[l]);
-            }
-        }
+        pack_rows(panel, b, k, j0, width, None);
     } else {
         pack_columns::<M>(panel, b, k, j0, width);
+    }
+}
+
+/// [`pack_tile`] when the rows of B are contiguous: one masked window per
+/// row (the mask zeroes whatever the window read past the row), and in
+/// lane `ones` (a padding lane) a 1. Setting that lane in a pass of its
+/// own, LLVM wrote it with scatters.
+#[inline(always)]
+fn pack_rows(
+    panel: &mut [f32],
+    b: View<'_>,
+    k: usize,
+    j0: usize,
+    width: usize,
+    ones: Option<usize>,
+) {
+    let mask = simd::lane_mask(width);
+    let mut fill = [0u32; TILE];
+    if let Some(lane) = ones {
+        fill[lane] = 1f32.to_bits();
+    }
+    for (kk, dst) in panel[..k * TILE].chunks_exact_mut(TILE).enumerate() {
+        let t = simd::load_tile(b.data, kk * b.rs + j0);
+        for l in 0..TILE {
+            dst[l] = f32::from_bits(t[l].to_bits() & mask[l] | fill[l]);
+        }
     }
 }
 
