@@ -1,8 +1,8 @@
 //! A persistent pool of worker threads, woken per op.
 //!
 //! Workers start the first time an op is split (never for a model whose
-//! ops all stay under the work thresholds) and live until the pool is
-//! dropped. [`Pool::run`] publishes a job and its number of parts, wakes
+//! ops all stay under the work thresholds), that split waiting until each
+//! runs, and live until the pool is dropped. [`Pool::run`] publishes a job and its number of parts, wakes
 //! as many workers as there are parts besides its own, and claims parts
 //! itself like any worker: a part is run by whichever thread claims it
 //! first. So the caller never waits for a worker the system has not
@@ -46,6 +46,9 @@ struct Shared {
     /// `done` reaches `parts`.
     job: AtomicPtr<()>,
     shutdown: AtomicBool,
+    /// Workers that have started running: their thread's start-up (std
+    /// allocates a copy of the name there) is behind them.
+    started: AtomicUsize,
     finished: Finished,
 }
 
@@ -150,6 +153,7 @@ impl Workers {
             parts: AtomicUsize::new(0),
             job: AtomicPtr::new(std::ptr::null_mut()),
             shutdown: AtomicBool::new(false),
+            started: AtomicUsize::new(0),
             finished: Finished {
                 done: AtomicUsize::new(0),
                 panicked: AtomicBool::new(false),
@@ -164,6 +168,12 @@ impl Workers {
                     .expect("pool: cannot start a worker thread")
             })
             .collect();
+        // Returns once every worker runs: a worker the system schedules
+        // late would otherwise make its start-up allocation during some
+        // later step, and a step allocates nothing.
+        while shared.started.load(Ordering::Acquire) < count {
+            thread::yield_now();
+        }
         let threads = handles.iter().map(|h| h.thread().clone()).collect();
         Workers {
             shared,
@@ -175,6 +185,7 @@ impl Workers {
 
 /// A worker's life: wait for a new generation, run the parts it claims.
 fn work(shared: &Shared) {
+    shared.started.fetch_add(1, Ordering::Release);
     let mut seen = 0;
     while let Some(generation) = next_generation(shared, seen) {
         seen = generation;
