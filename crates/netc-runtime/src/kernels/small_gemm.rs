@@ -5,8 +5,9 @@
 //! four xmm), eight rows (four on AVX2) at a time for independent FMA
 //! chains. On AVX-512 two column tiles go side by side: each step's
 //! scalars of A serve 16 FMAs instead of 8, and 16 chains hide the FMA
-//! latency (a 64×64×64 forward: 78% → 86% of the FMA peak). A caller whose B changes less often than it is multiplied (an
-//! inference cache of a linear weight) packs every tile once
+//! latency (a 64×64×64 forward: 78% → 86% of the FMA peak). A caller
+//! whose B changes less often than it is multiplied (an inference cache
+//! of a linear weight) packs every tile once
 //! ([`pack_panel`]) and multiplies from that panel ([`packed_gemm`], the
 //! same tiled loop; [`packed_row`] for a single row).
 

@@ -2,14 +2,15 @@
 //!
 //! Workers start the first time an op is split (never for a model whose
 //! ops all stay under the work thresholds), that split waiting until each
-//! runs, and live until the pool is dropped. [`Pool::run`] publishes a job and its number of parts, wakes
-//! as many workers as there are parts besides its own, and claims parts
-//! itself like any worker: a part is run by whichever thread claims it
-//! first. So the caller never waits for a worker the system has not
-//! scheduled (on a loaded machine it runs every part itself); it waits
-//! only for parts a worker has started. No allocation, no spawn, no lock
-//! per job. A woken worker spins for [`SPIN`] before it parks again, so
-//! the ops of one step reach it while it is still awake.
+//! runs, and live until the pool is dropped. [`Pool::run`] publishes a job
+//! and its number of parts, wakes as many workers as there are parts
+//! besides its own, and claims parts itself like any worker: a part is run
+//! by whichever thread claims it first. So the caller never waits for a
+//! worker the system has not scheduled (on a loaded machine it runs every
+//! part itself); it waits only for parts a worker has started. No
+//! allocation, no spawn, no lock per job. A woken worker spins for
+//! [`SPIN`] before it parks again, so the ops of one step reach it while
+//! it is still awake.
 //!
 //! Which thread runs a part never changes its result: a part's outputs
 //! are computed by one call, in one order (see `crate::parallel`).

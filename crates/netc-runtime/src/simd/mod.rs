@@ -331,6 +331,20 @@ pub(crate) fn load_tile(src: &[f32], start: usize) -> [f32; LANES] {
     t
 }
 
+/// [`load_tile`] with the padding path built lane by lane (a masked load
+/// on AVX-512) instead of a `memcpy` call of the tail: for a reduction
+/// whose accumulators would otherwise live in memory across that call
+/// (batchnorm's column sums). Elsewhere the call is the cheaper of the
+/// two (every kernel through this one: seed step 1.84 → 2.00 µs).
+#[inline(always)]
+pub(crate) fn load_tile_by_lanes(src: &[f32], start: usize) -> [f32; LANES] {
+    let mut t = [0f32; LANES];
+    for (l, v) in t.iter_mut().enumerate() {
+        *v = src.get(start + l).copied().unwrap_or(0.0);
+    }
+    t
+}
+
 /// How many of `rows` rows of `n` features have a whole [`LANES`]-wide
 /// window at column `j0` inside the buffer: every row but the last one or
 /// two when the tile runs past a row's end.

@@ -1,14 +1,15 @@
 //! `acc += s·tile` over one `LANES`-wide tile (the step of a row's FMA
 //! chain in the one-row product), and `a·b + c` lane by lane over three
 //! tiles (an affine step, whose per-lane operands LLVM would cut into
-//! pieces when it built them lane by lane). Written with intrinsics on x86 because
-//! LLVM's vectoriser, left to the plain loop, scalarises it in some
-//! instantiations (the same body took 55 ns in one crate and 1.4 µs in
-//! another for a 64→64 row). Each lane is one fused multiply-add, as in
+//! pieces when it built them lane by lane). Written with intrinsics on x86
+//! because LLVM's vectoriser, left to the plain loop, scalarises it in
+//! some instantiations (the same body took 55 ns in one crate and 1.4 µs
+//! in another for a 64→64 row). Each lane is one fused multiply-add, as in
 //! the portable loop, so every path gives the same bits.
 //!
-//! Reached through [`Fma::fma_tile`](super::Fma::fma_tile), which the ISA
-//! marker types override, as [`super::transpose`] is.
+//! Reached through [`Fma::fma_tile`](super::Fma::fma_tile) and
+//! [`Fma::mul_add_tiles`](super::Fma::mul_add_tiles), which the ISA marker
+//! types override, as [`super::transpose`] is.
 
 use super::{Fma, LANES};
 
