@@ -1,10 +1,11 @@
 //! `netc-bench`: times one training step of fixed workloads under each netc
 //! executor, optionally beside PyTorch.
 //!
-//! `cargo run --release -p netc-bench -- [--json] [--compare]`
+//! `cargo run --release -p netc-bench -- [--json] [--compare] [--peak]`
 
 mod compare;
 mod executor;
+mod peak;
 mod report;
 mod timing;
 mod workload;
@@ -49,6 +50,10 @@ struct Args {
     /// Run only these workloads (repeatable).
     #[arg(long = "workload", value_name = "NAME", value_parser = workload_name)]
     workloads: Vec<String>,
+    /// Instead of the workloads, time one core's multiply-add peak on each
+    /// SIMD path (GFLOP/s): what a workload's products are a share of.
+    #[arg(long, conflicts_with_all = ["compare", "torch_json", "threads", "workloads"])]
+    peak: bool,
 }
 
 fn positive_seconds(text: &str) -> Result<f64, String> {
@@ -83,6 +88,17 @@ fn run(args: &Args) -> Result<(), String> {
         timing: Timing::with_min_time(Duration::from_secs_f64(args.min_time)),
         threads: args.threads as usize,
     };
+    if args.peak {
+        let peaks = peak::measure_peaks(&run.timing);
+        if args.json {
+            for p in &peaks {
+                println!("{}", peak::json_line(p).map_err(|e| e.to_string())?);
+            }
+        } else {
+            print!("{}", peak::table(&peaks));
+        }
+        return Ok(());
+    }
     let selected: Vec<&Workload> = WORKLOADS
         .iter()
         .filter(|w| args.workloads.is_empty() || args.workloads.iter().any(|n| n == w.name))

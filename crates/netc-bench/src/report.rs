@@ -69,9 +69,12 @@ fn column_width(key: &str) -> usize {
     key.len().max(10)
 }
 
-/// Microseconds with two decimals, nanoseconds whole, ratios with two.
+/// Microseconds with two decimals, nanoseconds whole, MFLOP with three,
+/// ratios with two.
 fn format_value(key: &str, value: f64) -> String {
-    if key.ends_with("_ns") {
+    if key.ends_with("_mflop") {
+        format!("{value:.3}")
+    } else if key.ends_with("_ns") {
         format!("{value:.0}")
     } else if key.ends_with("_us") {
         format!("{value:.2}")
@@ -135,5 +138,17 @@ mod tests {
         assert_eq!(seed, ["seed", "1.23", "100", "-"]);
         let mnist: Vec<_> = lines[2].split_whitespace().collect();
         assert_eq!(mnist, ["mnist", "5000.00", "-", "2.50x"]);
+    }
+
+    #[test]
+    fn product_flops_show_three_decimals() {
+        let text = table(&[row("deep", &[("step_product_mflop", 30.015_36)])]);
+        let deep: Vec<_> = text
+            .lines()
+            .nth(1)
+            .expect("a row")
+            .split_whitespace()
+            .collect();
+        assert_eq!(deep, ["deep", "30.015"]);
     }
 }

@@ -602,6 +602,33 @@ impl Plan {
         .flatten()
     }
 
+    /// The floating-point operations of one training step's products at
+    /// the plan's batch, two per multiply-add: every linear and conv2d
+    /// forward, its weight gradient, and its input gradient where the
+    /// backward computes one. Over a core's FMA peak, the time a step
+    /// cannot go below.
+    pub fn step_product_flops(&self) -> u64 {
+        // Saturating, as `memory_bytes`: widths no machine could hold.
+        let macs = |a: usize, b: usize| (a as u64).saturating_mul(b as u64);
+        let per_sample = self
+            .forward
+            .iter()
+            .chain(&self.backward)
+            .map(|op| match op.kind {
+                OpKind::Linear { in_f, out_f, .. } => macs(in_f, out_f),
+                OpKind::Conv2d { geometry, .. } => conv2d_macs(geometry),
+                OpKind::LinearBackward {
+                    dx, in_f, out_f, ..
+                } => macs(in_f, out_f).saturating_mul(1 + u64::from(dx.is_some())),
+                OpKind::Conv2dBackward {
+                    dcols, geometry, ..
+                } => conv2d_macs(geometry).saturating_mul(1 + u64::from(dcols.is_some())),
+                _ => 0,
+            })
+            .fold(0u64, u64::saturating_add);
+        per_sample.saturating_mul(2 * self.batch as u64)
+    }
+
     /// The `state_dict` entry named `name`.
     pub fn state_entry(&self, name: &str) -> Option<&StateEntry> {
         self.state.iter().find(|e| e.name == name)
@@ -655,4 +682,14 @@ impl Plan {
             total.saturating_add(elements.saturating_mul(copies * F32))
         })
     }
+}
+
+/// Multiply-adds of one sample's convolution: every output value takes
+/// one window of its group's input channels.
+fn conv2d_macs(geometry: Conv2dGeometry) -> u64 {
+    geometry.output().map_or(0, |out| {
+        [out.height, out.width, geometry.fan_in()]
+            .into_iter()
+            .fold(out.channels as u64, |n, d| n.saturating_mul(d as u64))
+    })
 }

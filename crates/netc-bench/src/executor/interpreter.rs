@@ -7,9 +7,24 @@ use netc_plan::Interpreter;
 use super::{network_figures, BenchError, Figure, Run};
 use crate::workload::{Workload, WEIGHT_SEED};
 
+/// Key of the workload's product FLOPs per training step, in millions:
+/// over `--peak`, the time its step cannot go below.
+pub const PRODUCT_KEY: &str = "step_product_mflop";
+
 pub fn figures(workload: &Workload, run: &Run) -> Result<Vec<Figure>, BenchError> {
     let (mut net, config) = build(workload)?;
-    Ok(network_figures("interpreted", &mut net, &config, run))
+    let mut figures = vec![product_figure(&net)];
+    figures.extend(network_figures("interpreted", &mut net, &config, run));
+    Ok(figures)
+}
+
+/// From the plan the interpreter runs, the one the generated code is
+/// built from too.
+fn product_figure(net: &Interpreter) -> Figure {
+    Figure {
+        key: PRODUCT_KEY.into(),
+        value: net.plan().step_product_flops() as f64 / 1e6,
+    }
 }
 
 /// The workload's model checked and loaded into the interpreter, with its
@@ -49,6 +64,17 @@ mod tests {
 
     use super::*;
     use crate::workload::{Batch, WORKLOADS};
+
+    /// Seed at batch 32: 9·16 + 16·8 + 8·1 multiply-adds forward and for
+    /// the weight gradients, 16·8 + 8·1 for the input gradients.
+    #[test]
+    fn the_product_figure_counts_the_seed_step() {
+        let seed = WORKLOADS.iter().find(|w| w.name == "seed").expect("seed");
+        let (net, _) = build(seed).expect("the workload builds");
+        let figure = product_figure(&net);
+        assert_eq!(figure.key, PRODUCT_KEY);
+        assert_eq!(figure.value, 2.0 * 32.0 * (2.0 * 280.0 + 136.0) / 1e6);
+    }
 
     #[test]
     fn every_workload_trains_in_the_interpreter() {

@@ -6,6 +6,25 @@
 use netc_lang::ValidModel;
 use netc_ops::{Activation, Loss, Optimizer, TrainConfig};
 
+/// Three convolutions at batch 8: padding, a depthwise stride-2 one, an
+/// even kernel with `same` (asymmetric) padding, tanh between them.
+pub const CONVOLUTIONS: &str = "
+model Conv {
+    input x: (2, 5, 5)
+    conv1 = conv2d(2, 3, 3, padding=1)
+    conv2 = conv2d(3, 3, 2, stride=2, groups=3)
+    conv3 = conv2d(3, 2, 2, padding=same)
+    forward {
+        return conv3(tanh(conv2(tanh(conv1(x)))))
+    }
+    train {
+        loss = mse
+        optimizer = sgd(lr=0.1)
+        batch = 8
+    }
+}
+";
+
 /// A declared layer.
 #[derive(Clone, Copy)]
 pub struct Layer(usize);

@@ -272,24 +272,7 @@ fn normalisation_on_the_input_still_trains_its_affine_parameters() {
 /// loss smooth for h = 1e-2.
 #[test]
 fn convolutions_with_padding_groups_and_same_padding() {
-    let model = netc_testkit::valid_model(
-        "
-        model Conv {
-            input x: (2, 5, 5)
-            conv1 = conv2d(2, 3, 3, padding=1)
-            conv2 = conv2d(3, 3, 2, stride=2, groups=3)
-            conv3 = conv2d(3, 2, 2, padding=same)
-            forward {
-                return conv3(tanh(conv2(tanh(conv1(x)))))
-            }
-            train {
-                loss = mse
-                optimizer = sgd(lr=0.1)
-                batch = 8
-            }
-        }
-        ",
-    );
+    let model = netc_testkit::valid_model(common::CONVOLUTIONS);
     assert_eq!(
         check_gradients(&model),
         (3 * 2 * 9 + 3) + (3 * 4 + 3) + (2 * 3 * 4 + 2)

@@ -296,3 +296,28 @@ fn a_fresh_output_the_op_does_not_write_is_refused() {
         "`linear_backward` overwrites its output 0, which it does not write"
     );
 }
+
+/// Seed at batch 32: the forward's 9·16 + 16·8 + 8·1 multiply-adds per
+/// sample, every weight gradient again, and the input gradients of fc2
+/// and fc3 (fc1's input, the batch, has none).
+#[test]
+fn step_product_flops_count_forward_weight_and_input_gradients() {
+    let plan = plan_of(&seed_model());
+    let forward = 9 * 16 + 16 * 8 + 8;
+    let input_gradients = 16 * 8 + 8;
+    assert_eq!(
+        plan.step_product_flops(),
+        2 * 32 * (2 * forward + input_gradients)
+    );
+}
+
+/// Convolutions count each output value's window of its group's
+/// channels: 3·5·5 outputs of 2·3·3, 3·2·2 of 1·2·2 (depthwise), 2·2·2
+/// of 3·2·2; the first has no input gradient.
+#[test]
+fn step_product_flops_count_convolution_windows() {
+    let model = netc_testkit::valid_model(common::CONVOLUTIONS);
+    let (conv1, conv2, conv3) = (75 * 18, 12 * 4, 8 * 12);
+    let per_sample = 2 * conv1 + 3 * conv2 + 3 * conv3;
+    assert_eq!(plan_of(&model).step_product_flops(), 2 * 8 * per_sample);
+}

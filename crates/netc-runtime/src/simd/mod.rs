@@ -9,6 +9,7 @@
 
 mod isa;
 pub mod math;
+pub mod peak;
 mod tile;
 pub(crate) mod transpose;
 
