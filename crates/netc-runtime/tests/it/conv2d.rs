@@ -150,6 +150,21 @@ fn cases() -> Vec<Case> {
             2,
             true,
         ),
+        // dW takes whole kernel rows, up to 25 taps, in passes of 9, 16
+        // or 25 accumulators: 16 taps at once, and 7×7 in passes of 21,
+        // 21 and 7.
+        case(
+            "one channel 4x4",
+            geometry((1, 6, 8), 2, 1, square(4, 1, 1, 1), square(4, 1, 2, 1)),
+            2,
+            true,
+        ),
+        case(
+            "one channel 7x7",
+            geometry((1, 9, 10), 2, 1, square(7, 1, 3, 1), square(7, 1, 3, 1)),
+            2,
+            true,
+        ),
         case(
             "one channel 9 wide",
             geometry((1, 5, 12), 2, 1, square(2, 1, 0, 1), square(9, 1, 1, 1)),

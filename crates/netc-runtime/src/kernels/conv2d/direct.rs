@@ -220,73 +220,70 @@ fn plane_forward_body<M: Fma>(plane: Plane<'_>, w: &[f32], bias: f32, out: &mut 
 }
 
 /// `dw[kh, kw] += Σ dy[oh, ow] · padded[oh + kh, ow + kw]` for one
-/// sample's plane: the taps of a kernel row are the lanes of one
-/// accumulator (`kw ≤ LANES`), so each output position adds `dy` times
-/// the tile of padded input under its kernel row, for every kernel row at
-/// once, then the real lanes go to `dw`.
+/// sample's plane. The lanes are output columns: each tile of `dy` (zero
+/// past the row's end) times the padded tile under it, shifted by a tap,
+/// goes to that tap's accumulator, so every lane of a row's tiles but the
+/// last does work (a 28-wide LeNet row: 28 of 32). Up to [`TAPS`] taps
+/// (whole kernel rows) at a time; each tap's lanes are then summed
+/// pairwise onto `dw`.
 #[inline(always)]
 fn plane_weight_grad_body<M: Fma>(plane: Plane<'_>, dy: &[f32], dw: &mut [f32]) {
     let g = &plane.layout.geometry;
     let (kernel_h, kernel_w) = (g.rows.kernel, g.cols.kernel);
-    for i0 in (0..kernel_h).step_by(KERNEL_ROWS) {
-        let count = KERNEL_ROWS.min(kernel_h - i0);
-        // Two chains per kernel row where the registers hold them (32 zmm
-        // on AVX-512; AVX2's 16 ymm would spill them).
-        let acc = if M::GEMM_ROWS >= KERNEL_ROWS {
-            kernel_rows::<M, 2>(plane, dy, i0, count)
+    // `kernel_w ≤ LANES < TAPS`: at least one kernel row per pass.
+    let rows = TAPS / kernel_w;
+    for i0 in (0..kernel_h).step_by(rows) {
+        let count = rows.min(kernel_h - i0) * kernel_w;
+        let mut offsets = [0usize; TAPS];
+        for (t, offset) in offsets.iter_mut().take(count).enumerate() {
+            *offset = (i0 + t / kernel_w) * plane.pad.width + t % kernel_w;
+        }
+        // Every tap of a pass is computed (the spare ones at offset 0,
+        // their sums dropped): with no test per tap the accumulators stay
+        // in registers.
+        let dw = &mut dw[i0 * kernel_w..][..count];
+        if count <= 9 {
+            add_sums(dw, &tap_sums::<M, 9>(plane, dy, &offsets));
+        } else if count <= 16 {
+            add_sums(dw, &tap_sums::<M, 16>(plane, dy, &offsets));
         } else {
-            kernel_rows::<M, 1>(plane, dy, i0, count)
-        };
-        for (i, acc) in acc.iter().take(count).enumerate() {
-            let dw = &mut dw[(i0 + i) * kernel_w..][..kernel_w];
-            for (d, &v) in dw.iter_mut().zip(acc) {
-                *d += v;
-            }
+            add_sums(dw, &tap_sums::<M, TAPS>(plane, dy, &offsets));
         }
     }
 }
 
-/// Kernel rows `i0..i0 + count` of [`plane_weight_grad_body`], summed over
-/// the plane in `CHAINS` interleaved chains (output column `ow` in chain
-/// `ow % CHAINS`), then the chains added in order.
+/// `dw[t] += Σ lanes of sums[t]`, pairwise.
 #[inline(always)]
-fn kernel_rows<M: Fma, const CHAINS: usize>(
+fn add_sums<const N: usize>(dw: &mut [f32], sums: &[[f32; LANES]; N]) {
+    for (d, acc) in dw.iter_mut().zip(sums) {
+        *d += simd::hsum(acc);
+    }
+}
+
+/// The first `N` taps' column sums over the plane: tap `t` reads the
+/// padded plane `offsets[t]` past each output position.
+#[inline(always)]
+fn tap_sums<M: Fma, const N: usize>(
     plane: Plane<'_>,
     dy: &[f32],
-    i0: usize,
-    count: usize,
-) -> [[f32; LANES]; KERNEL_ROWS] {
-    let width = plane.layout.output.width;
-    let mut acc = [[[0f32; LANES]; KERNEL_ROWS]; CHAINS];
-    for (oh, dy) in dy.chunks_exact(width).enumerate() {
-        macro_rules! rows {
-            ($c:expr, $d:expr, $ow:expr; $($i:literal)*) => {$(
-                if $i < count {
-                    M::fma_tile($d, plane.tile(oh + i0 + $i, $ow), &mut acc[$c][$i]);
-                }
-            )*};
-        }
-        let mut groups = dy.chunks_exact(CHAINS);
-        for (p, d) in groups.by_ref().enumerate() {
-            for (c, &d) in d.iter().enumerate() {
-                rows!(c, d, CHAINS * p + c; 0 1 2 3 4 5 6 7);
-            }
-        }
-        let rest = width - groups.remainder().len();
-        for (c, &d) in groups.remainder().iter().enumerate() {
-            rows!(c, d, rest + c; 0 1 2 3 4 5 6 7);
-        }
-    }
-    let mut sum = acc[0];
-    for chain in &acc[1..] {
-        for (s, a) in sum.iter_mut().zip(chain) {
-            for (s, &a) in s.iter_mut().zip(a) {
-                *s += a;
+    offsets: &[usize; TAPS],
+) -> [[f32; LANES]; N] {
+    let output = plane.layout.output;
+    let mut acc = [[0f32; LANES]; N];
+    for (oh, dy_row) in dy.chunks_exact(output.width).enumerate() {
+        for t in 0..plane.pad.tiles {
+            let column = t * LANES;
+            // Zero past the row's end (the slice is the row).
+            let d = simd::load_tile(dy_row, column);
+            let at = oh * plane.pad.width + column;
+            for (acc, &offset) in acc.iter_mut().zip(offsets) {
+                *acc = M::mul_add_tiles(&d, simd::window(plane.padded, at + offset), acc);
             }
         }
     }
-    sum
+    acc
 }
 
-/// Kernel rows accumulated together by [`plane_weight_grad_body`].
-const KERNEL_ROWS: usize = 8;
+/// Taps accumulated together by [`plane_weight_grad_body`]: a 5×5
+/// kernel's 25 at once, in 25 of AVX-512's 32 registers.
+const TAPS: usize = 25;
