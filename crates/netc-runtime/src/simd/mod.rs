@@ -393,6 +393,12 @@ const LANE_MASKS: [[u32; LANES]; LANES + 1] = {
     masks
 };
 
+/// `t` with the lanes `mask` (from [`lane_mask`]) leaves out set to zero.
+#[inline(always)]
+pub(crate) fn masked(t: &[f32; LANES], mask: &[u32; LANES]) -> [f32; LANES] {
+    std::array::from_fn(|l| f32::from_bits(t[l].to_bits() & mask[l]))
+}
+
 /// Writes the lanes of `t` selected by `mask` (from [`lane_mask`]) to
 /// `buf[start..]`. Inside the buffer the other lanes are written back
 /// unchanged through a bitwise blend — one vector load, and/or, store,

@@ -810,3 +810,90 @@ fn seed_predict_one_cached() {
     }
     assert_eq!(outputs[0][0].to_bits(), outputs[1][0].to_bits());
 }
+
+/// LeNet's two convolutions at batch 64, forward and backward, on every
+/// path: conv1 (1→6, 5×5, padding 2, 28×28) takes the direct path where
+/// it applies, conv2 (6→16, 5×5, 14×14) the patch matrix.
+#[test]
+#[ignore = "benchmark"]
+fn lenet_convolutions_per_path() {
+    use netc_ops::image::{Conv2dGeometry, ImageShape, Pad, Window};
+    use netc_runtime::kernels::{
+        conv2d_backward_on, conv2d_cols_len, conv2d_forward_on, conv2d_rows_len,
+    };
+    let square = |pad| Window {
+        kernel: 5,
+        stride: 1,
+        pad: Pad::symmetric(pad),
+        dilation: 1,
+    };
+    let layer = |(channels, side), out_channels, pad| Conv2dGeometry {
+        input: ImageShape {
+            channels,
+            height: side,
+            width: side,
+        },
+        out_channels,
+        groups: 1,
+        rows: square(pad),
+        cols: square(pad),
+    };
+    let batch = 64;
+    let mut rng = Rng::seed_from_u64(13);
+    for (name, g, input_grad) in [
+        ("conv1", layer((1, 28), 6, 2), false),
+        ("conv2", layer((6, 14), 16, 0), true),
+    ] {
+        let out = g.output().expect("LeNet's windows fit").numel();
+        let x = random(batch * g.input.numel(), &mut rng);
+        let w = random(g.out_channels * g.fan_in(), &mut rng);
+        let b = random(g.out_channels, &mut rng);
+        let dy = random(batch * out, &mut rng);
+        let mut y = vec![0.0; batch * out];
+        let mut cols = vec![0.0; batch * conv2d_cols_len(&g)];
+        let mut dcols = vec![0.0; cols.len()];
+        let mut rows = vec![0.0; batch * conv2d_rows_len(&g)];
+        let (mut dx, mut dw, mut db) = (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; b.len()]);
+        let flops = 2.0 * (batch * out * g.fan_in()) as f64;
+        for isa in Isa::available() {
+            let fwd = time(5, 20, || {
+                conv2d_forward_on(
+                    isa,
+                    black_box(&x),
+                    &w,
+                    Some(&b),
+                    &mut y,
+                    &mut cols,
+                    &mut rows,
+                    batch,
+                    &g,
+                )
+            });
+            let bwd = time(5, 20, || {
+                conv2d_backward_on(
+                    isa,
+                    &cols,
+                    &w,
+                    black_box(&dy),
+                    &mut rows,
+                    input_grad.then_some(&mut dcols[..]),
+                    input_grad.then_some(&mut dx[..]),
+                    &mut dw,
+                    Some(&mut db),
+                    Fresh(0b111),
+                    batch,
+                    &g,
+                )
+            });
+            let products = if input_grad { 2.0 } else { 1.0 };
+            eprintln!(
+                "{:>9}: {name} forward {:.0} µs ({:.0} GFLOP/s), backward {:.0} µs ({:.0} GFLOP/s)",
+                isa.name(),
+                fwd * 1e6,
+                flops / fwd / 1e9,
+                bwd * 1e6,
+                products * flops / bwd / 1e9
+            );
+        }
+    }
+}

@@ -176,13 +176,6 @@ fn plane_forward_body<M: Fma>(plane: Plane<'_>, w: &[f32], bias: f32, out: &mut 
     for t in 0..plane.pad.tiles {
         let column = t * LANES;
         let mask = simd::lane_mask(LANES.min(output.width - column));
-        let store = |out: &mut [f32], oh: usize, acc: &[f32; LANES]| {
-            let mut v = *acc;
-            for lane in &mut v {
-                *lane += bias;
-            }
-            simd::store_tile(out, oh * output.width + column, &mask, &v);
-        };
         let mut oh = 0;
         while oh + ROWS <= output.height {
             let mut acc = [[0f32; LANES]; ROWS];
@@ -199,7 +192,7 @@ fn plane_forward_body<M: Fma>(plane: Plane<'_>, w: &[f32], bias: f32, out: &mut 
                 }
             }
             for (r, acc) in acc.iter().enumerate() {
-                store(out, oh + r, acc);
+                store_row(out, (oh + r) * output.width + column, &mask, acc, bias);
             }
             oh += ROWS;
         }
@@ -214,9 +207,21 @@ fn plane_forward_body<M: Fma>(plane: Plane<'_>, w: &[f32], bias: f32, out: &mut 
                     );
                 }
             }
-            store(out, oh, &acc);
+            store_row(out, oh * output.width + column, &mask, &acc, bias);
         }
     }
+}
+
+/// `out[at..]` := the masked lanes of `acc + bias`. A function, not a
+/// closure of the body: a closure LLVM declined to inline ran without the
+/// body's target features (7.6% of a LeNet step, a scalar store per lane).
+#[inline(always)]
+fn store_row(out: &mut [f32], at: usize, mask: &[u32; LANES], acc: &[f32; LANES], bias: f32) {
+    let mut v = *acc;
+    for lane in &mut v {
+        *lane += bias;
+    }
+    simd::store_tile(out, at, mask, &v);
 }
 
 /// `dw[kh, kw] += Σ dy[oh, ow] · padded[oh + kh, ow + kw]` for one
@@ -261,24 +266,42 @@ fn add_sums<const N: usize>(dw: &mut [f32], sums: &[[f32; LANES]; N]) {
 }
 
 /// The first `N` taps' column sums over the plane: tap `t` reads the
-/// padded plane `offsets[t]` past each output position.
+/// padded plane `offsets[t]` past each output position. The taps are
+/// unrolled by hand: LLVM left a loop of 25, its accumulators on the
+/// stack with a load and a store per multiply-add (dW at 18 GFLOP/s).
 #[inline(always)]
 fn tap_sums<M: Fma, const N: usize>(
     plane: Plane<'_>,
     dy: &[f32],
     offsets: &[usize; TAPS],
 ) -> [[f32; LANES]; N] {
+    // The unrolled taps below are 0..=24.
+    const { assert!(N <= TAPS && TAPS == 25) };
     let output = plane.layout.output;
+    // Every window of a tile lies in `reach` floats from its first.
+    let reach = offsets[..N].iter().max().map_or(0, |&o| o + LANES);
     let mut acc = [[0f32; LANES]; N];
-    for (oh, dy_row) in dy.chunks_exact(output.width).enumerate() {
-        for t in 0..plane.pad.tiles {
-            let column = t * LANES;
-            // Zero past the row's end (the slice is the row).
-            let d = simd::load_tile(dy_row, column);
-            let at = oh * plane.pad.width + column;
-            for (acc, &offset) in acc.iter_mut().zip(offsets) {
-                *acc = M::mul_add_tiles(&d, simd::window(plane.padded, at + offset), acc);
+    for t in 0..plane.pad.tiles {
+        let column = t * LANES;
+        let mask = simd::lane_mask(LANES.min(output.width - column));
+        for oh in 0..output.height {
+            // The row's tile, zero past the row's end: a whole window of
+            // the plane masked, not `load_tile`'s `memcpy` of the tail,
+            // which spilled every accumulator around the call.
+            let at = oh * output.width + column;
+            let d = match dy.get(at..at + LANES) {
+                Some(window) => simd::masked(simd::window(window, 0), &mask),
+                None => simd::load_tile_by_lanes(&dy[..(oh + 1) * output.width], at),
+            };
+            let windows = &plane.padded[oh * plane.pad.width + column..][..reach];
+            macro_rules! taps {
+                ($($t:literal)*) => {$(
+                    if let Some(acc) = acc.get_mut($t) {
+                        *acc = M::mul_add_tiles(&d, simd::window(windows, offsets[$t]), acc);
+                    }
+                )*};
             }
+            taps!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24);
         }
     }
     acc
