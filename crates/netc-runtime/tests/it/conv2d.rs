@@ -129,9 +129,11 @@ fn cases() -> Vec<Case> {
             2,
             true,
         ),
-        // One input channel per group at stride 1: the direct path (rows
-        // in blocks of four and a tail, a row past one tile, asymmetric
-        // padding, a kernel row longer than the taps it sums at once).
+        // One input channel per group at stride 1: the direct path (its
+        // forward's rows in blocks of eight (7×7 below), four and one, its
+        // taps in chunks of eight and a rest; a row past one tile,
+        // asymmetric padding, a kernel row longer than the taps it sums
+        // at once).
         case(
             "one channel 5x5 padding 2",
             geometry((1, 7, 9), 3, 1, square(5, 1, 2, 1), square(5, 1, 2, 1)),

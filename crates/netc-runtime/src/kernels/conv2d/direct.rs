@@ -38,7 +38,8 @@ impl Padded {
         let unit = |w: netc_ops::image::Window| w.stride == 1 && w.dilation == 1;
         // A kernel row's taps are the lanes of one tile in dW.
         let narrow = g.cols.kernel <= LANES;
-        if g.input.channels != g.groups || !unit(g.rows) || !unit(g.cols) || !narrow {
+        let small = layout.patch <= MAX_TAPS;
+        if g.input.channels != g.groups || !unit(g.rows) || !unit(g.cols) || !narrow || !small {
             return None;
         }
         let tiles = layout.output.width.div_ceil(LANES);
@@ -146,10 +147,18 @@ struct Plane<'a> {
 }
 
 impl Plane<'_> {
-    /// The tile of padded row `row` from column `column`.
+    /// How far past an output position's window tap `t` (row-major over
+    /// the kernel) reads in the padded plane; the taps past `kh·kw` read
+    /// at 0.
     #[inline(always)]
-    fn tile(&self, row: usize, column: usize) -> &[f32; LANES] {
-        simd::window(self.padded, row * self.pad.width + column)
+    fn tap_offsets(&self) -> [usize; MAX_TAPS] {
+        let g = &self.layout.geometry;
+        let kernel_w = g.cols.kernel;
+        let mut offsets = [0usize; MAX_TAPS];
+        for (t, offset) in offsets.iter_mut().take(self.layout.patch).enumerate() {
+            *offset = t / kernel_w * self.pad.width + t % kernel_w;
+        }
+        offsets
     }
 }
 
@@ -163,53 +172,76 @@ multiversion! {
         => plane_weight_grad_body;
 }
 
-/// Output rows computed together: independent FMA chains per tap.
-const ROWS: usize = 4;
+/// Taps a forward chunk unrolls.
+const CHUNK: usize = 8;
 
-/// One output plane: for each column tile, `ROWS` output rows at a time,
-/// each the in-order sum over the taps `(kh, kw)`, plus the bias.
+/// The most taps (`kh·kw`) the direct path takes: their offsets are a
+/// table on the stack.
+const MAX_TAPS: usize = 64;
+
+/// One output plane: for each column tile, blocks of output rows, each
+/// the in-order sum over the taps `(kh, kw)`, plus the bias.
 #[inline(always)]
 fn plane_forward_body<M: Fma>(plane: Plane<'_>, w: &[f32], bias: f32, out: &mut [f32]) {
-    let g = &plane.layout.geometry;
-    let (kernel_h, kernel_w) = (g.rows.kernel, g.cols.kernel);
     let output = plane.layout.output;
+    let offsets = &plane.tap_offsets()[..w.len()];
     for t in 0..plane.pad.tiles {
         let column = t * LANES;
         let mask = simd::lane_mask(LANES.min(output.width - column));
         let mut oh = 0;
-        while oh + ROWS <= output.height {
-            let mut acc = [[0f32; LANES]; ROWS];
-            for i in 0..kernel_h {
-                for j in 0..kernel_w {
-                    let s = w[i * kernel_w + j];
-                    // Rows unrolled by hand, as in small_gemm's row blocks.
-                    macro_rules! rows {
-                        ($($r:literal)*) => {$(
-                            M::fma_tile(s, plane.tile(oh + $r + i, column + j), &mut acc[$r]);
-                        )*};
+        // Blocks of 8 rows, then 4, then one at a time: independent FMA
+        // chains that share each tap's weight.
+        macro_rules! rows {
+            ($r:literal) => {
+                while output.height - oh >= $r {
+                    let acc = row_sums::<M, $r>(plane, oh, column, w, offsets);
+                    for (r, acc) in acc.iter().enumerate() {
+                        store_row(out, (oh + r) * output.width + column, &mask, acc, bias);
                     }
-                    rows!(0 1 2 3);
+                    oh += $r;
                 }
-            }
-            for (r, acc) in acc.iter().enumerate() {
-                store_row(out, (oh + r) * output.width + column, &mask, acc, bias);
-            }
-            oh += ROWS;
+            };
         }
-        for oh in oh..output.height {
-            let mut acc = [0f32; LANES];
-            for i in 0..kernel_h {
-                for j in 0..kernel_w {
-                    M::fma_tile(
-                        w[i * kernel_w + j],
-                        plane.tile(oh + i, column + j),
-                        &mut acc,
-                    );
-                }
+        rows!(8);
+        rows!(4);
+        rows!(1);
+    }
+}
+
+/// The tile at `column` of output rows `oh..oh + R`: each the in-order
+/// sum over the taps, `CHUNK` taps unrolled at a time (a tap's window is
+/// one load with no bounds check left in the loop).
+#[inline(always)]
+fn row_sums<M: Fma, const R: usize>(
+    plane: Plane<'_>,
+    oh: usize,
+    column: usize,
+    w: &[f32],
+    offsets: &[usize],
+) -> [[f32; LANES]; R] {
+    let reach = offsets.last().map_or(0, |&o| o + LANES);
+    let windows: [&[f32]; R] =
+        std::array::from_fn(|r| &plane.padded[(oh + r) * plane.pad.width + column..][..reach]);
+    let mut acc = [[0f32; LANES]; R];
+    // A macro, not a closure: see `store_row`.
+    macro_rules! tap {
+        ($s:expr, $offset:expr) => {
+            for (acc, windows) in acc.iter_mut().zip(windows) {
+                M::fma_tile($s, simd::window(windows, $offset), acc);
             }
-            store_row(out, oh * output.width + column, &mask, &acc, bias);
+        };
+    }
+    let (w_chunks, w_rest) = w.as_chunks::<CHUNK>();
+    let (o_chunks, o_rest) = offsets.as_chunks::<CHUNK>();
+    for (w, o) in w_chunks.iter().zip(o_chunks) {
+        for (&s, &offset) in w.iter().zip(o) {
+            tap!(s, offset);
         }
     }
+    for (&s, &offset) in w_rest.iter().zip(o_rest) {
+        tap!(s, offset);
+    }
+    acc
 }
 
 /// `out[at..]` := the masked lanes of `acc + bias`. A function, not a
@@ -237,12 +269,11 @@ fn plane_weight_grad_body<M: Fma>(plane: Plane<'_>, dy: &[f32], dw: &mut [f32]) 
     let (kernel_h, kernel_w) = (g.rows.kernel, g.cols.kernel);
     // `kernel_w ≤ LANES < TAPS`: at least one kernel row per pass.
     let rows = TAPS / kernel_w;
+    let all_offsets = plane.tap_offsets();
     for i0 in (0..kernel_h).step_by(rows) {
         let count = rows.min(kernel_h - i0) * kernel_w;
         let mut offsets = [0usize; TAPS];
-        for (t, offset) in offsets.iter_mut().take(count).enumerate() {
-            *offset = (i0 + t / kernel_w) * plane.pad.width + t % kernel_w;
-        }
+        offsets[..count].copy_from_slice(&all_offsets[i0 * kernel_w..][..count]);
         // Every tap of a pass is computed (the spare ones at offset 0,
         // their sums dropped): with no test per tap the accumulators stay
         // in registers.
