@@ -6,7 +6,8 @@
 //! output channel that is copied (with the bias) into NCHW. The backward
 //! is the same products turned around: `dW += dY·colsᵀ` (summed over
 //! every sample's positions in order), `db += Σ dY`, and the patch
-//! gradients `Wᵀ·dY` that `col2im` adds back onto `dx`. The products pick
+//! gradients `Wᵀ·dY` that `col2im` adds back onto `dx`, a few samples at
+//! a time so that they stay in L2 between the two. The products pick
 //! `small_gemm` or `gemm` by size and split over the pool without
 //! changing a bit, and so does the data movement around them (`unfold`),
 //! so a convolution is the same bits for any thread count.
@@ -242,39 +243,70 @@ pub fn conv2d_backward_on(
             *d = Fresh::base(fresh_db, *d) + simd::sum(plane);
         }
     }
-    let mut dcols = dcols;
-    let group = Group::of(&layout);
-    let direct = Padded::of(isa, &layout, conv2d_cols_len(geometry));
-    if let Some(pad) = direct {
+    if let Some(pad) = Padded::of(isa, &layout, conv2d_cols_len(geometry)) {
         direct::weight_grad(isa, &layout, pad, cols, dy, dw, fresh_dw);
-    }
-    for g in 0..geometry.groups {
-        let dy = View::rows(&rows[group.rows(g)], columns);
-        if direct.is_none() {
+    } else {
+        let group = Group::of(&layout);
+        for g in 0..geometry.groups {
             // dw_g[out/groups × patch] (+)= dy_g · cols_gᵀ
             let operands = Operands {
                 m: layout.group_out,
                 n: layout.patch,
                 k: columns,
-                a: dy,
+                a: View::rows(&rows[group.rows(g)], columns),
                 b: View::columns(&cols[group.cols(g)], columns),
             };
             product(isa, operands, &mut dw[group.weight(g)], !fresh_dw);
         }
-        if let Some((dcols, _)) = dcols.as_mut() {
-            // dcols_g[patch × columns] = w_gᵀ · dy_g
+    }
+    if let Some((dcols, dx)) = dcols {
+        input_grad(isa, &layout, w, rows, dcols, dx, fresh_dx);
+    }
+}
+
+/// Samples whose patch matrix fills up to this many floats go through
+/// [`input_grad`] together: the patch gradients are written and read
+/// back while in L2 (LeNet's second layer: 4 samples, 240 KB), where the
+/// whole batch's (3.8 MB) went out to L3 and back.
+const BLOCK_FLOATS: usize = 1 << 16;
+
+/// `dx (+)= col2im(wᵀ · dy)`, a block of samples at a time; `dy` is the
+/// products' `[out, batch · P]` rows. Each sample's `dx` is its own
+/// patch gradients' sum in `col2im`'s order, so the blocks change no bit.
+fn input_grad(
+    isa: Isa,
+    layout: &Layout,
+    w: &[f32],
+    dy: &[f32],
+    dcols: &mut [f32],
+    dx: &mut [f32],
+    fresh: bool,
+) {
+    let geometry = &layout.geometry;
+    let per_sample = conv2d_cols_len(geometry);
+    let block = (BLOCK_FLOATS / per_sample.max(1)).clamp(1, layout.batch);
+    let (sample, columns) = (geometry.input.numel(), layout.columns());
+    let mut first = 0;
+    while first < layout.batch {
+        let samples = block.min(layout.batch - first);
+        let part = Layout::new(geometry, samples);
+        let (group, offset) = (Group::of(&part), first * layout.positions());
+        let dcols = &mut dcols[..samples * per_sample];
+        for g in 0..geometry.groups {
+            // dcols_g[patch × block columns] = w_gᵀ · dy_g[.., block]
+            let dy_rows = g * layout.group_out * columns + offset;
             let operands = Operands {
                 m: layout.patch,
-                n: columns,
+                n: part.columns(),
                 k: layout.group_out,
                 a: View::columns(&w[group.weight(g)], layout.patch),
-                b: dy,
+                b: View::rows(&dy[dy_rows..], columns),
             };
             product(isa, operands, &mut dcols[group.cols(g)], false);
         }
-    }
-    if let Some((dcols, dx)) = dcols {
-        col2im(&layout, dcols, dx, fresh_dx);
+        let dx = &mut dx[first * sample..][..samples * sample];
+        col2im(&part, dcols, dx, fresh);
+        first += samples;
     }
 }
 
