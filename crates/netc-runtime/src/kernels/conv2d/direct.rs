@@ -26,17 +26,18 @@ pub(super) struct Padded {
 
 impl Padded {
     /// The padded planes' layout when the direct path applies: one input
-    /// channel per group, stride and dilation 1, and every sample's padded
-    /// planes fit the `scratch` floats per sample the patch matrix would
-    /// have had. Not on AVX2: its 16 registers do not hold dW's
-    /// accumulators, and the patch matrix trained LeNet 15% faster there.
+    /// channel per group, stride and dilation 1, at most [`MAX_TAPS`]
+    /// taps, and every sample's padded planes fit the `scratch` floats per
+    /// sample the patch matrix would have had. Not on AVX2: its 16
+    /// registers do not hold dW's accumulators, and the patch matrix
+    /// trained LeNet 15% faster there.
     pub fn of(isa: Isa, layout: &Layout, scratch: usize) -> Option<Padded> {
         if isa.usable() == Isa::Avx2Fma {
             return None;
         }
         let g = &layout.geometry;
         let unit = |w: netc_ops::image::Window| w.stride == 1 && w.dilation == 1;
-        // A kernel row's taps are the lanes of one tile in dW.
+        // dW's passes take whole kernel rows, up to `TAPS` taps.
         let narrow = g.cols.kernel <= LANES;
         let small = layout.patch <= MAX_TAPS;
         if g.input.channels != g.groups || !unit(g.rows) || !unit(g.cols) || !narrow || !small {
