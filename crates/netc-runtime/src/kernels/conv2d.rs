@@ -267,7 +267,8 @@ pub fn conv2d_backward_on(
 /// Samples whose patch matrix fills up to this many floats go through
 /// [`input_grad`] together: the patch gradients are written and read
 /// back while in L2 (LeNet's second layer: 4 samples, 240 KB), where the
-/// whole batch's (3.8 MB) went out to L3 and back.
+/// whole batch's (3.8 MB) went out to L3 and back. The forward's patches
+/// stay one product: in blocks, LeNet's conv2 forward went 737 → 887 µs.
 const BLOCK_FLOATS: usize = 1 << 16;
 
 /// `dx (+)= col2im(wᵀ · dy)`, a block of samples at a time; `dy` is the
