@@ -743,10 +743,10 @@ pub(crate) fn transpose_rows<M: Fma>(
     let mut square = [0f32; BLOCK];
     let mask = simd::lane_mask(cols);
     for (r, row) in square.chunks_exact_mut(TILE).take(width).enumerate() {
-        let t = simd::load_tile(m, first + r * stride);
-        for l in 0..TILE {
-            row[l] = f32::from_bits(t[l].to_bits() & mask[l]);
-        }
+        row.copy_from_slice(&simd::masked(
+            &simd::load_tile(m, first + r * stride),
+            &mask,
+        ));
     }
     M::transpose_block(&square, TILE, dst);
 }
