@@ -29,19 +29,21 @@ pub(crate) fn gemm_product(
 
 /// Whether an `m × n × k` product runs faster given to gemm as it is,
 /// through a column-major copy of `out`, than transposed (see
-/// [`gemm_raw`]). gemm's packing gathers its left operand one element at
-/// a time unless that operand is column-major: transposed, that operand
-/// is Bᵀ, gathered unless B's rows are contiguous; as it is, it is A,
-/// gathered unless A's columns are, and `out` is transposed into and out
-/// of the copy in blocks. A linear forward (B = Wᵀ) gathers all of W
-/// transposed: wide's 256 × 2048 × 2048 ran at 134 GFLOP/s that way,
-/// 219 as it is. The factor 2 leaves products whose counts are close on
-/// the transposed call, which measured as fast before the copies (wide's
-/// 784 → 2048 forward: 4.3 ms transposed, 4.2 ms as it is).
+/// [`gemm_raw`]). gemm's left operand must be copied column-major unless
+/// it is already: transposed, that operand is Bᵀ, copied unless B's rows
+/// are contiguous; as it is, it is A, copied unless A's columns are, and
+/// `out` is transposed into and out of the copy in blocks. The counts
+/// were set while gemm still gathered that operand itself: a linear
+/// forward (B = Wᵀ) gathered all of W transposed, and wide's 256 × 2048 ×
+/// 2048 ran at 134 GFLOP/s that way, 219 as it is. The factor 2 leaves
+/// products whose counts are close on the transposed call, which measured
+/// as fast before the copies (wide's 784 → 2048 forward: 4.3 ms
+/// transposed, 4.2 ms as it is); with the lhs copied, a factor of 1 was
+/// no faster on any workload.
 pub(crate) fn direct_pays(m: usize, n: usize, k: usize, a: View<'_>, b: View<'_>) -> bool {
-    let gathered = |operand: View<'_>, elements: usize| if operand.cs == 1 { 0 } else { elements };
-    let transposed = gathered(b, k * n);
-    let direct = gathered(a.t(), m * k) + 2 * m * n;
+    let copied = |operand: View<'_>, elements: usize| if operand.cs == 1 { 0 } else { elements };
+    let transposed = copied(b, k * n);
+    let direct = copied(a.t(), m * k) + 2 * m * n;
     2 * direct < transposed
 }
 
@@ -181,7 +183,11 @@ unsafe fn gemm_rows(
 /// (+)= lhs·rhs` with `dst` column-major. gemm's micro-kernels hold a
 /// column of the output in their vector lanes; on a row-major output its
 /// AVX-512 kernels ran 1.6–4× slower, so a row-major product reaches it
-/// transposed ([`gemm_rows`]).
+/// transposed ([`gemm_rows`]). A row-major lhs is first copied
+/// column-major, 16 × 16 blocks at a time through the registers: gemm's
+/// packing gathers such an lhs one element at a time, 12% of mnist's
+/// two-thread step, and a contiguous one it copies by vectors (or reads
+/// in place). The packed panels, hence the bits, are the same.
 ///
 /// # Safety
 /// The lhs's element (r, c) is `lhs.data[r·rs + c·cs]` and the rhs's
@@ -190,6 +196,46 @@ unsafe fn gemm_rows(
 /// nothing else touches during the call.
 #[allow(clippy::too_many_arguments)]
 unsafe fn gemm_raw(
+    m: usize,
+    n: usize,
+    k: usize,
+    lhs: View<'_>,
+    rhs: View<'_>,
+    dst: *mut f32,
+    dst_cs: usize,
+    accumulate: bool,
+) {
+    if lhs.rs == 1 || lhs.cs != 1 {
+        // SAFETY: the caller's contract.
+        unsafe { gemm_call(m, n, k, lhs, rhs, dst, dst_cs, accumulate) };
+        return;
+    }
+    LHS_COLUMNS.with(|copy| {
+        let mut copy = copy.borrow_mut();
+        if copy.len() < m * k {
+            copy.resize(m * k, 0.0);
+        }
+        let columns = &mut copy[..m * k];
+        transpose(Isa::detect(), lhs.data, lhs.rs, m, k, columns);
+        let lhs = View::columns(columns, m);
+        // SAFETY: the caller's contract for rhs and dst; the copy holds
+        // the whole `m × k` lhs, column `c` at `c·m`.
+        unsafe { gemm_call(m, n, k, lhs, rhs, dst, dst_cs, accumulate) };
+    });
+}
+
+thread_local! {
+    /// [`gemm_raw`]'s column-major copy of a row-major lhs, reused as
+    /// [`OUT_COLUMNS`] is.
+    static LHS_COLUMNS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// gemm itself, on [`gemm_raw`]'s operands.
+///
+/// # Safety
+/// As [`gemm_raw`]'s.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_call(
     m: usize,
     n: usize,
     k: usize,
@@ -275,6 +321,34 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// A row-major lhs reaches gemm through its column-major copy: the
+    /// bits gemm gives when it gathers that lhs itself.
+    #[test]
+    fn a_row_major_lhs_through_its_copy_keeps_gemms_bits() {
+        for (m, n, k) in [(17, 5, 3), (64, 96, 200), (130, 65, 600), (256, 10, 33)] {
+            let lhs_data: Vec<f32> = (0..m * k)
+                .map(|i| ((i * 7919 % 1000) as f32 - 500.0) * 1.3e-3)
+                .collect();
+            let rhs_data: Vec<f32> = (0..k * n)
+                .map(|i| ((i * 104729 % 1000) as f32 - 500.0) * 2.1e-3)
+                .collect();
+            let (lhs, rhs) = (View::rows(&lhs_data, k), View::rows(&rhs_data, n));
+            let start: Vec<f32> = (0..m * n).map(|i| (i % 13) as f32 * 0.5).collect();
+            for accumulate in [false, true] {
+                let (mut copied, mut gathered) = (start.clone(), start.clone());
+                // SAFETY: both operands are whole `m × k` and `k × n`
+                // row-major matrices; each `dst` is a unique `m × n`
+                // column-major block.
+                unsafe {
+                    gemm_raw(m, n, k, lhs, rhs, copied.as_mut_ptr(), m, accumulate);
+                    gemm_call(m, n, k, lhs, rhs, gathered.as_mut_ptr(), m, accumulate);
+                }
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&copied), bits(&gathered), "{m}×{n}×{k}");
             }
         }
     }
