@@ -32,6 +32,7 @@ use netc_ops::image::Conv2dGeometry;
 use super::product::{product, Operands};
 use super::small_gemm::View;
 use super::Fresh;
+use crate::parallel::{self, part_range, scaled, PartsMut, MIN_MACS_PER_PART};
 use crate::simd::{self, Isa};
 use direct::Padded;
 use unfold::{col2im, im2col, image_to_rows, rows_to_image, Layout};
@@ -273,7 +274,12 @@ const BLOCK_FLOATS: usize = 1 << 16;
 
 /// `dx (+)= col2im(wᵀ · dy)`, a block of samples at a time; `dy` is the
 /// products' `[out, batch · P]` rows. Each sample's `dx` is its own
-/// patch gradients' sum in `col2im`'s order, so the blocks change no bit.
+/// patch gradients' sum in `col2im`'s order, so the blocks change no bit,
+/// nor does which thread runs them: the blocks are split over the pool,
+/// each part writing its patch gradients into its own samples' share of
+/// `dcols` and its own samples' `dx`. (Within a block, LeNet's products
+/// and planes are too small to split: the second convolution's backward
+/// ran a third of its time on one thread of two.)
 fn input_grad(
     isa: Isa,
     layout: &Layout,
@@ -286,29 +292,60 @@ fn input_grad(
     let geometry = &layout.geometry;
     let per_sample = conv2d_cols_len(geometry);
     let block = (BLOCK_FLOATS / per_sample.max(1)).clamp(1, layout.batch);
-    let (sample, columns) = (geometry.input.numel(), layout.columns());
-    let mut first = 0;
-    while first < layout.batch {
-        let samples = block.min(layout.batch - first);
-        let part = Layout::new(geometry, samples);
-        let (group, offset) = (Group::of(&part), first * layout.positions());
-        let dcols = &mut dcols[..samples * per_sample];
-        for g in 0..geometry.groups {
-            // dcols_g[patch × block columns] = w_gᵀ · dy_g[.., block]
-            let dy_rows = g * layout.group_out * columns + offset;
-            let operands = Operands {
-                m: layout.patch,
-                n: part.columns(),
-                k: layout.group_out,
-                a: View::columns(&w[group.weight(g)], layout.patch),
-                b: View::rows(&dy[dy_rows..], columns),
-            };
-            product(isa, operands, &mut dcols[group.cols(g)], false);
+    let blocks = layout.batch.div_ceil(block);
+    let macs = layout.patch * layout.group_out * geometry.groups * layout.columns();
+    let parts = parallel::parts_for(macs, MIN_MACS_PER_PART, blocks);
+    let samples = |p| part_range(layout.batch, parts, p, block);
+    let dcols = PartsMut::new(dcols, parts, |p| scaled(samples(p), per_sample));
+    let dxs = PartsMut::new(dx, parts, |p| scaled(samples(p), geometry.input.numel()));
+    parallel::split(parts, &|p| {
+        let samples = samples(p);
+        let (dcols, dx) = (dcols.take(p), dxs.take(p));
+        for first in samples.clone().step_by(block) {
+            let count = block.min(samples.end - first);
+            let dx = &mut dx[(first - samples.start) * geometry.input.numel()..];
+            block_input_grad(isa, layout, w, dy, first, count, dcols, dx, fresh);
         }
-        let dx = &mut dx[first * sample..][..samples * sample];
-        col2im(&part, dcols, dx, fresh);
-        first += samples;
+    });
+}
+
+/// [`input_grad`] for the `count` samples from `first`: their patch
+/// gradients into the start of `dcols`, then onto the start of `dx`.
+#[allow(clippy::too_many_arguments)]
+fn block_input_grad(
+    isa: Isa,
+    layout: &Layout,
+    w: &[f32],
+    dy: &[f32],
+    first: usize,
+    count: usize,
+    dcols: &mut [f32],
+    dx: &mut [f32],
+    fresh: bool,
+) {
+    let geometry = &layout.geometry;
+    let part = Layout::new(geometry, count);
+    let (group, offset) = (Group::of(&part), first * layout.positions());
+    let columns = layout.columns();
+    let dcols = &mut dcols[..count * conv2d_cols_len(geometry)];
+    for g in 0..geometry.groups {
+        // dcols_g[patch × block columns] = w_gᵀ · dy_g[.., block]
+        let dy_rows = g * layout.group_out * columns + offset;
+        let operands = Operands {
+            m: layout.patch,
+            n: part.columns(),
+            k: layout.group_out,
+            a: View::columns(&w[group.weight(g)], layout.patch),
+            b: View::rows(&dy[dy_rows..], columns),
+        };
+        product(isa, operands, &mut dcols[group.cols(g)], false);
     }
+    col2im(
+        &part,
+        dcols,
+        &mut dx[..count * geometry.input.numel()],
+        fresh,
+    );
 }
 
 /// The whole buffers' lengths, for the checks.
