@@ -51,6 +51,8 @@ thread_local! {
     /// [`oriented`]'s column-major copy of `out`: grown to the largest a
     /// thread has seen, then reused, so a step allocates nothing for it.
     static OUT_COLUMNS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    /// [`gemm_raw`]'s column-major copy of a row-major lhs, likewise.
+    static LHS_COLUMNS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// [`gemm_product`] given to gemm transposed (see [`gemm_raw`]), or, with
@@ -205,46 +207,22 @@ unsafe fn gemm_raw(
     dst_cs: usize,
     accumulate: bool,
 ) {
-    if lhs.rs == 1 || lhs.cs != 1 {
-        // SAFETY: the caller's contract.
-        unsafe { gemm_call(m, n, k, lhs, rhs, dst, dst_cs, accumulate) };
+    if lhs.rs != 1 && lhs.cs == 1 {
+        LHS_COLUMNS.with(|copy| {
+            let mut copy = copy.borrow_mut();
+            if copy.len() < m * k {
+                copy.resize(m * k, 0.0);
+            }
+            let columns = &mut copy[..m * k];
+            transpose(Isa::detect(), lhs.data, lhs.rs, m, k, columns);
+            let lhs = View::columns(columns, m);
+            // SAFETY: the caller's contract for rhs and dst; the copy
+            // holds the whole `m × k` lhs, column `c` at `c·m` (so this
+            // call goes straight to gemm).
+            unsafe { gemm_raw(m, n, k, lhs, rhs, dst, dst_cs, accumulate) };
+        });
         return;
     }
-    LHS_COLUMNS.with(|copy| {
-        let mut copy = copy.borrow_mut();
-        if copy.len() < m * k {
-            copy.resize(m * k, 0.0);
-        }
-        let columns = &mut copy[..m * k];
-        transpose(Isa::detect(), lhs.data, lhs.rs, m, k, columns);
-        let lhs = View::columns(columns, m);
-        // SAFETY: the caller's contract for rhs and dst; the copy holds
-        // the whole `m × k` lhs, column `c` at `c·m`.
-        unsafe { gemm_call(m, n, k, lhs, rhs, dst, dst_cs, accumulate) };
-    });
-}
-
-thread_local! {
-    /// [`gemm_raw`]'s column-major copy of a row-major lhs, reused as
-    /// [`OUT_COLUMNS`] is.
-    static LHS_COLUMNS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-}
-
-/// gemm itself, on [`gemm_raw`]'s operands.
-///
-/// # Safety
-/// As [`gemm_raw`]'s.
-#[allow(clippy::too_many_arguments)]
-unsafe fn gemm_call(
-    m: usize,
-    n: usize,
-    k: usize,
-    lhs: View<'_>,
-    rhs: View<'_>,
-    dst: *mut f32,
-    dst_cs: usize,
-    accumulate: bool,
-) {
     // SAFETY: the caller's contract.
     unsafe {
         gemm_f32::gemm::f32::get_gemm_fn()(
@@ -326,29 +304,40 @@ mod tests {
     }
 
     /// A row-major lhs reaches gemm through its column-major copy: the
-    /// bits gemm gives when it gathers that lhs itself.
+    /// bits of the same values handed to gemm column-major.
     #[test]
     fn a_row_major_lhs_through_its_copy_keeps_gemms_bits() {
         for (m, n, k) in [(17, 5, 3), (64, 96, 200), (130, 65, 600), (256, 10, 33)] {
-            let lhs_data: Vec<f32> = (0..m * k)
-                .map(|i| ((i * 7919 % 1000) as f32 - 500.0) * 1.3e-3)
-                .collect();
+            let value =
+                |r: usize, c: usize| ((r * 7919 + c * 104729) % 1000) as f32 * 1.3e-3 - 0.65;
+            let rows: Vec<f32> = (0..m * k).map(|i| value(i / k, i % k)).collect();
+            let columns: Vec<f32> = (0..m * k).map(|i| value(i % m, i / m)).collect();
             let rhs_data: Vec<f32> = (0..k * n)
                 .map(|i| ((i * 104729 % 1000) as f32 - 500.0) * 2.1e-3)
                 .collect();
-            let (lhs, rhs) = (View::rows(&lhs_data, k), View::rows(&rhs_data, n));
+            let rhs = View::rows(&rhs_data, n);
             let start: Vec<f32> = (0..m * n).map(|i| (i % 13) as f32 * 0.5).collect();
             for accumulate in [false, true] {
-                let (mut copied, mut gathered) = (start.clone(), start.clone());
-                // SAFETY: both operands are whole `m × k` and `k × n`
-                // row-major matrices; each `dst` is a unique `m × n`
+                let (mut copied, mut given) = (start.clone(), start.clone());
+                let (row_major, column_major) = (View::rows(&rows, k), View::columns(&columns, m));
+                // SAFETY: both lhs views are whole `m × k` matrices and the
+                // rhs a whole `k × n` one; each `dst` is a unique `m × n`
                 // column-major block.
                 unsafe {
-                    gemm_raw(m, n, k, lhs, rhs, copied.as_mut_ptr(), m, accumulate);
-                    gemm_call(m, n, k, lhs, rhs, gathered.as_mut_ptr(), m, accumulate);
+                    gemm_raw(m, n, k, row_major, rhs, copied.as_mut_ptr(), m, accumulate);
+                    gemm_raw(
+                        m,
+                        n,
+                        k,
+                        column_major,
+                        rhs,
+                        given.as_mut_ptr(),
+                        m,
+                        accumulate,
+                    );
                 }
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&copied), bits(&gathered), "{m}×{n}×{k}");
+                assert_eq!(bits(&copied), bits(&given), "{m}×{n}×{k}");
             }
         }
     }
