@@ -55,6 +55,15 @@ thread_local! {
     static LHS_COLUMNS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
+/// The first `len` floats of a per-thread copy, grown to them when it is
+/// shorter (once per thread and size: a step then allocates nothing).
+fn grown(copy: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if copy.len() < len {
+        copy.resize(len, 0.0);
+    }
+    &mut copy[..len]
+}
+
 /// [`gemm_product`] given to gemm transposed (see [`gemm_raw`]), or, with
 /// `direct`, as it is into a column-major copy of `out` (its columns in a
 /// row each), transposed back after. Every output is the same chain of
@@ -80,10 +89,7 @@ fn oriented(
     let isa = Isa::detect();
     OUT_COLUMNS.with(|copy| {
         let mut copy = copy.borrow_mut();
-        if copy.len() < m * n {
-            copy.resize(m * n, 0.0);
-        }
-        let columns = &mut copy[..m * n];
+        let columns = grown(&mut copy, m * n);
         if accumulate {
             transpose(isa, out, n, m, n, columns);
         }
@@ -210,10 +216,7 @@ unsafe fn gemm_raw(
     if lhs.rs != 1 && lhs.cs == 1 {
         LHS_COLUMNS.with(|copy| {
             let mut copy = copy.borrow_mut();
-            if copy.len() < m * k {
-                copy.resize(m * k, 0.0);
-            }
-            let columns = &mut copy[..m * k];
+            let columns = grown(&mut copy, m * k);
             transpose(Isa::detect(), lhs.data, lhs.rs, m, k, columns);
             let lhs = View::columns(columns, m);
             // SAFETY: the caller's contract for rhs and dst; the copy

@@ -692,9 +692,9 @@ fn pack_rows(
         fill[lane] = 1f32.to_bits();
     }
     for (kk, dst) in panel[..k * TILE].chunks_exact_mut(TILE).enumerate() {
-        let t = simd::load_tile(b.data, kk * b.rs + j0);
+        let t = simd::masked(&simd::load_tile(b.data, kk * b.rs + j0), &mask);
         for l in 0..TILE {
-            dst[l] = f32::from_bits(t[l].to_bits() & mask[l] | fill[l]);
+            dst[l] = f32::from_bits(t[l].to_bits() | fill[l]);
         }
     }
 }
