@@ -16,6 +16,12 @@ pub mod digits {
 pub mod regression {
     netc::model!(path = "../../../../examples/regression.nn");
 }
+pub mod lenet {
+    netc::model!(path = "../../../../examples/lenet.nn");
+}
+pub mod fashion {
+    netc::model!(path = "../../../../examples/fashion.nn");
+}
 pub mod torch_seed {
     netc::model!(path = "../../../../tests/fixtures/torch/seed.nn");
 }

@@ -43,6 +43,12 @@ same_bits_on_every_thread_count!(
     regression::WineFlavanoids,
     "../../../../examples/regression.nn"
 );
+same_bits_on_every_thread_count!(lenet, lenet::LeNet, "../../../../examples/lenet.nn");
+same_bits_on_every_thread_count!(
+    fashion,
+    fashion::FashionLeNet,
+    "../../../../examples/fashion.nn"
+);
 same_bits_on_every_thread_count!(
     bench_seed,
     bench_seed::Seed,
