@@ -26,11 +26,19 @@
 //! running statistics stay put ([`batchnorm_eval_affine`],
 //! [`batchnorm_apply`]), with the same bits as [`batchnorm_forward_eval`].
 //!
-//! Batchnorm runs on the calling thread: the statistics reduce over the
-//! whole batch, so any split would change their summation order.
+//! On a pool a large batchnorm splits in two halves: the statistics (or
+//! the gradient's sums) by whole blocks of channels, each channel's sums
+//! in the order one thread takes, then what is elementwise given them
+//! (`x̂` and `y`, or `dx`) by rows. One thread runs both halves a group of
+//! blocks at a time, while its rows are in cache; the bits are the same.
+//! The eval forward is elementwise, split by rows.
 
-use super::Fresh;
+use std::cell::RefCell;
+use std::ops::Range;
+
+use super::{grown, Fresh};
 use crate::dim::{Const, Dim};
+use crate::parallel::{self, part_range, scaled, PartsMut, MIN_ELEMENTS_PER_PART};
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
 /// Calls `$f(args.., plane)` with a plane of 1 as [`Const<1>`], so that
@@ -77,10 +85,90 @@ pub fn batchnorm_forward_train(
         None => 1.0 / *num_batches_tracked as f64,
     };
     let isa = Isa::detect();
-    on_plane!(
-        batchnorm_forward_train_with(isa, x, gamma, beta, y, xhat, stats, factor, eps, batch, n),
-        plane
+    let parts = parts(batch, width, plane.get());
+    if parts == 1 {
+        on_plane!(
+            batchnorm_forward_train_with(
+                isa, x, gamma, beta, y, xhat, stats, factor, eps, batch, n
+            ),
+            plane
+        );
+        return;
+    }
+    train_split(
+        isa, parts, x, gamma, beta, y, xhat, stats, factor, eps, batch, n, plane,
     );
+}
+
+/// [`batchnorm_forward_train`] over `parts` parts of the pool: the
+/// statistics by channels, then x̂ and y by rows. Kept out of line, so
+/// that a small layer's call, inlined into generated code, stays small.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn train_split(
+    isa: Isa,
+    parts: usize,
+    x: &[f32],
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+    y: &mut [f32],
+    xhat: &mut [f32],
+    stats: Stats<'_>,
+    factor: f64,
+    eps: f32,
+    batch: usize,
+    n: impl Dim,
+    plane: impl Dim,
+) {
+    let width = n.get();
+    let channels = |p| part_range(width, parts, p, per_block(plane.get()));
+    let Stats {
+        mean,
+        invstd,
+        running_mean,
+        running_var,
+    } = stats;
+    let [means, invstds, running_means, running_vars] =
+        [&mut *mean, &mut *invstd, running_mean, running_var]
+            .map(|stat| PartsMut::new(stat, parts, channels));
+    parallel::split(parts, &|p| {
+        let part = Stats {
+            mean: means.take(p),
+            invstd: invstds.take(p),
+            running_mean: running_means.take(p),
+            running_var: running_vars.take(p),
+        };
+        on_plane!(
+            stats_with(isa, x, part, channels(p), factor, eps, batch, n),
+            plane
+        );
+    });
+    let (mean, invstd) = (&*mean, &*invstd);
+    let rows = row_parts(batch, width * plane.get(), parts);
+    let [xhats, ys] = [xhat, y].map(|out| PartsMut::new(out, parts, &rows));
+    parallel::split(parts, &|p| {
+        let (range, xhat, y) = (rows(p), xhats.take(p), ys.take(p));
+        let count = range.len() / (width * plane.get());
+        on_plane!(
+            normalize_with(isa, &x[range], mean, invstd, gamma, beta, xhat, y, count, n),
+            plane
+        );
+    });
+}
+
+/// Parts a batchnorm of `batch` rows of `channels × plane` splits into
+/// over the current pool: whole blocks of channels for the statistics
+/// (each channel's sums in the one-thread order), whole rows for what is
+/// elementwise given them.
+fn parts(batch: usize, channels: usize, plane: usize) -> usize {
+    let blocks = channels.div_ceil(per_block(plane));
+    let len = batch * channels * plane;
+    parallel::parts_for(len, MIN_ELEMENTS_PER_PART, blocks.min(batch))
+}
+
+/// The element range of each of `parts` parts of `batch` rows of `width`.
+fn row_parts(batch: usize, width: usize, parts: usize) -> impl Fn(usize) -> Range<usize> {
+    move |p| scaled(part_range(batch, parts, p, 1), width)
 }
 
 /// The per-feature outputs of a training forward.
@@ -125,21 +213,28 @@ pub fn batchnorm_forward_eval(
     assert!(x.len() == batch * width * plane.get() && y.len() == x.len());
     check_features([Some(running_mean), Some(running_var), gamma, beta], width);
     let isa = Isa::detect();
-    on_plane!(
-        batchnorm_forward_eval_with(
-            isa,
-            x,
-            gamma,
-            beta,
-            running_mean,
-            running_var,
-            eps,
-            y,
-            batch,
-            n
-        ),
-        plane
-    );
+    // Rows on their own: each part folds the statistics itself.
+    parallel::by_rows(y, width * plane.get(), &|range, y| {
+        let (x, rows) = (
+            &x[range.clone()],
+            range.len() / (width * plane.get()).max(1),
+        );
+        on_plane!(
+            batchnorm_forward_eval_with(
+                isa,
+                x,
+                gamma,
+                beta,
+                running_mean,
+                running_var,
+                eps,
+                y,
+                rows,
+                n
+            ),
+            plane
+        );
+    });
 }
 
 /// `scale = γ/√(var+ε)`, `shift = β − mean·scale` (γ = 1, β = 0 when
@@ -242,7 +337,13 @@ pub fn batchnorm_apply_on<N: Dim, P: Dim>(
         scale.len() == width && shift.len() == width,
         "batchnorm: scale/shift is not [n]"
     );
-    apply_with(isa, x, scale, shift, y, batch, n, plane);
+    parallel::by_rows(y, width * plane.get(), &|range, y| {
+        let (x, rows) = (
+            &x[range.clone()],
+            range.len() / (width * plane.get()).max(1),
+        );
+        apply_with(isa, x, scale, shift, y, rows, n, plane);
+    });
 }
 
 /// Training-mode backward from the saved `xhat` and `invstd`:
@@ -271,10 +372,101 @@ pub fn batchnorm_backward(
     assert!(dgamma.as_ref().is_none_or(|d| d.len() == width));
     assert!(dbeta.as_ref().is_none_or(|d| d.len() == width));
     let isa = Isa::detect();
-    on_plane!(
-        batchnorm_backward_with(isa, dy, xhat, invstd, gamma, dx, dgamma, dbeta, fresh, batch, n),
-        plane
+    let parts = parts(batch, width, plane.get());
+    if parts == 1 {
+        on_plane!(
+            batchnorm_backward_with(
+                isa, dy, xhat, invstd, gamma, dx, dgamma, dbeta, fresh, batch, n
+            ),
+            plane
+        );
+        return;
+    }
+    let grads = [dgamma, dbeta];
+    backward_split(
+        isa, parts, dy, xhat, invstd, gamma, dx, grads, fresh, batch, n, plane,
     );
+}
+
+/// [`batchnorm_backward`] over `parts` parts of the pool: the sums by
+/// channels (each channel's two means kept in a per-thread scratch), then
+/// `dx` by rows. Out of line, as [`train_split`].
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn backward_split(
+    isa: Isa,
+    parts: usize,
+    dy: &[f32],
+    xhat: &[f32],
+    invstd: &[f32],
+    gamma: Option<&[f32]>,
+    dx: &mut [f32],
+    grads: [Option<&mut [f32]>; 2],
+    fresh: Fresh,
+    batch: usize,
+    n: impl Dim,
+    plane: impl Dim,
+) {
+    let width = n.get();
+    CHANNEL_MEANS.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let (mean_dy, mean_dyh) = grown(&mut scratch, 2 * width).split_at_mut(width);
+        let channels = |p| part_range(width, parts, p, per_block(plane.get()));
+        let [dgammas, dbetas] = grads.map(|d| d.map(|d| PartsMut::new(d, parts, channels)));
+        let [dys, dyhs] =
+            [&mut *mean_dy, &mut *mean_dyh].map(|m| PartsMut::new(m, parts, channels));
+        parallel::split(parts, &|p| {
+            let dgamma = dgammas.as_ref().map(|d| d.take(p));
+            let dbeta = dbetas.as_ref().map(|d| d.take(p));
+            let means = [dys.take(p), dyhs.take(p)];
+            on_plane!(
+                grad_sums_with(
+                    isa,
+                    dy,
+                    xhat,
+                    dgamma,
+                    dbeta,
+                    means,
+                    channels(p),
+                    fresh,
+                    batch,
+                    n
+                ),
+                plane
+            );
+        });
+        let means = [&*mean_dy, &*mean_dyh];
+        let rows = row_parts(batch, width * plane.get(), parts);
+        let dxs = PartsMut::new(dx, parts, &rows);
+        parallel::split(parts, &|p| {
+            let range = rows(p);
+            let count = range.len() / (width * plane.get());
+            let (dy, xhat) = (&dy[range.clone()], &xhat[range]);
+            let fresh = fresh.output(0);
+            on_plane!(
+                dx_with(
+                    isa,
+                    dy,
+                    xhat,
+                    invstd,
+                    gamma,
+                    means,
+                    dxs.take(p),
+                    fresh,
+                    count,
+                    n
+                ),
+                plane
+            );
+        });
+    });
+}
+
+thread_local! {
+    /// A split backward's per-channel `mean(dy)` and `mean(dy·x̂)`,
+    /// between its two halves: grown to the widest layer a thread has
+    /// seen, then reused, so a step allocates nothing for them.
+    static CHANNEL_MEANS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Hard asserts: the tiles read whole windows of every per-feature slice.
@@ -302,6 +494,34 @@ multiversion! {
         n: N,
         plane: P,
     ) => train_body;
+}
+
+multiversion! {
+    fn stats_with<N: Dim, P: Dim>(
+        x: &[f32],
+        stats: Stats<'_>,
+        channels: Range<usize>,
+        factor: f64,
+        eps: f32,
+        batch: usize,
+        n: N,
+        plane: P,
+    ) => stats_body;
+}
+
+multiversion! {
+    fn normalize_with<N: Dim, P: Dim>(
+        x: &[f32],
+        mean: &[f32],
+        invstd: &[f32],
+        gamma: Option<&[f32]>,
+        beta: Option<&[f32]>,
+        xhat: &mut [f32],
+        y: &mut [f32],
+        batch: usize,
+        n: N,
+        plane: P,
+    ) => normalize_body;
 }
 
 multiversion! {
@@ -362,6 +582,36 @@ multiversion! {
     ) => backward_body;
 }
 
+multiversion! {
+    fn grad_sums_with<N: Dim, P: Dim>(
+        dy: &[f32],
+        xhat: &[f32],
+        dgamma: Option<&mut [f32]>,
+        dbeta: Option<&mut [f32]>,
+        means: [&mut [f32]; 2],
+        channels: Range<usize>,
+        fresh: Fresh,
+        batch: usize,
+        n: N,
+        plane: P,
+    ) => grad_sums_body;
+}
+
+multiversion! {
+    fn dx_with<N: Dim, P: Dim>(
+        dy: &[f32],
+        xhat: &[f32],
+        invstd: &[f32],
+        gamma: Option<&[f32]>,
+        means: [&[f32]; 2],
+        dx: &mut [f32],
+        fresh: bool,
+        batch: usize,
+        n: N,
+        plane: P,
+    ) => dx_body;
+}
+
 /// Whole channels `c0..c0 + channels`, at positions `start..end` of a
 /// row: at most [`LANES`] channels, so their statistics fit one tile.
 #[derive(Clone, Copy)]
@@ -373,12 +623,14 @@ struct Block {
 }
 
 impl Block {
-    /// The blocks of a row of `channels × plane` positions.
+    /// The blocks of the channels `channels` (from a multiple of
+    /// [`per_block`]) of a row of `plane` positions per channel.
     #[inline(always)]
-    fn all(channels: usize, plane: usize) -> impl Iterator<Item = Block> {
-        let per_block = (LANES / plane).max(1);
-        (0..channels).step_by(per_block).map(move |c0| {
-            let count = per_block.min(channels - c0);
+    fn all(channels: Range<usize>, plane: usize) -> impl Iterator<Item = Block> {
+        let per_block = per_block(plane);
+        let end = channels.end;
+        channels.step_by(per_block).map(move |c0| {
+            let count = per_block.min(end - c0);
             Block {
                 c0,
                 channels: count,
@@ -406,9 +658,12 @@ impl Block {
     /// their column reductions run side by side, independent chains
     /// that hide each other's add latency.
     #[inline(always)]
-    fn groups(channels: usize, plane: usize, most: usize) -> impl Iterator<Item = (Block, usize)> {
-        let per_block = (LANES / plane).max(1);
-        let alike = channels / per_block;
+    fn groups(
+        channels: Range<usize>,
+        plane: usize,
+        most: usize,
+    ) -> impl Iterator<Item = (Block, usize)> {
+        let alike = channels.len() / per_block(plane);
         let mut blocks = Block::all(channels, plane).enumerate();
         std::iter::from_fn(move || {
             let (i, first) = blocks.next()?;
@@ -437,6 +692,12 @@ impl Block {
     fn mask(self) -> [u32; LANES] {
         simd::lane_mask(self.channels)
     }
+}
+
+/// Channels per block: as many whole channels as fit a tile, at least one.
+#[inline(always)]
+fn per_block(plane: usize) -> usize {
+    (LANES / plane).max(1)
 }
 
 /// Adds the first `width` lanes of the tile at `offset` (positions from
@@ -758,29 +1019,88 @@ fn train_body<M: Fma>(
         return;
     }
     let mut pass = TrainPass {
-        x,
+        moments: Moments {
+            x,
+            stats,
+            first: 0,
+            factor,
+            eps,
+            batch,
+            n,
+            plane,
+        },
         gamma,
         beta,
         y,
         xhat,
+    };
+    over_groups!(train_group::<M>(&mut pass), 0..channels, plane);
+}
+
+/// The statistics of the channels `channels` alone (into `stats`, which
+/// hold those channels): the first half of a training forward split over
+/// the pool.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn stats_body<M: Fma>(
+    x: &[f32],
+    stats: Stats<'_>,
+    channels: Range<usize>,
+    factor: f64,
+    eps: f32,
+    batch: usize,
+    width: impl Dim,
+    plane: impl Dim,
+) {
+    let plane = plane.get();
+    let mut pass = Moments {
+        x,
         stats,
+        first: channels.start,
         factor,
         eps,
         batch,
-        n,
+        n: width.get() * plane,
         plane,
     };
-    over_groups!(train_group::<M>(&mut pass), channels, plane);
+    over_groups!(stats_group::<M>(&mut pass), channels, plane);
 }
 
-/// The operands of a training forward, for each group of blocks.
-struct TrainPass<'a> {
+/// `x̂` and `y` of `batch` rows from the saved `mean` and `invstd`: the
+/// second half of a training forward split over the pool.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn normalize_body<M: Fma>(
+    x: &[f32],
+    mean: &[f32],
+    invstd: &[f32],
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+    xhat: &mut [f32],
+    y: &mut [f32],
+    batch: usize,
+    channels: impl Dim,
+    plane: impl Dim,
+) {
+    let (channels, plane) = (channels.get(), plane.get());
+    let n = channels * plane;
+    for block in Block::all(0..channels, plane) {
+        let (mu, inv) = (
+            simd::load_tile(mean, block.c0),
+            simd::load_tile(invstd, block.c0),
+        );
+        let (g, b) = affine(gamma, beta, block.c0);
+        let rows = Rows { batch, n };
+        normalize_block::<M>(x, xhat, y, rows, plane, block, [&mu, &inv, &g, &b]);
+    }
+}
+
+/// What the statistics of a training forward read and write, for each
+/// group of blocks; `stats` hold the channels from `first` on.
+struct Moments<'a> {
     x: &'a [f32],
-    gamma: Option<&'a [f32]>,
-    beta: Option<&'a [f32]>,
-    y: &'a mut [f32],
-    xhat: &'a mut [f32],
     stats: Stats<'a>,
+    first: usize,
     factor: f64,
     eps: f32,
     batch: usize,
@@ -788,15 +1108,56 @@ struct TrainPass<'a> {
     plane: usize,
 }
 
+/// The operands of a whole training forward on one thread.
+struct TrainPass<'a> {
+    moments: Moments<'a>,
+    gamma: Option<&'a [f32]>,
+    beta: Option<&'a [f32]>,
+    y: &'a mut [f32],
+    xhat: &'a mut [f32],
+}
+
 /// The training forward of `G` alike blocks from `first`: their
-/// statistics reduced side by side, then each block normalised.
+/// statistics reduced side by side, then each block normalised while its
+/// rows are in cache.
 #[inline(always)]
 fn train_group<M: Fma, const G: usize>(pass: &mut TrainPass<'_>, first: Block) {
+    let blocks = group::<G>(first);
+    let (mu, sq) = group_moments::<M, G>(&pass.moments, &blocks);
+    let (batch, n, plane) = (pass.moments.batch, pass.moments.n, pass.moments.plane);
+    each_block!(g < G => {
+        let inv = block_stats::<M>(&mut pass.moments, blocks[g], &mu[g], &sq[g]);
+        let (gm, b) = affine(pass.gamma, pass.beta, blocks[g].c0);
+        let (x, rows) = (pass.moments.x, Rows { batch, n });
+        let operands = [&mu[g], &inv, &gm, &b];
+        normalize_block::<M>(x, pass.xhat, pass.y, rows, plane, blocks[g], operands);
+    });
+}
+
+/// The statistics of `G` alike blocks from `first`, without `x̂` and `y`.
+#[inline(always)]
+fn stats_group<M: Fma, const G: usize>(pass: &mut Moments<'_>, first: Block) {
+    let blocks = group::<G>(first);
+    let (mu, sq) = group_moments::<M, G>(pass, &blocks);
+    each_block!(g < G => {
+        block_stats::<M>(pass, blocks[g], &mu[g], &sq[g]);
+    });
+}
+
+/// Per-lane batch means and sums of squared deviations of `G` blocks.
+type GroupMoments<const G: usize> = ([[f32; LANES]; G], [[f32; LANES]; G]);
+
+/// The blocks' batch means, then their sums of squared deviations from
+/// them (two passes, as PyTorch's CPU kernel).
+#[inline(always)]
+fn group_moments<M: Fma, const G: usize>(
+    pass: &Moments<'_>,
+    blocks: &[Block; G],
+) -> GroupMoments<G> {
     let (x, batch, n, plane) = (pass.x, pass.batch, pass.n, pass.plane);
     let inv_count = 1.0 / (batch * plane) as f32;
-    let blocks = group::<G>(first);
     let rows = Rows { batch, n };
-    let [mut mu] = group_sums::<M, G, 1>(&blocks, plane, &ColumnSums { x, rows });
+    let [mut mu] = group_sums::<M, G, 1>(blocks, plane, &ColumnSums { x, rows });
     for mu in &mut mu {
         for m in mu {
             *m *= inv_count;
@@ -808,30 +1169,28 @@ fn train_group<M: Fma, const G: usize>(pass: &mut TrainPass<'_>, first: Block) {
         rows,
         plane,
     };
-    let [sq] = group_sums::<M, G, 1>(&blocks, plane, &deviations);
-    each_block!(g < G => {
-        train_block::<M>(pass, blocks[g], &mu[g], &sq[g]);
-    });
+    let [sq] = group_sums::<M, G, 1>(blocks, plane, &deviations);
+    (mu, sq)
 }
 
-/// One block's training forward from its batch mean and Σ of squared
-/// deviations: the statistics, then `x̂` and `y`.
+/// One block's statistics from its batch mean and Σ of squared
+/// deviations: `mean`, `invstd` and the running statistics stored;
+/// returns `invstd`.
 #[inline(always)]
-fn train_block<M: Fma>(
-    pass: &mut TrainPass<'_>,
+fn block_stats<M: Fma>(
+    pass: &mut Moments<'_>,
     block: Block,
     mu: &[f32; LANES],
     sq: &[f32; LANES],
-) {
-    let (x, batch, n, plane) = (pass.x, pass.batch, pass.n, pass.plane);
-    let count = batch * plane;
+) -> [f32; LANES] {
+    let count = pass.batch * pass.plane;
     let inv_count = 1.0 / count as f32;
     let unbias = count as f64 / (count as f64 - 1.0);
     let mut inv = [0f32; LANES];
     for l in 0..LANES {
         inv[l] = 1.0 / M::mul_add(sq[l], inv_count, pass.eps).sqrt();
     }
-    let (c0, mask) = (block.c0, block.mask());
+    let (c0, mask) = (block.c0 - pass.first, block.mask());
     let stats = &mut pass.stats;
     simd::store_tile(stats.mean, c0, &mask, mu);
     simd::store_tile(stats.invstd, c0, &mask, &inv);
@@ -844,12 +1203,27 @@ fn train_block<M: Fma>(
         let unbiased = f64::from(sq[l]) / count as f64 * unbias;
         *rv = ((1.0 - factor) * f64::from(*rv) + factor * unbiased) as f32;
     }
-    let (g, b) = affine(pass.gamma, pass.beta, c0);
-    let (xhat, y) = (&mut *pass.xhat, &mut *pass.y);
+    inv
+}
+
+/// `x̂ = (x − mean)·invstd` and `y = γ·x̂ + β` on a block of every row;
+/// `operands` are the block's per-channel mean, invstd, γ and β.
+#[inline(always)]
+fn normalize_block<M: Fma>(
+    x: &[f32],
+    xhat: &mut [f32],
+    y: &mut [f32],
+    rows: Rows,
+    plane: usize,
+    block: Block,
+    operands: [&[f32; LANES]; 4],
+) {
+    let [mu, inv, g, b] = operands;
+    let Rows { batch, n } = rows;
     for (j0, width) in block.tiles() {
         let offset = j0 - block.start;
-        let (mu, inv) = (spread(mu, offset, plane), spread(&inv, offset, plane));
-        let (g, b) = (spread(&g, offset, plane), spread(&b, offset, plane));
+        let (mu, inv) = (spread(mu, offset, plane), spread(inv, offset, plane));
+        let (g, b) = (spread(g, offset, plane), spread(b, offset, plane));
         for r in 0..batch {
             let off = r * n + j0;
             let full = (
@@ -902,7 +1276,7 @@ fn eval_body<M: Fma>(
     if channels * plane == 0 {
         return;
     }
-    for block in Block::all(channels, plane) {
+    for block in Block::all(0..channels, plane) {
         let (scale, shift) =
             eval_affine::<M>(gamma, beta, running_mean, running_var, eps, block.c0);
         apply_block::<M>(x, &scale, &shift, y, channels * plane, block, plane);
@@ -952,7 +1326,7 @@ fn apply_body<M: Fma>(
     // Re-sliced to `channels`, so that a constant width reaches the tile
     // loads.
     let (scale, shift) = (&scale[..channels], &shift[..channels]);
-    for block in Block::all(channels, plane) {
+    for block in Block::all(0..channels, plane) {
         let (sc, sh) = (
             simd::load_tile(scale, block.c0),
             simd::load_tile(shift, block.c0),
@@ -1043,65 +1417,194 @@ fn backward_body<M: Fma>(
         return;
     }
     let mut pass = BackwardPass {
-        dy,
-        xhat,
+        sums: GradSums {
+            dy,
+            xhat,
+            dgamma,
+            dbeta,
+            first: 0,
+            fresh,
+            batch,
+            n,
+            plane,
+        },
         invstd,
         gamma,
         dx,
-        dgamma,
-        dbeta,
-        fresh,
-        batch,
-        n,
-        plane,
     };
-    over_groups!(backward_group::<M>(&mut pass), channels, plane);
+    over_groups!(backward_group::<M>(&mut pass), 0..channels, plane);
 }
 
-/// The operands of a training backward, for each group of blocks.
-struct BackwardPass<'a> {
+/// The sums of the channels `channels` alone: `dγ` and `dβ` (which hold
+/// those channels), and per channel `mean(dy)` and `mean(dy·x̂)` into
+/// `means` for [`dx_body`]: the first half of a backward split over the
+/// pool.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn grad_sums_body<M: Fma>(
+    dy: &[f32],
+    xhat: &[f32],
+    dgamma: Option<&mut [f32]>,
+    dbeta: Option<&mut [f32]>,
+    means: [&mut [f32]; 2],
+    channels: Range<usize>,
+    fresh: Fresh,
+    batch: usize,
+    width: impl Dim,
+    plane: impl Dim,
+) {
+    let plane = plane.get();
+    let mut pass = SumsPass {
+        sums: GradSums {
+            dy,
+            xhat,
+            dgamma,
+            dbeta,
+            first: channels.start,
+            fresh,
+            batch,
+            n: width.get() * plane,
+            plane,
+        },
+        means,
+    };
+    over_groups!(grad_sums_group::<M>(&mut pass), channels, plane);
+}
+
+/// `dx` of `batch` rows from the channels' `means` ([`grad_sums_body`]):
+/// the second half of a backward split over the pool.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn dx_body<M: Fma>(
+    dy: &[f32],
+    xhat: &[f32],
+    invstd: &[f32],
+    gamma: Option<&[f32]>,
+    means: [&[f32]; 2],
+    dx: &mut [f32],
+    fresh: bool,
+    batch: usize,
+    channels: impl Dim,
+    plane: impl Dim,
+) {
+    let (channels, plane) = (channels.get(), plane.get());
+    let n = channels * plane;
+    let [mean_dy, mean_dyh] = means;
+    for block in Block::all(0..channels, plane) {
+        let terms = dx_terms(
+            gamma,
+            invstd,
+            block.c0,
+            simd::load_tile(mean_dy, block.c0),
+            simd::load_tile(mean_dyh, block.c0),
+        );
+        let operands = DxOperands {
+            dy,
+            xhat,
+            rows: Rows { batch, n },
+            plane,
+        };
+        dx_rows::<M>(&operands, dx, fresh, block, &terms);
+    }
+}
+
+/// What the sums of a training backward read and write, for each group
+/// of blocks; `dγ` and `dβ` hold the channels from `first` on.
+struct GradSums<'a> {
     dy: &'a [f32],
     xhat: &'a [f32],
-    invstd: &'a [f32],
-    gamma: Option<&'a [f32]>,
-    dx: &'a mut [f32],
     dgamma: Option<&'a mut [f32]>,
     dbeta: Option<&'a mut [f32]>,
+    first: usize,
     fresh: Fresh,
     batch: usize,
     n: usize,
     plane: usize,
 }
 
+/// The first half of a split backward: the sums, and the channels'
+/// means kept for the second (from the channel `sums.first` on).
+struct SumsPass<'a> {
+    sums: GradSums<'a>,
+    means: [&'a mut [f32]; 2],
+}
+
+/// The operands of a whole training backward on one thread.
+struct BackwardPass<'a> {
+    sums: GradSums<'a>,
+    invstd: &'a [f32],
+    gamma: Option<&'a [f32]>,
+    dx: &'a mut [f32],
+}
+
 /// The backward of `G` alike blocks from `first`: their sums of `dy`
-/// and `dy·x̂` reduced side by side, then each block's `dx`.
+/// and `dy·x̂` reduced side by side, then each block's `dx` while its
+/// rows are in cache.
 #[inline(always)]
 fn backward_group<M: Fma, const G: usize>(pass: &mut BackwardPass<'_>, first: Block) {
-    let (dy, xhat, batch, n, plane) = (pass.dy, pass.xhat, pass.batch, pass.n, pass.plane);
     let blocks = group::<G>(first);
-    let sums = GradientSums {
-        dy,
-        xhat,
-        rows: Rows { batch, n },
+    let [sdy, sdyh] = group_grad_sums::<M, G>(&pass.sums, &blocks);
+    let sums = &pass.sums;
+    let operands = DxOperands {
+        dy: sums.dy,
+        xhat: sums.xhat,
+        rows: Rows {
+            batch: sums.batch,
+            n: sums.n,
+        },
+        plane: sums.plane,
     };
-    let [sdy, sdyh] = group_sums::<M, G, 2>(&blocks, plane, &sums);
+    let fresh = sums.fresh.output(0);
     each_block!(g < G => {
-        backward_block::<M>(pass, blocks[g], &sdy[g], &sdyh[g]);
+        let [mean_dy, mean_dyh] = block_grads(&mut pass.sums, blocks[g], &sdy[g], &sdyh[g]);
+        let terms = dx_terms(pass.gamma, pass.invstd, blocks[g].c0, mean_dy, mean_dyh);
+        dx_rows::<M>(&operands, pass.dx, fresh, blocks[g], &terms);
     });
 }
 
-/// One block's backward from its sums of `dy` and `dy·x̂`: `dγ`, `dβ`
-/// and `dx`.
+/// The sums of `G` alike blocks from `first`, without `dx`.
 #[inline(always)]
-fn backward_block<M: Fma>(
-    pass: &mut BackwardPass<'_>,
+fn grad_sums_group<M: Fma, const G: usize>(pass: &mut SumsPass<'_>, first: Block) {
+    let blocks = group::<G>(first);
+    let [sdy, sdyh] = group_grad_sums::<M, G>(&pass.sums, &blocks);
+    each_block!(g < G => {
+        let means = block_grads(&mut pass.sums, blocks[g], &sdy[g], &sdyh[g]);
+        let (c0, mask) = (blocks[g].c0 - pass.sums.first, blocks[g].mask());
+        for (out, mean) in pass.means.iter_mut().zip(&means) {
+            simd::store_tile(out, c0, &mask, mean);
+        }
+    });
+}
+
+/// Per-lane sums of `dy` and of `dy·x̂` over the batch of `G` blocks.
+#[inline(always)]
+fn group_grad_sums<M: Fma, const G: usize>(
+    pass: &GradSums<'_>,
+    blocks: &[Block; G],
+) -> [[[f32; LANES]; G]; 2] {
+    let sums = GradientSums {
+        dy: pass.dy,
+        xhat: pass.xhat,
+        rows: Rows {
+            batch: pass.batch,
+            n: pass.n,
+        },
+    };
+    group_sums::<M, G, 2>(blocks, pass.plane, &sums)
+}
+
+/// One block's `dγ` and `dβ` from its sums of `dy·x̂` and `dy`; returns
+/// its `mean(dy)` and `mean(dy·x̂)`.
+#[inline(always)]
+fn block_grads(
+    pass: &mut GradSums<'_>,
     block: Block,
     sdy: &[f32; LANES],
     sdyh: &[f32; LANES],
-) {
+) -> [[f32; LANES]; 2] {
     let fresh = pass.fresh;
     let inv_count = 1.0 / (pass.batch * pass.plane) as f32;
-    let (c0, mask) = (block.c0, block.mask());
+    let (c0, mask) = (block.c0 - pass.first, block.mask());
     let sums = [
         (pass.dgamma.as_deref_mut(), sdyh, 1),
         (pass.dbeta.as_deref_mut(), sdy, 2),
@@ -1114,25 +1617,34 @@ fn backward_block<M: Fma>(
         }
         simd::store_tile(out, c0, &mask, &d);
     }
-    let (g, _) = affine(pass.gamma, None, c0);
-    let inv = simd::load_tile(pass.invstd, c0);
-    let (mut scale, mut mean_dy, mut mean_dyh) = ([0f32; LANES], [0f32; LANES], [0f32; LANES]);
+    let (mut mean_dy, mut mean_dyh) = ([0f32; LANES], [0f32; LANES]);
     for l in 0..LANES {
-        scale[l] = g[l] * inv[l];
         mean_dy[l] = sdy[l] * inv_count;
         mean_dyh[l] = sdyh[l] * inv_count;
     }
-    let terms = DxTerms {
+    [mean_dy, mean_dyh]
+}
+
+/// The channels from `c0`'s terms of `dx`, from their `mean(dy)` and
+/// `mean(dy·x̂)`.
+#[inline(always)]
+fn dx_terms(
+    gamma: Option<&[f32]>,
+    invstd: &[f32],
+    c0: usize,
+    mean_dy: [f32; LANES],
+    mean_dyh: [f32; LANES],
+) -> DxTerms {
+    let (g, _) = affine(gamma, None, c0);
+    let inv = simd::load_tile(invstd, c0);
+    let mut scale = [0f32; LANES];
+    for l in 0..LANES {
+        scale[l] = g[l] * inv[l];
+    }
+    DxTerms {
         mean_dy,
         mean_dyh,
         scale,
-    };
-    // Two loops rather than a select per lane: with the choice inside,
-    // LLVM cut the tile into scalar and 4-lane pieces (AVX2).
-    if fresh.output(0) {
-        dx_rows::<M, true>(pass, block, &terms);
-    } else {
-        dx_rows::<M, false>(pass, block, &terms);
     }
 }
 
@@ -1143,12 +1655,47 @@ struct DxTerms {
     scale: [f32; LANES],
 }
 
+/// What `dx` reads: `dy` and `x̂` as rows of `n`.
+struct DxOperands<'a> {
+    dy: &'a [f32],
+    xhat: &'a [f32],
+    rows: Rows,
+    plane: usize,
+}
+
 /// `dx (+)= scale·(dy − mean(dy) − x̂·mean(dy·x̂))` on the block's
-/// positions of every row, overwritten when `FRESH`.
+/// positions of every row, overwritten when `fresh`.
 #[inline(always)]
-fn dx_rows<M: Fma, const FRESH: bool>(pass: &mut BackwardPass<'_>, block: Block, terms: &DxTerms) {
-    let (dy, xhat, batch, n, plane) = (pass.dy, pass.xhat, pass.batch, pass.n, pass.plane);
-    let dx = &mut *pass.dx;
+fn dx_rows<M: Fma>(
+    operands: &DxOperands<'_>,
+    dx: &mut [f32],
+    fresh: bool,
+    block: Block,
+    terms: &DxTerms,
+) {
+    // Two loops rather than a select per lane: with the choice inside,
+    // LLVM cut the tile into scalar and 4-lane pieces (AVX2).
+    if fresh {
+        dx_rows_onto::<M, true>(operands, dx, block, terms);
+    } else {
+        dx_rows_onto::<M, false>(operands, dx, block, terms);
+    }
+}
+
+/// [`dx_rows`], from zero when `FRESH`.
+#[inline(always)]
+fn dx_rows_onto<M: Fma, const FRESH: bool>(
+    operands: &DxOperands<'_>,
+    dx: &mut [f32],
+    block: Block,
+    terms: &DxTerms,
+) {
+    let DxOperands {
+        dy,
+        xhat,
+        rows: Rows { batch, n },
+        plane,
+    } = *operands;
     for (j0, width) in block.tiles() {
         let offset = j0 - block.start;
         let sdy = spread(&terms.mean_dy, offset, plane);

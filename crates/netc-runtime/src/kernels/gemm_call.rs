@@ -8,6 +8,7 @@ use gemm_common::Parallelism;
 use crate::parallel::{self, part_range};
 use crate::simd::Isa;
 
+use super::grown;
 use super::small_gemm::View;
 use super::transpose::transpose;
 
@@ -53,15 +54,6 @@ thread_local! {
     static OUT_COLUMNS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     /// [`gemm_raw`]'s column-major copy of a row-major lhs, likewise.
     static LHS_COLUMNS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The first `len` floats of a per-thread copy, grown to them when it is
-/// shorter (once per thread and size: a step then allocates nothing).
-fn grown(copy: &mut Vec<f32>, len: usize) -> &mut [f32] {
-    if copy.len() < len {
-        copy.resize(len, 0.0);
-    }
-    &mut copy[..len]
 }
 
 /// [`gemm_product`] given to gemm transposed (see [`gemm_raw`]), or, with

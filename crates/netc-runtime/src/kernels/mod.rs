@@ -23,12 +23,14 @@ mod layernorm;
 mod linear;
 mod pool2d;
 mod product;
+mod scratch;
 mod small_gemm;
 mod transpose;
 
 pub use aligned::CacheAligned;
 pub use finite::{all_finite, all_finite_with};
 pub use fresh::Fresh;
+use scratch::grown;
 
 pub use activation::{
     activation_backward, activation_backward_with, activation_forward, activation_forward_with,

@@ -104,11 +104,19 @@ pub fn split(parts: usize, job: &(dyn Fn(usize) + Sync)) {
 /// the part's range of `out`, for the inputs of the same shape. Parts
 /// start on multiples of [`ELEMENT_ALIGN`] elements where the width
 /// allows.
-pub fn by_rows(out: &mut [f32], width: usize, f: &(dyn Fn(Range<usize>, &mut [f32]) + Sync)) {
+#[inline]
+pub fn by_rows<F: Fn(Range<usize>, &mut [f32]) + Sync>(out: &mut [f32], width: usize, f: &F) {
+    // A small op (most of a small network's) calls `f` inline, without
+    // going through the split's dynamic call.
     if out.len() < 2 * MIN_ELEMENTS_PER_PART {
         f(0..out.len(), out);
         return;
     }
+    split_rows(out, width, f);
+}
+
+/// [`by_rows`] for an op large enough to split.
+fn split_rows(out: &mut [f32], width: usize, f: &(dyn Fn(Range<usize>, &mut [f32]) + Sync)) {
     let width = width.max(1);
     let rows = out.len() / width;
     let row_align = ELEMENT_ALIGN / gcd(width, ELEMENT_ALIGN);

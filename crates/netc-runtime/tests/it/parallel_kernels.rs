@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use netc_ops::{Activation as Act, Optimizer};
-use netc_runtime::kernels::{linear_backward, linear_forward, GEMM_MIN_MACS};
+use netc_runtime::kernels::{self, linear_backward, linear_forward, Fresh, GEMM_MIN_MACS};
 use netc_runtime::ops;
 use netc_runtime::optim::{optimizer_step, ParamState};
 use netc_runtime::parallel::{install, Pool};
@@ -165,6 +165,107 @@ fn optimizer_updates_split_to_the_same_bits() {
                 optimizer_step(&opt, &mut param, grad, &mut state, step as u64 + 1);
             }
             bits(&param)
+        });
+    }
+}
+
+/// Batchnorm's statistics split by whole blocks of channels, then `x̂`,
+/// `y` and `dx` by rows: the bits of one thread's fused pass, for
+/// batchnorm1d (tiles of features, a ragged last one) and batchnorm2d
+/// (planes of one or several tiles), affine or not, gradients fresh or
+/// accumulated, and the eval forward and its kept affine.
+#[test]
+fn batchnorm_splits_to_the_same_bits() {
+    let mut rng = Rng::seed_from_u64(9);
+    // (batch, channels, plane, affine, momentum)
+    let shapes = [
+        (256, 300, 1, true, Some(0.1)),
+        (700, 37, 1, false, None),
+        (16, 6, 784, true, Some(0.1)),
+        (9, 5, 33 * 33, true, None),
+        (40, 24, 7 * 7, false, Some(0.3)),
+    ];
+    for (batch, channels, plane, affine, momentum) in shapes {
+        let len = batch * channels * plane;
+        let x = uniform(len, &mut rng);
+        let dy = uniform(len, &mut rng);
+        let gamma = affine.then(|| uniform(channels, &mut rng));
+        let beta = affine.then(|| uniform(channels, &mut rng));
+        let (gamma, beta) = (gamma.as_deref(), beta.as_deref());
+        let what = format!("batchnorm {batch}x{channels}x{plane}");
+        same_bits_on_every_pool(&what, || {
+            let (mut y, mut xhat) = (vec![0.0; len], vec![0.0; len]);
+            let (mut mean, mut invstd) = (vec![0.0; channels], vec![0.0; channels]);
+            let (mut running_mean, mut running_var) = (vec![0.5; channels], vec![2.0; channels]);
+            let mut tracked = 3;
+            let stats = kernels::Stats {
+                mean: &mut mean,
+                invstd: &mut invstd,
+                running_mean: &mut running_mean,
+                running_var: &mut running_var,
+            };
+            kernels::batchnorm_forward_train(
+                &x,
+                gamma,
+                beta,
+                &mut y,
+                &mut xhat,
+                stats,
+                &mut tracked,
+                momentum,
+                1e-5,
+                batch,
+                channels,
+                plane,
+            );
+            let mut grads = Vec::new();
+            for fresh in [Fresh::NONE, Fresh(0b111), Fresh(0b001)] {
+                let mut dx = vec![0.5; len];
+                let (mut dgamma, mut dbeta) = (vec![0.25; channels], vec![-0.25; channels]);
+                kernels::batchnorm_backward(
+                    &dy,
+                    &xhat,
+                    &invstd,
+                    gamma,
+                    &mut dx,
+                    affine.then_some(&mut dgamma[..]),
+                    affine.then_some(&mut dbeta[..]),
+                    fresh,
+                    batch,
+                    channels,
+                    plane,
+                );
+                grads.push((bits(&dx), bits(&dgamma), bits(&dbeta)));
+            }
+            let mut eval = vec![0.0; len];
+            kernels::batchnorm_forward_eval(
+                &x,
+                gamma,
+                beta,
+                &running_mean,
+                &running_var,
+                1e-5,
+                &mut eval,
+                batch,
+                channels,
+                plane,
+            );
+            let (mut scale, mut shift) = (vec![0.0; channels], vec![0.0; channels]);
+            kernels::batchnorm_eval_affine(
+                gamma,
+                beta,
+                &running_mean,
+                &running_var,
+                1e-5,
+                &mut scale,
+                &mut shift,
+                channels,
+            );
+            let mut applied = vec![0.0; len];
+            kernels::batchnorm_apply(&x, &scale, &shift, &mut applied, batch, channels, plane);
+            assert_eq!(bits(&applied), bits(&eval), "{what}: kept affine");
+            let stats = [&y, &xhat, &mean, &invstd, &running_mean, &running_var].map(|v| bits(v));
+            (stats, grads, bits(&eval))
         });
     }
 }
