@@ -269,3 +269,51 @@ fn batchnorm_splits_to_the_same_bits() {
         });
     }
 }
+
+/// Layernorm split by rows, its `dγ` and `dβ` after by features: the
+/// bits of one thread, affine or not, gradients fresh or accumulated.
+#[test]
+fn layernorm_splits_to_the_same_bits() {
+    let mut rng = Rng::seed_from_u64(10);
+    for (batch, n, affine) in [(300, 200, true), (97, 701, false), (40, 1500, true)] {
+        let len = batch * n;
+        let x = uniform(len, &mut rng);
+        let dy = uniform(len, &mut rng);
+        let gamma = affine.then(|| uniform(n, &mut rng));
+        let beta = affine.then(|| uniform(n, &mut rng));
+        let (gamma, beta) = (gamma.as_deref(), beta.as_deref());
+        same_bits_on_every_pool(&format!("layernorm {batch}x{n}"), || {
+            let (mut y, mut xhat, mut invstd) = (vec![0.0; len], vec![0.0; len], vec![0.0; batch]);
+            kernels::layernorm_forward(
+                &x,
+                gamma,
+                beta,
+                &mut y,
+                &mut xhat,
+                &mut invstd,
+                1e-5,
+                batch,
+                n,
+            );
+            let mut grads = Vec::new();
+            for fresh in [Fresh::NONE, Fresh(0b111), Fresh(0b110)] {
+                let mut dx = vec![0.5; len];
+                let (mut dgamma, mut dbeta) = (vec![0.25; n], vec![-0.25; n]);
+                kernels::layernorm_backward(
+                    &dy,
+                    &xhat,
+                    &invstd,
+                    gamma,
+                    &mut dx,
+                    Some(&mut dgamma),
+                    Some(&mut dbeta),
+                    fresh,
+                    batch,
+                    n,
+                );
+                grads.push((bits(&dx), bits(&dgamma), bits(&dbeta)));
+            }
+            (bits(&y), bits(&xhat), bits(&invstd), grads)
+        });
+    }
+}
