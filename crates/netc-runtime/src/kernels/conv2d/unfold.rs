@@ -138,22 +138,21 @@ pub(super) fn im2col(layout: &Layout, x: &[f32], cols: &mut [f32]) {
         let (rows, cols) = layout.taps(tap / kernel_w, tap % kernel_w);
         for (n, out) in row.chunks_exact_mut(positions).enumerate() {
             let input = &x[n * sample + channel * plane..][..plane];
-            for (oh, out) in out.chunks_exact_mut(out_w).enumerate() {
-                if !(rows.lo..rows.hi).contains(&oh) {
-                    out.fill(0.0);
-                    continue;
-                }
-                let line = &input[rows.source(oh) * g.input.width..][..g.input.width];
+            // The output rows above and below the input read padding.
+            let (above, rest) = out.split_at_mut(rows.lo * out_w);
+            let (inside, below) = rest.split_at_mut(rows.len() * out_w);
+            above.fill(0.0);
+            below.fill(0.0);
+            for (i, out) in inside.chunks_exact_mut(out_w).enumerate() {
+                let line = &input[rows.source(rows.lo + i) * g.input.width..][..g.input.width];
+                let line = &line[cols.run()];
                 out[..cols.lo].fill(0.0);
                 out[cols.hi..].fill(0.0);
                 let out = &mut out[cols.lo..cols.hi];
                 if cols.stride == 1 {
-                    copy_run(out, &line[cols.run()]);
+                    copy_run(out, line);
                 } else {
-                    for (v, &x) in out
-                        .iter_mut()
-                        .zip(line[cols.run()].iter().step_by(cols.stride))
-                    {
+                    for (v, &x) in out.iter_mut().zip(line.iter().step_by(cols.stride)) {
                         *v = x;
                     }
                 }
