@@ -1083,14 +1083,16 @@ fn normalize_body<M: Fma>(
     plane: impl Dim,
 ) {
     let (channels, plane) = (channels.get(), plane.get());
-    let n = channels * plane;
+    let rows = Rows {
+        batch,
+        n: channels * plane,
+    };
     for block in Block::all(0..channels, plane) {
         let (mu, inv) = (
             simd::load_tile(mean, block.c0),
             simd::load_tile(invstd, block.c0),
         );
         let (g, b) = affine(gamma, beta, block.c0);
-        let rows = Rows { batch, n };
         normalize_block::<M>(x, xhat, y, rows, plane, block, [&mu, &inv, &g, &b]);
     }
 }
@@ -1488,8 +1490,16 @@ fn dx_body<M: Fma>(
     plane: impl Dim,
 ) {
     let (channels, plane) = (channels.get(), plane.get());
-    let n = channels * plane;
     let [mean_dy, mean_dyh] = means;
+    let operands = DxOperands {
+        dy,
+        xhat,
+        rows: Rows {
+            batch,
+            n: channels * plane,
+        },
+        plane,
+    };
     for block in Block::all(0..channels, plane) {
         let terms = dx_terms(
             gamma,
@@ -1498,12 +1508,6 @@ fn dx_body<M: Fma>(
             simd::load_tile(mean_dy, block.c0),
             simd::load_tile(mean_dyh, block.c0),
         );
-        let operands = DxOperands {
-            dy,
-            xhat,
-            rows: Rows { batch, n },
-            plane,
-        };
         dx_rows::<M>(&operands, dx, fresh, block, &terms);
     }
 }

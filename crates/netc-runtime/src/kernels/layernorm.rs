@@ -286,7 +286,6 @@ fn backward_body<M: Fma>(
 /// `dγ (+)= Σ_b dy·x̂` and `dβ (+)= Σ_b dy` over every row, on the
 /// features `features` alone (`dγ` and `dβ` hold those): the second half
 /// of a split backward, each feature's sum in the fused pass's order.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn param_grads_body<M: Fma>(
     dy: &[f32],
