@@ -40,9 +40,14 @@ fn main() {
     ] {
         net.set_threads(3);
         let threads_before = os_threads();
-        // Warm-up: the first split starts the workers.
-        net.train_step(&x, &y);
-        net.predict(&many, &mut out);
+        // Warm-up: the first split starts the workers, and each thread's
+        // kernel scratch grows on the first parts it claims (parts go to
+        // whichever thread comes first, so a few steps give every thread
+        // each kind of part).
+        for _ in 0..5 {
+            net.train_step(&x, &y);
+            net.predict(&many, &mut out);
+        }
         if let (Some(before), Some(after)) = (threads_before, os_threads()) {
             assert_eq!(after, before + 2, "{name}: the ops split over 2 workers");
         }

@@ -1,11 +1,10 @@
 //! Steady state allocates nothing on 64-wide layers too: their 64×64×64
-//! products (batch 64) run on netc's own tiled kernel, below
-//! `GEMM_MIN_MACS`, where the `gemm` crate would allocate its packing
-//! scratch on every call.
+//! products (batch 64) run on the stack-panel kernel, below
+//! `BLOCKED_MIN_MACS`.
 
 use crate::ALLOCATOR;
 use netc_plan::Interpreter;
-use netc_runtime::kernels::GEMM_MIN_MACS;
+use netc_runtime::kernels::BLOCKED_MIN_MACS;
 use netc_runtime::Network;
 
 const WIDE: &str = "
@@ -40,7 +39,7 @@ fn values(n: usize, seed: u32) -> Vec<f32> {
 
 #[test]
 fn a_64_wide_model_trains_and_predicts_without_allocating() {
-    const { assert!(64 * 64 * 64 < GEMM_MIN_MACS) };
+    const { assert!(64 * 64 * 64 < BLOCKED_MIN_MACS) };
     let model = &netc_testkit::valid_model(WIDE);
     let train = model.train.clone().expect("the model has a train block");
     let mut net = Interpreter::from_model(model, &train, 7).expect("a valid plan");

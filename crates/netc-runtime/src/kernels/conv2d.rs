@@ -20,7 +20,7 @@
 //!
 //! The scratch is the caller's (Plan buffers, sized by
 //! [`conv2d_cols_len`] and [`conv2d_rows_len`]), so no call allocates
-//! (beyond `gemm`'s packing scratch in large products, as for linear).
+//! (the large products' packing scratch, per thread, grows once).
 //! `cols` keeps the forward's patches for the backward; `rows` holds the
 //! products' output planes on their way to or from NCHW.
 
@@ -85,7 +85,8 @@ pub fn conv2d_forward_on(
 ) {
     let layout = Layout::new(geometry, batch);
     let shapes = Shapes::of(&layout);
-    // Hard asserts: the products get raw pointers on the gemm path.
+    // Hard asserts, even in release builds: a wrong length would pair
+    // values with the wrong pixels rather than fail.
     assert_eq!(x.len(), shapes.input, "conv2d: x is not [batch, C·H·W]");
     assert_eq!(
         w.len(),

@@ -3,19 +3,15 @@
 //! Small and mid-sized layers (the common case for netc models) run a
 //! register-tiled kernel over a stack panel (`small_gemm`), or plain
 //! dot/axpy loops when a reduction is too long for the panel; from
-//! [`GEMM_MIN_MACS`] multiply-adds on, the `gemm` crate's packed
-//! micro-kernels take over (single-threaded, its AVX-512 kernels through
-//! the `x86-v4` feature). `gemm` takes no caller workspace and allocates
-//! its packing scratch on every call — two allocations per product,
-//! measured by the `kernels_alloc` test — negligible at those sizes, but
-//! below them its packing and allocations cost more than the product
-//! (a 64×64×64 product runs faster on the stack panel).
+//! [`BLOCKED_MIN_MACS`] multiply-adds on, the same register tiles run
+//! over cache blocks of packed operands (`small_gemm::blocked`), whose
+//! packing below that size costs more than it saves (a 64×64×64 product
+//! runs faster on the stack panel).
 
 use super::fresh::clear_if;
-use super::gemm_call::{direct_pays, gemm_general, gemm_product, gemm_product_by_columns};
 use super::small_gemm::{
-    pack_panel, packed_gemm, packed_row, panel_len, small_gemm, small_gemm_summing, transpose_rows,
-    RowSums, Store, View, MAX_K,
+    blocked_product, pack_panel, packed_gemm, packed_row, panel_len, small_gemm,
+    small_gemm_summing, transpose_rows, RowSums, Store, View, MAX_K,
 };
 use super::Fresh;
 use crate::dim::Dim;
@@ -23,14 +19,15 @@ use crate::parallel::{self, part_range, scaled, PartsMut, MIN_MACS_PER_PART};
 use crate::simd::transpose::BLOCK;
 use crate::simd::{self, multiversion, Fma, Isa, LANES};
 
-/// batch·in·out from which the `gemm` crate is used.
-pub const GEMM_MIN_MACS: usize = 1 << 20;
+/// batch·in·out from which the blocked product is used.
+pub const BLOCKED_MIN_MACS: usize = 1 << 20;
 
-/// in·out from which a single row goes to `gemm` as well: the one-row
-/// kernels keep each output's in-order chain (the bits it gets inside a
-/// batch) by transposing W block by block, which `gemm`'s row-wise product
-/// beats from about 128×256 on (`kernels_bench`, one row own vs gemm).
-pub const GEMV_MIN_MACS: usize = 32 * 1024;
+/// in·out from which a single row leaves the one-row kernels, which keep
+/// each output's in-order chain (the bits it gets inside a batch) by
+/// transposing W block by block. From about 128×256 on, streaming W once
+/// beats that: the forward takes dot products over W's rows (their
+/// partial sums, not the chain), the backward the blocked product.
+pub const BLOCKED_ROW_MIN_MACS: usize = 32 * 1024;
 
 /// Rows a part of a split product starts on: whole row blocks of the
 /// tiled kernel.
@@ -38,13 +35,10 @@ pub(crate) const ROW_ALIGN: usize = 8;
 /// Rows of `dW` (outputs) a part of a split backward starts on: whole
 /// column tiles of `db`.
 const OUT_ALIGN: usize = LANES;
-/// Columns a part of a product split by columns starts on: whole cache
-/// lines of each output row, so no two threads write one line.
-pub(crate) const COLUMN_ALIGN: usize = 16;
 
-pub(crate) fn use_gemm(batch: usize, in_f: usize, out_f: usize) -> bool {
+pub(crate) fn use_blocked(batch: usize, in_f: usize, out_f: usize) -> bool {
     let macs = batch.saturating_mul(in_f).saturating_mul(out_f);
-    macs >= GEMM_MIN_MACS || (batch == 1 && macs >= GEMV_MIN_MACS)
+    macs >= BLOCKED_MIN_MACS || (batch == 1 && macs >= BLOCKED_ROW_MIN_MACS)
 }
 
 /// `y[b,o] = Σᵢ x[b,i]·w[o,i] + bias[o]`.
@@ -63,10 +57,8 @@ pub fn linear_forward(
     linear_forward_on(Isa::detect(), x, w, bias, y, batch, in_f, out_f);
 }
 
-/// [`linear_forward`] on a chosen path (tests and benchmarks); the shapes
-/// that go to `gemm` go there whatever the path. A large product is split
-/// over the current pool (`crate::parallel`): by output columns when the
-/// weight outsizes the batch's rows, else by rows.
+/// [`linear_forward`] on a chosen path (tests and benchmarks). A large
+/// product is split by rows over the current pool (`crate::parallel`).
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn linear_forward_on<I: Dim, O: Dim>(
@@ -82,32 +74,17 @@ pub fn linear_forward_on<I: Dim, O: Dim>(
     let (in_f, out_f) = (in_dim.get(), out_dim.get());
     check_shapes(x, w, y, batch, in_f, out_f);
     debug_assert!(bias.is_none_or(|b| b.len() == out_f));
-    let gemm = use_gemm(batch, in_f, out_f);
-    let (a, b) = (View::rows(x, in_f), View::columns(w, in_f));
-    // Split by columns unless gemm takes the product as it is: then each
-    // part's rows of y are one block to copy.
-    if gemm && !direct_pays(batch, out_f, in_f, a, b) {
-        let parts = column_parts(batch, out_f, in_f);
-        if parts > 1 {
-            fill_bias(bias, y, out_f);
-            // y[batch×out] += x[batch×in] · wᵀ[in×out], by columns of y
-            gemm_product_by_columns(batch, out_f, in_f, a, b, y, true, parts, COLUMN_ALIGN);
-            return;
-        }
+    let blocked = use_blocked(batch, in_f, out_f);
+    if blocked && batch == 1 {
+        dot_forward_with(isa, x, w, bias, y, in_f, out_f);
+        return;
     }
-    by_rows(x, y, batch, in_f, out_f, gemm, &|x, y, rows| {
-        if gemm {
+    by_rows(x, y, batch, in_f, out_f, &|x, y, rows| {
+        if blocked {
             fill_bias(bias, y, out_f);
             // y[rows×out] += x[rows×in] · wᵀ[in×out]
-            gemm_product(
-                rows,
-                out_f,
-                in_f,
-                View::rows(x, in_f),
-                View::columns(w, in_f),
-                y,
-                true,
-            );
+            let (a, b) = (View::rows(x, in_f), View::columns(w, in_f));
+            blocked_product(isa, rows, out_f, in_f, a, b, y, true);
         } else {
             linear_forward_with(isa, x, w, bias, y, rows, in_dim, out_dim);
         }
@@ -119,18 +96,18 @@ type RowsProduct<'a> = dyn Fn(&[f32], &mut [f32], usize) + Sync + 'a;
 
 /// Runs `product(x_rows, y_rows, rows)` over `batch` rows, split into
 /// row parts over the current pool when the product is worth it. Every
-/// part takes the path the whole would (`gemm` is decided on the whole),
-/// and each row's outputs are the same sums in any part.
+/// part takes the path the whole would (the kernel is chosen on the
+/// whole), and each row's outputs are the same sums in any part.
 fn by_rows(
     x: &[f32],
     y: &mut [f32],
     batch: usize,
     in_f: usize,
     out_f: usize,
-    gemm: bool,
     product: &RowsProduct<'_>,
 ) {
-    let parts = row_parts(batch, out_f, in_f, gemm);
+    let macs = batch.saturating_mul(out_f).saturating_mul(in_f);
+    let parts = parallel::parts_for(macs, MIN_MACS_PER_PART, batch / ROW_ALIGN);
     if parts == 1 {
         product(x, y, batch);
         return;
@@ -141,54 +118,6 @@ fn by_rows(
         let rows = rows(p);
         product(&x[scaled(rows.clone(), in_f)], ys.take(p), rows.len());
     });
-}
-
-/// Parts of `ROW_ALIGN` rows for an `m × n × k` product split by rows:
-/// as many as the pool and the work allow, fewer where a part would
-/// leave gemm's general path.
-fn row_parts(m: usize, n: usize, k: usize, gemm: bool) -> usize {
-    let macs = m.saturating_mul(n).saturating_mul(k);
-    let mut parts = parallel::parts_for(macs, MIN_MACS_PER_PART, m / ROW_ALIGN);
-    while parts > 1 && gemm && !parts_keep_gemm_path(m, parts, ROW_ALIGN, |rows| (rows, n, k)) {
-        parts -= 1;
-    }
-    parts
-}
-
-/// Parts of [`COLUMN_ALIGN`] columns for an `m × n × k` gemm product
-/// split by columns, or 1 where rows are the better split: a row part
-/// packs all of `b` (`k × n`), a column part all of `a` (`m × k`), so
-/// columns pay when `m < n`. Fewer parts where one would leave gemm's
-/// general path.
-pub(crate) fn column_parts(m: usize, n: usize, k: usize) -> usize {
-    if m >= n {
-        return 1;
-    }
-    let macs = m.saturating_mul(n).saturating_mul(k);
-    let mut parts = parallel::parts_for(macs, MIN_MACS_PER_PART, n / COLUMN_ALIGN);
-    while parts > 1 && !parts_keep_gemm_path(n, parts, COLUMN_ALIGN, |cols| (m, cols, k)) {
-        parts -= 1;
-    }
-    parts
-}
-
-/// Whether every non-empty part of `len` split into `parts` (starts on
-/// multiples of `align`) is a product gemm runs on its general path, as
-/// the whole is; `shape(part_len)` is the part's `(m, n, k)`.
-fn parts_keep_gemm_path(
-    len: usize,
-    parts: usize,
-    align: usize,
-    shape: impl Fn(usize) -> (usize, usize, usize),
-) -> bool {
-    let general = |l: usize| {
-        let (m, n, k) = shape(l);
-        gemm_general(m, n, k)
-    };
-    general(len)
-        && (0..parts)
-            .map(|p| part_range(len, parts, p, align).len())
-            .all(|l| l == 0 || general(l))
 }
 
 /// `dx += dy·W`, `dw += dyᵀ·x`, `db += Σ_b dy`.
@@ -221,12 +150,10 @@ pub fn linear_backward<I: Dim, O: Dim>(
     );
 }
 
-/// [`linear_backward`] on a chosen path; the shapes that go to `gemm` go
-/// there whatever the path. A large layer is split over the current
-/// pool: part `p` computes rows of `dx` and rows of `dW` (with their
-/// `db`), each the same sums as on one thread; a `dx` whose weight
-/// outsizes the batch's rows goes first, split by its columns. `fresh`
-/// outputs (0: `dx`, 1: `dw`, 2: `db`) are overwritten.
+/// [`linear_backward`] on a chosen path. A large layer is split over the
+/// current pool: part `p` computes rows of `dx` and rows of `dW` (with
+/// their `db`), each the same sums as on one thread. `fresh` outputs (0:
+/// `dx`, 1: `dw`, 2: `db`) are overwritten.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn linear_backward_on<I: Dim, O: Dim>(
@@ -252,31 +179,10 @@ pub fn linear_backward_on<I: Dim, O: Dim>(
         db.as_ref().is_none_or(|d| d.len() == out_f),
         "linear: db is not [out]"
     );
-    let gemm = use_gemm(batch, in_f, out_f);
-    let dx_parts = column_parts(batch, in_f, out_f);
-    let dx = match dx {
-        Some(dx) if gemm && dx_parts > 1 => {
-            // dx[batch×in] += dy[batch×out] · w[out×in], by columns of dx
-            let (a, b) = (View::rows(dy, out_f), View::rows(w, in_f));
-            let accumulate = !fresh.output(0);
-            gemm_product_by_columns(
-                batch,
-                in_f,
-                out_f,
-                a,
-                b,
-                dx,
-                accumulate,
-                dx_parts,
-                COLUMN_ALIGN,
-            );
-            None
-        }
-        dx => dx,
-    };
+    let blocked = use_blocked(batch, in_f, out_f);
     let layer = Backward {
         isa,
-        gemm,
+        blocked,
         x,
         w,
         dy,
@@ -285,7 +191,7 @@ pub fn linear_backward_on<I: Dim, O: Dim>(
         out_dim,
         fresh,
     };
-    let parts = backward_parts(batch, in_f, out_f, dx.is_some(), gemm);
+    let parts = backward_parts(batch, in_f, out_f, dx.is_some());
     if parts == 1 {
         layer.part(dx, 0..batch, dw, db, 0..out_f);
         return;
@@ -303,25 +209,17 @@ pub fn linear_backward_on<I: Dim, O: Dim>(
 }
 
 /// Parts for a backward split by rows of `dx` and rows of `dW`.
-fn backward_parts(batch: usize, in_f: usize, out_f: usize, dx: bool, gemm: bool) -> usize {
+fn backward_parts(batch: usize, in_f: usize, out_f: usize, dx: bool) -> usize {
     let macs = batch.saturating_mul(in_f).saturating_mul(out_f);
     let work = if dx { macs.saturating_mul(2) } else { macs };
     let most = (batch / ROW_ALIGN).max(out_f / OUT_ALIGN);
-    let mut parts = parallel::parts_for(work, MIN_MACS_PER_PART, most);
-    while parts > 1
-        && gemm
-        && !(parts_keep_gemm_path(out_f, parts, OUT_ALIGN, |outs| (outs, in_f, batch))
-            && (!dx || parts_keep_gemm_path(batch, parts, ROW_ALIGN, |rows| (rows, in_f, out_f))))
-    {
-        parts -= 1;
-    }
-    parts
+    parallel::parts_for(work, MIN_MACS_PER_PART, most)
 }
 
 /// One linear layer's backward operands, shared by its parts.
 struct Backward<'a, I, O> {
     isa: Isa,
-    gemm: bool,
+    blocked: bool,
     x: &'a [f32],
     w: &'a [f32],
     dy: &'a [f32],
@@ -347,7 +245,7 @@ impl<I: Dim, O: Dim> Backward<'_, I, O> {
         // On the small path db comes with dW, from the same product, when
         // x's last tile has a padding lane for the ones (a tile of its own
         // cost deep's 64-wide layers more than the separate sums).
-        let fused = !self.gemm && !in_f.is_multiple_of(LANES);
+        let fused = !self.blocked && !in_f.is_multiple_of(LANES);
         let db = match db {
             Some(db) if !fused => {
                 let (dy, batch, first) = (self.dy, self.batch, outs.start);
@@ -361,10 +259,10 @@ impl<I: Dim, O: Dim> Backward<'_, I, O> {
         };
         if let Some(dx) = dx {
             let dy = &self.dy[scaled(rows.clone(), out_f)];
-            if self.gemm {
+            if self.blocked {
                 // dx[rows×in] (+)= dy[rows×out] · w[out×in]
                 let (a, b) = (View::rows(dy, out_f), View::rows(self.w, in_f));
-                gemm_product(rows.len(), in_f, out_f, a, b, dx, !fresh(0));
+                blocked_product(self.isa, rows.len(), in_f, out_f, a, b, dx, !fresh(0));
             } else {
                 let (w, rows) = (self.w, rows.len());
                 dx_with(
@@ -381,9 +279,9 @@ impl<I: Dim, O: Dim> Backward<'_, I, O> {
         }
         // dw[outs×in] (+)= dyᵀ[outs×batch] · x[batch×in]
         let dy = &self.dy[outs.start..];
-        if self.gemm {
+        if self.blocked {
             let (a, b) = (View::columns(dy, out_f), View::rows(self.x, in_f));
-            gemm_product(outs.len(), in_f, self.batch, a, b, dw, !fresh(1));
+            blocked_product(self.isa, outs.len(), in_f, self.batch, a, b, dw, !fresh(1));
         } else {
             let (x, batch, outs) = (self.x, self.batch, outs.len());
             dw_with(
@@ -422,7 +320,7 @@ pub fn linear_backward_with<I: Dim, O: Dim>(
     check_shapes(x, w, dy, batch, in_f, out_f);
     let layer = Backward {
         isa,
-        gemm: false,
+        blocked: false,
         x,
         w,
         dy,
@@ -444,8 +342,8 @@ pub(crate) fn check_shapes(
     in_f: usize,
     out_f: usize,
 ) {
-    // Hard asserts: the gemm path hands raw pointers over, so a wrong
-    // length must stop here even in release builds.
+    // Hard asserts, even in release builds: a wrong length would pair
+    // values with the wrong rows rather than fail.
     assert_eq!(x.len(), batch * in_f, "linear: x is not [batch, in]");
     assert_eq!(w.len(), out_f * in_f, "linear: w is not [out, in]");
     assert_eq!(y.len(), batch * out_f, "linear: y/dy is not [batch, out]");
@@ -473,6 +371,17 @@ multiversion! {
         in_f: I,
         out_f: O,
     ) => forward_body;
+}
+
+multiversion! {
+    fn dot_forward_with(
+        x: &[f32],
+        w: &[f32],
+        bias: Option<&[f32]>,
+        y: &mut [f32],
+        in_f: usize,
+        out_f: usize,
+    ) => dot_forward;
 }
 
 multiversion! {
@@ -560,9 +469,22 @@ fn forward_body<M: Fma>(
     let a = View::rows(x, in_f);
     // B[i, o] = w[o, i]
     let b = View::columns(w, in_f);
-    if small_gemm::<M>(batch, in_f, out_f, a, b, y, Store::Overwrite(bias)) {
-        return;
+    if !small_gemm::<M>(batch, in_f, out_f, a, b, y, Store::Overwrite(bias)) {
+        dot_forward::<M>(x, w, bias, y, in_f, out_f);
     }
+}
+
+/// `y[r, o] = dot(x[r], w[o]) + b[o]`: each output a dot product over a
+/// contiguous row of W, read once per row of x.
+#[inline(always)]
+fn dot_forward<M: Fma>(
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    in_f: usize,
+    out_f: usize,
+) {
     for (xr, yr) in x.chunks_exact(in_f).zip(y.chunks_exact_mut(out_f)) {
         for (o, (yo, wr)) in yr.iter_mut().zip(w.chunks_exact(in_f)).enumerate() {
             let b = bias.map_or(0.0, |b| b[o]);
@@ -631,7 +553,7 @@ pub fn pack_linear_panel_on<I: Dim, O: Dim>(
 
 /// `y = x·Wᵀ + b` from the panel [`pack_linear_panel`] made of `w`:
 /// bit-identical to [`linear_forward`] for every batch, without packing W
-/// on every call. Shapes that [`linear_forward`] hands to `gemm` go there
+/// on every call. Shapes that [`linear_forward`] hands to the blocked product go there
 /// (on `w`), and so does a layer that [`linear_packs`] not.
 #[allow(clippy::too_many_arguments)]
 #[inline]
@@ -664,7 +586,7 @@ pub fn linear_forward_packed_on<I: Dim, O: Dim>(
 ) {
     let (in_f, out_f) = (in_dim.get(), out_dim.get());
     check_panel(panel, in_f, out_f);
-    if !linear_packs(in_f, out_f) || use_gemm(batch, in_f, out_f) {
+    if !linear_packs(in_f, out_f) || use_blocked(batch, in_f, out_f) {
         linear_forward_on(isa, x, w, bias, y, batch, in_dim, out_dim);
     } else {
         check_shapes(x, w, y, batch, in_f, out_f);
@@ -672,7 +594,7 @@ pub fn linear_forward_packed_on<I: Dim, O: Dim>(
             bias.is_none_or(|b| b.len() == out_f),
             "linear: bias is not [out]"
         );
-        by_rows(x, y, batch, in_f, out_f, false, &|x, y, rows| {
+        by_rows(x, y, batch, in_f, out_f, &|x, y, rows| {
             packed_forward_with(isa, x, panel, bias, y, rows, in_dim, out_dim);
         });
     }
@@ -700,7 +622,7 @@ fn pack_weight_body<M: Fma>(w: &[f32], panel: &mut [f32], in_f: impl Dim, out_f:
 
 /// [`forward_body`] with W already packed by [`pack_weight_body`] (a
 /// layer that [`linear_packs`]): the same tiled loop as a batch, so the same bits
-/// for every batch. Shapes `gemm` takes are the caller's to route.
+/// for every batch. Shapes the blocked product takes are the caller's to route.
 #[inline(always)]
 fn packed_forward_body<M: Fma>(
     x: &[f32],

@@ -2,8 +2,8 @@
 //! `[batch, features]` f32 buffers. Forward outputs are overwritten;
 //! every backward output (`dx`, `dw`, `db`, `dgamma`, `dbeta`) is
 //! accumulated, except those its caller marks [`Fresh`] (a gradient's
-//! first writer), which are overwritten. No kernel
-//! allocates (except `gemm`'s packing scratch for large linear layers).
+//! first writer), which are overwritten. No kernel allocates once warm:
+//! the scratch some keep per thread grows once (`scratch`).
 //!
 //! Each kernel has a `*_with(isa, ..)` twin that runs a chosen [`Isa`]
 //! path, for the scalar-vs-SIMD tests and benchmarks.
@@ -18,7 +18,6 @@ mod dropout;
 mod elementwise;
 mod finite;
 mod fresh;
-mod gemm_call;
 mod layernorm;
 mod linear;
 mod pool2d;
@@ -52,7 +51,8 @@ pub use layernorm::{
 pub use linear::{
     linear_backward, linear_backward_on, linear_backward_with, linear_forward, linear_forward_on,
     linear_forward_packed, linear_forward_packed_on, linear_forward_with, linear_packs,
-    linear_panel_len, pack_linear_panel, pack_linear_panel_on, GEMM_MIN_MACS, GEMV_MIN_MACS,
+    linear_panel_len, pack_linear_panel, pack_linear_panel_on, BLOCKED_MIN_MACS,
+    BLOCKED_ROW_MIN_MACS,
 };
 pub use pool2d::{
     adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, avg_pool2d_backward,

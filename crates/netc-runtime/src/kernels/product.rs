@@ -1,24 +1,25 @@
 //! `out (+)= a·b` for strided operands, on the kernel its size calls
-//! for: `gemm` from [`GEMM_MIN_MACS`](super::linear::GEMM_MIN_MACS) on
-//! with a reduction longer than [`SHORT_K`],
-//! split by columns of `out` over the pool while every part stays on
-//! gemm's general path (so the bits do not depend on the thread count);
-//! below that the register-tiled `small_gemm`, its reduction cut into
-//! `MAX_K` blocks that accumulate in order, split by rows of `out`.
+//! for: the blocked product from
+//! [`BLOCKED_MIN_MACS`](super::linear::BLOCKED_MIN_MACS) on with a
+//! reduction longer than [`SHORT_K`], below that the register-tiled
+//! `small_gemm`, its reduction cut into `MAX_K` blocks that accumulate
+//! in order; either split by rows of `out` over the pool (each output is
+//! the same sum in any part, so the bits do not depend on the thread
+//! count).
 //!
 //! conv2d's products are this shape-agnostic kind: a weight against
 //! PyTorch's `unfold` columns, whose sides are whatever the geometry makes
 //! them.
 
-use super::gemm_call::{gemm_product, gemm_product_by_columns};
-use super::linear::{column_parts, use_gemm, COLUMN_ALIGN, ROW_ALIGN};
-use super::small_gemm::{small_gemm, Store, View, MAX_K};
+use super::linear::{use_blocked, ROW_ALIGN};
+use super::small_gemm::{blocked_product, small_gemm, Store, View, MAX_K};
 use crate::parallel::{self, part_range, scaled, PartsMut, MIN_MACS_PER_PART};
 use crate::simd::{multiversion, Fma, Isa};
 
 /// The longest reduction `small_gemm` keeps at any size: each output is
 /// then a chain of a few dozen FMAs from registers, written once, where
-/// gemm packs both operands and updates the output per reduction block
+/// the blocked product packs both operands (measured against the `gemm`
+/// crate it replaced)
 /// (LeNet's first convolution, `k = 25`, and its second one's patch
 /// gradients, `k = 16`: a training step 1.5× faster in `netc-bench`).
 const SHORT_K: usize = 64;
@@ -48,23 +49,13 @@ pub(crate) fn product(isa: Isa, p: Operands<'_>, out: &mut [f32], accumulate: bo
         }
         return;
     }
-    if use_gemm(m, k, n) && k > SHORT_K {
-        match column_parts(m, n, k) {
-            1 => gemm_product(m, n, k, a, b, out, accumulate),
-            parts => gemm_product_by_columns(m, n, k, a, b, out, accumulate, parts, COLUMN_ALIGN),
-        }
-        return;
-    }
+    let blocked = use_blocked(m, k, n) && k > SHORT_K;
     // Each output is one in-order FMA chain whichever rows a part gets,
     // so a split by rows keeps the bits.
     let parts = parallel::parts_for(m * n * k, MIN_MACS_PER_PART, m / ROW_ALIGN);
-    if parts == 1 {
-        small_product_with(isa, p, out, accumulate);
-        return;
-    }
     let rows = |part| part_range(m, parts, part, ROW_ALIGN);
     let outs = PartsMut::new(out, parts, |part| scaled(rows(part), n));
-    parallel::split(parts, &|part| {
+    let part_product = |part| {
         let rows = rows(part);
         if rows.is_empty() {
             return;
@@ -78,8 +69,18 @@ pub(crate) fn product(isa: Isa, p: Operands<'_>, out: &mut [f32], accumulate: bo
             a,
             ..p
         };
-        small_product_with(isa, p, outs.take(part), accumulate);
-    });
+        let out = outs.take(part);
+        if blocked {
+            blocked_product(isa, p.m, n, k, p.a, b, out, accumulate);
+        } else {
+            small_product_with(isa, p, out, accumulate);
+        }
+    };
+    if parts == 1 {
+        part_product(0);
+    } else {
+        parallel::split(parts, &part_product);
+    }
 }
 
 multiversion! {

@@ -11,6 +11,10 @@
 //! ([`pack_panel`]) and multiplies from that panel ([`packed_gemm`], the
 //! same tiled loop; [`packed_row`] for a single row).
 
+mod blocked;
+
+pub(crate) use blocked::blocked_product;
+
 use super::Fresh;
 use crate::simd::transpose::BLOCK;
 use crate::simd::{self, Fma};
@@ -55,16 +59,6 @@ impl<'a> View<'a> {
             data,
             rs: 1,
             cs: width,
-        }
-    }
-
-    /// The transpose: element (r, c) is this view's (c, r).
-    #[inline(always)]
-    pub fn t(self) -> Self {
-        View {
-            rs: self.cs,
-            cs: self.rs,
-            ..self
         }
     }
 
@@ -429,26 +423,56 @@ struct Row<'a> {
 #[inline(always)]
 fn row_tiles<M: Fma, const T: usize>(row: Row<'_>, t0: usize, out: &mut [f32]) {
     let span = row.k * TILE;
-    let panels: [&[[f32; TILE]]; T] =
-        std::array::from_fn(|i| row.panel[(t0 + i) * span..][..span].as_chunks().0);
-    let mut acc = [[0f32; TILE]; T];
-    for (kk, &s) in row.x.iter().enumerate() {
-        // Tiles unrolled by hand, as the rows of `row_block` (a loop over
-        // them is vectorised across the tiles, the accumulators in memory).
-        macro_rules! tiles {
-            ($($t:literal)*) => {$(
-                if $t < T {
-                    M::fma_tile(s, &panels[$t][kk], &mut acc[$t]);
-                }
-            )*};
-        }
-        tiles!(0 1 2 3 4 5 6 7);
-    }
+    let first = Steps::packed_from(&row.panel[t0 * span..], row.k);
+    let acc = row_chains::<M, T>(row.x, first, span);
     for (i, acc) in acc.iter().enumerate() {
         let j0 = (t0 + i) * TILE;
         let width = TILE.min(row.n - j0);
         write_row(out, j0, &acc[..width], Store::Overwrite(row.bias), j0);
     }
+}
+
+/// One row `x` times `T` column tiles, tile `t`'s steps `offset·t` after
+/// the first's: `T` in-order chains over `x`, interleaved so that they
+/// hide each other's FMA latency.
+#[inline(always)]
+fn row_chains<M: Fma, const T: usize>(
+    x: &[f32],
+    first: Steps<'_>,
+    offset: usize,
+) -> [[f32; TILE]; T] {
+    let Steps {
+        data,
+        stride,
+        depth,
+    } = first;
+    let mut acc = [[0f32; TILE]; T];
+    let x = &x[..depth];
+    if depth == 0 {
+        return acc;
+    }
+    // A hard check once, for the unchecked reads of the loop.
+    assert!(
+        (depth - 1) * stride + (T - 1) * offset + TILE <= data.len(),
+        "small_gemm: the tiles end past B"
+    );
+    let b = data.as_ptr();
+    for (kk, &s) in x.iter().enumerate() {
+        // SAFETY: kk < depth and t < T: the check above bounds the read
+        // within `data`; an unaligned read of plain floats.
+        let tile = |t: usize| unsafe { &*b.add(kk * stride + t * offset).cast::<[f32; TILE]>() };
+        // Tiles unrolled by hand, as the rows of `row_block` (a loop over
+        // them is vectorised across the tiles, the accumulators in memory).
+        macro_rules! tiles {
+            ($($t:literal)*) => {$(
+                if $t < T {
+                    M::fma_tile(s, tile($t), &mut acc[$t]);
+                }
+            )*};
+        }
+        tiles!(0 1 2 3 4 5 6 7);
+    }
+    acc
 }
 
 /// Every row of A times one packed column tile, written to `out` (and
@@ -486,9 +510,9 @@ fn tile_pair_product<M: Fma>(
     let mut r0 = 0;
     while r0 + ROWS <= rows {
         let [first, second] = if a.rs == 1 {
-            row_block_pair::<M, true>(tiles, a, r0)
+            row_block_pair::<M, true>(tiles.map(Tile::steps), a, r0)
         } else {
-            row_block_pair::<M, false>(tiles, a, r0)
+            row_block_pair::<M, false>(tiles.map(Tile::steps), a, r0)
         };
         for (tile, acc) in tiles.iter().zip([first, second]) {
             for (r, acc_r) in acc.iter().enumerate() {
@@ -536,7 +560,12 @@ struct Tile<'a> {
     ones: Option<usize>,
 }
 
-impl Tile<'_> {
+impl<'a> Tile<'a> {
+    #[inline(always)]
+    fn steps(self) -> Steps<'a> {
+        Steps::packed(self.panel)
+    }
+
     /// Row `r` of the product, `acc`, into `out` (its ones lane into
     /// `sums`).
     #[inline(always)]
@@ -573,9 +602,9 @@ fn row_blocks<M: Fma, const R: usize>(
     let mut r0 = 0;
     while r0 + R <= rows {
         let acc = if a.rs == 1 {
-            row_block::<M, R, true>(tile.panel, a, r0)
+            row_block::<M, R, true>(tile.steps(), a, r0)
         } else {
-            row_block::<M, R, false>(tile.panel, a, r0)
+            row_block::<M, R, false>(tile.steps(), a, r0)
         };
         for (r, acc_r) in acc.iter().enumerate() {
             tile.write(out, r0 + r, acc_r, store, sums.as_deref_mut());
@@ -593,12 +622,13 @@ fn row_blocks<M: Fma, const R: usize>(
 /// gather.)
 #[inline(always)]
 fn row_block<M: Fma, const R: usize, const COLUMN_A: bool>(
-    panel: &[f32],
+    steps: Steps<'_>,
     a: View<'_>,
     r0: usize,
 ) -> [[f32; TILE]; R] {
     let mut acc = [[0f32; TILE]; R];
-    for (kk, tile) in panel.as_chunks::<TILE>().0.iter().enumerate() {
+    for kk in 0..steps.depth {
+        let tile = steps.at(kk);
         let s = step_scalars::<R, COLUMN_A>(a, r0, kk);
         // Rows unrolled by hand: a loop over them is one LLVM vectorises
         // across rows, with gathers and scatters of the accumulators.
@@ -613,6 +643,57 @@ fn row_block<M: Fma, const R: usize, const COLUMN_A: bool>(
         rows!(0 1 2 3 4 5 6 7);
     }
     acc
+}
+
+/// The `TILE`-wide steps of one column tile of B a register tile reads:
+/// step `kk` at `data[kk·stride..]`. A packed panel's steps are adjacent
+/// (`stride == TILE`); B's own rows, read in place, are `rs` apart.
+#[derive(Clone, Copy)]
+pub(super) struct Steps<'a> {
+    data: &'a [f32],
+    stride: usize,
+    depth: usize,
+}
+
+impl<'a> Steps<'a> {
+    /// A packed `depth × TILE` panel.
+    #[inline(always)]
+    fn packed(panel: &'a [f32]) -> Self {
+        Steps {
+            data: panel,
+            stride: TILE,
+            depth: panel.len() / TILE,
+        }
+    }
+
+    /// The `depth` steps of a packed panel at the start of `data`
+    /// (where the next tiles' panels may follow).
+    #[inline(always)]
+    fn packed_from(data: &'a [f32], depth: usize) -> Self {
+        Self::in_place(data, TILE, depth)
+    }
+
+    /// `depth` rows of B in place from `data`, `stride` apart, each with
+    /// a whole tile of columns.
+    #[inline(always)]
+    fn in_place(data: &'a [f32], stride: usize, depth: usize) -> Self {
+        assert!(
+            depth == 0 || (depth - 1) * stride + TILE <= data.len(),
+            "small_gemm: B's rows end before the tile"
+        );
+        Steps {
+            data,
+            stride,
+            depth,
+        }
+    }
+
+    #[inline(always)]
+    fn at(&self, kk: usize) -> &'a [f32; TILE] {
+        self.data[kk * self.stride..][..TILE]
+            .try_into()
+            .expect("a tile's width")
+    }
 }
 
 /// `A[r0 + r, kk]` for `r < R`: one step's scalars of a row block.
@@ -639,22 +720,78 @@ fn step_scalars<const R: usize, const COLUMN_A: bool>(
 /// step's scalars of A read once for both.
 #[inline(always)]
 fn row_block_pair<M: Fma, const COLUMN_A: bool>(
-    tiles: [Tile<'_>; 2],
+    steps: [Steps<'_>; 2],
     a: View<'_>,
     r0: usize,
 ) -> [[[f32; TILE]; ROWS]; 2] {
     let mut acc = [[[0f32; TILE]; ROWS]; 2];
-    let (first, second) = (
-        tiles[0].panel.as_chunks::<TILE>().0,
-        tiles[1].panel.as_chunks::<TILE>().0,
-    );
-    for (kk, (t0, t1)) in first.iter().zip(second).enumerate() {
+    for kk in 0..steps[0].depth.min(steps[1].depth) {
+        let (t0, t1) = (steps[0].at(kk), steps[1].at(kk));
         let s = step_scalars::<ROWS, COLUMN_A>(a, r0, kk);
         // Unrolled by hand, as in `row_block`.
         macro_rules! rows {
             ($($r:literal)*) => {$(
                 M::fma_tile(s[$r], t0, &mut acc[0][$r]);
                 M::fma_tile(s[$r], t1, &mut acc[1][$r]);
+            )*};
+        }
+        rows!(0 1 2 3 4 5 6 7);
+    }
+    acc
+}
+
+/// Rows `r0..r0 + R` of A (adjacent rows: `a.rs == 1`) times `T`
+/// column tiles side by side, tile `t`'s steps `offset·t` after the
+/// first's: `R × T` chains in registers, each step's `R` scalars of A
+/// serving `T` FMAs each. Each output is the same in-order chain as in
+/// [`row_block`].
+#[inline(always)]
+fn row_block_tiles<M: Fma, const R: usize, const T: usize>(
+    first: Steps<'_>,
+    offset: usize,
+    a: View<'_>,
+    r0: usize,
+) -> [[[f32; TILE]; R]; T] {
+    let Steps {
+        data,
+        stride,
+        depth,
+    } = first;
+    let mut acc = [[[0f32; TILE]; R]; T];
+    if depth == 0 {
+        return acc;
+    }
+    // Hard checks once, for the unchecked reads of the loop.
+    assert!(
+        (depth - 1) * stride + (T - 1) * offset + TILE <= data.len(),
+        "small_gemm: the tiles end past B"
+    );
+    assert!(
+        a.rs == 1 && r0 + R + (depth - 1) * a.cs <= a.data.len(),
+        "small_gemm: A is short"
+    );
+    let (b, x) = (data.as_ptr(), a.data.as_ptr());
+    for kk in 0..depth {
+        // SAFETY: kk < depth and t < T, so every tile read ends within
+        // `data` by the first check, every scalar read within `a.data`
+        // by the second; unaligned reads of plain floats.
+        let tile = |t: usize| unsafe { &*b.add(kk * stride + t * offset).cast::<[f32; TILE]>() };
+        // SAFETY: as for `tile`.
+        let s: [f32; R] = unsafe { x.add(r0 + kk * a.cs).cast::<[f32; R]>().read_unaligned() };
+        // Rows and tiles unrolled by hand (`$r < R`, `$t < T` are
+        // constants), as in `row_block`.
+        macro_rules! tiles {
+            ($r:literal: $($t:literal)*) => {$(
+                if $t < T {
+                    M::fma_tile(s[$r], tile($t), &mut acc[$t][$r]);
+                }
+            )*};
+        }
+        macro_rules! rows {
+            ($($r:literal)*) => {$(
+                if $r < R {
+                    tiles!($r: 0 1 2 3);
+                }
             )*};
         }
         rows!(0 1 2 3 4 5 6 7);

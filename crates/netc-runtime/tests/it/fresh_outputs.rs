@@ -53,10 +53,10 @@ fn subsets(n: usize) -> impl Iterator<Item = Fresh> {
 }
 
 /// `linear_backward` for every subset of fresh outputs: the loop kernel
-/// on `isa`, or with `None` the op's own entry point (which takes `gemm`
-/// for large products).
+/// on `isa`, or with `None` the op's own entry point (which takes the
+/// blocked product for large ones).
 fn check_linear(isa: Option<Isa>, batch: usize, in_f: usize, out_f: usize) {
-    let what = format!("{} {batch}×{in_f}→{out_f}", isa.map_or("gemm", Isa::name));
+    let what = format!("{} {batch}×{in_f}→{out_f}", isa.map_or("public", Isa::name));
     let mut rng = Rng::seed_from_u64((batch * 131 + in_f * 7 + out_f) as u64);
     let (x, w, dy) = (
         random(batch * in_f, &mut rng),
@@ -119,9 +119,9 @@ fn linear_fresh_outputs_on_every_path() {
 }
 
 #[test]
-fn linear_fresh_outputs_on_the_gemm_path() {
-    // Large enough for `gemm`, and a weight wider than the batch, whose
-    // dx goes by columns.
+fn linear_fresh_outputs_on_the_blocked_path() {
+    // Large enough for the blocked product, and a weight wider than the
+    // batch.
     for (batch, in_f, out_f) in [(64, 128, 128), (16, 512, 256)] {
         check_linear(None, batch, in_f, out_f);
     }

@@ -9,7 +9,7 @@ use netc_runtime::kernels::{
     accumulate_with, add_forward_with, batchnorm_backward_with, batchnorm_forward_train_with,
     dropout_backward_with, dropout_forward, layernorm_backward_with, layernorm_forward_with,
     linear_backward, linear_backward_with, linear_forward, linear_forward_with, Fresh, Stats,
-    GEMM_MIN_MACS,
+    BLOCKED_MIN_MACS,
 };
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
@@ -114,7 +114,7 @@ fn check_linear(batch: usize, in_f: usize, out_f: usize, with_bias: bool) {
         }
     };
 
-    // The public entry (gemm above the threshold) ...
+    // The public entry (the blocked product above the threshold) ...
     let mut y = vec![0.0; batch * out_f];
     linear_forward(&x, &w, bias, &mut y, batch, in_f, out_f);
     let (mut dx, mut dw, mut db) = (prefilled(x.len()), prefilled(w.len()), prefilled(out_f));
@@ -238,7 +238,7 @@ fn check_linear_products(batch: usize, in_f: usize, out_f: usize) {
 #[test]
 fn linear_products_match_f64_on_the_gemm_path() {
     let (batch, in_f, out_f) = (64, 128, 128);
-    assert!(batch * in_f * out_f >= GEMM_MIN_MACS);
+    assert!(batch * in_f * out_f >= BLOCKED_MIN_MACS);
     check_linear_products(batch, in_f, out_f);
 }
 
@@ -247,7 +247,7 @@ fn linear_products_match_f64_on_mid_sizes_below_gemm() {
     // The deep workload's 64-wide layers, ragged tiles and row blocks, and
     // a reduction at the panel's limit.
     for (batch, in_f, out_f) in [(64, 64, 64), (67, 33, 50), (9, 512, 20), (512, 17, 3)] {
-        assert!(batch * in_f * out_f < GEMM_MIN_MACS);
+        assert!(batch * in_f * out_f < BLOCKED_MIN_MACS);
         check_linear_products(batch, in_f, out_f);
     }
 }

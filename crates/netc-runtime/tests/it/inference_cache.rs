@@ -30,9 +30,10 @@ fn bits(v: &[f32]) -> Vec<u32> {
 
 /// Batch sizes checked for a layer. Every one up to [`MAX_BATCH`] for the
 /// narrow layers. For wide ones every size up to 20 (each remainder of the
-/// 8- and 4-row blocks, one row), then the block and `gemm` thresholds'
-/// neighbours and the largest: past 20, a batch takes no branch a smaller
-/// one does not (row blocks, leftover rows, `gemm` from a product size).
+/// 8- and 4-row blocks, one row), then the block and blocked-product
+/// thresholds' neighbours and the largest: past 20, a batch takes no
+/// branch a smaller one does not (row blocks, leftover rows, the blocked
+/// product from a product size).
 fn batches(in_f: usize, out_f: usize) -> Vec<usize> {
     if in_f * out_f <= 33 * 33 {
         return (1..=MAX_BATCH).collect();
@@ -40,8 +41,12 @@ fn batches(in_f: usize, out_f: usize) -> Vec<usize> {
     let mut sizes: Vec<usize> = (1..=20).collect();
     sizes.extend([31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 299, 300]);
     let macs = in_f * out_f;
-    let gemm_from = netc_runtime::kernels::GEMM_MIN_MACS.div_ceil(macs);
-    sizes.extend([gemm_from.saturating_sub(1), gemm_from, gemm_from + 1]);
+    let blocked_from = netc_runtime::kernels::BLOCKED_MIN_MACS.div_ceil(macs);
+    sizes.extend([
+        blocked_from.saturating_sub(1),
+        blocked_from,
+        blocked_from + 1,
+    ]);
     sizes.retain(|&b| (1..=MAX_BATCH).contains(&b));
     sizes.sort_unstable();
     sizes.dedup();

@@ -29,7 +29,7 @@ fn linear_gflops_128x784_by_784x256() {
         linear_forward(black_box(&x), &w, Some(&b), &mut y, batch, in_f, out_f)
     });
     eprintln!(
-        "linear_forward (gemm) {batch}x{in_f}·{in_f}x{out_f}: {:.1} µs, {:.1} GFLOP/s",
+        "linear_forward (blocked) {batch}x{in_f}·{in_f}x{out_f}: {:.1} µs, {:.1} GFLOP/s",
         secs * 1e6,
         flops / secs / 1e9
     );
@@ -49,7 +49,7 @@ fn linear_gflops_128x784_by_784x256() {
         )
     });
     eprintln!(
-        "linear_backward (gemm, dx+dw+db): {:.1} µs, {:.1} GFLOP/s",
+        "linear_backward (blocked, dx+dw+db): {:.1} µs, {:.1} GFLOP/s",
         secs * 1e6,
         2.0 * flops / secs / 1e9
     );
@@ -410,7 +410,7 @@ fn linear_64x64x64_per_path() {
 
 /// The `deep` workload's block, 64 rows through a 64→64 linear, as the
 /// generated code calls it (const widths), then the next width up: 64
-/// rows of 128→128 reach `gemm` (`GEMM_MIN_MACS`), one row stays on the
+/// rows of 128→128 reach the blocked product (`BLOCKED_MIN_MACS`), one row stays on the
 /// own kernels.
 #[test]
 #[ignore = "benchmark"]
@@ -484,10 +484,10 @@ fn square_block<const N: usize>(calls: usize, seed: u64) -> Vec<f32> {
 }
 
 /// One row on the own kernel (`linear_forward_with`) against what the
-/// public kernel picks (`gemm` from `GEMV_MIN_MACS`).
+/// public kernel picks (dot products from `BLOCKED_ROW_MIN_MACS`).
 #[test]
 #[ignore = "benchmark"]
-fn one_row_own_kernel_vs_gemm() {
+fn one_row_own_kernel_vs_public() {
     let mut rng = Rng::seed_from_u64(6);
     let isa = Isa::detect();
     for (in_f, out_f) in [(64, 64), (128, 128), (128, 256), (256, 256), (512, 512)] {

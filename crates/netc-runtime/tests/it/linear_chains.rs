@@ -5,7 +5,9 @@
 
 use crate::common;
 
-use netc_runtime::kernels::{linear_forward, linear_forward_with, GEMM_MIN_MACS, GEMV_MIN_MACS};
+use netc_runtime::kernels::{
+    linear_forward, linear_forward_with, BLOCKED_MIN_MACS, BLOCKED_ROW_MIN_MACS,
+};
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
 use netc_runtime::{kernels, Const};
@@ -38,15 +40,15 @@ fn chains(x: &[f32], w: &[f32], b: &[f32], in_f: usize, fused: bool) -> Vec<f32>
     y
 }
 
-/// Shapes the own kernels serve (not `gemm`, reductions the stack panel
-/// holds).
+/// Shapes the small kernels serve (not the blocked product; reductions
+/// the stack panel holds).
 fn own_kernel_shapes() -> impl Iterator<Item = (usize, usize, usize)> {
     let shapes = WIDTHS.into_iter().flat_map(|i| WIDTHS.map(move |o| (i, o)));
     shapes.flat_map(|(in_f, out_f)| {
         [1, 2, 9].into_iter().filter_map(move |batch| {
             let macs = batch * in_f * out_f;
-            let gemm = macs >= GEMM_MIN_MACS || (batch == 1 && macs >= GEMV_MIN_MACS);
-            (!gemm).then_some((batch, in_f, out_f))
+            let blocked = macs >= BLOCKED_MIN_MACS || (batch == 1 && macs >= BLOCKED_ROW_MIN_MACS);
+            (!blocked).then_some((batch, in_f, out_f))
         })
     })
 }

@@ -42,8 +42,8 @@ use netc_testkit::CountingAllocator;
 static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 /// One counted region at a time: the count is one number for the process,
-/// so `gemm`'s packing scratch, which `kernels_alloc` counts on purpose,
-/// would show in a region another test thread measures at the same moment.
+/// so a per-thread scratch growing on another test thread's first large
+/// call would show in the region this one measures at the same moment.
 static COUNTED_REGION: Mutex<()> = Mutex::new(());
 
 /// How many allocations `f` makes on this thread.

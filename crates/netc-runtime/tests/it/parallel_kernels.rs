@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use netc_ops::{Activation as Act, Optimizer};
-use netc_runtime::kernels::{self, linear_backward, linear_forward, Fresh, GEMM_MIN_MACS};
+use netc_runtime::kernels::{self, linear_backward, linear_forward, Fresh, BLOCKED_MIN_MACS};
 use netc_runtime::ops;
 use netc_runtime::optim::{optimizer_step, ParamState};
 use netc_runtime::parallel::{install, Pool};
@@ -35,10 +35,9 @@ pub(crate) fn bits(values: &[f32]) -> Vec<u32> {
 #[test]
 fn linear_forward_and_backward_split_to_the_same_bits() {
     let mut rng = Rng::seed_from_u64(7);
-    // The tiled path, the long-reduction loop path, and gemm's (with a
-    // narrow output whose row parts must stay on gemm's general path),
-    // split by rows or, where the weight outsizes the batch, by columns
-    // of y and dx (with few rows, whose column parts must stay wide).
+    // The tiled path, the long-reduction loop path, and the blocked
+    // product's (a narrow output, a weight wider than the batch, a
+    // single row), split by rows.
     let shapes = [
         (64, 64, 64),
         (200, 96, 130),
@@ -56,8 +55,8 @@ fn linear_forward_and_backward_split_to_the_same_bits() {
         let b = uniform(out_f, &mut rng);
         let dy = uniform(batch * out_f, &mut rng);
         let what = format!("linear {batch}x{in_f}->{out_f}");
-        if batch * in_f * out_f >= GEMM_MIN_MACS {
-            eprintln!("{what}: gemm");
+        if batch * in_f * out_f >= BLOCKED_MIN_MACS {
+            eprintln!("{what}: blocked");
         }
         same_bits_on_every_pool(&what, || {
             let mut y = vec![0.0; batch * out_f];

@@ -1,8 +1,6 @@
 //! After `new`, generated code allocates nothing: a counting global
 //! allocator sees no allocation across many `train_step`s, `predict`s and
-//! `predict_one`s. (Layers large enough for the `gemm` crate, from
-//! `netc_runtime::kernels::GEMM_MIN_MACS` multiply-adds on, allocate its
-//! packing scratch inside the kernel; this model stays below that.)
+//! `predict_one`s.
 
 use crate::ALLOCATOR;
 use netc::Network;
