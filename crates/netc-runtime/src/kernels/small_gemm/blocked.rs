@@ -105,6 +105,11 @@ fn blocked_body<M: Fma>(
     // products it meets after.
     let packed_b = grown(&mut packed.b, B_BLOCK);
     let packed_a = grown(&mut packed.a, BLOCK_ROWS * DEPTH);
+    if b.cs != 1 && a.cs == 1 && m <= IN_PLACE_PANELS * rows && m * n <= packed_a.len() {
+        transposed::<M>((m, n, k), a, b, out, accumulate, &mut packed_a[..m * n]);
+        PACKED.set(packed);
+        return;
+    }
     // As many whole pairs of column tiles as the block of B holds at
     // this reduction's depth (256 columns at the longest).
     let tiles = B_BLOCK / panel_room(k.min(DEPTH));
@@ -150,6 +155,58 @@ fn blocked_body<M: Fma>(
         }
     }
     PACKED.set(packed);
+}
+
+/// A few rows of A times a B whose columns are contiguous (a weight
+/// gradient against unfolded patches: `dW = dY·colsᵀ`), as `outᵀ =
+/// Bᵀ·Aᵀ` on `small_gemm`: Bᵀ's rows are read in place, and only Aᵀ's
+/// few columns are packed, where packing B would transpose all of it.
+/// `outᵀ` starts as `out` transposed (or is overwritten by the first
+/// block) and takes the same chain per reduction block, so the bits are
+/// the blocked product's.
+#[inline(always)]
+fn transposed<M: Fma>(
+    (m, n, k): (usize, usize, usize),
+    a: View<'_>,
+    b: View<'_>,
+    out: &mut [f32],
+    accumulate: bool,
+    out_t: &mut [f32],
+) {
+    if accumulate {
+        transpose_onto::<M>(out, n, m, n, out_t, m);
+    }
+    let (a_t, b_t) = (
+        View {
+            rs: a.cs,
+            cs: a.rs,
+            ..a
+        },
+        View {
+            rs: b.cs,
+            cs: b.rs,
+            ..b
+        },
+    );
+    for k0 in (0..k).step_by(DEPTH) {
+        let depth = DEPTH.min(k - k0);
+        let store = if k0 == 0 && !accumulate {
+            Store::Overwrite(None)
+        } else {
+            Store::Accumulate
+        };
+        let lhs = View {
+            data: &b_t.data[k0 * b_t.cs..],
+            ..b_t
+        };
+        let rhs = View {
+            data: &a_t.data[k0 * a_t.rs..],
+            ..a_t
+        };
+        let done = super::small_gemm::<M>(n, depth, m, lhs, rhs, out_t, store);
+        debug_assert!(done, "a block of DEPTH fits the panel");
+    }
+    transpose_onto::<M>(out_t, m, n, m, out, n);
 }
 
 /// Rows per micro-panel of A: as many as the register tile carries (8
