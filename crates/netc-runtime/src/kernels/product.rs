@@ -12,7 +12,7 @@
 //! them.
 
 use super::linear::{use_blocked, ROW_ALIGN};
-use super::small_gemm::{blocked_product, small_gemm, Store, View, MAX_K};
+use super::small_gemm::{blocked_product, chained_blocks, nothing_to_multiply, View};
 use crate::parallel::{self, part_range, scaled, PartsMut, MIN_MACS_PER_PART};
 use crate::simd::{multiversion, Fma, Isa};
 
@@ -40,13 +40,7 @@ pub(crate) struct Operands<'a> {
 pub(crate) fn product(isa: Isa, p: Operands<'_>, out: &mut [f32], accumulate: bool) {
     let Operands { m, n, k, a, b } = p;
     assert_eq!(out.len(), m * n, "product: out is not m × n");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            out.fill(0.0);
-        }
+    if nothing_to_multiply(m, n, k, out, accumulate) {
         return;
     }
     let blocked = use_blocked(m, k, n) && k > SHORT_K;
@@ -91,22 +85,5 @@ multiversion! {
 #[inline(always)]
 fn small_product_body<M: Fma>(p: Operands<'_>, out: &mut [f32], accumulate: bool) {
     let Operands { m, n, k, a, b } = p;
-    for k0 in (0..k).step_by(MAX_K) {
-        let block = (k - k0).min(MAX_K);
-        let a = View {
-            data: &a.data[k0 * a.cs..],
-            ..a
-        };
-        let b = View {
-            data: &b.data[k0 * b.rs..],
-            ..b
-        };
-        let store = if k0 == 0 && !accumulate {
-            Store::Overwrite(None)
-        } else {
-            Store::Accumulate
-        };
-        let done = small_gemm::<M>(m, block, n, a, b, out, store);
-        debug_assert!(done, "a block of MAX_K fits the panel");
-    }
+    chained_blocks::<M>(m, k, n, a, b, out, accumulate);
 }

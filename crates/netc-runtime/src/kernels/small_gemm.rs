@@ -62,6 +62,34 @@ impl<'a> View<'a> {
         }
     }
 
+    /// The view from row `r` on (its first `r` rows skipped).
+    #[inline(always)]
+    pub fn skip_rows(self, r: usize) -> Self {
+        View {
+            data: &self.data[r * self.rs..],
+            ..self
+        }
+    }
+
+    /// The view from column `c` on (its first `c` columns skipped).
+    #[inline(always)]
+    pub fn skip_columns(self, c: usize) -> Self {
+        View {
+            data: &self.data[c * self.cs..],
+            ..self
+        }
+    }
+
+    /// The transpose: element (r, c) is this view's (c, r).
+    #[inline(always)]
+    pub fn t(self) -> Self {
+        View {
+            rs: self.cs,
+            cs: self.rs,
+            ..self
+        }
+    }
+
     #[inline(always)]
     fn at(&self, r: usize, c: usize) -> f32 {
         self.data[r * self.rs + c * self.cs]
@@ -103,6 +131,13 @@ impl Store<'_> {
             Store::Accumulate
         }
     }
+
+    /// The store of the reduction block from `k0` of a product cut into
+    /// blocks: only the first overwrites, and only when not accumulating.
+    #[inline(always)]
+    pub(crate) fn for_block(k0: usize, accumulate: bool) -> Self {
+        Self::onto(k0 == 0 && !accumulate)
+    }
 }
 
 /// `out` is `rows × n` row-major; `a` is `rows × k`, `b` is `k × n`.
@@ -121,6 +156,47 @@ pub(crate) fn small_gemm<M: Fma>(
     store: Store<'_>,
 ) -> bool {
     small_gemm_summing::<M>(rows, k, n, a, b, out, store, None)
+}
+
+/// Handles an `m × n × k` product with no output or an empty reduction
+/// (`out` is then 0, or kept when accumulating); true when it did.
+#[inline(always)]
+pub(crate) fn nothing_to_multiply(
+    m: usize,
+    n: usize,
+    k: usize,
+    out: &mut [f32],
+    accumulate: bool,
+) -> bool {
+    if m == 0 || n == 0 {
+        return true;
+    }
+    if k == 0 && !accumulate {
+        out.fill(0.0);
+    }
+    k == 0
+}
+
+/// `out (+)= A·B` for any reduction: [`small_gemm`] over blocks of
+/// [`MAX_K`], each block's chain added onto `out` in order (the first
+/// written as it is unless `accumulate`): the bits of the blocked
+/// product.
+#[inline(always)]
+pub(crate) fn chained_blocks<M: Fma>(
+    rows: usize,
+    k: usize,
+    n: usize,
+    a: View<'_>,
+    b: View<'_>,
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    for k0 in (0..k).step_by(MAX_K) {
+        let depth = (k - k0).min(MAX_K);
+        let (a, b) = (a.skip_columns(k0), b.skip_rows(k0));
+        let done = small_gemm::<M>(rows, depth, n, a, b, out, Store::for_block(k0, accumulate));
+        debug_assert!(done, "a block of MAX_K fits the panel");
+    }
 }
 
 /// The sums over `k` of each row of A, which [`small_gemm_summing`]

@@ -16,8 +16,8 @@
 use std::cell::RefCell;
 
 use super::{
-    pack_tile, pairs, panel_room, row_block_tiles, row_chains, Steps, Store, Tile, View, MAX_K,
-    ROWS, TILE,
+    chained_blocks, pack_tile, pairs, panel_room, row_block_tiles, row_chains, Steps, Store, Tile,
+    View, MAX_K, ROWS, TILE,
 };
 use crate::kernels::grown;
 use crate::kernels::transpose::transpose_onto;
@@ -82,13 +82,7 @@ fn blocked_body<M: Fma>(
         "blocked_product: B has no contiguous axis"
     );
     assert_eq!(out.len(), m * n, "blocked_product: out is not m × n");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            out.fill(0.0);
-        }
+    if super::nothing_to_multiply(m, n, k, out, accumulate) {
         return;
     }
     let rows = micro_rows::<M>();
@@ -118,15 +112,8 @@ fn blocked_body<M: Fma>(
         let columns = block_columns.min(n - j0);
         for k0 in (0..k).step_by(DEPTH) {
             let depth = DEPTH.min(k - k0);
-            let store = if k0 == 0 && !accumulate {
-                Store::Overwrite(None)
-            } else {
-                Store::Accumulate
-            };
-            let b = View {
-                data: &b.data[k0 * b.rs..],
-                ..b
-            };
+            let store = Store::for_block(k0, accumulate);
+            let b = b.skip_rows(k0);
             let block = Columns {
                 j0,
                 columns,
@@ -176,36 +163,7 @@ fn transposed<M: Fma>(
     if accumulate {
         transpose_onto::<M>(out, n, m, n, out_t, m);
     }
-    let (a_t, b_t) = (
-        View {
-            rs: a.cs,
-            cs: a.rs,
-            ..a
-        },
-        View {
-            rs: b.cs,
-            cs: b.rs,
-            ..b
-        },
-    );
-    for k0 in (0..k).step_by(DEPTH) {
-        let depth = DEPTH.min(k - k0);
-        let store = if k0 == 0 && !accumulate {
-            Store::Overwrite(None)
-        } else {
-            Store::Accumulate
-        };
-        let lhs = View {
-            data: &b_t.data[k0 * b_t.cs..],
-            ..b_t
-        };
-        let rhs = View {
-            data: &a_t.data[k0 * a_t.rs..],
-            ..a_t
-        };
-        let done = super::small_gemm::<M>(n, depth, m, lhs, rhs, out_t, store);
-        debug_assert!(done, "a block of DEPTH fits the panel");
-    }
+    chained_blocks::<M>(n, k, m, b.t(), a.t(), out_t, accumulate);
     transpose_onto::<M>(out_t, m, n, m, out, n);
 }
 
@@ -514,7 +472,7 @@ mod tests {
         let mut out = start.to_vec();
         for r in 0..m {
             for j in 0..n {
-                let mut total = start[r * n + j];
+                let mut total = if accumulate { start[r * n + j] } else { 0.0 };
                 for k0 in (0..k).step_by(DEPTH) {
                     let chain = (k0..k.min(k0 + DEPTH))
                         .fold(0f32, |acc, kk| fma(a.at(r, kk), b.at(kk, j), acc));
@@ -544,6 +502,8 @@ mod tests {
             (13, 50, 100),
             (100, 300, 530),
             (200, 40, 64),
+            (4, 9, 0),
+            (0, 5, 3),
         ];
         for (m, n, k) in shapes {
             let a_data: Vec<f32> = (0..m * k)
