@@ -586,9 +586,9 @@ fn tile_pair_product<M: Fma>(
     let mut r0 = 0;
     while r0 + ROWS <= rows {
         let [first, second] = if a.rs == 1 {
-            row_block_pair::<M, true>(tiles.map(Tile::steps), a, r0)
+            row_block_pair::<M, true>(tiles, a, r0)
         } else {
-            row_block_pair::<M, false>(tiles.map(Tile::steps), a, r0)
+            row_block_pair::<M, false>(tiles, a, r0)
         };
         for (tile, acc) in tiles.iter().zip([first, second]) {
             for (r, acc_r) in acc.iter().enumerate() {
@@ -636,12 +636,7 @@ struct Tile<'a> {
     ones: Option<usize>,
 }
 
-impl<'a> Tile<'a> {
-    #[inline(always)]
-    fn steps(self) -> Steps<'a> {
-        Steps::packed(self.panel)
-    }
-
+impl Tile<'_> {
     /// Row `r` of the product, `acc`, into `out` (its ones lane into
     /// `sums`).
     #[inline(always)]
@@ -678,9 +673,9 @@ fn row_blocks<M: Fma, const R: usize>(
     let mut r0 = 0;
     while r0 + R <= rows {
         let acc = if a.rs == 1 {
-            row_block::<M, R, true>(tile.steps(), a, r0)
+            row_block::<M, R, true>(tile.panel, a, r0)
         } else {
-            row_block::<M, R, false>(tile.steps(), a, r0)
+            row_block::<M, R, false>(tile.panel, a, r0)
         };
         for (r, acc_r) in acc.iter().enumerate() {
             tile.write(out, r0 + r, acc_r, store, sums.as_deref_mut());
@@ -698,13 +693,12 @@ fn row_blocks<M: Fma, const R: usize>(
 /// gather.)
 #[inline(always)]
 fn row_block<M: Fma, const R: usize, const COLUMN_A: bool>(
-    steps: Steps<'_>,
+    panel: &[f32],
     a: View<'_>,
     r0: usize,
 ) -> [[f32; TILE]; R] {
     let mut acc = [[0f32; TILE]; R];
-    for kk in 0..steps.depth {
-        let tile = steps.at(kk);
+    for (kk, tile) in panel.as_chunks::<TILE>().0.iter().enumerate() {
         let s = step_scalars::<R, COLUMN_A>(a, r0, kk);
         // Rows unrolled by hand: a loop over them is one LLVM vectorises
         // across rows, with gathers and scatters of the accumulators.
@@ -721,9 +715,10 @@ fn row_block<M: Fma, const R: usize, const COLUMN_A: bool>(
     acc
 }
 
-/// The `TILE`-wide steps of one column tile of B a register tile reads:
-/// step `kk` at `data[kk·stride..]`. A packed panel's steps are adjacent
-/// (`stride == TILE`); B's own rows, read in place, are `rs` apart.
+/// The `TILE`-wide steps of one column tile of B the blocked product's
+/// register tiles read: step `kk` at `data[kk·stride..]`. A packed
+/// panel's steps are adjacent (`stride == TILE`); B's own rows, read in
+/// place, are `rs` apart.
 #[derive(Clone, Copy)]
 pub(super) struct Steps<'a> {
     data: &'a [f32],
@@ -732,16 +727,6 @@ pub(super) struct Steps<'a> {
 }
 
 impl<'a> Steps<'a> {
-    /// A packed `depth × TILE` panel.
-    #[inline(always)]
-    fn packed(panel: &'a [f32]) -> Self {
-        Steps {
-            data: panel,
-            stride: TILE,
-            depth: panel.len() / TILE,
-        }
-    }
-
     /// The `depth` steps of a packed panel at the start of `data`
     /// (where the next tiles' panels may follow).
     #[inline(always)]
@@ -762,13 +747,6 @@ impl<'a> Steps<'a> {
             stride,
             depth,
         }
-    }
-
-    #[inline(always)]
-    fn at(&self, kk: usize) -> &'a [f32; TILE] {
-        self.data[kk * self.stride..][..TILE]
-            .try_into()
-            .expect("a tile's width")
     }
 }
 
@@ -796,13 +774,16 @@ fn step_scalars<const R: usize, const COLUMN_A: bool>(
 /// step's scalars of A read once for both.
 #[inline(always)]
 fn row_block_pair<M: Fma, const COLUMN_A: bool>(
-    steps: [Steps<'_>; 2],
+    tiles: [Tile<'_>; 2],
     a: View<'_>,
     r0: usize,
 ) -> [[[f32; TILE]; ROWS]; 2] {
     let mut acc = [[[0f32; TILE]; ROWS]; 2];
-    for kk in 0..steps[0].depth.min(steps[1].depth) {
-        let (t0, t1) = (steps[0].at(kk), steps[1].at(kk));
+    let (first, second) = (
+        tiles[0].panel.as_chunks::<TILE>().0,
+        tiles[1].panel.as_chunks::<TILE>().0,
+    );
+    for (kk, (t0, t1)) in first.iter().zip(second).enumerate() {
         let s = step_scalars::<ROWS, COLUMN_A>(a, r0, kk);
         // Unrolled by hand, as in `row_block`.
         macro_rules! rows {
@@ -833,6 +814,8 @@ fn row_block_tiles<M: Fma, const R: usize, const T: usize>(
         stride,
         depth,
     } = first;
+    // The unrolled tiles below stop at two (the register file's limit).
+    const { assert!(T <= 2) };
     let mut acc = [[[0f32; TILE]; R]; T];
     if depth == 0 {
         return acc;
@@ -866,7 +849,7 @@ fn row_block_tiles<M: Fma, const R: usize, const T: usize>(
         macro_rules! rows {
             ($($r:literal)*) => {$(
                 if $r < R {
-                    tiles!($r: 0 1 2 3);
+                    tiles!($r: 0 1);
                 }
             )*};
         }
