@@ -199,7 +199,14 @@ fn pack_b<'p, M: Fma>(
     let room = panel_room(depth);
     let count = columns.div_ceil(TILE);
     let whole = columns / TILE;
-    let first_packed = if in_place { whole } else { 0 };
+    let first_packed = if in_place {
+        whole
+    } else if b.cs == 1 {
+        pack_row_tiles(packed, b, block, room);
+        whole
+    } else {
+        0
+    };
     for t in first_packed..count {
         let start = j0 + t * TILE;
         pack_tile::<M>(
@@ -217,6 +224,29 @@ fn pack_b<'p, M: Fma>(
         count,
         whole,
         block,
+    }
+}
+
+/// The whole tiles of a block of B whose rows are contiguous, a band of
+/// `TILE` rows at a time across every tile: the band's rows are read
+/// once, in order, where a tile at a time walked all `depth` rows (and
+/// as many pages) per tile (2048-wide rows: 82 -> 92 GFLOP/s), and each
+/// panel gets a contiguous run, where a row at a time wrote to every
+/// panel at once, their starts 32 KiB apart in the same L1 sets.
+#[inline(always)]
+fn pack_row_tiles(packed: &mut [f32], b: View<'_>, block: Columns, room: usize) {
+    let Columns {
+        j0, columns, depth, ..
+    } = block;
+    let whole = columns / TILE;
+    for kk0 in (0..depth).step_by(TILE) {
+        let steps = kk0..depth.min(kk0 + TILE);
+        for t in 0..whole {
+            for kk in steps.clone() {
+                let tile = &b.data[kk * b.rs + j0 + t * TILE..][..TILE];
+                packed[t * room + kk * TILE..][..TILE].copy_from_slice(tile);
+            }
+        }
     }
 }
 
@@ -313,7 +343,9 @@ fn pack_a<M: Fma>(packed: &mut [f32], a: View<'_>, k0: usize, block: Block, micr
 }
 
 /// One packed block of A times every tile of the block of B, written to
-/// `out` by `store`.
+/// `out` by `store`: a micro-panel of A across all the tiles, then the
+/// next (the other way round, each tile against every micro-panel, was
+/// 3–5% slower).
 #[inline(always)]
 fn block_product<M: Fma>(
     tiles: &TileSet<'_>,
@@ -324,20 +356,20 @@ fn block_product<M: Fma>(
     store: Store<'_>,
 ) {
     let micro = micro_rows::<M>();
-    let mut t = 0;
-    while t < tiles.count {
-        let (same, offset) = tiles.layout(t);
-        let group = if pairs::<M>() { (same - t).min(2) } else { 1 };
-        for r0 in (0..block.rows).step_by(micro) {
-            let a = View {
-                data: &packed_a[r0..],
-                rs: 1,
-                cs: stride,
-            };
-            let rows = Rows {
-                first: block.i0 + r0,
-                live: micro.min(block.rows - r0),
-            };
+    for r0 in (0..block.rows).step_by(micro) {
+        let a = View {
+            data: &packed_a[r0..],
+            rs: 1,
+            cs: stride,
+        };
+        let rows = Rows {
+            first: block.i0 + r0,
+            live: micro.min(block.rows - r0),
+        };
+        let mut t = 0;
+        while t < tiles.count {
+            let (same, offset) = tiles.layout(t);
+            let group = if pairs::<M>() { (same - t).min(2) } else { 1 };
             match group {
                 2 => group_product::<M, ROWS, 2>(tiles, t, offset, a, &rows, out, store),
                 _ if pairs::<M>() => {
@@ -345,8 +377,8 @@ fn block_product<M: Fma>(
                 }
                 _ => group_product::<M, AVX2_ROWS, 1>(tiles, t, offset, a, &rows, out, store),
             }
+            t += group;
         }
-        t += group;
     }
 }
 
