@@ -17,6 +17,7 @@ mod progress;
 mod source;
 mod stdout;
 mod term;
+mod threads;
 
 #[derive(Parser)]
 #[command(

@@ -18,6 +18,7 @@ use crate::failure::{finish, require_file, Failure};
 use crate::interpreter;
 use crate::model_file::ModelFile;
 use crate::stdout;
+use crate::threads;
 
 /// Rows per `predict` call: large enough to amortise the call, small
 /// enough to keep the buffers small.
@@ -54,6 +55,7 @@ pub fn run(args: PredictArgs) -> ExitCode {
 }
 
 fn predict(args: PredictArgs) -> Result<(), Failure> {
+    let threads = threads::requested(args.threads)?;
     require_file(&args.weights, "weight file")?;
     require_file(&args.data, "data file")?;
     let sidecar_path = checkpoint::sidecar_path(&args.weights);
@@ -69,8 +71,8 @@ fn predict(args: PredictArgs) -> Result<(), Failure> {
     let model = file.select(Some(args.model.as_deref().unwrap_or(&sidecar.model)))?;
     let config = model.train.clone().unwrap_or_default();
     let mut net = interpreter::build(interpreter::plan(model, &config)?, BATCH, config.seed)?;
-    if let Some(threads) = args.threads {
-        net.set_threads(threads as usize);
+    if let Some(threads) = threads {
+        net.set_threads(threads);
     }
     load_safetensors(&mut net, &args.weights).map_err(|e| weight_failure(&args.weights, e))?;
 

@@ -45,6 +45,7 @@ use crate::progress::{Format, TrainOutput};
 use crate::source::read_model;
 use crate::stdout;
 use crate::term;
+use crate::threads;
 
 #[derive(clap::Args)]
 pub struct TrainArgs {
@@ -147,6 +148,7 @@ pub fn run(args: TrainArgs) -> ExitCode {
 
 fn train(args: TrainArgs) -> Result<(), Failure> {
     let started = Instant::now();
+    let threads = threads::requested(args.threads)?;
     let (file, mut lints, warnings) = load(&args.file, &args.lints.levels)?;
     let model = file.select(args.model.as_deref())?;
     lints.report(lints.of_model(warnings, model));
@@ -211,8 +213,8 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
     .map_err(|err| data_failure(err, model))?;
     // A batch larger than the training split is one batch of every row.
     let mut net = interpreter::build(plan, prepared.train.rows(), config.seed)?;
-    if let Some(threads) = args.threads {
-        net.set_threads(threads as usize);
+    if let Some(threads) = threads {
+        net.set_threads(threads);
     }
     if let Some(weights) = &args.init_weights {
         load_safetensors(&mut net, weights).map_err(|e| weight_failure(weights, e))?;

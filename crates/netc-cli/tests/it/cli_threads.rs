@@ -74,3 +74,31 @@ fn a_thread_count_outside_1_to_64_is_a_usage_error() {
         assert!(stderr(&output).contains("--threads"), "{}", stderr(&output));
     }
 }
+
+#[test]
+fn a_netc_num_threads_that_is_not_a_thread_count_is_a_usage_error() {
+    let model = data("tiny.nn");
+    for value in ["0", "65", "many"] {
+        let output = common::run(
+            common::command()
+                .env("NETC_NUM_THREADS", value)
+                .args(["train", path(&model)]),
+        );
+        assert_eq!(output.status.code(), Some(2), "NETC_NUM_THREADS={value}");
+        let err = stderr(&output);
+        assert!(
+            err.contains(&format!("NETC_NUM_THREADS is `{value}`")) && err.contains("--threads"),
+            "{err}"
+        );
+    }
+    // The flag decides when given; a blank variable counts as unset.
+    for (value, args) in [("many", &["--threads", "2"][..]), ("", &[][..])] {
+        let output = common::run(
+            common::command()
+                .env("NETC_NUM_THREADS", value)
+                .args(["train", path(&model), "--epochs", "1"])
+                .args(args),
+        );
+        assert!(output.status.success(), "{value:?}: {}", stderr(&output));
+    }
+}

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 pub use parts::{scaled, PartsMut, MAX_PARTS};
 pub use pool::Pool;
-pub use threads::{default_threads, Threads, THREADS_ENV};
+pub use threads::{default_threads, env_threads, Threads, THREADS_ENV};
 
 /// Multiply-adds below which a part is not worth a wake-up: several
 /// microseconds of products, against one or two to hand a part to a

@@ -9,20 +9,42 @@ use super::{Pool, MAX_PARTS};
 /// network the process creates (a positive integer).
 pub const THREADS_ENV: &str = "NETC_NUM_THREADS";
 
-/// Threads a new network uses: [`THREADS_ENV`] when it holds a positive
-/// integer, else the cores the process may use
+/// Threads a new network uses: [`THREADS_ENV`] when it holds a thread
+/// count (see [`env_threads`]), else the cores the process may use
 /// (`std::thread::available_parallelism`), else 1. Read once per
 /// process.
 pub fn default_threads() -> usize {
     static DEFAULT: OnceLock<usize> = OnceLock::new();
     *DEFAULT.get_or_init(|| {
-        std::env::var(THREADS_ENV)
+        env_threads()
             .ok()
-            .and_then(|value| value.trim().parse::<usize>().ok())
-            .filter(|&n| n > 0)
+            .flatten()
             .or_else(|| std::thread::available_parallelism().ok().map(Into::into))
             .unwrap_or(1)
     })
+}
+
+/// The thread count [`THREADS_ENV`] sets: `Ok(None)` when it is unset or
+/// blank, `Err(value)` when it is not an integer in `1..=MAX_PARTS`.
+/// [`default_threads`] passes over a bad value; a command line reports it
+/// (`netc train` refuses it as it refuses a bad `--threads`).
+pub fn env_threads() -> Result<Option<usize>, String> {
+    match std::env::var(THREADS_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(value)) => Err(value.to_string_lossy().into_owned()),
+        Ok(value) => parse_threads(&value),
+    }
+}
+
+fn parse_threads(value: &str) -> Result<Option<usize>, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match value.parse::<usize>() {
+        Ok(count) if (1..=MAX_PARTS).contains(&count) => Ok(Some(count)),
+        _ => Err(value.to_string()),
+    }
 }
 
 /// A network's thread count and its pool (none for one thread). A clone
@@ -68,5 +90,21 @@ impl fmt::Debug for Threads {
         f.debug_struct("Threads")
             .field("count", &self.count())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_count_is_an_integer_from_1_to_max_parts() {
+        assert_eq!(parse_threads("4"), Ok(Some(4)));
+        assert_eq!(parse_threads(" 64\n"), Ok(Some(MAX_PARTS)));
+        assert_eq!(parse_threads(""), Ok(None), "blank is unset");
+        assert_eq!(parse_threads("  "), Ok(None), "blank is unset");
+        for bad in ["0", "65", "-2", "four", "2.5"] {
+            assert_eq!(parse_threads(bad), Err(bad.to_string()), "{bad}");
+        }
     }
 }
