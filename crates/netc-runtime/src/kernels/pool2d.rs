@@ -170,9 +170,11 @@ multiversion! {
 }
 
 /// Unpadded 2×2 windows at stride 2, an output row at a time over the
-/// two input rows it reads: the running maximum in window order as
-/// selects rather than branches, so LLVM vectorises the row (on AVX-512;
-/// AVX2 runs it scalar).
+/// two input rows it reads, [`RUN`] windows at a time: the running
+/// maximum in window order as selects over fixed-size arrays, which LLVM
+/// turns into shuffles and blends on every vector path. A row loop left
+/// LeNet's rows (14 and 5 windows) scalar on every path, short of the
+/// vector loop LLVM unrolls; AVX2 never vectorised it.
 // Generic only so that `multiversion!` can compile it once per ISA.
 #[allow(clippy::extra_unused_type_parameters)]
 #[inline(always)]
@@ -182,43 +184,105 @@ fn max_plane_2x2_body<M: Fma>(
     width: usize,
     out: ImageShape,
 ) {
-    // Window order: top left, top right, bottom left, bottom right, each
-    // as its offset from the window's corner (in f32, the argmax's type,
-    // so that the selects are 32-bit lanes).
-    let offsets = [0.0, 1.0, width as f32, (width + 1) as f32];
-    let running_max = |a: f32, b: f32, c: f32, d: f32| {
-        let (mut max, mut offset) = (a, offsets[0]);
-        for (v, o) in [(b, offsets[1]), (c, offsets[2]), (d, offsets[3])] {
-            let take = v > max || v.is_nan();
-            max = if take { v } else { max };
-            offset = if take { o } else { offset };
-        }
-        (max, offset)
-    };
     for oh in 0..out.height {
         let corner = 2 * oh * width;
-        let top = input[corner..][..2 * out.width].chunks_exact(2);
-        let bottom = input[corner + width..][..2 * out.width].chunks_exact(2);
-        let windows = top.zip(bottom);
+        let rows = [
+            &input[corner..][..2 * out.width],
+            &input[corner + width..][..2 * out.width],
+        ];
         let y = &mut target.y[oh * out.width..][..out.width];
-        match target.argmax.as_deref_mut() {
-            None => {
-                for (y, (t, b)) in y.iter_mut().zip(windows) {
-                    *y = running_max(t[0], t[1], b[0], b[1]).0;
-                }
-            }
-            Some(argmax) => {
-                let argmax = &mut argmax[oh * out.width..][..out.width];
-                for (ow, ((y, a), (t, b))) in y.iter_mut().zip(argmax).zip(windows).enumerate() {
-                    let (max, offset) = running_max(t[0], t[1], b[0], b[1]);
-                    *y = max;
-                    // Exact: positions stay below 2^24 (the argmax's
-                    // contract), and i32 converts in one vector op.
-                    *a = (corner + 2 * ow) as i32 as f32 + offset;
-                }
-            }
+        let argmax = target
+            .argmax
+            .as_deref_mut()
+            .map(|a| &mut a[oh * out.width..][..out.width]);
+        let row = Row {
+            rows,
+            width,
+            corner,
+        };
+        if out.width >= RUN {
+            row.runs::<RUN, { 2 * RUN }>(y, argmax);
+        } else if out.width >= RUN / 2 {
+            row.runs::<{ RUN / 2 }, RUN>(y, argmax);
+        } else {
+            row.runs::<1, 2>(y, argmax);
         }
     }
+}
+
+/// Windows [`max_plane_2x2_body`] takes at once: an AVX2 vector (half
+/// of one for rows of 4 to 7 windows, one at a time below).
+const RUN: usize = 8;
+
+/// One output row's pair of input rows.
+struct Row<'a> {
+    rows: [&'a [f32]; 2],
+    width: usize,
+    corner: usize,
+}
+
+impl Row<'_> {
+    /// Every window of the row, `R` at a time (`R` ≤ the row's windows;
+    /// `R2 = 2R` input columns, spelled out while stable Rust has no
+    /// `[f32; 2 * R]`), the last run ending at the row's end: it overlaps
+    /// the one before, whose outputs it writes again, alike.
+    #[inline(always)]
+    fn runs<const R: usize, const R2: usize>(&self, y: &mut [f32], mut argmax: Option<&mut [f32]>) {
+        let windows = y.len();
+        if windows == 0 {
+            return;
+        }
+        let mut first = 0;
+        loop {
+            let (max, offset) = self.run::<R, R2>(first);
+            let y: &mut [f32; R] = (&mut y[first..][..R]).try_into().expect("a run");
+            *y = max;
+            if let Some(argmax) = argmax.as_deref_mut() {
+                let at: &mut [f32; R] = (&mut argmax[first..][..R]).try_into().expect("a run");
+                for l in 0..R {
+                    // Exact: positions stay below 2^24 (the argmax's
+                    // contract), and i32 converts in one vector op.
+                    at[l] = (self.corner + 2 * (first + l)) as i32 as f32 + offset[l];
+                }
+            }
+            if first + R == windows {
+                break;
+            }
+            first = (first + R).min(windows - R);
+        }
+    }
+
+    /// The maxima of windows `first..first + R`, and each one's offset
+    /// from its window's corner. The inputs as fixed-size arrays: LLVM
+    /// loads them as vectors and shuffles.
+    #[inline(always)]
+    fn run<const R: usize, const R2: usize>(&self, first: usize) -> ([f32; R], [f32; R]) {
+        let top: &[f32; R2] = self.rows[0][2 * first..][..R2].try_into().expect("a run");
+        let bottom: &[f32; R2] = self.rows[1][2 * first..][..R2].try_into().expect("a run");
+        let (mut max, mut offset) = ([0f32; R], [0f32; R]);
+        for l in 0..R {
+            let window = [top[2 * l], top[2 * l + 1], bottom[2 * l], bottom[2 * l + 1]];
+            (max[l], offset[l]) = running_max(window, self.width);
+        }
+        (max, offset)
+    }
+}
+
+/// The running maximum of a 2×2 window in order (top left, top right,
+/// bottom left, bottom right), as selects, with the winner's offset from
+/// the corner (in f32, the argmax's type, so that the selects are 32-bit
+/// lanes).
+#[inline(always)]
+fn running_max(window: [f32; 4], width: usize) -> (f32, f32) {
+    let offsets = [0.0, 1.0, width as f32, (width + 1) as f32];
+    let (mut max, mut offset) = (window[0], offsets[0]);
+    for i in 1..4 {
+        let v = window[i];
+        let take = v > max || v.is_nan();
+        max = if take { v } else { max };
+        offset = if take { offsets[i] } else { offset };
+    }
+    (max, offset)
 }
 
 /// PyTorch's running maximum: a larger value or a NaN takes over.

@@ -165,18 +165,19 @@ fn bits(values: &[f32]) -> Vec<u32> {
 #[test]
 fn max_pool_matches_the_reference_bit_for_bit() {
     let mut rng = Rng::seed_from_u64(1);
-    // Rows of 2×2 windows long enough for the vectorised loop's body, on
-    // values with many ties and a few NaNs.
-    let wide = pool(
-        PoolKind::Max,
-        image(3, 6, 70),
-        window(2, 2, 0, 1),
-        window(2, 2, 0, 1),
-    );
-    for g in geometries(PoolKind::Max).into_iter().chain([wide]) {
+    // Rows of 2×2 windows taken in runs of 8 (16, 28, 70 and 71 columns:
+    // 8, 14 and 35 windows, the last run overlapping the one before), of
+    // 4 (8 and 14 columns) and one at a time (6), on values with many
+    // ties and a few NaNs.
+    let square2 = |width| {
+        let w = window(2, 2, 0, 1);
+        pool(PoolKind::Max, image(3, 6, width), w, w)
+    };
+    let runs: Vec<_> = [6, 8, 14, 16, 28, 70, 71].map(square2).into();
+    for g in geometries(PoolKind::Max).into_iter().chain(runs.clone()) {
         let batch = 3;
         let mut x = uniform(batch * g.input.numel(), -2.0, 2.0, &mut rng);
-        if g == wide {
+        if runs.contains(&g) {
             for (i, v) in x.iter_mut().enumerate() {
                 *v = if i % 37 == 5 { f32::NAN } else { v.round() };
             }
