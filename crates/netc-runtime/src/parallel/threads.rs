@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use super::{Pool, MAX_PARTS};
 
 /// The environment variable that sets the default thread count of every
-/// network the process creates (a positive integer).
+/// network the process creates (an integer in `1..=MAX_PARTS`).
 pub const THREADS_ENV: &str = "NETC_NUM_THREADS";
 
 /// Threads a new network uses: [`THREADS_ENV`] when it holds a thread
