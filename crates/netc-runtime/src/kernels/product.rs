@@ -18,10 +18,10 @@ use crate::simd::{multiversion, Fma, Isa};
 
 /// The longest reduction `small_gemm` keeps at any size: each output is
 /// then a chain of a few dozen FMAs from registers, written once, where
-/// the blocked product packs both operands (measured against the `gemm`
-/// crate it replaced)
-/// (LeNet's first convolution, `k = 25`, and its second one's patch
-/// gradients, `k = 16`: a training step 1.5× faster in `netc-bench`).
+/// the blocked product packs both operands (LeNet's first convolution,
+/// `k = 25`, and its second one's patch gradients, `k = 16`: a training
+/// step 1.5× faster in `netc-bench`, measured against the `gemm` crate
+/// the blocked product replaced).
 const SHORT_K: usize = 64;
 
 /// The operands of `a·b`: `a` is `m × k`, `b` is `k × n` with a

@@ -517,25 +517,15 @@ fn row_chains<M: Fma, const T: usize>(
     first: Steps<'_>,
     offset: usize,
 ) -> [[f32; TILE]; T] {
-    let Steps {
-        data,
-        stride,
-        depth,
-    } = first;
     let mut acc = [[0f32; TILE]; T];
-    let x = &x[..depth];
-    if depth == 0 {
+    let x = &x[..first.depth];
+    if first.depth == 0 {
         return acc;
     }
-    // A hard check once, for the unchecked reads of the loop.
-    assert!(
-        (depth - 1) * stride + (T - 1) * offset + TILE <= data.len(),
-        "small_gemm: the tiles end past B"
-    );
-    let b = data.as_ptr();
+    let (b, stride) = (first.checked_tiles(T, offset), first.stride);
     for (kk, &s) in x.iter().enumerate() {
-        // SAFETY: kk < depth and t < T: the check above bounds the read
-        // within `data`; an unaligned read of plain floats.
+        // SAFETY: kk < depth and t < T: `checked_tiles` bounds the read
+        // within the steps' data; an unaligned read of plain floats.
         let tile = |t: usize| unsafe { &*b.add(kk * stride + t * offset).cast::<[f32; TILE]>() };
         // Tiles unrolled by hand, as the rows of `row_block` (a loop over
         // them is vectorised across the tiles, the accumulators in memory).
@@ -748,6 +738,18 @@ impl<'a> Steps<'a> {
             depth,
         }
     }
+
+    /// The first step's address, after a hard check (once, for the
+    /// unchecked reads of a kernel's loop) that `tiles` tiles `offset`
+    /// apart fit in `data` at every step. Only for `depth > 0`.
+    #[inline(always)]
+    fn checked_tiles(&self, tiles: usize, offset: usize) -> *const f32 {
+        assert!(
+            (self.depth - 1) * self.stride + (tiles - 1) * offset + TILE <= self.data.len(),
+            "small_gemm: the tiles end past B"
+        );
+        self.data.as_ptr()
+    }
 }
 
 /// `A[r0 + r, kk]` for `r < R`: one step's scalars of a row block.
@@ -809,31 +811,24 @@ fn row_block_tiles<M: Fma, const R: usize, const T: usize>(
     a: View<'_>,
     r0: usize,
 ) -> [[[f32; TILE]; R]; T] {
-    let Steps {
-        data,
-        stride,
-        depth,
-    } = first;
     // The unrolled tiles below stop at two (the register file's limit).
     const { assert!(T <= 2) };
     let mut acc = [[[0f32; TILE]; R]; T];
+    let Steps { stride, depth, .. } = first;
     if depth == 0 {
         return acc;
     }
-    // Hard checks once, for the unchecked reads of the loop.
-    assert!(
-        (depth - 1) * stride + (T - 1) * offset + TILE <= data.len(),
-        "small_gemm: the tiles end past B"
-    );
+    let b = first.checked_tiles(T, offset);
+    // A hard check once, for the unchecked reads of the loop.
     assert!(
         a.rs == 1 && r0 + R + (depth - 1) * a.cs <= a.data.len(),
         "small_gemm: A is short"
     );
-    let (b, x) = (data.as_ptr(), a.data.as_ptr());
+    let x = a.data.as_ptr();
     for kk in 0..depth {
         // SAFETY: kk < depth and t < T, so every tile read ends within
-        // `data` by the first check, every scalar read within `a.data`
-        // by the second; unaligned reads of plain floats.
+        // the steps' data by `checked_tiles`, every scalar read within
+        // `a.data` by the check above; unaligned reads of plain floats.
         let tile = |t: usize| unsafe { &*b.add(kk * stride + t * offset).cast::<[f32; TILE]>() };
         // SAFETY: as for `tile`.
         let s: [f32; R] = unsafe { x.add(r0 + kk * a.cs).cast::<[f32; R]>().read_unaligned() };

@@ -85,12 +85,6 @@ fn blocked_body<M: Fma>(
     if super::nothing_to_multiply(m, n, k, out, accumulate) {
         return;
     }
-    let rows = micro_rows::<M>();
-    // B is read once per micro-panel of A. Packed, it is read twice
-    // more (the copy, then the copy read); for a few micro-panels, that
-    // outweighs what packing saves, and the first reads of B, in
-    // place, overlap the FMAs instead of preceding them.
-    let in_place = b.cs == 1 && m <= IN_PLACE_PANELS * rows;
     // Taken out of the thread-local rather than used in a `with`
     // closure: the closure is not compiled for this path's features, and
     // the tile FMAs inside it became calls (4× slower).
@@ -99,11 +93,33 @@ fn blocked_body<M: Fma>(
     // products it meets after.
     let packed_b = grown(&mut packed.b, B_BLOCK);
     let packed_a = grown(&mut packed.a, BLOCK_ROWS * DEPTH);
-    if b.cs != 1 && a.cs == 1 && m <= IN_PLACE_PANELS * rows && m * n <= packed_a.len() {
+    let few_rows = m <= IN_PLACE_PANELS * micro_rows::<M>();
+    if b.cs != 1 && a.cs == 1 && few_rows && m * n <= packed_a.len() {
         transposed::<M>((m, n, k), a, b, out, accumulate, &mut packed_a[..m * n]);
-        PACKED.set(packed);
-        return;
+    } else {
+        cache_blocks::<M>((m, n, k), a, b, out, accumulate, (packed_a, packed_b));
     }
+    PACKED.set(packed);
+}
+
+/// The product block by block: each block of B packed once (or read in
+/// place), each block of A packed against it, then multiplied by
+/// [`block_product`] (or row by row, for fewer rows than a micro-panel).
+#[inline(always)]
+fn cache_blocks<M: Fma>(
+    (m, n, k): (usize, usize, usize),
+    a: View<'_>,
+    b: View<'_>,
+    out: &mut [f32],
+    accumulate: bool,
+    (packed_a, packed_b): (&mut [f32], &mut [f32]),
+) {
+    let rows = micro_rows::<M>();
+    // B is read once per micro-panel of A. Packed, it is read twice
+    // more (the copy, then the copy read); for a few micro-panels, that
+    // outweighs what packing saves, and the first reads of B, in
+    // place, overlap the FMAs instead of preceding them.
+    let in_place = b.cs == 1 && m <= IN_PLACE_PANELS * rows;
     // As many whole pairs of column tiles as the block of B holds at
     // this reduction's depth (256 columns at the longest).
     let tiles = B_BLOCK / panel_room(k.min(DEPTH));
@@ -141,7 +157,6 @@ fn blocked_body<M: Fma>(
             }
         }
     }
-    PACKED.set(packed);
 }
 
 /// A few rows of A times a B whose columns are contiguous (a weight
