@@ -1220,42 +1220,120 @@ fn normalize_block<M: Fma>(
     block: Block,
     operands: [&[f32; LANES]; 4],
 ) {
-    let [mu, inv, g, b] = operands;
+    let mut pass = Normalize { x, xhat, y };
+    map_block::<M, 4>(&mut pass, rows, plane, block, operands);
+}
+
+/// The buffers of [`normalize_block`].
+struct Normalize<'a> {
+    x: &'a [f32],
+    xhat: &'a mut [f32],
+    y: &'a mut [f32],
+}
+
+impl BlockMap<4> for Normalize<'_> {
+    #[inline(always)]
+    fn tile<M: Fma>(&mut self, off: usize, width: usize, lanes: &[[f32; LANES]; 4]) {
+        let [mu, inv, g, b] = lanes;
+        let full = (
+            tile(self.x, off, width),
+            full_tile(self.xhat, off, width),
+            full_tile(self.y, off, width),
+        );
+        if let (Some(t), Some(hd), Some(od)) = full {
+            // Straight from and into the buffers: staging a tile in
+            // arrays made LLVM split it and stall on store forwarding.
+            for l in 0..LANES {
+                hd[l] = (t[l] - mu[l]) * inv[l];
+            }
+            // γ and β as whole tiles: lane by lane, LLVM split the
+            // product and the store into ymm, xmm and scalar pieces.
+            *od = M::mul_add_tiles(hd, g, b);
+            return;
+        }
+        // A ragged tile: only its own positions, as slices. A masked
+        // 16-wide store would overlap the next row's load and stall
+        // store forwarding on every row.
+        let (t, hd, od) = (
+            &self.x[off..off + width],
+            &mut self.xhat[off..off + width],
+            &mut self.y[off..off + width],
+        );
+        for l in 0..width {
+            hd[l] = (t[l] - mu[l]) * inv[l];
+            od[l] = M::mul_add(hd[l], g[l], b[l]);
+        }
+    }
+}
+
+/// An elementwise pass over a block's positions in every row, given
+/// each lane's per-channel operands: what the normalisation, `dx` and
+/// the eval forward share. A trait rather than a closure, so that the
+/// body inlines into the ISA's kernel (as [`ColumnReduce`]).
+trait BlockMap<const K: usize> {
+    /// The `width` (at most [`LANES`]) positions from `off`, lane `l`
+    /// with the operands `lanes[..][l]`.
+    fn tile<M: Fma>(&mut self, off: usize, width: usize, lanes: &[[f32; LANES]; K]);
+}
+
+/// Runs `map` over `block`'s positions of `rows`, its per-channel
+/// `operands` spread over the lanes: a tile of the block at a time down
+/// the rows, or, when the block is the whole row and a tile holds whole
+/// rows, a tile at a time along all the rows as one run, the operands
+/// repeating every row. 8 features over 32 rows are then 16 whole tiles
+/// instead of 32 half ones: the training forward 195 → 130 ns (AVX2 175
+/// → 114), the backward 172 → 113 ns on AVX-512. Each position gets the
+/// same operations either way.
+#[inline(always)]
+fn map_block<M: Fma, const K: usize>(
+    map: &mut impl BlockMap<K>,
+    rows: Rows,
+    plane: usize,
+    block: Block,
+    operands: [&[f32; LANES]; K],
+) {
     let Rows { batch, n } = rows;
+    // A row of a whole tile, or a single row, is walked alike either way:
+    // only several narrower rows gain from the run (tested first, before
+    // the division a run-time `n` costs).
+    let narrow_rows = batch > 1 && n < LANES && block.start == 0 && block.end == n;
+    if narrow_rows && LANES.is_multiple_of(n) {
+        // Loops, not `array::map`: its closure stays a call, and the
+        // lanes it returns then live in memory.
+        let mut lanes = [[0f32; LANES]; K];
+        for (lanes, per_channel) in lanes.iter_mut().zip(operands) {
+            let row = spread(per_channel, 0, plane);
+            // A wrapping position, not `l % n`: a run-time `n` (the
+            // interpreter's) made that a division per lane.
+            let mut at = 0;
+            for lane in lanes.iter_mut() {
+                *lane = row[at];
+                at += 1;
+                if at == n {
+                    at = 0;
+                }
+            }
+        }
+        // Whole tiles with a constant width, so that the full-tile
+        // branch is the only one in their loop.
+        let total = batch * n;
+        let whole = total - total % LANES;
+        for off in (0..whole).step_by(LANES) {
+            map.tile::<M>(off, LANES, &lanes);
+        }
+        if whole < total {
+            map.tile::<M>(whole, total - whole, &lanes);
+        }
+        return;
+    }
     for (j0, width) in block.tiles() {
         let offset = j0 - block.start;
-        let (mu, inv) = (spread(mu, offset, plane), spread(inv, offset, plane));
-        let (g, b) = (spread(g, offset, plane), spread(b, offset, plane));
+        let mut lanes = [[0f32; LANES]; K];
+        for (lanes, per_channel) in lanes.iter_mut().zip(operands) {
+            *lanes = spread(per_channel, offset, plane);
+        }
         for r in 0..batch {
-            let off = r * n + j0;
-            let full = (
-                tile(x, off, width),
-                full_tile(xhat, off, width),
-                full_tile(y, off, width),
-            );
-            if let (Some(t), Some(hd), Some(od)) = full {
-                // Straight from and into the buffers: staging a tile in
-                // arrays made LLVM split it and stall on store forwarding.
-                for l in 0..LANES {
-                    hd[l] = (t[l] - mu[l]) * inv[l];
-                }
-                // γ and β as whole tiles: lane by lane, LLVM split the
-                // product and the store into ymm, xmm and scalar pieces.
-                *od = M::mul_add_tiles(hd, &g, &b);
-                continue;
-            }
-            // A ragged tile: only its own positions, as slices. A
-            // masked 16-wide store would overlap the next row's load
-            // and stall store forwarding on every row.
-            let (t, hd, od) = (
-                &x[off..off + width],
-                &mut xhat[off..off + width],
-                &mut y[off..off + width],
-            );
-            for l in 0..width {
-                hd[l] = (t[l] - mu[l]) * inv[l];
-                od[l] = M::mul_add(hd[l], g[l], b[l]);
-            }
+            map.tile::<M>(r * n + j0, width, &lanes);
         }
     }
 }
@@ -1374,25 +1452,37 @@ fn apply_block<M: Fma>(
     block: Block,
     plane: usize,
 ) {
-    for (j0, width) in block.tiles() {
-        let offset = j0 - block.start;
-        let (scale, shift) = (spread(scale, offset, plane), spread(shift, offset, plane));
-        // Only this tile's positions of each row, as slices (a masked
-        // 16-wide store would overlap the next row's load).
-        for (xr, yr) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
-            let (t, o) = (&xr[j0..j0 + width], &mut yr[j0..j0 + width]);
-            if let (Ok(t), Ok(o)) = (
-                <&[f32; LANES]>::try_from(t),
-                <&mut [f32; LANES]>::try_from(&mut *o),
-            ) {
-                for l in 0..LANES {
-                    o[l] = M::mul_add(t[l], scale[l], shift[l]);
-                }
-                continue;
-            }
-            for l in 0..width {
+    let rows = Rows {
+        batch: x.len().min(y.len()) / n,
+        n,
+    };
+    map_block::<M, 2>(&mut Apply { x, y }, rows, plane, block, [scale, shift]);
+}
+
+/// The buffers of [`apply_block`].
+struct Apply<'a> {
+    x: &'a [f32],
+    y: &'a mut [f32],
+}
+
+impl BlockMap<2> for Apply<'_> {
+    #[inline(always)]
+    fn tile<M: Fma>(&mut self, off: usize, width: usize, lanes: &[[f32; LANES]; 2]) {
+        let [scale, shift] = lanes;
+        // Only this tile's positions, as slices (a masked 16-wide store
+        // would overlap the next row's load).
+        let (t, o) = (&self.x[off..off + width], &mut self.y[off..off + width]);
+        if let (Ok(t), Ok(o)) = (
+            <&[f32; LANES]>::try_from(t),
+            <&mut [f32; LANES]>::try_from(&mut *o),
+        ) {
+            for l in 0..LANES {
                 o[l] = M::mul_add(t[l], scale[l], shift[l]);
             }
+            return;
+        }
+        for l in 0..width {
+            o[l] = M::mul_add(t[l], scale[l], shift[l]);
         }
     }
 }
@@ -1697,36 +1787,49 @@ fn dx_rows_onto<M: Fma, const FRESH: bool>(
     let DxOperands {
         dy,
         xhat,
-        rows: Rows { batch, n },
+        rows,
         plane,
     } = *operands;
-    for (j0, width) in block.tiles() {
-        let offset = j0 - block.start;
-        let sdy = spread(&terms.mean_dy, offset, plane);
-        let sdyh = spread(&terms.mean_dyh, offset, plane);
-        let scale = spread(&terms.scale, offset, plane);
-        for r in 0..batch {
-            let off = r * n + j0;
-            let full = (
-                tile(dy, off, width),
-                tile(xhat, off, width),
-                full_tile(dx, off, width),
-            );
-            if let (Some(gt), Some(ht), Some(d)) = full {
-                // Straight from and into the buffers, as in the forward.
-                for l in 0..LANES {
-                    let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
-                    d[l] = M::mul_add(centred, scale[l], Fresh::base(FRESH, d[l]));
-                }
-                continue;
-            }
-            // A ragged tile, as slices (see the forward).
-            let (gt, ht) = (&dy[off..off + width], &xhat[off..off + width]);
-            let d = &mut dx[off..off + width];
-            for l in 0..width {
+    let per_channel = [&terms.mean_dy, &terms.mean_dyh, &terms.scale];
+    map_block::<M, 3>(
+        &mut Dx::<FRESH> { dy, xhat, dx },
+        rows,
+        plane,
+        block,
+        per_channel,
+    );
+}
+
+/// The buffers of [`dx_rows_onto`].
+struct Dx<'a, const FRESH: bool> {
+    dy: &'a [f32],
+    xhat: &'a [f32],
+    dx: &'a mut [f32],
+}
+
+impl<const FRESH: bool> BlockMap<3> for Dx<'_, FRESH> {
+    #[inline(always)]
+    fn tile<M: Fma>(&mut self, off: usize, width: usize, lanes: &[[f32; LANES]; 3]) {
+        let [sdy, sdyh, scale] = lanes;
+        let full = (
+            tile(self.dy, off, width),
+            tile(self.xhat, off, width),
+            full_tile(self.dx, off, width),
+        );
+        if let (Some(gt), Some(ht), Some(d)) = full {
+            // Straight from and into the buffers, as in the forward.
+            for l in 0..LANES {
                 let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
                 d[l] = M::mul_add(centred, scale[l], Fresh::base(FRESH, d[l]));
             }
+            return;
+        }
+        // A ragged tile, as slices (see the forward).
+        let (gt, ht) = (&self.dy[off..off + width], &self.xhat[off..off + width]);
+        let d = &mut self.dx[off..off + width];
+        for l in 0..width {
+            let centred = M::mul_add(-ht[l], sdyh[l], gt[l] - sdy[l]);
+            d[l] = M::mul_add(centred, scale[l], Fresh::base(FRESH, d[l]));
         }
     }
 }

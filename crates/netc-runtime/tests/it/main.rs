@@ -6,6 +6,7 @@
 
 mod activation_sizes;
 mod batchnorm2d;
+mod batchnorm_narrow;
 mod common;
 mod conv2d;
 mod conv2d_torch;
