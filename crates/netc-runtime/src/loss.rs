@@ -68,9 +68,16 @@ macro_rules! mean_of {
         let mut pc = $pred.chunks_exact(LANES);
         let mut tc = $target.chunks_exact(LANES);
         for (cp, ct) in (&mut pc).zip(&mut tc) {
+            // The terms first, in a loop of their own, then their sums:
+            // in one loop, LLVM kept part of BCE's two logarithms scalar
+            // (BCE over 32 on AVX2: 138 → 79 ns; AVX-512 63 → 53 ns).
+            let mut terms = [0f32; LANES];
             for l in 0..LANES {
                 let ($p, $t) = (cp[l], ct[l]);
-                acc[l] += f64::from($f);
+                terms[l] = $f;
+            }
+            for l in 0..LANES {
+                acc[l] += f64::from(terms[l]);
             }
         }
         let mut total: f64 = acc.iter().sum();
