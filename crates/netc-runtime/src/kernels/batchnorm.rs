@@ -1298,22 +1298,7 @@ fn map_block<M: Fma, const K: usize>(
     // the division a run-time `n` costs).
     let narrow_rows = batch > 1 && n < LANES && block.start == 0 && block.end == n;
     if narrow_rows && LANES.is_multiple_of(n) {
-        // Loops, not `array::map`: its closure stays a call, and the
-        // lanes it returns then live in memory.
-        let mut lanes = [[0f32; LANES]; K];
-        for (lanes, per_channel) in lanes.iter_mut().zip(operands) {
-            let row = spread(per_channel, 0, plane);
-            // A wrapping position, not `l % n`: a run-time `n` (the
-            // interpreter's) made that a division per lane.
-            let mut at = 0;
-            for lane in lanes.iter_mut() {
-                *lane = row[at];
-                at += 1;
-                if at == n {
-                    at = 0;
-                }
-            }
-        }
+        let lanes = repeating_rows(operands, n, plane);
         // Whole tiles with a constant width, so that the full-tile
         // branch is the only one in their loop.
         let total = batch * n;
@@ -1336,6 +1321,33 @@ fn map_block<M: Fma, const K: usize>(
             map.tile::<M>(r * n + j0, width, &lanes);
         }
     }
+}
+
+/// The operands of a run of whole rows of `n` positions (`n` divides
+/// [`LANES`]): lane `l` gets those of position `l mod n`'s channel.
+/// Loops, not `array::map`: its closure stays a call, and the lanes it
+/// returns then live in memory.
+#[inline(always)]
+fn repeating_rows<const K: usize>(
+    operands: [&[f32; LANES]; K],
+    n: usize,
+    plane: usize,
+) -> [[f32; LANES]; K] {
+    let mut lanes = [[0f32; LANES]; K];
+    for (lanes, per_channel) in lanes.iter_mut().zip(operands) {
+        let row = spread(per_channel, 0, plane);
+        // A wrapping position, not `l % n`: a run-time `n` (the
+        // interpreter's) made that a division per lane.
+        let mut at = 0;
+        for lane in lanes.iter_mut() {
+            *lane = row[at];
+            at += 1;
+            if at == n {
+                at = 0;
+            }
+        }
+    }
+    lanes
 }
 
 #[allow(clippy::too_many_arguments)]
