@@ -1481,18 +1481,15 @@ impl BlockMap<2> for Apply<'_> {
     #[inline(always)]
     fn tile<M: Fma>(&mut self, off: usize, width: usize, lanes: &[[f32; LANES]; 2]) {
         let [scale, shift] = lanes;
-        // Only this tile's positions, as slices (a masked 16-wide store
-        // would overlap the next row's load).
-        let (t, o) = (&self.x[off..off + width], &mut self.y[off..off + width]);
-        if let (Ok(t), Ok(o)) = (
-            <&[f32; LANES]>::try_from(t),
-            <&mut [f32; LANES]>::try_from(&mut *o),
-        ) {
+        if let (Some(t), Some(o)) = (tile(self.x, off, width), full_tile(self.y, off, width)) {
             for l in 0..LANES {
                 o[l] = M::mul_add(t[l], scale[l], shift[l]);
             }
             return;
         }
+        // Only this tile's positions, as slices (a masked 16-wide store
+        // would overlap the next row's load).
+        let (t, o) = (&self.x[off..off + width], &mut self.y[off..off + width]);
         for l in 0..width {
             o[l] = M::mul_add(t[l], scale[l], shift[l]);
         }

@@ -47,128 +47,143 @@ fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
 }
 
-/// The channel of each position of a `[batch, channels, plane]` buffer.
-fn channels_of(batch: usize, channels: usize, plane: usize) -> impl Iterator<Item = usize> {
-    (0..batch * channels * plane).map(move |i| i / plane % channels)
+/// One path, layout and batch.
+#[derive(Clone, Copy, Debug)]
+struct Case {
+    isa: Isa,
+    batch: usize,
+    channels: usize,
+    plane: usize,
+}
+
+impl Case {
+    /// Every path this CPU runs, with every layout and batch.
+    fn all() -> impl Iterator<Item = Case> {
+        Isa::available().flat_map(|isa| {
+            LAYOUTS.into_iter().flat_map(move |(channels, plane)| {
+                BATCHES.map(|batch| Case {
+                    isa,
+                    batch,
+                    channels,
+                    plane,
+                })
+            })
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.batch * self.channels * self.plane
+    }
+
+    /// The channel of each position of the `[batch, channels, plane]`
+    /// buffer.
+    fn channels_of(&self) -> impl Iterator<Item = usize> {
+        let (channels, plane) = (self.channels, self.plane);
+        (0..self.len()).map(move |i| i / plane % channels)
+    }
 }
 
 #[test]
 fn the_training_forward_normalises_each_position_by_its_formula() {
     let mut rng = Rng::seed_from_u64(41);
-    for isa in Isa::available() {
-        for (channels, plane) in LAYOUTS {
-            for batch in BATCHES {
-                let len = batch * channels * plane;
-                let x = uniform(len, -2.0, 3.0, &mut rng);
-                let gamma = uniform(channels, 0.5, 1.5, &mut rng);
-                let beta = random(channels, &mut rng);
-                let (mut y, mut xhat) = (vec![0f32; len], vec![0f32; len]);
-                let [mut mean, mut invstd, mut running_mean] =
-                    [(); 3].map(|_| vec![0f32; channels]);
-                let mut running_var = vec![1f32; channels];
-                let stats = Stats {
-                    mean: &mut mean,
-                    invstd: &mut invstd,
-                    running_mean: &mut running_mean,
-                    running_var: &mut running_var,
-                };
-                batchnorm_forward_train_with(
-                    isa,
-                    &x,
-                    Some(&gamma),
-                    Some(&beta),
-                    &mut y,
-                    &mut xhat,
-                    stats,
-                    0.1,
-                    1e-5,
-                    batch,
-                    channels,
-                    plane,
-                );
-                let (mut want_xhat, mut want_y) = (vec![0f32; len], vec![0f32; len]);
-                for (i, c) in channels_of(batch, channels, plane).enumerate() {
-                    want_xhat[i] = (x[i] - mean[c]) * invstd[c];
-                    want_y[i] = mul_add(isa, want_xhat[i], gamma[c], beta[c]);
-                }
-                let what = format!("{isa:?} {batch}x{channels}x{plane}");
-                assert_eq!(bits(&xhat), bits(&want_xhat), "x̂ of {what}");
-                assert_eq!(bits(&y), bits(&want_y), "y of {what}");
-            }
+    for case in Case::all() {
+        let (len, channels) = (case.len(), case.channels);
+        let x = uniform(len, -2.0, 3.0, &mut rng);
+        let gamma = uniform(channels, 0.5, 1.5, &mut rng);
+        let beta = random(channels, &mut rng);
+        let (mut y, mut xhat) = (vec![0f32; len], vec![0f32; len]);
+        let [mut mean, mut invstd, mut running_mean] = [(); 3].map(|_| vec![0f32; channels]);
+        let mut running_var = vec![1f32; channels];
+        let stats = Stats {
+            mean: &mut mean,
+            invstd: &mut invstd,
+            running_mean: &mut running_mean,
+            running_var: &mut running_var,
+        };
+        batchnorm_forward_train_with(
+            case.isa,
+            &x,
+            Some(&gamma),
+            Some(&beta),
+            &mut y,
+            &mut xhat,
+            stats,
+            0.1,
+            1e-5,
+            case.batch,
+            channels,
+            case.plane,
+        );
+        let (mut want_xhat, mut want_y) = (vec![0f32; len], vec![0f32; len]);
+        for (i, c) in case.channels_of().enumerate() {
+            want_xhat[i] = (x[i] - mean[c]) * invstd[c];
+            want_y[i] = mul_add(case.isa, want_xhat[i], gamma[c], beta[c]);
         }
+        assert_eq!(bits(&xhat), bits(&want_xhat), "x̂ of {case:?}");
+        assert_eq!(bits(&y), bits(&want_y), "y of {case:?}");
     }
 }
 
 #[test]
 fn the_backward_gives_each_position_its_dx_fresh_or_accumulated() {
     let mut rng = Rng::seed_from_u64(42);
-    for isa in Isa::available() {
-        for (channels, plane) in LAYOUTS {
-            for batch in BATCHES {
-                for fresh_dx in [true, false] {
-                    let len = batch * channels * plane;
-                    let dy = random(len, &mut rng);
-                    let xhat = random(len, &mut rng);
-                    let invstd = uniform(channels, 0.5, 2.0, &mut rng);
-                    let gamma = uniform(channels, 0.5, 1.5, &mut rng);
-                    let earlier = random(len, &mut rng);
-                    let mut dx = if fresh_dx {
-                        vec![f32::NAN; len]
-                    } else {
-                        earlier.clone()
-                    };
-                    let (mut dgamma, mut dbeta) = (vec![0f32; channels], vec![0f32; channels]);
-                    // dγ and dβ fresh: they are then the sums dx reads.
-                    let fresh = Fresh(0b110 | u8::from(fresh_dx));
-                    batchnorm_backward_with(
-                        isa,
-                        &dy,
-                        &xhat,
-                        &invstd,
-                        Some(&gamma),
-                        &mut dx,
-                        Some(&mut dgamma),
-                        Some(&mut dbeta),
-                        fresh,
-                        batch,
-                        channels,
-                        plane,
-                    );
-                    let inv_count = 1.0 / (batch * plane) as f32;
-                    let mut want = vec![0f32; len];
-                    for (i, c) in channels_of(batch, channels, plane).enumerate() {
-                        let (mean_dy, mean_dyh) = (dbeta[c] * inv_count, dgamma[c] * inv_count);
-                        let centred = mul_add(isa, -xhat[i], mean_dyh, dy[i] - mean_dy);
-                        let base = if fresh_dx { 0.0 } else { earlier[i] };
-                        want[i] = mul_add(isa, centred, gamma[c] * invstd[c], base);
-                    }
-                    let what = format!("{isa:?} {batch}x{channels}x{plane} fresh {fresh_dx}");
-                    assert_eq!(bits(&dx), bits(&want), "dx of {what}");
-                }
-            }
+    for (case, fresh_dx) in Case::all().flat_map(|case| [(case, true), (case, false)]) {
+        let (len, channels) = (case.len(), case.channels);
+        let dy = random(len, &mut rng);
+        let xhat = random(len, &mut rng);
+        let invstd = uniform(channels, 0.5, 2.0, &mut rng);
+        let gamma = uniform(channels, 0.5, 1.5, &mut rng);
+        let earlier = random(len, &mut rng);
+        let mut dx = if fresh_dx {
+            vec![f32::NAN; len]
+        } else {
+            earlier.clone()
+        };
+        let (mut dgamma, mut dbeta) = (vec![0f32; channels], vec![0f32; channels]);
+        // dγ and dβ fresh: they are then the sums dx reads.
+        let fresh = Fresh(0b110 | u8::from(fresh_dx));
+        batchnorm_backward_with(
+            case.isa,
+            &dy,
+            &xhat,
+            &invstd,
+            Some(&gamma),
+            &mut dx,
+            Some(&mut dgamma),
+            Some(&mut dbeta),
+            fresh,
+            case.batch,
+            channels,
+            case.plane,
+        );
+        let inv_count = 1.0 / (case.batch * case.plane) as f32;
+        let mut want = vec![0f32; len];
+        for (i, c) in case.channels_of().enumerate() {
+            let (mean_dy, mean_dyh) = (dbeta[c] * inv_count, dgamma[c] * inv_count);
+            let centred = mul_add(case.isa, -xhat[i], mean_dyh, dy[i] - mean_dy);
+            let base = if fresh_dx { 0.0 } else { earlier[i] };
+            want[i] = mul_add(case.isa, centred, gamma[c] * invstd[c], base);
         }
+        assert_eq!(bits(&dx), bits(&want), "dx of {case:?}, fresh {fresh_dx}");
     }
 }
 
 #[test]
 fn the_eval_forward_from_a_kept_affine_scales_each_position_by_its_channel() {
     let mut rng = Rng::seed_from_u64(43);
-    for isa in Isa::available() {
-        for (channels, plane) in LAYOUTS {
-            for batch in BATCHES {
-                let len = batch * channels * plane;
-                let x = random(len, &mut rng);
-                let scale = uniform(channels, 0.5, 2.0, &mut rng);
-                let shift = random(channels, &mut rng);
-                let mut y = vec![f32::NAN; len];
-                batchnorm_apply_on(isa, &x, &scale, &shift, &mut y, batch, channels, plane);
-                let want: Vec<f32> = channels_of(batch, channels, plane)
-                    .enumerate()
-                    .map(|(i, c)| mul_add(isa, x[i], scale[c], shift[c]))
-                    .collect();
-                let what = format!("{isa:?} {batch}x{channels}x{plane}");
-                assert_eq!(bits(&y), bits(&want), "y of {what}");
-            }
-        }
+    for case in Case::all() {
+        let (len, channels) = (case.len(), case.channels);
+        let x = random(len, &mut rng);
+        let scale = uniform(channels, 0.5, 2.0, &mut rng);
+        let shift = random(channels, &mut rng);
+        let mut y = vec![f32::NAN; len];
+        let (isa, batch, plane) = (case.isa, case.batch, case.plane);
+        batchnorm_apply_on(isa, &x, &scale, &shift, &mut y, batch, channels, plane);
+        let want: Vec<f32> = case
+            .channels_of()
+            .enumerate()
+            .map(|(i, c)| mul_add(isa, x[i], scale[c], shift[c]))
+            .collect();
+        assert_eq!(bits(&y), bits(&want), "y of {case:?}");
     }
 }

@@ -51,7 +51,7 @@ const DEPTH: usize = MAX_K;
 /// and a broadcast fill 15 of its 16 registers (4 rows left the FMA
 /// pipes waiting: mnist's step 14% slower than gemm's, 3% with 6).
 const AVX2_ROWS: usize = 6;
-/// Micro-panels of A up to which B is read in place (see `blocked_body`).
+/// Micro-panels of A up to which B is read in place (see [`few_panels`]).
 const IN_PLACE_PANELS: usize = 2;
 
 /// The packed blocks of A and B.
@@ -93,8 +93,7 @@ fn blocked_body<M: Fma>(
     // products it meets after.
     let packed_b = grown(&mut packed.b, B_BLOCK);
     let packed_a = grown(&mut packed.a, BLOCK_ROWS * DEPTH);
-    let few_rows = m <= IN_PLACE_PANELS * micro_rows::<M>();
-    if b.cs != 1 && a.cs == 1 && few_rows && m * n <= packed_a.len() {
+    if b.cs != 1 && a.cs == 1 && few_panels::<M>(m) && m * n <= packed_a.len() {
         transposed::<M>((m, n, k), a, b, out, accumulate, &mut packed_a[..m * n]);
     } else {
         cache_blocks::<M>((m, n, k), a, b, out, accumulate, (packed_a, packed_b));
@@ -115,11 +114,7 @@ fn cache_blocks<M: Fma>(
     (packed_a, packed_b): (&mut [f32], &mut [f32]),
 ) {
     let rows = micro_rows::<M>();
-    // B is read once per micro-panel of A. Packed, it is read twice
-    // more (the copy, then the copy read); for a few micro-panels, that
-    // outweighs what packing saves, and the first reads of B, in
-    // place, overlap the FMAs instead of preceding them.
-    let in_place = b.cs == 1 && m <= IN_PLACE_PANELS * rows;
+    let in_place = b.cs == 1 && few_panels::<M>(m);
     // As many whole pairs of column tiles as the block of B holds at
     // this reduction's depth (256 columns at the longest).
     let tiles = B_BLOCK / panel_room(k.min(DEPTH));
@@ -157,6 +152,16 @@ fn cache_blocks<M: Fma>(
             }
         }
     }
+}
+
+/// Whether `m` rows of A are a few micro-panels, for which B is not
+/// packed. B is read once per micro-panel of A. Packed, it is read twice
+/// more (the copy, then the copy read); for a few micro-panels, that
+/// outweighs what packing saves, and the first reads of B, in place,
+/// overlap the FMAs instead of preceding them.
+#[inline(always)]
+fn few_panels<M: Fma>(m: usize) -> bool {
+    m <= IN_PLACE_PANELS * micro_rows::<M>()
 }
 
 /// A few rows of A times a B whose columns are contiguous (a weight
