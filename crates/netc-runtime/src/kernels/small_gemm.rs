@@ -1,9 +1,12 @@
 //! A register-tiled product for the small layers `gemm`'s packing would
 //! dwarf: `out[r, j] (+)= Σ_k A[r, k]·B[k, j]` with B copied into a
-//! zero-padded stack panel, so every inner step is one broadcast-FMA over a
-//! fixed 16-wide tile that LLVM keeps in registers (one zmm, two ymm or
-//! four xmm), eight rows (four on AVX2) at a time for independent FMA
-//! chains. On AVX-512 two column tiles go side by side: each step's
+//! zero-padded panel (on the stack for a short reduction, else the
+//! thread's own), so every inner step is one broadcast-FMA over a fixed
+//! 16-wide tile that LLVM keeps in registers (one zmm, two ymm or four
+//! xmm), eight rows (four on AVX2) at a time for independent FMA chains.
+//! A tile whose columns fit its low half (a layer 8 or fewer wide, the
+//! last tile of 24 or 100) multiplies only that half: one ymm a row, and
+//! eight rows on AVX2 too. On AVX-512 two column tiles go side by side: each step's
 //! scalars of A serve 16 FMAs instead of 8, and 16 chains hide the FMA
 //! latency (a 64×64×64 forward: 78% → 86% of the FMA peak). A caller
 //! whose B changes less often than it is multiplied (an inference cache
@@ -15,9 +18,11 @@ mod blocked;
 
 pub(crate) use blocked::blocked_product;
 
-use super::Fresh;
+use std::cell::Cell;
+
+use super::{CacheAligned, Fresh};
 use crate::simd::transpose::BLOCK;
-use crate::simd::{self, Fma};
+use crate::simd::{self, Fma, HALF_LANES};
 
 /// Output columns per register tile.
 const TILE: usize = simd::LANES;
@@ -238,37 +243,59 @@ pub(crate) fn small_gemm_summing<M: Fma>(
     if k > MAX_K {
         return false;
     }
-    // Room for two tiles' panels where they go in pairs, and as long as
-    // both stay within the one-tile panel of the longest reduction.
+    // Two tiles' panels where they go in pairs.
     let tiles = (n + usize::from(sums.is_some())).div_ceil(TILE);
-    let panels = if pairs::<M>() && tiles > 1 && 2 * k <= MAX_K {
-        2
-    } else {
-        1
-    };
-    let needed = panels * panel_room(k);
+    let panels = if pairs::<M>() && tiles > 1 { 2 } else { 1 };
     let sums = sums.as_mut();
-    // Panel sizes in steps, so a tiny layer does not zero 32 KiB per call
-    // (a batch of 32 as the reduction, a weight gradient's, fits 512).
-    if needed <= 256 {
-        tiled::<M, 256>(rows, k, n, a, b, out, store, sums);
-    } else if needed <= 512 {
-        tiled::<M, 512>(rows, k, n, a, b, out, store, sums);
-    } else if needed <= 1024 {
-        tiled::<M, 1024>(rows, k, n, a, b, out, store, sums);
-    } else if needed <= 2048 {
-        tiled::<M, 2048>(rows, k, n, a, b, out, store, sums);
+    if panels * panel_room(k) <= STACK_PANEL {
+        // One block, zeroed in a few vector stores: cheaper than even
+        // the thread-local's bookkeeping.
+        let mut panel = CacheLines([0f32; STACK_PANEL]);
+        tiled::<M>(&mut panel.0, rows, k, n, a, b, out, store, sums);
     } else {
-        tiled::<M, { MAX_K * TILE }>(rows, k, n, a, b, out, store, sums);
+        // Taken out of the thread-local rather than used in a `with`
+        // closure, as the blocked product's packs are (the closure is not
+        // compiled for this path's features).
+        let mut panels = PANELS.take();
+        if panels.len() < PANELS_LEN {
+            panels = CacheAligned::zeroed(PANELS_LEN);
+        }
+        tiled::<M>(&mut panels, rows, k, n, a, b, out, store, sums);
+        PANELS.set(panels);
     }
     true
+}
+
+/// The panel of one tile over a reduction of up to [`TILE`] steps (a
+/// block), on the stack.
+const STACK_PANEL: usize = BLOCK;
+
+/// A stack panel starting on a cache line, as the thread-local ones do.
+#[repr(C, align(64))]
+struct CacheLines([f32; STACK_PANEL]);
+
+/// The panels' room: one tile at the longest reduction, or two tiles
+/// side by side at up to half of it.
+const PANELS_LEN: usize = MAX_K * TILE;
+
+thread_local! {
+    /// Each thread's panels for [`tiled`] past a block, allocated on its
+    /// first such product and reused. Packing writes every step a product
+    /// reads before it is read, so a call may start from whatever the
+    /// last one left: a stack panel had to be zeroed first, which for the
+    /// seed network's weight gradients (2 KiB each, through glibc's
+    /// `rep stosb`) cost 35 ns a call. On a cache line, as the panels of
+    /// the inference cache: a 64×64×64 product ran 13% slower from an
+    /// unaligned one.
+    static PANELS: Cell<CacheAligned> = Cell::new(CacheAligned::default());
 }
 
 /// One column tile of B at a time is copied into a `k × TILE` panel
 /// (zero past `n`), which stays in L1 while every row block streams past.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn tiled<M: Fma, const CAP: usize>(
+fn tiled<M: Fma>(
+    panels: &mut [f32],
     rows: usize,
     k: usize,
     n: usize,
@@ -278,9 +305,6 @@ fn tiled<M: Fma, const CAP: usize>(
     store: Store<'_>,
     mut sums: Option<&mut RowSums<'_>>,
 ) {
-    // `pack_columns` writes whole blocks up to the next multiple of TILE rows.
-    const { assert!(CAP.is_multiple_of(BLOCK)) };
-    let mut panel = CacheLines([0f32; CAP]);
     // The ones column is column `n`: in the last tile's padding, or in a
     // tile of its own when `n` fills its tiles.
     let with_sums = sums.is_some();
@@ -288,8 +312,8 @@ fn tiled<M: Fma, const CAP: usize>(
     // The second panel starts on a whole block past the first, so that
     // packing's whole blocks stay out of it.
     let half = panel_room(k);
-    let paired = pairs::<M>() && 2 * half <= CAP;
-    let (first, second) = panel.0.split_at_mut(if paired { half } else { CAP });
+    let paired = pairs::<M>() && 2 * half <= panels.len();
+    let (first, second) = panels.split_at_mut(if paired { half } else { panels.len() });
     let mut j0 = 0;
     while j0 < columns {
         let tile = pack_with_ones::<M>(first, b, k, j0, n, with_sums);
@@ -353,12 +377,6 @@ fn pack_with_ones<'p, M: Fma>(
         ones,
     }
 }
-
-/// A stack panel starting on a cache line, so that no tile load splits
-/// two lines (where the stack happened to put it unaligned, a 64×64×64
-/// product ran 13% slower).
-#[repr(C, align(64))]
-struct CacheLines<const CAP: usize>([f32; CAP]);
 
 /// Elements of the panel [`pack_panel`] fills for a `k × n` B: every
 /// column tile's `k × TILE` panel, one after the other.
@@ -552,10 +570,13 @@ fn tile_product<M: Fma>(
     store: Store<'_>,
     mut sums: Option<&mut RowSums<'_>>,
 ) {
-    let r0 = if M::GEMM_ROWS < ROWS {
-        row_blocks::<M, { ROWS / 2 }>(tile, a, rows, out, store, sums.as_deref_mut())
+    let r0 = if tile.lanes() <= HALF_LANES {
+        // One register a row's chain, so AVX2 holds eight rows too.
+        row_blocks::<M, ROWS, true>(tile, a, rows, out, store, sums.as_deref_mut())
+    } else if M::GEMM_ROWS < ROWS {
+        row_blocks::<M, { ROWS / 2 }, false>(tile, a, rows, out, store, sums.as_deref_mut())
     } else {
-        row_blocks::<M, ROWS>(tile, a, rows, out, store, sums.as_deref_mut())
+        row_blocks::<M, ROWS, false>(tile, a, rows, out, store, sums.as_deref_mut())
     };
     rows_one_by_one::<M>(tile, a, r0..rows, out, store, sums);
 }
@@ -627,6 +648,14 @@ struct Tile<'a> {
 }
 
 impl Tile<'_> {
+    /// The lanes that carry a column (real or the ones column): the
+    /// rest are padding no chain needs.
+    #[inline(always)]
+    fn lanes(&self) -> usize {
+        self.ones
+            .map_or(self.width, |lane| self.width.max(lane + 1))
+    }
+
     /// Row `r` of the product, `acc`, into `out` (its ones lane into
     /// `sums`).
     #[inline(always)]
@@ -650,9 +679,10 @@ impl Tile<'_> {
 }
 
 /// Every whole block of `R` rows of A times the tile, written to `out`;
-/// returns the first row left over.
+/// returns the first row left over. `HALF`: only the tile's low half
+/// lanes carry columns ([`Tile::lanes`]), so only they are multiplied.
 #[inline(always)]
-fn row_blocks<M: Fma, const R: usize>(
+fn row_blocks<M: Fma, const R: usize, const HALF: bool>(
     tile: Tile<'_>,
     a: View<'_>,
     rows: usize,
@@ -663,9 +693,9 @@ fn row_blocks<M: Fma, const R: usize>(
     let mut r0 = 0;
     while r0 + R <= rows {
         let acc = if a.rs == 1 {
-            row_block::<M, R, true>(tile.panel, a, r0)
+            row_block::<M, R, true, HALF>(tile.panel, a, r0)
         } else {
-            row_block::<M, R, false>(tile.panel, a, r0)
+            row_block::<M, R, false, HALF>(tile.panel, a, r0)
         };
         for (r, acc_r) in acc.iter().enumerate() {
             tile.write(out, r0 + r, acc_r, store, sums.as_deref_mut());
@@ -680,9 +710,9 @@ fn row_blocks<M: Fma, const R: usize>(
 /// are adjacent (`rs == 1`, a transposed operand), so the R scalars of
 /// one step are one contiguous load; otherwise each is read on its own.
 /// (Left to itself, LLVM vectorises that read across the rows with a slow
-/// gather.)
+/// gather.) `HALF`: the lanes past the low half stay 0.
 #[inline(always)]
-fn row_block<M: Fma, const R: usize, const COLUMN_A: bool>(
+fn row_block<M: Fma, const R: usize, const COLUMN_A: bool, const HALF: bool>(
     panel: &[f32],
     a: View<'_>,
     r0: usize,
@@ -695,7 +725,9 @@ fn row_block<M: Fma, const R: usize, const COLUMN_A: bool>(
         // (`$r < R` is a constant: the rows past R compile to nothing.)
         macro_rules! rows {
             ($($r:literal)*) => {$(
-                if $r < R {
+                if $r < R && HALF {
+                    M::fma_half_tile(s[$r], tile, &mut acc[$r]);
+                } else if $r < R {
                     M::fma_tile(s[$r], tile, &mut acc[$r]);
                 }
             )*};
@@ -947,22 +979,58 @@ fn write_row(out: &mut [f32], start: usize, acc: &[f32], store: Store<'_>, j0: u
     let dst = &mut out[start..start + acc.len()];
     match store {
         Store::Overwrite(Some(bias)) => {
-            for ((d, &v), &b) in dst.iter_mut().zip(acc).zip(&bias[j0..]) {
-                *d = v + b;
-            }
+            let bias = &bias[j0..][..acc.len()];
+            by_pieces(dst, acc, Some(bias), |d, v, b| *d = v + b);
         }
         // A whole tile as one fixed-size copy: a `memcpy` call per row
         // of 16 cost a conv2d backward 7% of its time.
         Store::Overwrite(None) => match <&mut [f32; TILE]>::try_from(&mut *dst) {
             Ok(whole) => *whole = acc.try_into().expect("a tile's width"),
-            Err(_) => dst.copy_from_slice(acc),
+            Err(_) => by_pieces(dst, acc, None, |d, v, _| *d = v),
         },
-        Store::Accumulate => {
-            for (d, &v) in dst.iter_mut().zip(acc) {
-                *d += v;
-            }
+        Store::Accumulate => by_pieces(dst, acc, None, |d, v, _| *d += v),
+    }
+}
+
+/// `lane(&mut dst[l], acc[l], bias[l])` for every lane of a row of at
+/// most a tile (without a bias the third operand is `acc[l]` again):
+/// pieces of 8, then of 4, as fixed-size arrays, then the last three
+/// lanes one at a time. As one loop over the slice, whose length LLVM
+/// knows is at most a tile, it folds the ragged end into masked loads
+/// and stores, and AVX2's masked store is slow on AMD: a 32×16→8 forward
+/// spent a third of its time in them.
+#[inline(always)]
+fn by_pieces(
+    dst: &mut [f32],
+    acc: &[f32],
+    bias: Option<&[f32]>,
+    lane: impl Fn(&mut f32, f32, f32),
+) {
+    let bias = bias.unwrap_or(acc);
+    let (dst, acc, bias) = pieces::<HALF_LANES>(dst, acc, bias, &lane);
+    let (dst, acc, bias) = pieces::<{ HALF_LANES / 2 }>(dst, acc, bias, &lane);
+    for ((d, &a), &b) in dst.iter_mut().zip(acc).zip(bias) {
+        lane(d, a, b);
+    }
+}
+
+/// [`by_pieces`]' whole pieces of `P`; returns the lanes left over.
+#[inline(always)]
+fn pieces<'a, 'b, const P: usize>(
+    dst: &'a mut [f32],
+    acc: &'b [f32],
+    bias: &'b [f32],
+    lane: &impl Fn(&mut f32, f32, f32),
+) -> (&'a mut [f32], &'b [f32], &'b [f32]) {
+    let (dst_pieces, dst_rest) = dst.as_chunks_mut::<P>();
+    let (acc_pieces, acc_rest) = acc.as_chunks::<P>();
+    let (bias_pieces, bias_rest) = bias.as_chunks::<P>();
+    for ((d, a), b) in dst_pieces.iter_mut().zip(acc_pieces).zip(bias_pieces) {
+        for l in 0..P {
+            lane(&mut d[l], a[l], b[l]);
         }
     }
+    (dst_rest, acc_rest, bias_rest)
 }
 
 #[cfg(test)]

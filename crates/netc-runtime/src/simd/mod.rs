@@ -11,6 +11,8 @@ mod isa;
 pub mod math;
 pub mod peak;
 mod tile;
+
+pub(crate) use tile::HALF_LANES;
 pub(crate) mod transpose;
 
 pub use isa::{Isa, ISA_ENV};
@@ -53,6 +55,13 @@ pub trait Fma: Copy {
     #[inline(always)]
     fn fma_tile(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
         tile::portable::<Self>(s, tile, acc)
+    }
+
+    /// [`Fma::fma_tile`] over the low [`HALF_LANES`] lanes, the others
+    /// left as they are: half the FMAs for a tile whose real lanes fit.
+    #[inline(always)]
+    fn fma_half_tile(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
+        tile::portable_half::<Self>(s, tile, acc)
     }
 
     /// `a[l]·b[l] + c[l]` in every lane (one rounding on the FMA paths).
@@ -129,6 +138,12 @@ impl Fma for FusedAvx512 {
         unsafe { tile::avx512(s, tile, acc) }
     }
     #[inline(always)]
+    fn fma_half_tile(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
+        // SAFETY: as for `transpose_block` (AVX-512F CPUs have AVX2 and
+        // FMA, which this path's wrappers enable too).
+        unsafe { tile::ymm_half(s, tile, acc) }
+    }
+    #[inline(always)]
     fn mul_add_tiles(a: &[f32; LANES], b: &[f32; LANES], c: &[f32; LANES]) -> [f32; LANES] {
         // SAFETY: as for `transpose_block`.
         unsafe { tile::avx512_lanes(a, b, c) }
@@ -159,6 +174,11 @@ impl Fma for FusedAvx2 {
     fn fma_tile(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
         // SAFETY: as for `transpose_block`.
         unsafe { tile::avx2(s, tile, acc) }
+    }
+    #[inline(always)]
+    fn fma_half_tile(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
+        // SAFETY: as for `transpose_block`.
+        unsafe { tile::ymm_half(s, tile, acc) }
     }
     #[inline(always)]
     fn mul_add_tiles(a: &[f32; LANES], b: &[f32; LANES], c: &[f32; LANES]) -> [f32; LANES] {

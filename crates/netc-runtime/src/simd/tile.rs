@@ -13,10 +13,24 @@
 
 use super::{Fma, LANES};
 
+/// Lanes of a half tile: a product's column tile with at most this many
+/// real lanes (a layer 8 or fewer wide, the last tile of a width such as
+/// 24 or 100) costs half the FMAs.
+pub(crate) const HALF_LANES: usize = LANES / 2;
+
 /// The plain loop, for paths without the x86 kernels.
 #[inline(always)]
 pub fn portable<M: Fma>(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
     for l in 0..LANES {
+        acc[l] = M::mul_add(s, tile[l], acc[l]);
+    }
+}
+
+/// [`portable`] over the low [`HALF_LANES`] lanes; the others are left as
+/// they are.
+#[inline(always)]
+pub fn portable_half<M: Fma>(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
+    for l in 0..HALF_LANES {
         acc[l] = M::mul_add(s, tile[l], acc[l]);
     }
 }
@@ -36,7 +50,7 @@ pub fn portable_lanes<M: Fma>(
 }
 
 #[cfg(target_arch = "x86_64")]
-pub(crate) use x86::{avx2, avx2_lanes, avx512, avx512_lanes};
+pub(crate) use x86::{avx2, avx2_lanes, avx512, avx512_lanes, ymm_half};
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -70,6 +84,19 @@ mod x86 {
                 let a = _mm256_loadu_ps(acc.as_ptr().add(half * 8));
                 _mm256_storeu_ps(acc.as_mut_ptr().add(half * 8), _mm256_fmadd_ps(s, t, a));
             }
+        }
+    }
+
+    /// One ymm FMA over the low half of the lanes (both x86 paths).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(crate) fn ymm_half(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
+        // SAFETY: one ymm is the first 8 of the 16 f32 in each array;
+        // unaligned loads and stores have no alignment demand.
+        unsafe {
+            let t = _mm256_loadu_ps(tile.as_ptr());
+            let a = _mm256_loadu_ps(acc.as_ptr());
+            _mm256_storeu_ps(acc.as_mut_ptr(), _mm256_fmadd_ps(_mm256_set1_ps(s), t, a));
         }
     }
 
@@ -132,6 +159,15 @@ mod tests {
     }
 
     multiversion! {
+        fn fma_half_tile_with(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) => fma_half_tile_body;
+    }
+
+    #[inline(always)]
+    fn fma_half_tile_body<M: Fma>(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
+        M::fma_half_tile(s, tile, acc);
+    }
+
+    multiversion! {
         fn lanes_with(a: &[f32; LANES], b: &[f32; LANES], c: &[f32; LANES]) -> [f32; LANES]
             => lanes_body;
     }
@@ -164,6 +200,16 @@ mod tests {
                 fma_tile_with(isa, s, &b, &mut acc);
                 let want: [f32; LANES] = std::array::from_fn(|l| s.mul_add(b[l], c[l]));
                 assert_eq!(bits(&acc), bits(&want), "fma_tile on {}", isa.name());
+                let mut half = c;
+                fma_half_tile_with(isa, s, &b, &mut half);
+                let want: [f32; LANES] = std::array::from_fn(|l| {
+                    if l < HALF_LANES {
+                        s.mul_add(b[l], c[l])
+                    } else {
+                        c[l]
+                    }
+                });
+                assert_eq!(bits(&half), bits(&want), "fma_half_tile on {}", isa.name());
             }
             // The scalar path multiplies, then adds.
             let unfused: [f32; LANES] = std::array::from_fn(|l| a[l] * b[l] + c[l]);

@@ -14,8 +14,9 @@ use netc_runtime::{kernels, Const};
 
 use common::random;
 
-/// Widths around the 16-lane tiles and blocks.
-const WIDTHS: [usize; 10] = [1, 7, 15, 16, 17, 33, 64, 100, 128, 200];
+/// Widths around the 16-lane tiles and blocks, and around the half
+/// tiles (a last tile of 1, 4, 7 or 8 columns; 9 takes a whole one).
+const WIDTHS: [usize; 12] = [1, 7, 9, 15, 16, 17, 24, 33, 64, 100, 128, 200];
 
 fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
@@ -41,11 +42,12 @@ fn chains(x: &[f32], w: &[f32], b: &[f32], in_f: usize, fused: bool) -> Vec<f32>
 }
 
 /// Shapes the small kernels serve (not the blocked product; reductions
-/// the stack panel holds).
+/// the small path's panel holds).
 fn own_kernel_shapes() -> impl Iterator<Item = (usize, usize, usize)> {
     let shapes = WIDTHS.into_iter().flat_map(|i| WIDTHS.map(move |o| (i, o)));
     shapes.flat_map(|(in_f, out_f)| {
-        [1, 2, 9].into_iter().filter_map(move |batch| {
+        // Row blocks of 8 (and 4) with rows left over, on every path.
+        [1, 2, 9, 19].into_iter().filter_map(move |batch| {
             let macs = batch * in_f * out_f;
             let blocked = macs >= BLOCKED_MIN_MACS || (batch == 1 && macs >= BLOCKED_ROW_MIN_MACS);
             (!blocked).then_some((batch, in_f, out_f))
