@@ -993,12 +993,12 @@ fn write_row(out: &mut [f32], start: usize, acc: &[f32], store: Store<'_>, j0: u
 }
 
 /// `lane(&mut dst[l], acc[l], bias[l])` for every lane of a row of at
-/// most a tile (without a bias the third operand is `acc[l]` again):
-/// pieces of 8, then of 4, as fixed-size arrays, then the last three
-/// lanes one at a time. As one loop over the slice, whose length LLVM
-/// knows is at most a tile, it folds the ragged end into masked loads
-/// and stores, and AVX2's masked store is slow on AMD: a 32×16→8 forward
-/// spent a third of its time in them.
+/// most a tile (without a bias the third operand is `acc[l]` again): a
+/// whole tile, or pieces of 8, then of 4, as fixed-size arrays, then the
+/// last three lanes one at a time. As one loop over the slice, whose
+/// length LLVM knows is at most a tile, it folds the ragged end into
+/// masked loads and stores, and AVX2's masked store is slow on AMD: a
+/// 32×16→8 forward spent a third of its time in them.
 #[inline(always)]
 fn by_pieces(
     dst: &mut [f32],
@@ -1007,6 +1007,7 @@ fn by_pieces(
     lane: impl Fn(&mut f32, f32, f32),
 ) {
     let bias = bias.unwrap_or(acc);
+    let (dst, acc, bias) = pieces::<TILE>(dst, acc, bias, &lane);
     let (dst, acc, bias) = pieces::<HALF_LANES>(dst, acc, bias, &lane);
     let (dst, acc, bias) = pieces::<{ HALF_LANES / 2 }>(dst, acc, bias, &lane);
     for ((d, &a), &b) in dst.iter_mut().zip(acc).zip(bias) {
