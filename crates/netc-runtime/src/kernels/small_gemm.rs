@@ -1,8 +1,7 @@
 //! A register-tiled product for the small layers `gemm`'s packing would
 //! dwarf: `out[r, j] (+)= Σ_k A[r, k]·B[k, j]` with B copied into a
-//! zero-padded panel (on the stack for a short reduction, else the
-//! thread's own), so every inner step is one broadcast-FMA over a fixed
-//! 16-wide tile that LLVM keeps in registers (one zmm, two ymm or four
+//! zero-padded stack panel, so every inner step is one broadcast-FMA over a
+//! fixed 16-wide tile that LLVM keeps in registers (one zmm, two ymm or four
 //! xmm), eight rows (four on AVX2) at a time for independent FMA chains.
 //! A tile whose columns fit its low half (a layer 8 or fewer wide, the
 //! last tile of 24 or 100) multiplies only that half: one ymm a row, and
@@ -18,9 +17,7 @@ mod blocked;
 
 pub(crate) use blocked::blocked_product;
 
-use std::cell::Cell;
-
-use super::{CacheAligned, Fresh};
+use super::Fresh;
 use crate::simd::transpose::BLOCK;
 use crate::simd::{self, Fma, HALF_LANES};
 
@@ -243,59 +240,37 @@ pub(crate) fn small_gemm_summing<M: Fma>(
     if k > MAX_K {
         return false;
     }
-    // Two tiles' panels where they go in pairs.
+    // Room for two tiles' panels where they go in pairs, and as long as
+    // both stay within the one-tile panel of the longest reduction.
     let tiles = (n + usize::from(sums.is_some())).div_ceil(TILE);
-    let panels = if pairs::<M>() && tiles > 1 { 2 } else { 1 };
-    let sums = sums.as_mut();
-    if panels * panel_room(k) <= STACK_PANEL {
-        // One block, zeroed in a few vector stores: cheaper than even
-        // the thread-local's bookkeeping.
-        let mut panel = CacheLines([0f32; STACK_PANEL]);
-        tiled::<M>(&mut panel.0, rows, k, n, a, b, out, store, sums);
+    let panels = if pairs::<M>() && tiles > 1 && 2 * k <= MAX_K {
+        2
     } else {
-        // Taken out of the thread-local rather than used in a `with`
-        // closure, as the blocked product's packs are (the closure is not
-        // compiled for this path's features).
-        let mut panels = PANELS.take();
-        if panels.len() < PANELS_LEN {
-            panels = CacheAligned::zeroed(PANELS_LEN);
-        }
-        tiled::<M>(&mut panels, rows, k, n, a, b, out, store, sums);
-        PANELS.set(panels);
+        1
+    };
+    let needed = panels * panel_room(k);
+    let sums = sums.as_mut();
+    // Panel sizes in steps, so a tiny layer does not zero 32 KiB per call
+    // (a batch of 32 as the reduction, a weight gradient's, fits 512).
+    if needed <= 256 {
+        tiled::<M, 256>(rows, k, n, a, b, out, store, sums);
+    } else if needed <= 512 {
+        tiled::<M, 512>(rows, k, n, a, b, out, store, sums);
+    } else if needed <= 1024 {
+        tiled::<M, 1024>(rows, k, n, a, b, out, store, sums);
+    } else if needed <= 2048 {
+        tiled::<M, 2048>(rows, k, n, a, b, out, store, sums);
+    } else {
+        tiled::<M, { MAX_K * TILE }>(rows, k, n, a, b, out, store, sums);
     }
     true
-}
-
-/// The panel of one tile over a reduction of up to [`TILE`] steps (a
-/// block), on the stack.
-const STACK_PANEL: usize = BLOCK;
-
-/// A stack panel starting on a cache line, as the thread-local ones do.
-#[repr(C, align(64))]
-struct CacheLines([f32; STACK_PANEL]);
-
-/// The panels' room: one tile at the longest reduction, or two tiles
-/// side by side at up to half of it.
-const PANELS_LEN: usize = MAX_K * TILE;
-
-thread_local! {
-    /// Each thread's panels for [`tiled`] past a block, allocated on its
-    /// first such product and reused. Packing writes every step a product
-    /// reads before it is read, so a call may start from whatever the
-    /// last one left: a stack panel had to be zeroed first, which for the
-    /// seed network's weight gradients (2 KiB each, through glibc's
-    /// `rep stosb`) cost 35 ns a call. On a cache line, as the panels of
-    /// the inference cache: a 64×64×64 product ran 13% slower from an
-    /// unaligned one.
-    static PANELS: Cell<CacheAligned> = Cell::new(CacheAligned::default());
 }
 
 /// One column tile of B at a time is copied into a `k × TILE` panel
 /// (zero past `n`), which stays in L1 while every row block streams past.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn tiled<M: Fma>(
-    panels: &mut [f32],
+fn tiled<M: Fma, const CAP: usize>(
     rows: usize,
     k: usize,
     n: usize,
@@ -305,6 +280,9 @@ fn tiled<M: Fma>(
     store: Store<'_>,
     mut sums: Option<&mut RowSums<'_>>,
 ) {
+    // `pack_columns` writes whole blocks up to the next multiple of TILE rows.
+    const { assert!(CAP.is_multiple_of(BLOCK)) };
+    let mut panel = CacheLines([0f32; CAP]);
     // The ones column is column `n`: in the last tile's padding, or in a
     // tile of its own when `n` fills its tiles.
     let with_sums = sums.is_some();
@@ -312,8 +290,8 @@ fn tiled<M: Fma>(
     // The second panel starts on a whole block past the first, so that
     // packing's whole blocks stay out of it.
     let half = panel_room(k);
-    let paired = pairs::<M>() && 2 * half <= panels.len();
-    let (first, second) = panels.split_at_mut(if paired { half } else { panels.len() });
+    let paired = pairs::<M>() && 2 * half <= CAP;
+    let (first, second) = panel.0.split_at_mut(if paired { half } else { CAP });
     let mut j0 = 0;
     while j0 < columns {
         let tile = pack_with_ones::<M>(first, b, k, j0, n, with_sums);
@@ -377,6 +355,12 @@ fn pack_with_ones<'p, M: Fma>(
         ones,
     }
 }
+
+/// A stack panel starting on a cache line, so that no tile load splits
+/// two lines (where the stack happened to put it unaligned, a 64×64×64
+/// product ran 13% slower).
+#[repr(C, align(64))]
+struct CacheLines<const CAP: usize>([f32; CAP]);
 
 /// Elements of the panel [`pack_panel`] fills for a `k × n` B: every
 /// column tile's `k × TILE` panel, one after the other.

@@ -76,27 +76,29 @@ mod x86 {
     #[inline]
     pub(crate) fn avx2(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
         let s = _mm256_set1_ps(s);
-        for half in 0..2 {
-            // SAFETY: `half·8 + 8 ≤ 16`: each ymm load or store stays in
-            // its 16-element array; unaligned access has no alignment demand.
-            unsafe {
-                let t = _mm256_loadu_ps(tile.as_ptr().add(half * 8));
-                let a = _mm256_loadu_ps(acc.as_ptr().add(half * 8));
-                _mm256_storeu_ps(acc.as_mut_ptr().add(half * 8), _mm256_fmadd_ps(s, t, a));
-            }
-        }
+        ymm_at(s, tile, acc, 0);
+        ymm_at(s, tile, acc, 8);
     }
 
     /// One ymm FMA over the low half of the lanes (both x86 paths).
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     pub(crate) fn ymm_half(s: f32, tile: &[f32; LANES], acc: &mut [f32; LANES]) {
-        // SAFETY: one ymm is the first 8 of the 16 f32 in each array;
-        // unaligned loads and stores have no alignment demand.
+        ymm_at(_mm256_set1_ps(s), tile, acc, 0);
+    }
+
+    /// `acc[at..at + 8] += s·tile[at..at + 8]`, one ymm FMA.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn ymm_at(s: __m256, tile: &[f32; LANES], acc: &mut [f32; LANES], at: usize) {
+        // A constant at every call: the check compiles away.
+        assert!(at + 8 <= LANES, "a ymm inside the tile");
+        // SAFETY: `at + 8 ≤ 16`: the ymm load or store stays in each
+        // 16-element array; unaligned access has no alignment demand.
         unsafe {
-            let t = _mm256_loadu_ps(tile.as_ptr());
-            let a = _mm256_loadu_ps(acc.as_ptr());
-            _mm256_storeu_ps(acc.as_mut_ptr(), _mm256_fmadd_ps(_mm256_set1_ps(s), t, a));
+            let t = _mm256_loadu_ps(tile.as_ptr().add(at));
+            let a = _mm256_loadu_ps(acc.as_ptr().add(at));
+            _mm256_storeu_ps(acc.as_mut_ptr().add(at), _mm256_fmadd_ps(s, t, a));
         }
     }
 

@@ -1,7 +1,6 @@
 //! The kernels run on caller buffers: a counting global allocator proves
-//! that nothing allocates, the products' per-thread panels and packing
-//! scratch included once they have grown (on a thread's first product
-//! that needs them).
+//! that nothing allocates, the large products' per-thread packing
+//! scratch included once it has grown.
 
 use netc_ops::{Activation, Loss, Optimizer};
 use netc_runtime::clip::clip_grad_norm;
@@ -34,9 +33,6 @@ fn kernels_do_not_allocate() {
     let mut param = w.clone();
     let bn_in: Vec<f32> = (0..batch * out_f).map(|i| (i % 7) as f32).collect();
 
-    // This thread's panels for reductions past a block (the weight
-    // gradient's, over the batch) come with its first such product.
-    linear_backward(&x, &w, &dy, None, &mut dw, None, batch, in_f, out_f);
     let small = allocations(|| {
         linear_forward(&x, &w, Some(&b), &mut y, batch, in_f, out_f);
         batchnorm_forward_train(
@@ -127,7 +123,7 @@ fn kernels_do_not_allocate() {
     assert_eq!(small, 0, "the small-layer kernels allocated");
 
     // Mid-sized layers (the deep workload's 64-wide ones, a 300-long
-    // reduction, a one-row product) stay on the small products' panels.
+    // reduction, a one-row product) stay on the stack panel.
     for (batch, in_f, out_f) in [(64, 64, 64), (64, 300, 48), (1, 100, 300)] {
         assert!(batch * in_f * out_f < BLOCKED_MIN_MACS);
         assert!(batch > 1 || in_f * out_f < BLOCKED_ROW_MIN_MACS);
