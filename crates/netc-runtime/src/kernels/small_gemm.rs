@@ -1,15 +1,15 @@
 //! A register-tiled product for the small layers `gemm`'s packing would
 //! dwarf: `out[r, j] (+)= Σ_k A[r, k]·B[k, j]` with B copied into a
 //! zero-padded stack panel, so every inner step is one broadcast-FMA over a
-//! fixed 16-wide tile that LLVM keeps in registers (one zmm, two ymm or four
-//! xmm), eight rows (four on AVX2) at a time for independent FMA chains.
-//! A tile whose columns fit its low half (a layer 8 or fewer wide, the
-//! last tile of 24 or 100) multiplies only that half: one ymm a row, and
-//! eight rows on AVX2 too. On AVX-512 two column tiles go side by side: each step's
-//! scalars of A serve 16 FMAs instead of 8, and 16 chains hide the FMA
-//! latency (a 64×64×64 forward: 78% → 86% of the FMA peak). A caller
-//! whose B changes less often than it is multiplied (an inference cache
-//! of a linear weight) packs every tile once
+//! fixed 16-wide tile that LLVM keeps in registers (one zmm, two ymm or
+//! four xmm), eight rows (four on AVX2) at a time for independent FMA
+//! chains. A tile whose columns fit its low half (a layer 8 or fewer
+//! wide, the last tile of 24 or 100) multiplies only that half: one ymm a
+//! row, and eight rows on AVX2 too. On AVX-512 two column tiles go side
+//! by side: each step's scalars of A serve 16 FMAs instead of 8, and 16
+//! chains hide the FMA latency (a 64×64×64 forward: 78% → 86% of the FMA
+//! peak). A caller whose B changes less often than it is multiplied (an
+//! inference cache of a linear weight) packs every tile once
 //! ([`pack_panel`]) and multiplies from that panel ([`packed_gemm`], the
 //! same tiled loop; [`packed_row`] for a single row).
 
@@ -966,12 +966,7 @@ fn write_row(out: &mut [f32], start: usize, acc: &[f32], store: Store<'_>, j0: u
             let bias = &bias[j0..][..acc.len()];
             by_pieces(dst, acc, Some(bias), |d, v, b| *d = v + b);
         }
-        // A whole tile as one fixed-size copy: a `memcpy` call per row
-        // of 16 cost a conv2d backward 7% of its time.
-        Store::Overwrite(None) => match <&mut [f32; TILE]>::try_from(&mut *dst) {
-            Ok(whole) => *whole = acc.try_into().expect("a tile's width"),
-            Err(_) => by_pieces(dst, acc, None, |d, v, _| *d = v),
-        },
+        Store::Overwrite(None) => by_pieces(dst, acc, None, |d, v, _| *d = v),
         Store::Accumulate => by_pieces(dst, acc, None, |d, v, _| *d += v),
     }
 }
@@ -982,7 +977,9 @@ fn write_row(out: &mut [f32], start: usize, acc: &[f32], store: Store<'_>, j0: u
 /// last three lanes one at a time. As one loop over the slice, whose
 /// length LLVM knows is at most a tile, it folds the ragged end into
 /// masked loads and stores, and AVX2's masked store is slow on AMD: a
-/// 32×16→8 forward spent a third of its time in them.
+/// 32×16→8 forward spent a third of its time in them. (A copy as one
+/// `copy_from_slice` was a `memcpy` call per row: 7% of a conv2d
+/// backward.)
 #[inline(always)]
 fn by_pieces(
     dst: &mut [f32],

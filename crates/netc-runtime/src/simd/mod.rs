@@ -11,11 +11,10 @@ mod isa;
 pub mod math;
 pub mod peak;
 mod tile;
-
-pub(crate) use tile::HALF_LANES;
 pub(crate) mod transpose;
 
 pub use isa::{Isa, ISA_ENV};
+pub(crate) use tile::HALF_LANES;
 
 /// How a kernel body spells `a·b + c`, and the ISA it is compiled for.
 ///
