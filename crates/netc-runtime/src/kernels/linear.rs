@@ -1,12 +1,12 @@
 //! `nn.Linear`: `y = x·Wᵀ + b` with W stored as PyTorch's `[out, in]`.
 //!
 //! Small and mid-sized layers (the common case for netc models) run a
-//! register-tiled kernel over a stack panel (`small_gemm`), or plain
+//! register-tiled kernel over a panel of B (`small_gemm`), or plain
 //! dot/axpy loops when a reduction is too long for the panel; from
 //! [`BLOCKED_MIN_MACS`] multiply-adds on, the same register tiles run
 //! over cache blocks of packed operands (`small_gemm::blocked`), whose
 //! packing below that size costs more than it saves (a 64×64×64 product
-//! runs faster on the stack panel).
+//! runs faster in `small_gemm`).
 
 use super::fresh::clear_if;
 use super::small_gemm::{

@@ -1,6 +1,7 @@
 //! A register-tiled product for the small layers `gemm`'s packing would
 //! dwarf: `out[r, j] (+)= Σ_k A[r, k]·B[k, j]` with B copied into a
-//! zero-padded stack panel, so every inner step is one broadcast-FMA over a
+//! zero-padded panel (on the stack, or the thread's own for a long
+//! reduction), so every inner step is one broadcast-FMA over a
 //! fixed 16-wide tile that LLVM keeps in registers (one zmm, two ymm or
 //! four xmm), eight rows (four on AVX2) at a time for independent FMA
 //! chains. A tile whose columns fit its low half (a layer 8 or fewer
@@ -17,6 +18,8 @@ mod blocked;
 
 pub(crate) use blocked::blocked_product;
 
+use std::cell::UnsafeCell;
+
 use super::Fresh;
 use crate::simd::transpose::BLOCK;
 use crate::simd::{self, Fma, HALF_LANES};
@@ -28,7 +31,7 @@ const TILE: usize = simd::LANES;
 /// [`Fma::GEMM_ROWS`] says so (AVX2, whose 16 registers would not hold
 /// 8 × 2 accumulators and the operands).
 const ROWS: usize = 8;
-/// The longest reduction the stack panel (one column tile of B) holds;
+/// The longest reduction a panel (one column tile of B) holds;
 /// longer products take another kernel.
 pub(crate) const MAX_K: usize = 512;
 
@@ -250,27 +253,51 @@ pub(crate) fn small_gemm_summing<M: Fma>(
     };
     let needed = panels * panel_room(k);
     let sums = sums.as_mut();
-    // Panel sizes in steps, so a tiny layer does not zero 32 KiB per call
-    // (a batch of 32 as the reduction, a weight gradient's, fits 512).
-    if needed <= 256 {
-        tiled::<M, 256>(rows, k, n, a, b, out, store, sums);
-    } else if needed <= 512 {
-        tiled::<M, 512>(rows, k, n, a, b, out, store, sums);
-    } else if needed <= 1024 {
-        tiled::<M, 1024>(rows, k, n, a, b, out, store, sums);
-    } else if needed <= 2048 {
-        tiled::<M, 2048>(rows, k, n, a, b, out, store, sums);
+    if needed <= STACK_PANEL {
+        tiled::<M>(
+            rows,
+            k,
+            n,
+            a,
+            b,
+            out,
+            store,
+            sums,
+            &mut CacheLines([0f32; STACK_PANEL]).0,
+        );
     } else {
-        tiled::<M, { MAX_K * TILE }>(rows, k, n, a, b, out, store, sums);
+        let panel = PANEL.with(UnsafeCell::get);
+        // SAFETY: the panel is this thread's own, and nothing `tiled`
+        // calls (packing, the tile products) reaches small_gemm again, so
+        // this is the only reference to it while it lives.
+        let panel = unsafe { &mut (*panel).0 };
+        tiled::<M>(rows, k, n, a, b, out, store, sums, panel);
     }
     true
 }
 
-/// One column tile of B at a time is copied into a `k × TILE` panel
-/// (zero past `n`), which stays in L1 while every row block streams past.
+/// The panel a short reduction's tiles take on the stack: zeroing it
+/// costs less than reaching the thread's panel (the 8→1 forward of the
+/// seed network, 53 against 85 ns through a thread-local).
+const STACK_PANEL: usize = 256;
+
+thread_local! {
+    /// Each thread's panel for the longer reductions, which a stack
+    /// panel would cost a zeroing of up to 32 KiB per call (a seed
+    /// weight gradient's 4 KiB was a tenth of its time). Constant and
+    /// without a destructor, so it lives in the thread's static TLS: no
+    /// allocation, even on a worker's first long product.
+    static PANEL: UnsafeCell<CacheLines<{ MAX_K * TILE }>> =
+        const { UnsafeCell::new(CacheLines([0.0; MAX_K * TILE])) };
+}
+
+/// One column tile of B at a time is copied into a `k × TILE` slice of
+/// `panel` (zero past `n`), which stays in L1 while every row block
+/// streams past. `panel` holds at least [`panel_room`]`(k)`; packing
+/// overwrites whatever it held before.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn tiled<M: Fma, const CAP: usize>(
+fn tiled<M: Fma>(
     rows: usize,
     k: usize,
     n: usize,
@@ -279,10 +306,9 @@ fn tiled<M: Fma, const CAP: usize>(
     out: &mut [f32],
     store: Store<'_>,
     mut sums: Option<&mut RowSums<'_>>,
+    panel: &mut [f32],
 ) {
-    // `pack_columns` writes whole blocks up to the next multiple of TILE rows.
-    const { assert!(CAP.is_multiple_of(BLOCK)) };
-    let mut panel = CacheLines([0f32; CAP]);
+    let cap = panel.len();
     // The ones column is column `n`: in the last tile's padding, or in a
     // tile of its own when `n` fills its tiles.
     let with_sums = sums.is_some();
@@ -290,8 +316,8 @@ fn tiled<M: Fma, const CAP: usize>(
     // The second panel starts on a whole block past the first, so that
     // packing's whole blocks stay out of it.
     let half = panel_room(k);
-    let paired = pairs::<M>() && 2 * half <= CAP;
-    let (first, second) = panel.0.split_at_mut(if paired { half } else { CAP });
+    let paired = pairs::<M>() && 2 * half <= cap;
+    let (first, second) = panel.split_at_mut(if paired { half } else { cap });
     let mut j0 = 0;
     while j0 < columns {
         let tile = pack_with_ones::<M>(first, b, k, j0, n, with_sums);
@@ -356,7 +382,7 @@ fn pack_with_ones<'p, M: Fma>(
     }
 }
 
-/// A stack panel starting on a cache line, so that no tile load splits
+/// A panel starting on a cache line, so that no tile load splits
 /// two lines (where the stack happened to put it unaligned, a 64×64×64
 /// product ran 13% slower).
 #[repr(C, align(64))]

@@ -160,7 +160,7 @@ fn linear_backward_matches_finite_differences_small() {
     check_linear(32, 9, 16, true);
     check_linear(2, 17, 3, false);
     check_linear(4, 1, 1, true);
-    // A long reduction in the stack panel, then one too long for it: the
+    // A long reduction in the thread's panel, then one too long for it: the
     // dot/axpy fallback.
     check_linear(2, 300, 40, true);
     check_linear(2, 600, 3, true);

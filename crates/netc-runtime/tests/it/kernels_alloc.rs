@@ -123,7 +123,8 @@ fn kernels_do_not_allocate() {
     assert_eq!(small, 0, "the small-layer kernels allocated");
 
     // Mid-sized layers (the deep workload's 64-wide ones, a 300-long
-    // reduction, a one-row product) stay on the stack panel.
+    // reduction, a one-row product) stay on `small_gemm`'s panels, the
+    // thread's own for their long reductions.
     for (batch, in_f, out_f) in [(64, 64, 64), (64, 300, 48), (1, 100, 300)] {
         assert!(batch * in_f * out_f < BLOCKED_MIN_MACS);
         assert!(batch > 1 || in_f * out_f < BLOCKED_ROW_MIN_MACS);

@@ -42,7 +42,7 @@ fn chains(x: &[f32], w: &[f32], b: &[f32], in_f: usize, fused: bool) -> Vec<f32>
 }
 
 /// Shapes the small kernels serve (not the blocked product; reductions
-/// the stack panel holds).
+/// a panel holds).
 fn own_kernel_shapes() -> impl Iterator<Item = (usize, usize, usize)> {
     let shapes = WIDTHS.into_iter().flat_map(|i| WIDTHS.map(move |o| (i, o)));
     shapes.flat_map(|(in_f, out_f)| {
