@@ -88,7 +88,11 @@ fn forward_body<M: Fma>(act: &Activation, x: &[f32], y: &mut [f32], width: usize
         }
         Activation::Elu { alpha } => {
             let a = alpha as f32;
-            map!(x, y, |v| if v > 0.0 { v } else { a * math::expm1::<M>(v) })
+            map!(x, y, |v| if v > 0.0 {
+                v
+            } else {
+                a * math::expm1_nonpositive::<M>(v)
+            })
         }
         Activation::Selu => {
             let (scale, sa) = (SELU_SCALE as f32, (SELU_SCALE * SELU_ALPHA) as f32);
@@ -96,7 +100,7 @@ fn forward_body<M: Fma>(act: &Activation, x: &[f32], y: &mut [f32], width: usize
                 if v > 0.0 {
                     scale * v
                 } else {
-                    sa * math::expm1::<M>(v)
+                    sa * math::expm1_nonpositive::<M>(v)
                 }
             })
         }

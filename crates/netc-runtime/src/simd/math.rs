@@ -23,7 +23,7 @@ pub fn exp<M: Fma>(x: f32) -> f32 {
     // `clamp` keeps NaN, so NaN flows through to the result.
     let xc = x.clamp(EXP_LO, EXP_HI);
     // The clamp keeps n in [-150, 128]: no cap.
-    let (ni, r) = reduce::<M>(xc, None);
+    let (ni, r) = reduce::<M>(xc);
     let mut p = 1.987_569_1e-4;
     p = M::mul_add(p, r, 1.398_199_9e-3);
     p = M::mul_add(p, r, 8.333_452e-3);
@@ -43,20 +43,23 @@ pub fn exp<M: Fma>(x: f32) -> f32 {
     }
 }
 
-/// eˣ − 1 without the cancellation near 0 (ELU, SELU and tanh use it as
-/// PyTorch uses `expm1`), with one polynomial: x = n·ln2 + r, |r| ≤ ln2/2,
-/// and eˣ − 1 = 2ⁿ·expm1(r) + (2ⁿ − 1) in one rounding. For |x| < ln2/2
-/// (n = 0) that is the Taylor polynomial of x itself. Relative error below
-/// 3e-7 up to 88.37; above it n stays 127 (2¹²⁸ overflows) and r reaches
-/// ln2, where the error grows towards 1e-6 before eˣ − 1 overflows at
-/// 88.72. One polynomial where `exp(x) − 1` and a Taylor branch took two:
-/// ELU's forward pass is about a third cheaper.
+/// eˣ − 1 for x ≤ 0 without the cancellation near 0 (ELU and SELU on
+/// their negative side, tanh on −2|x|: as PyTorch uses `expm1`), with one
+/// polynomial: x = n·ln2 + r, |r| ≤ ln2/2, and eˣ − 1 = 2ⁿ·expm1(r) +
+/// (2ⁿ − 1) in one rounding. For |x| < ln2/2 (n = 0) that is the Taylor
+/// polynomial of x itself. Relative error below 3e-7; NaN stays NaN. One
+/// polynomial where `exp(x) − 1` and a Taylor branch took two: ELU's
+/// forward pass is about a third cheaper. A positive x gives junk: the
+/// callers' selects discard it, and without a clamp above, a cap on n and
+/// an overflow select for values they never keep, ELU's forward takes
+/// a fifth fewer instructions.
 #[inline(always)]
-pub fn expm1<M: Fma>(x: f32) -> f32 {
+pub fn expm1_nonpositive<M: Fma>(x: f32) -> f32 {
     // Below it eˣ − 1 rounds to −1, and 2ⁿ stays normal (n ≥ −126).
     const EXPM1_LO: f32 = -87.0;
-    let xc = x.clamp(EXPM1_LO, EXP_HI);
-    let (n, r) = reduce::<M>(xc, Some(127));
+    // Not `max`, which would turn NaN into the bound.
+    let xc = if x < EXPM1_LO { EXPM1_LO } else { x };
+    let (n, r) = reduce::<M>(xc);
     // Taylor to r⁷ is exact to 2e-8 relative for |r| < ln2/2.
     let mut p = 1.0 / 5040.0;
     p = M::mul_add(p, r, 1.0 / 720.0);
@@ -66,29 +69,19 @@ pub fn expm1<M: Fma>(x: f32) -> f32 {
     p = M::mul_add(p, r, 0.5);
     let q = M::mul_add(p, r * r, r);
     let scale = pow2(n);
-    let m = M::mul_add(scale, q, scale - 1.0);
-    if x > EXP_HI {
-        f32::INFINITY
-    } else {
-        m
-    }
+    M::mul_add(scale, q, scale - 1.0)
 }
 
-/// `x = n·ln2 + r` for [`exp`] and [`expm1`]: n = round(x·log₂e), at most
-/// `cap`, and r = x − n·ln2, exact by Cody–Waite for |n| ≤ 150; |r| ≤ ln2/2
-/// while n is not capped. `cap` is a constant at every call, so `None`
-/// costs nothing.
+/// `x = n·ln2 + r` for [`exp`] and [`expm1_nonpositive`]: n =
+/// round(x·log₂e) and r = x − n·ln2, exact by Cody–Waite for |n| ≤ 150;
+/// |r| ≤ ln2/2.
 #[inline(always)]
-fn reduce<M: Fma>(x: f32, cap: Option<i32>) -> (i32, f32) {
+fn reduce<M: Fma>(x: f32) -> (i32, f32) {
     let t = M::mul_add(x, LOG2E, ROUND_SHIFTER);
     // The rounded value is both `t − ROUND_SHIFTER` and the integer in t's
     // low mantissa bits.
-    let mut n = t - ROUND_SHIFTER;
-    let mut ni = (t.to_bits() as i32).wrapping_sub(0x4B40_0000);
-    if let Some(cap) = cap {
-        n = n.min(cap as f32);
-        ni = ni.min(cap);
-    }
+    let n = t - ROUND_SHIFTER;
+    let ni = (t.to_bits() as i32).wrapping_sub(0x4B40_0000);
     let r = M::mul_add(n, -LN2_HI, x);
     (ni, M::mul_add(n, -LN2_LO, r))
 }
@@ -168,7 +161,7 @@ pub fn sigmoid<M: Fma>(x: f32) -> f32 {
 /// tanh through expm1: sign(x)·(−m)/(2 + m), m = e^(−2|x|) − 1.
 #[inline(always)]
 pub fn tanh<M: Fma>(x: f32) -> f32 {
-    let m = expm1::<M>(-2.0 * x.abs());
+    let m = expm1_nonpositive::<M>(-2.0 * x.abs());
     (-m / (2.0 + m)).copysign(x)
 }
 
