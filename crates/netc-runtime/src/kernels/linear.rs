@@ -35,6 +35,11 @@ pub(crate) const ROW_ALIGN: usize = 8;
 /// Rows of `dW` (outputs) a part of a split backward starts on: whole
 /// column tiles of `db`.
 const OUT_ALIGN: usize = LANES;
+/// Multiply-adds from which a single row's part is worth a worker's
+/// wake-up: each reads a float of W, so a part's 64 Ki of them stream a
+/// quarter MiB (about 10 µs), where the blocked product's parts need
+/// [`MIN_MACS_PER_PART`] to outweigh it.
+const MIN_ROW_MACS_PER_PART: usize = 64 * 1024;
 
 pub(crate) fn use_blocked(batch: usize, in_f: usize, out_f: usize) -> bool {
     let macs = batch.saturating_mul(in_f).saturating_mul(out_f);
@@ -76,7 +81,7 @@ pub fn linear_forward_on<I: Dim, O: Dim>(
     debug_assert!(bias.is_none_or(|b| b.len() == out_f));
     let blocked = use_blocked(batch, in_f, out_f);
     if blocked && batch == 1 {
-        dot_forward_with(isa, x, w, bias, y, in_f, out_f);
+        row_by_outputs(isa, x, w, bias, y, in_f, out_f);
         return;
     }
     by_rows(x, y, batch, in_f, out_f, &|x, y, rows| {
@@ -117,6 +122,35 @@ fn by_rows<F: Fn(&[f32], &mut [f32], usize) + Sync>(
     } else {
         split_rows(x, y, batch, (in_f, out_f), parts, product);
     }
+}
+
+/// A single row's large forward, its outputs split over the current pool:
+/// each output is one dot product over a row of W, computed by one part,
+/// so the bits do not depend on the split. Streaming W is the whole cost
+/// (a 2048×2048 layer reads 16 MiB per row), and one core does not draw
+/// the memory bandwidth that two do.
+fn row_by_outputs(
+    isa: Isa,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    in_f: usize,
+    out_f: usize,
+) {
+    let macs = in_f.saturating_mul(out_f);
+    let parts = parallel::parts_for(macs, MIN_ROW_MACS_PER_PART, out_f / OUT_ALIGN);
+    if parts == 1 {
+        dot_forward_with(isa, x, w, bias, y, in_f, out_f);
+        return;
+    }
+    let outs = |p| part_range(out_f, parts, p, OUT_ALIGN);
+    let ys = PartsMut::new(y, parts, outs);
+    parallel::split(parts, &|p| {
+        let o = outs(p);
+        let (w, bias) = (&w[scaled(o.clone(), in_f)], bias.map(|b| &b[o.clone()]));
+        dot_forward_with(isa, x, w, bias, ys.take(p), in_f, o.len());
+    });
 }
 
 /// [`by_rows`] over `parts` row parts.

@@ -36,8 +36,8 @@ pub(crate) fn bits(values: &[f32]) -> Vec<u32> {
 fn linear_forward_and_backward_split_to_the_same_bits() {
     let mut rng = Rng::seed_from_u64(7);
     // The tiled path, the long-reduction loop path, and the blocked
-    // product's (a narrow output, a weight wider than the batch, a
-    // single row), split by rows.
+    // product's (a narrow output, a weight wider than the batch), split
+    // by rows; a single row's dot products, split by outputs.
     let shapes = [
         (64, 64, 64),
         (200, 96, 130),
@@ -46,6 +46,7 @@ fn linear_forward_and_backward_split_to_the_same_bits() {
         (256, 784, 10),
         (96, 1024, 72),
         (1, 4096, 256),
+        (1, 784, 1000),
         (128, 784, 512),
         (48, 300, 1000),
     ];
