@@ -243,28 +243,13 @@ pub(crate) fn small_gemm_summing<M: Fma>(
     if k > MAX_K {
         return false;
     }
-    // Room for two tiles' panels where they go in pairs, and as long as
-    // both stay within the one-tile panel of the longest reduction.
+    // Two tiles' panels where they go in pairs.
     let tiles = (n + usize::from(sums.is_some())).div_ceil(TILE);
-    let panels = if pairs::<M>() && tiles > 1 && 2 * k <= MAX_K {
-        2
-    } else {
-        1
-    };
-    let needed = panels * panel_room(k);
+    let panels = if pairs::<M>() && tiles > 1 { 2 } else { 1 };
     let sums = sums.as_mut();
-    if needed <= STACK_PANEL {
-        tiled::<M>(
-            rows,
-            k,
-            n,
-            a,
-            b,
-            out,
-            store,
-            sums,
-            &mut CacheLines([0f32; STACK_PANEL]).0,
-        );
+    if panels * panel_room(k) <= STACK_PANEL {
+        let mut panel = CacheLines([0f32; STACK_PANEL]);
+        tiled::<M>(rows, k, n, a, b, out, store, sums, &mut panel.0);
     } else {
         let panel = PANEL.with(UnsafeCell::get);
         // SAFETY: the panel is this thread's own, and nothing `tiled`
@@ -276,9 +261,9 @@ pub(crate) fn small_gemm_summing<M: Fma>(
     true
 }
 
-/// The panel a reduction of up to 16 takes on the stack: zeroing its
-/// 1 KiB is a few stores.
-const STACK_PANEL: usize = 256;
+/// One tile's panel over a reduction of up to [`TILE`] steps (a block),
+/// on the stack: zeroing its 1 KiB is a few stores.
+const STACK_PANEL: usize = BLOCK;
 
 thread_local! {
     /// Each thread's panel for the longer reductions, which a stack
