@@ -83,7 +83,7 @@ fn adam_body<M: Fma>(
         // torch.lerp with weight < 0.5: m + w·(g − m).
         *m = M::mul_add(h.one_minus_beta1, g - *m, *m);
         *v = M::mul_add(h.one_minus_beta2, g * g, *v * h.beta2);
-        let denom = v.sqrt() / h.bias_correction2_sqrt + h.eps;
+        let denom = h.bias_correction2_sqrt.divide::<M>(v.sqrt()) + h.eps;
         *p = M::mul_add(-h.step_size, *m / denom, pv);
     }
 }

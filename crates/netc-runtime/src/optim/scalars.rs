@@ -3,6 +3,7 @@
 //! them to every parameter tensor's update, which then only runs its
 //! vector loop.
 
+use crate::simd::math::FixedDivisor;
 use netc_ops::Optimizer;
 
 /// Everything an update needs besides the tensors, for one step.
@@ -60,9 +61,9 @@ pub(super) struct AdamHyper {
     pub(super) one_minus_beta2: f32,
     /// `lr / (1 − β₁ᵗ)`.
     pub(super) step_size: f32,
-    /// `√(1 − β₂ᵗ)`: PyTorch divides by it, so a reciprocal would change
-    /// the rounding.
-    pub(super) bias_correction2_sqrt: f32,
+    /// `√(1 − β₂ᵗ)`: PyTorch divides by it, so a plain reciprocal would
+    /// change the rounding; the divisor keeps the division's bits.
+    pub(super) bias_correction2_sqrt: FixedDivisor,
     pub(super) eps: f32,
 }
 
@@ -174,7 +175,7 @@ impl AdamHyper {
             beta2: betas.1 as f32,
             one_minus_beta2: (1.0 - betas.1) as f32,
             step_size: (lr / bias_correction1) as f32,
-            bias_correction2_sqrt: bias_correction2.sqrt() as f32,
+            bias_correction2_sqrt: FixedDivisor::new(bias_correction2.sqrt() as f32),
             eps: eps as f32,
         }
     }

@@ -28,6 +28,10 @@ pub trait Fma: Copy {
     fn mul_add(a: f32, b: f32, c: f32) -> f32;
     fn mul_add64(a: f64, b: f64, c: f64) -> f64;
 
+    /// Whether [`Fma::mul_add`] rounds once: what makes an FMA's residual
+    /// exact (see [`math::FixedDivisor`]).
+    const FUSED: bool = true;
+
     /// Rows of A `small_gemm` carries at once (8 or 4): as many
     /// independent FMA chains as the register file holds.
     const GEMM_ROWS: usize = 8;
@@ -90,6 +94,8 @@ impl Fma for Fused {
 }
 
 impl Fma for Unfused {
+    const FUSED: bool = false;
+
     #[inline(always)]
     fn mul_add(a: f32, b: f32, c: f32) -> f32 {
         a * b + c
