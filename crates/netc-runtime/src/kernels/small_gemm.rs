@@ -104,16 +104,6 @@ impl<'a> View<'a> {
     pub fn covers(&self, rows: usize, cols: usize) -> bool {
         rows == 0 || cols == 0 || (rows - 1) * self.rs + (cols - 1) * self.cs < self.data.len()
     }
-
-    /// Element (r, c) without a bounds check, for the inner loop.
-    ///
-    /// # Safety
-    /// `covers(rows, cols)` held for some `rows > r`, `cols > c`.
-    #[inline(always)]
-    unsafe fn at_unchecked(&self, r: usize, c: usize) -> f32 {
-        // SAFETY: the caller's `covers` bounds r·rs + c·cs below len.
-        unsafe { *self.data.get_unchecked(r * self.rs + c * self.cs) }
-    }
 }
 
 /// How the product lands in `out`.
@@ -713,8 +703,9 @@ fn row_block<M: Fma, const R: usize, const COLUMN_A: bool, const HALF: bool>(
     r0: usize,
 ) -> [[f32; TILE]; R] {
     let mut acc = [[0f32; TILE]; R];
+    let starts = RowStarts::<R>::new::<COLUMN_A>(a, r0);
     for (kk, tile) in panel.as_chunks::<TILE>().0.iter().enumerate() {
-        let s = step_scalars::<R, COLUMN_A>(a, r0, kk);
+        let s = starts.step::<COLUMN_A>(kk);
         // Rows unrolled by hand: a loop over them is one LLVM vectorises
         // across rows, with gathers and scatters of the accumulators.
         // (`$r < R` is a constant: the rows past R compile to nothing.)
@@ -779,24 +770,43 @@ impl<'a> Steps<'a> {
     }
 }
 
-/// `A[r0 + r, kk]` for `r < R`: one step's scalars of a row block.
-#[inline(always)]
-fn step_scalars<const R: usize, const COLUMN_A: bool>(
-    a: View<'_>,
-    r0: usize,
-    kk: usize,
-) -> [f32; R] {
-    let mut s = [0f32; R];
-    if COLUMN_A {
-        s.copy_from_slice(&a.data[r0 + kk * a.cs..][..R]);
-    } else {
-        for (r, v) in s.iter_mut().enumerate() {
-            // SAFETY: `small_gemm` asserted `a.covers(rows, k)`; the
-            // callers keep r0 + R ≤ rows, and their panels have k tiles.
-            *v = unsafe { a.at_unchecked(r0 + r, kk) };
-        }
+/// Where a row block's scalars of A are read: `R` adjacent values of a
+/// step when A's rows are adjacent (`COLUMN_A`), else each row's own
+/// start, computed once per block: left to index `r0 + r` afresh, LLVM
+/// rebuilt the eight row addresses every step with scalar ops that took
+/// FMA ports' slots.
+#[derive(Clone, Copy)]
+struct RowStarts<'a, const R: usize> {
+    rows: [&'a [f32]; R],
+    cs: usize,
+}
+
+impl<'a, const R: usize> RowStarts<'a, R> {
+    #[inline(always)]
+    fn new<const COLUMN_A: bool>(a: View<'a>, r0: usize) -> Self {
+        let rows = if COLUMN_A {
+            [&a.data[r0..]; R]
+        } else {
+            std::array::from_fn(|r| &a.data[(r0 + r) * a.rs..])
+        };
+        RowStarts { rows, cs: a.cs }
     }
-    s
+
+    /// `A[r0 + r, kk]` for `r < R`: one step's scalars.
+    #[inline(always)]
+    fn step<const COLUMN_A: bool>(&self, kk: usize) -> [f32; R] {
+        let mut s = [0f32; R];
+        if COLUMN_A {
+            s.copy_from_slice(&self.rows[0][kk * self.cs..][..R]);
+        } else {
+            for (v, row) in s.iter_mut().zip(&self.rows) {
+                // SAFETY: `small_gemm` asserted `a.covers(rows, k)`; the
+                // callers keep r0 + R ≤ rows and kk < k.
+                *v = unsafe { *row.get_unchecked(kk * self.cs) };
+            }
+        }
+        s
+    }
 }
 
 /// [`row_block`] over two tiles: `2 × ROWS × TILE` accumulators, each
@@ -812,8 +822,9 @@ fn row_block_pair<M: Fma, const COLUMN_A: bool>(
         tiles[0].panel.as_chunks::<TILE>().0,
         tiles[1].panel.as_chunks::<TILE>().0,
     );
+    let starts = RowStarts::<ROWS>::new::<COLUMN_A>(a, r0);
     for (kk, (t0, t1)) in first.iter().zip(second).enumerate() {
-        let s = step_scalars::<ROWS, COLUMN_A>(a, r0, kk);
+        let s = starts.step::<COLUMN_A>(kk);
         // Unrolled by hand, as in `row_block`.
         macro_rules! rows {
             ($($r:literal)*) => {$(
