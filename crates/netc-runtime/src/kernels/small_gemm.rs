@@ -849,8 +849,9 @@ fn row_block_tiles<M: Fma, const R: usize, const T: usize>(
     a: View<'_>,
     r0: usize,
 ) -> [[[f32; TILE]; R]; T] {
-    // The unrolled tiles below stop at two (the register file's limit).
-    const { assert!(T <= 2) };
+    // The unrolled rows and tiles below stop at 12 and two (24 of
+    // AVX-512's 32 registers).
+    const { assert!(T <= 2 && R <= 12) };
     let mut acc = [[[0f32; TILE]; R]; T];
     let Steps { stride, depth, .. } = first;
     if depth == 0 {
@@ -886,7 +887,7 @@ fn row_block_tiles<M: Fma, const R: usize, const T: usize>(
                 }
             )*};
         }
-        rows!(0 1 2 3 4 5 6 7);
+        rows!(0 1 2 3 4 5 6 7 8 9 10 11);
     }
     acc
 }
