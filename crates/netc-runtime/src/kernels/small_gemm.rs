@@ -1011,6 +1011,18 @@ fn by_pieces(
     lane: impl Fn(&mut f32, f32, f32),
 ) {
     let bias = bias.unwrap_or(acc);
+    if let (Ok(dst), Ok(acc), Ok(bias)) = (
+        <&mut [f32; TILE]>::try_from(&mut *dst),
+        <&[f32; TILE]>::try_from(acc),
+        <&[f32; TILE]>::try_from(bias),
+    ) {
+        // A whole tile (every tile of a row but its last): one vector
+        // operation, without the remainder's bookkeeping.
+        for l in 0..TILE {
+            lane(&mut dst[l], acc[l], bias[l]);
+        }
+        return;
+    }
     let (dst, acc, bias) = pieces::<TILE>(dst, acc, bias, &lane);
     let (dst, acc, bias) = pieces::<HALF_LANES>(dst, acc, bias, &lane);
     let (dst, acc, bias) = pieces::<{ HALF_LANES / 2 }>(dst, acc, bias, &lane);
