@@ -94,8 +94,8 @@ fn pow2(n: i32) -> f32 {
 
 /// Division by a divisor fixed over a whole pass, with the bits of `a /
 /// d` and no divide instruction on the FMA paths, whose vector divides
-/// cost several FMAs' time each (Adam's step: a third faster over the
-/// deep workload's parameters). With `r` = RN(1/d) and `q` = RN(a·r)
+/// cost several FMAs' time each (Adam's step over the deep workload's
+/// parameters: about a quarter faster). With `r` = RN(1/d) and `q` = RN(a·r)
 /// within an ulp of a/d, the residual `a − q·d` is exact in one FMA, and
 /// `q + residual·r` rounds to RN(a/d) (Markstein's theorem), provided
 /// nothing under- or overflows: exact for d in [2⁻²⁷, 2] and a = 0 or
