@@ -89,17 +89,13 @@ pub fn layernorm_backward(
         return;
     }
     // dx by rows, then dγ and dβ by features.
-    let rows = |p| part_range(batch, parts, p, 1);
-    let dxs = PartsMut::new(dx, parts, |p| scaled(rows(p), n));
-    parallel::split(parts, &|p| {
-        let rows = rows(p);
+    parallel::row_parts(dx, (batch, n), parts, 1, &|rows, dx| {
         let elements = scaled(rows.clone(), n);
         let (dy, xhat, invstd) = (
             &dy[elements.clone()],
             &xhat[elements],
             &invstd[rows.clone()],
         );
-        let dx = dxs.take(p);
         layernorm_backward_with(
             isa,
             dy,

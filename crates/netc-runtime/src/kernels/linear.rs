@@ -96,9 +96,6 @@ pub fn linear_forward_on<I: Dim, O: Dim>(
     });
 }
 
-/// `product(x_rows, y_rows, rows)`: one part's rows of a product.
-type RowsProduct<'a> = dyn Fn(&[f32], &mut [f32], usize) + Sync + 'a;
-
 /// Runs `product(x_rows, y_rows, rows)` over `batch` rows, split into
 /// row parts over the current pool when the product is worth it. Every
 /// part takes the path the whole would (the kernel is chosen on the
@@ -117,11 +114,9 @@ fn by_rows<F: Fn(&[f32], &mut [f32], usize) + Sync>(
 ) {
     let macs = batch.saturating_mul(out_f).saturating_mul(in_f);
     let parts = parallel::parts_for(macs, MIN_MACS_PER_PART, batch / ROW_ALIGN);
-    if parts == 1 {
-        product(x, y, batch);
-    } else {
-        split_rows(x, y, batch, (in_f, out_f), parts, product);
-    }
+    parallel::row_parts(y, (batch, out_f), parts, ROW_ALIGN, &|rows, y| {
+        product(&x[scaled(rows.clone(), in_f)], y, rows.len())
+    });
 }
 
 /// A single row's large forward, its outputs split over the current pool:
@@ -140,33 +135,10 @@ fn row_by_outputs(
 ) {
     let macs = in_f.saturating_mul(out_f);
     let parts = parallel::parts_for(macs, MIN_ROW_MACS_PER_PART, out_f / OUT_ALIGN);
-    if parts == 1 {
-        dot_forward_with(isa, x, w, bias, y, in_f, out_f);
-        return;
-    }
-    let outs = |p| part_range(out_f, parts, p, OUT_ALIGN);
-    let ys = PartsMut::new(y, parts, outs);
-    parallel::split(parts, &|p| {
-        let o = outs(p);
+    // Each part's outputs are rows of W and lanes of `y`.
+    parallel::row_parts(y, (out_f, 1), parts, OUT_ALIGN, &|o, y| {
         let (w, bias) = (&w[scaled(o.clone(), in_f)], bias.map(|b| &b[o.clone()]));
-        dot_forward_with(isa, x, w, bias, ys.take(p), in_f, o.len());
-    });
-}
-
-/// [`by_rows`] over `parts` row parts.
-fn split_rows(
-    x: &[f32],
-    y: &mut [f32],
-    batch: usize,
-    (in_f, out_f): (usize, usize),
-    parts: usize,
-    product: &RowsProduct<'_>,
-) {
-    let rows = |p| part_range(batch, parts, p, ROW_ALIGN);
-    let ys = PartsMut::new(y, parts, |p| scaled(rows(p), out_f));
-    parallel::split(parts, &|p| {
-        let rows = rows(p);
-        product(&x[scaled(rows.clone(), in_f)], ys.take(p), rows.len());
+        dot_forward_with(isa, x, w, bias, y, in_f, o.len());
     });
 }
 

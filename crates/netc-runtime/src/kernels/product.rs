@@ -13,7 +13,7 @@
 
 use super::linear::{use_blocked, ROW_ALIGN};
 use super::small_gemm::{blocked_product, chained_blocks, nothing_to_multiply, View};
-use crate::parallel::{self, part_range, scaled, PartsMut, MIN_MACS_PER_PART};
+use crate::parallel::{self, MIN_MACS_PER_PART};
 use crate::simd::{multiversion, Fma, Isa};
 
 /// The longest reduction `small_gemm` keeps at any size: each output is
@@ -47,10 +47,7 @@ pub(crate) fn product(isa: Isa, p: Operands<'_>, out: &mut [f32], accumulate: bo
     // Each output is one in-order FMA chain whichever rows a part gets,
     // so a split by rows keeps the bits.
     let parts = parallel::parts_for(m * n * k, MIN_MACS_PER_PART, m / ROW_ALIGN);
-    let rows = |part| part_range(m, parts, part, ROW_ALIGN);
-    let outs = PartsMut::new(out, parts, |part| scaled(rows(part), n));
-    let part_product = |part| {
-        let rows = rows(part);
+    parallel::row_parts(out, (m, n), parts, ROW_ALIGN, &|rows, out| {
         if rows.is_empty() {
             return;
         }
@@ -63,18 +60,12 @@ pub(crate) fn product(isa: Isa, p: Operands<'_>, out: &mut [f32], accumulate: bo
             a,
             ..p
         };
-        let out = outs.take(part);
         if blocked {
             blocked_product(isa, p.m, n, k, p.a, b, out, accumulate);
         } else {
             small_product_with(isa, p, out, accumulate);
         }
-    };
-    if parts == 1 {
-        part_product(0);
-    } else {
-        parallel::split(parts, &part_product);
-    }
+    });
 }
 
 multiversion! {

@@ -125,8 +125,29 @@ fn split_rows(out: &mut [f32], width: usize, f: &(dyn Fn(Range<usize>, &mut [f32
         f(0..out.len(), out);
         return;
     }
-    let range = |p| scaled(part_range(rows, parts, p, row_align), width);
-    let outs = PartsMut::new(out, parts, range);
+    row_parts(out, (rows, width), parts, row_align, &|rows, out| {
+        f(scaled(rows, width), out)
+    });
+}
+
+/// Runs `f(rows, out_part)` for `parts` parts over the current pool:
+/// `out`, `rows` rows of `width`, cut into row ranges whose starts are
+/// multiples of `align` rows ([`part_range`]). One part is called
+/// inline, without the split's dynamic call.
+#[inline]
+pub fn row_parts<F: Fn(Range<usize>, &mut [f32]) + Sync>(
+    out: &mut [f32],
+    (rows, width): (usize, usize),
+    parts: usize,
+    align: usize,
+    f: &F,
+) {
+    if parts <= 1 {
+        f(0..rows, out);
+        return;
+    }
+    let range = |p| part_range(rows, parts, p, align);
+    let outs = PartsMut::new(out, parts, |p| scaled(range(p), width));
     split(parts, &|p| f(range(p), outs.take(p)));
 }
 
