@@ -8,6 +8,8 @@
 //! packing below that size costs more than it saves (a 64×64×64 product
 //! runs faster in `small_gemm`).
 
+mod columns;
+
 use super::fresh::clear_if;
 use super::small_gemm::{
     blocked_product, pack_panel, packed_gemm, packed_row, panel_len, small_gemm,
@@ -82,6 +84,15 @@ pub fn linear_forward_on<I: Dim, O: Dim>(
     let blocked = use_blocked(batch, in_f, out_f);
     if blocked && batch == 1 {
         row_by_outputs(isa, x, w, bias, y, in_f, out_f);
+        return;
+    }
+    let column_parts = if blocked {
+        columns::parts(batch, in_f, out_f)
+    } else {
+        1
+    };
+    if column_parts > 1 {
+        columns::forward(isa, x, w, bias, y, (batch, in_f, out_f), column_parts);
         return;
     }
     by_rows(x, y, batch, in_f, out_f, &|x, y, rows| {
