@@ -80,9 +80,9 @@ pub fn emit_executor(plan: &Plan, layout: &Layout<'_>, name: &Ident) -> TokenStr
             }
 
             fn load_rows(&mut self, x: &[f32], y: ::core::option::Option<&[f32]>, rows: usize) {
-                self.#input[..rows * #inputs].copy_from_slice(x);
+                ::netc::runtime::parallel::copy(&mut self.#input[..rows * #inputs], x);
                 if let ::core::option::Option::Some(y) = y {
-                    self.#target[..rows * #targets].copy_from_slice(y);
+                    ::netc::runtime::parallel::copy(&mut self.#target[..rows * #targets], y);
                 }
             }
 

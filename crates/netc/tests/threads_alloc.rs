@@ -43,8 +43,9 @@ fn main() {
         // Warm-up: the first split starts the workers, and each thread's
         // kernel scratch grows on the first parts it claims (parts go to
         // whichever thread comes first, so a few steps give every thread
-        // each kind of part).
-        for _ in 0..5 {
+        // each kind of part: 5 steps left a worker that the system had
+        // not scheduled its first product for the counted steps).
+        for _ in 0..20 {
             net.train_step(&x, &y);
             net.predict(&many, &mut out);
         }

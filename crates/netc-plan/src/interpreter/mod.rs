@@ -10,6 +10,7 @@ mod store;
 use netc_lang::ValidModel;
 use netc_ops::{Loss, TrainConfig};
 use netc_runtime::kernels::all_finite;
+use netc_runtime::parallel;
 use netc_runtime::rng::Rng;
 use netc_runtime::step::{self, Role, StateEntry, TensorMut, Widths};
 use netc_runtime::{Executor, StepState, TensorData};
@@ -158,11 +159,9 @@ impl Executor for Interpreter {
     }
 
     fn load_rows(&mut self, x: &[f32], y: Option<&[f32]>, rows: usize) {
-        self.store.get_mut(self.plan.input, rows).copy_from_slice(x);
+        parallel::copy(self.store.get_mut(self.plan.input, rows), x);
         if let Some(y) = y {
-            self.store
-                .get_mut(self.plan.target, rows)
-                .copy_from_slice(y);
+            parallel::copy(self.store.get_mut(self.plan.target, rows), y);
             self.last_batch = rows;
         }
     }

@@ -135,7 +135,6 @@ pub fn initialise(exec: &mut impl Executor, seed: u64) {
 /// executor.
 fn train<E: Executor>(exec: &mut E, x: &[f32], y: &[f32]) -> Result<f32, BatchError> {
     let rows = batch::train_rows(exec.widths(), exec.max_batch(), x, y)?;
-    exec.load_rows(x, Some(y), rows);
     let masks = exec
         .draws_masks()
         .then(|| exec.step_state().dropout.clone());
@@ -147,6 +146,7 @@ fn train<E: Executor>(exec: &mut E, x: &[f32], y: &[f32]) -> Result<f32, BatchEr
     }
     let pool = exec.step_state().threads.pool().cloned();
     let loss = parallel::install(pool, || {
+        exec.load_rows(x, Some(y), rows);
         exec.forward(rows);
         let loss = exec.loss_value();
         if !loss.is_finite() {
