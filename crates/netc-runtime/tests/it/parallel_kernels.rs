@@ -39,7 +39,8 @@ fn linear_forward_and_backward_split_to_the_same_bits() {
     // product's (a narrow output, a weight wider than the batch), split
     // by rows; the blocked forward of a weight larger than its input
     // and output (128x784->512, 48x300->1000: a last part of ragged
-    // tiles), split by columns; a single row's dot products, split by
+    // tiles; 16x1000->100: on 3 threads an empty last part), split by
+    // columns; a single row's dot products, split by
     // outputs.
     let shapes = [
         (64, 64, 64),
@@ -52,6 +53,7 @@ fn linear_forward_and_backward_split_to_the_same_bits() {
         (1, 784, 1000),
         (128, 784, 512),
         (48, 300, 1000),
+        (16, 1000, 100),
     ];
     for (batch, in_f, out_f) in shapes {
         let x = uniform(batch * in_f, &mut rng);

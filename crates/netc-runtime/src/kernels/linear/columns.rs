@@ -67,6 +67,11 @@ pub(super) fn forward(
         parallel::split(parts, &|p| {
             let c = columns(p);
             let block = parts_out.take(p);
+            // A last part may have no columns (100 outputs in 3 parts of
+            // whole pairs of tiles: 64, 36, 0).
+            if c.is_empty() {
+                return;
+            }
             fill_bias(bias.map(|b| &b[c.clone()]), block, c.len());
             let (a, b) = (
                 View::rows(x, in_f),
