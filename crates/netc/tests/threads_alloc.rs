@@ -43,8 +43,8 @@ fn main() {
         // Warm-up: the first split starts the workers, and each thread's
         // kernel scratch grows on the first parts it claims (parts go to
         // whichever thread comes first, so a few steps give every thread
-        // each kind of part: 5 steps left a worker that the system had
-        // not scheduled its first product for the counted steps).
+        // each kind of part; after 5, a worker the system had scheduled
+        // late could still claim its first product in the counted steps).
         for _ in 0..20 {
             net.train_step(&x, &y);
             net.predict(&many, &mut out);

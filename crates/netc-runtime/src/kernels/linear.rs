@@ -97,14 +97,27 @@ pub fn linear_forward_on<I: Dim, O: Dim>(
     }
     by_rows(x, y, batch, in_f, out_f, &|x, y, rows| {
         if blocked {
-            fill_bias(bias, y, out_f);
-            // y[rows×out] += x[rows×in] · wᵀ[in×out]
-            let (a, b) = (View::rows(x, in_f), View::columns(w, in_f));
-            blocked_product(isa, rows, out_f, in_f, a, b, y, true);
+            blocked_forward(isa, x, w, bias, y, (rows, in_f, out_f));
         } else {
             linear_forward_with(isa, x, w, bias, y, rows, in_dim, out_dim);
         }
     });
+}
+
+/// `y = x·Wᵀ + bias` over `rows` rows by the blocked product, on this
+/// thread: each output its bias, then its reduction blocks' chains.
+fn blocked_forward(
+    isa: Isa,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    (rows, in_f, out_f): (usize, usize, usize),
+) {
+    fill_bias(bias, y, out_f);
+    // y[rows×out] += x[rows×in] · wᵀ[in×out]
+    let (a, b) = (View::rows(x, in_f), View::columns(w, in_f));
+    blocked_product(isa, rows, out_f, in_f, a, b, y, true);
 }
 
 /// Runs `product(x_rows, y_rows, rows)` over `batch` rows, split into

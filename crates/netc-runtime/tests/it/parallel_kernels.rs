@@ -40,8 +40,7 @@ fn linear_forward_and_backward_split_to_the_same_bits() {
     // by rows; the blocked forward of a weight larger than its input
     // and output (128x784->512, 48x300->1000: a last part of ragged
     // tiles; 16x1000->100: on 3 threads an empty last part), split by
-    // columns; a single row's dot products, split by
-    // outputs.
+    // columns; a single row's dot products, split by outputs.
     let shapes = [
         (64, 64, 64),
         (200, 96, 130),

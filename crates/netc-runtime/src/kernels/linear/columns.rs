@@ -16,9 +16,8 @@
 
 use std::cell::RefCell;
 
-use super::{fill_bias, ROW_ALIGN};
+use super::{blocked_forward, ROW_ALIGN};
 use crate::kernels::grown;
-use crate::kernels::small_gemm::{blocked_product, View};
 use crate::parallel::{self, part_range, scaled, PartsMut, MIN_MACS_PER_PART};
 use crate::simd::{Isa, LANES};
 
@@ -48,7 +47,6 @@ pub(super) fn parts(batch: usize, in_f: usize, out_f: usize) -> usize {
 }
 
 /// `y = x·Wᵀ + bias` by the blocked product, over `parts` column parts.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn forward(
     isa: Isa,
     x: &[f32],
@@ -72,12 +70,8 @@ pub(super) fn forward(
             if c.is_empty() {
                 return;
             }
-            fill_bias(bias.map(|b| &b[c.clone()]), block, c.len());
-            let (a, b) = (
-                View::rows(x, in_f),
-                View::columns(&w[scaled(c.clone(), in_f)], in_f),
-            );
-            blocked_product(isa, batch, c.len(), in_f, a, b, block, true);
+            let (w, bias) = (&w[scaled(c.clone(), in_f)], bias.map(|b| &b[c.clone()]));
+            blocked_forward(isa, x, w, bias, block, (batch, in_f, c.len()));
         });
     }
     let blocks = &*blocks;
