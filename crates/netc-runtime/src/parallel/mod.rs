@@ -170,13 +170,16 @@ fn gcd(a: usize, b: usize) -> usize {
 }
 
 /// Part `part` of `0..len` cut into `parts` ranges whose starts are
-/// multiples of `align` (the last takes the rest; a range may be empty).
+/// multiples of `align`: the `align`-sized units shared out as evenly as
+/// whole units allow (the last range ends at `len`). No range is empty
+/// while `parts` is at most the number of units, which every caller's
+/// count of parts (`parts_for`, at most `len / align`) keeps.
 pub fn part_range(len: usize, parts: usize, part: usize, align: usize) -> Range<usize> {
     let align = align.max(1);
     let units = len.div_ceil(align);
-    let per_part = units.div_ceil(parts.max(1));
-    let start = (part * per_part * align).min(len);
-    let end = ((part + 1) * per_part * align).min(len);
+    let parts = parts.max(1);
+    let start = (part * units / parts * align).min(len);
+    let end = ((part + 1) * units / parts * align).min(len);
     start..end
 }
 
@@ -186,17 +189,26 @@ mod tests {
 
     #[test]
     fn part_ranges_tile_the_whole_range_on_aligned_starts() {
-        for len in [0, 1, 63, 64, 65, 1000, 4097] {
-            for parts in 1..=5 {
-                for align in [1, 8, 64] {
+        for len in [0usize, 1, 63, 64, 65, 769, 1000, 4097] {
+            for parts in 1..=8 {
+                for align in [1, 8, 16, 64] {
+                    let what = format!("len {len} parts {parts} align {align}");
+                    let units = len.div_ceil(align);
                     let mut next = 0;
+                    let mut sizes = Vec::new();
                     for part in 0..parts {
                         let range = part_range(len, parts, part, align);
-                        assert_eq!(range.start, next, "len {len} parts {parts}");
+                        assert_eq!(range.start, next, "{what}");
                         assert!(range.start.is_multiple_of(align) || range.start == len);
+                        // 769 outputs in 16s over 8 parts once left the
+                        // last part empty, and a kernel's empty part panicked.
+                        assert!(parts > units || !range.is_empty(), "{what}: part {part}");
+                        sizes.push(range.len().div_ceil(align));
                         next = range.end;
                     }
                     assert_eq!(next, len);
+                    let (least, most) = (sizes.iter().min(), sizes.iter().max());
+                    assert!(most.unwrap() - least.unwrap() <= 1, "{what}: {sizes:?}");
                 }
             }
         }

@@ -15,7 +15,7 @@ use netc_runtime::simd::Isa;
 
 use crate::common::uniform;
 use crate::grad_layers::{assert_grad, finite_difference, prefilled, weighted, widen, PREFILL};
-use crate::parallel_kernels::{bits, same_bits_on_every_pool};
+use crate::parallel_kernels::{bits, same_bits_on_every_pool, same_bits_on_pools};
 
 fn window(kernel: usize, stride: usize, pad: Pad, dilation: usize) -> Window {
     Window {
@@ -461,6 +461,34 @@ fn fresh_outputs_are_the_sums_into_zeros() {
                 let what = format!("{} on {} fresh {:03b}", case.name, isa.name(), bits_set);
                 assert_eq!(results[1], results[0], "{what}");
             }
+        }
+    }
+}
+
+/// Geometries, batches and pool sizes drawn at random: the bits of one
+/// thread on every pool, whatever the split's parts come to.
+mod random_shapes {
+    use proptest::prelude::{prop_assume, proptest, ProptestConfig};
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn conv2d(
+            (channels_per_group, groups, out_per_group) in (1usize..8, 1usize..=3, 1usize..16),
+            (height, width) in (4usize..32, 4usize..32),
+            (kernel, stride, pad, dilation) in (1usize..=5, 1usize..=3, 0usize..=2, 1usize..=2),
+            (batch, bias, threads, seed) in (1usize..64, proptest::bool::ANY, 2usize..=8, 0u64..1000),
+        ) {
+            let input = (channels_per_group * groups, height, width);
+            let rows = square(kernel, stride, pad, dilation);
+            let g = geometry(input, out_per_group * groups, groups, rows, rows);
+            prop_assume!(g.output().is_some());
+            let o = Operands::new(&g, batch, seed);
+            let what = format!("conv2d {g:?} batch {batch}");
+            same_bits_on_pools(&what, [threads], || run(None, &g, batch, bias, &o));
         }
     }
 }

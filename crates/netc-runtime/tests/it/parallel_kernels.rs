@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use netc_ops::{Activation as Act, Optimizer};
-use netc_runtime::kernels::{self, linear_backward, linear_forward, Fresh, BLOCKED_MIN_MACS};
+use netc_runtime::kernels::{self, linear_backward, linear_forward, Fresh};
 use netc_runtime::ops;
 use netc_runtime::optim::{optimizer_step, ParamState};
 use netc_runtime::parallel::{install, Pool};
@@ -20,8 +20,18 @@ pub(crate) fn same_bits_on_every_pool<T: PartialEq + std::fmt::Debug>(
     what: &str,
     run: impl Fn() -> T,
 ) {
+    same_bits_on_pools(what, 2..=4, run);
+}
+
+/// `run()` with no pool, then with a pool of each of `threads`: every
+/// result bit-identical to the first.
+pub(crate) fn same_bits_on_pools<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    threads: impl IntoIterator<Item = usize>,
+    run: impl Fn() -> T,
+) {
     let one = run();
-    for threads in 2..=4 {
+    for threads in threads {
         let pool = Arc::new(Pool::new(threads));
         let got = install(Some(pool), &run);
         assert!(got == one, "{what}: {threads} threads differ from one");
@@ -55,35 +65,43 @@ fn linear_forward_and_backward_split_to_the_same_bits() {
         (16, 1000, 100),
     ];
     for (batch, in_f, out_f) in shapes {
-        let x = uniform(batch * in_f, &mut rng);
-        let w = uniform(out_f * in_f, &mut rng);
-        let b = uniform(out_f, &mut rng);
-        let dy = uniform(batch * out_f, &mut rng);
-        let what = format!("linear {batch}x{in_f}->{out_f}");
-        if batch * in_f * out_f >= BLOCKED_MIN_MACS {
-            eprintln!("{what}: blocked");
-        }
-        same_bits_on_every_pool(&what, || {
-            let mut y = vec![0.0; batch * out_f];
-            linear_forward(&x, &w, None, &mut y, batch, in_f, out_f);
-            let unbiased = bits(&y);
-            linear_forward(&x, &w, Some(&b), &mut y, batch, in_f, out_f);
-            let (mut dx, mut dw, mut db) =
-                (vec![0.5; x.len()], vec![0.25; w.len()], vec![0.1; out_f]);
-            linear_backward(
-                &x,
-                &w,
-                &dy,
-                Some(&mut dx),
-                &mut dw,
-                Some(&mut db),
-                batch,
-                in_f,
-                out_f,
-            );
-            (unbiased, bits(&y), bits(&dx), bits(&dw), bits(&db))
-        });
+        linear_splits(batch, in_f, out_f, 2..=4, &mut rng);
     }
+}
+
+/// A linear layer's forward (with and without bias) and backward on
+/// random operands: the bits of one thread on pools of `threads`.
+fn linear_splits(
+    batch: usize,
+    in_f: usize,
+    out_f: usize,
+    threads: impl IntoIterator<Item = usize>,
+    rng: &mut Rng,
+) {
+    let x = uniform(batch * in_f, rng);
+    let w = uniform(out_f * in_f, rng);
+    let b = uniform(out_f, rng);
+    let dy = uniform(batch * out_f, rng);
+    let what = format!("linear {batch}x{in_f}->{out_f}");
+    same_bits_on_pools(&what, threads, || {
+        let mut y = vec![0.0; batch * out_f];
+        linear_forward(&x, &w, None, &mut y, batch, in_f, out_f);
+        let unbiased = bits(&y);
+        linear_forward(&x, &w, Some(&b), &mut y, batch, in_f, out_f);
+        let (mut dx, mut dw, mut db) = (vec![0.5; x.len()], vec![0.25; w.len()], vec![0.1; out_f]);
+        linear_backward(
+            &x,
+            &w,
+            &dy,
+            Some(&mut dx),
+            &mut dw,
+            Some(&mut db),
+            batch,
+            in_f,
+            out_f,
+        );
+        (unbiased, bits(&y), bits(&dx), bits(&dw), bits(&db))
+    });
 }
 
 #[test]
@@ -192,88 +210,101 @@ fn batchnorm_splits_to_the_same_bits() {
         (40, 24, 7 * 7, false, Some(0.3)),
     ];
     for (batch, channels, plane, affine, momentum) in shapes {
-        let len = batch * channels * plane;
-        let x = uniform(len, &mut rng);
-        let dy = uniform(len, &mut rng);
-        let gamma = affine.then(|| uniform(channels, &mut rng));
-        let beta = affine.then(|| uniform(channels, &mut rng));
-        let (gamma, beta) = (gamma.as_deref(), beta.as_deref());
-        let what = format!("batchnorm {batch}x{channels}x{plane}");
-        same_bits_on_every_pool(&what, || {
-            let (mut y, mut xhat) = (vec![0.0; len], vec![0.0; len]);
-            let (mut mean, mut invstd) = (vec![0.0; channels], vec![0.0; channels]);
-            let (mut running_mean, mut running_var) = (vec![0.5; channels], vec![2.0; channels]);
-            let mut tracked = 3;
-            let stats = kernels::Stats {
-                mean: &mut mean,
-                invstd: &mut invstd,
-                running_mean: &mut running_mean,
-                running_var: &mut running_var,
-            };
-            kernels::batchnorm_forward_train(
-                &x,
-                gamma,
-                beta,
-                &mut y,
-                &mut xhat,
-                stats,
-                &mut tracked,
-                momentum,
-                1e-5,
-                batch,
-                channels,
-                plane,
-            );
-            let mut grads = Vec::new();
-            for fresh in [Fresh::NONE, Fresh(0b111), Fresh(0b001)] {
-                let mut dx = vec![0.5; len];
-                let (mut dgamma, mut dbeta) = (vec![0.25; channels], vec![-0.25; channels]);
-                kernels::batchnorm_backward(
-                    &dy,
-                    &xhat,
-                    &invstd,
-                    gamma,
-                    &mut dx,
-                    affine.then_some(&mut dgamma[..]),
-                    affine.then_some(&mut dbeta[..]),
-                    fresh,
-                    batch,
-                    channels,
-                    plane,
-                );
-                grads.push((bits(&dx), bits(&dgamma), bits(&dbeta)));
-            }
-            let mut eval = vec![0.0; len];
-            kernels::batchnorm_forward_eval(
-                &x,
-                gamma,
-                beta,
-                &running_mean,
-                &running_var,
-                1e-5,
-                &mut eval,
-                batch,
-                channels,
-                plane,
-            );
-            let (mut scale, mut shift) = (vec![0.0; channels], vec![0.0; channels]);
-            kernels::batchnorm_eval_affine(
-                gamma,
-                beta,
-                &running_mean,
-                &running_var,
-                1e-5,
-                &mut scale,
-                &mut shift,
-                channels,
-            );
-            let mut applied = vec![0.0; len];
-            kernels::batchnorm_apply(&x, &scale, &shift, &mut applied, batch, channels, plane);
-            assert_eq!(bits(&applied), bits(&eval), "{what}: kept affine");
-            let stats = [&y, &xhat, &mean, &invstd, &running_mean, &running_var].map(|v| bits(v));
-            (stats, grads, bits(&eval))
-        });
+        batchnorm_splits((batch, channels, plane), affine, momentum, 2..=4, &mut rng);
     }
+}
+
+/// Batchnorm's training forward, backward (fresh or accumulated
+/// outputs) and eval forward on random operands: the bits of one
+/// thread on pools of `threads`.
+fn batchnorm_splits(
+    (batch, channels, plane): (usize, usize, usize),
+    affine: bool,
+    momentum: Option<f32>,
+    threads: impl IntoIterator<Item = usize>,
+    rng: &mut Rng,
+) {
+    let len = batch * channels * plane;
+    let x = uniform(len, rng);
+    let dy = uniform(len, rng);
+    let gamma = affine.then(|| uniform(channels, rng));
+    let beta = affine.then(|| uniform(channels, rng));
+    let (gamma, beta) = (gamma.as_deref(), beta.as_deref());
+    let what = format!("batchnorm {batch}x{channels}x{plane}");
+    same_bits_on_pools(&what, threads, || {
+        let (mut y, mut xhat) = (vec![0.0; len], vec![0.0; len]);
+        let (mut mean, mut invstd) = (vec![0.0; channels], vec![0.0; channels]);
+        let (mut running_mean, mut running_var) = (vec![0.5; channels], vec![2.0; channels]);
+        let mut tracked = 3;
+        let stats = kernels::Stats {
+            mean: &mut mean,
+            invstd: &mut invstd,
+            running_mean: &mut running_mean,
+            running_var: &mut running_var,
+        };
+        kernels::batchnorm_forward_train(
+            &x,
+            gamma,
+            beta,
+            &mut y,
+            &mut xhat,
+            stats,
+            &mut tracked,
+            momentum,
+            1e-5,
+            batch,
+            channels,
+            plane,
+        );
+        let mut grads = Vec::new();
+        for fresh in [Fresh::NONE, Fresh(0b111), Fresh(0b001)] {
+            let mut dx = vec![0.5; len];
+            let (mut dgamma, mut dbeta) = (vec![0.25; channels], vec![-0.25; channels]);
+            kernels::batchnorm_backward(
+                &dy,
+                &xhat,
+                &invstd,
+                gamma,
+                &mut dx,
+                affine.then_some(&mut dgamma[..]),
+                affine.then_some(&mut dbeta[..]),
+                fresh,
+                batch,
+                channels,
+                plane,
+            );
+            grads.push((bits(&dx), bits(&dgamma), bits(&dbeta)));
+        }
+        let mut eval = vec![0.0; len];
+        kernels::batchnorm_forward_eval(
+            &x,
+            gamma,
+            beta,
+            &running_mean,
+            &running_var,
+            1e-5,
+            &mut eval,
+            batch,
+            channels,
+            plane,
+        );
+        let (mut scale, mut shift) = (vec![0.0; channels], vec![0.0; channels]);
+        kernels::batchnorm_eval_affine(
+            gamma,
+            beta,
+            &running_mean,
+            &running_var,
+            1e-5,
+            &mut scale,
+            &mut shift,
+            channels,
+        );
+        let mut applied = vec![0.0; len];
+        kernels::batchnorm_apply(&x, &scale, &shift, &mut applied, batch, channels, plane);
+        assert_eq!(bits(&applied), bits(&eval), "{what}: kept affine");
+        let stats = [&y, &xhat, &mean, &invstd, &running_mean, &running_var].map(|v| bits(v));
+        (stats, grads, bits(&eval))
+    });
 }
 
 /// Layernorm split by rows, its `dγ` and `dβ` after by features: the
@@ -282,44 +313,108 @@ fn batchnorm_splits_to_the_same_bits() {
 fn layernorm_splits_to_the_same_bits() {
     let mut rng = Rng::seed_from_u64(10);
     for (batch, n, affine) in [(300, 200, true), (97, 701, false), (40, 1500, true)] {
-        let len = batch * n;
-        let x = uniform(len, &mut rng);
-        let dy = uniform(len, &mut rng);
-        let gamma = affine.then(|| uniform(n, &mut rng));
-        let beta = affine.then(|| uniform(n, &mut rng));
-        let (gamma, beta) = (gamma.as_deref(), beta.as_deref());
-        same_bits_on_every_pool(&format!("layernorm {batch}x{n}"), || {
-            let (mut y, mut xhat, mut invstd) = (vec![0.0; len], vec![0.0; len], vec![0.0; batch]);
-            kernels::layernorm_forward(
-                &x,
+        layernorm_splits(batch, n, affine, 2..=4, &mut rng);
+    }
+}
+
+/// Layernorm's forward and backward (fresh or accumulated outputs) on
+/// random operands: the bits of one thread on pools of `threads`.
+fn layernorm_splits(
+    batch: usize,
+    n: usize,
+    affine: bool,
+    threads: impl IntoIterator<Item = usize>,
+    rng: &mut Rng,
+) {
+    let len = batch * n;
+    let x = uniform(len, rng);
+    let dy = uniform(len, rng);
+    let gamma = affine.then(|| uniform(n, rng));
+    let beta = affine.then(|| uniform(n, rng));
+    let (gamma, beta) = (gamma.as_deref(), beta.as_deref());
+    same_bits_on_pools(&format!("layernorm {batch}x{n}"), threads, || {
+        let (mut y, mut xhat, mut invstd) = (vec![0.0; len], vec![0.0; len], vec![0.0; batch]);
+        kernels::layernorm_forward(
+            &x,
+            gamma,
+            beta,
+            &mut y,
+            &mut xhat,
+            &mut invstd,
+            1e-5,
+            batch,
+            n,
+        );
+        let mut grads = Vec::new();
+        for fresh in [Fresh::NONE, Fresh(0b111), Fresh(0b110)] {
+            let mut dx = vec![0.5; len];
+            let (mut dgamma, mut dbeta) = (vec![0.25; n], vec![-0.25; n]);
+            kernels::layernorm_backward(
+                &dy,
+                &xhat,
+                &invstd,
                 gamma,
-                beta,
-                &mut y,
-                &mut xhat,
-                &mut invstd,
-                1e-5,
+                &mut dx,
+                Some(&mut dgamma),
+                Some(&mut dbeta),
+                fresh,
                 batch,
                 n,
             );
-            let mut grads = Vec::new();
-            for fresh in [Fresh::NONE, Fresh(0b111), Fresh(0b110)] {
-                let mut dx = vec![0.5; len];
-                let (mut dgamma, mut dbeta) = (vec![0.25; n], vec![-0.25; n]);
-                kernels::layernorm_backward(
-                    &dy,
-                    &xhat,
-                    &invstd,
-                    gamma,
-                    &mut dx,
-                    Some(&mut dgamma),
-                    Some(&mut dbeta),
-                    fresh,
-                    batch,
-                    n,
-                );
-                grads.push((bits(&dx), bits(&dgamma), bits(&dbeta)));
-            }
-            (bits(&y), bits(&xhat), bits(&invstd), grads)
-        });
+            grads.push((bits(&dx), bits(&dgamma), bits(&dbeta)));
+        }
+        (bits(&y), bits(&xhat), bits(&invstd), grads)
+    });
+}
+
+/// Shapes and pool sizes drawn at random, beyond the cases above: ragged
+/// and empty last parts, pools larger than the work, each kernel path's
+/// thresholds approached from both sides.
+mod random_shapes {
+    use proptest::prelude::{prop_oneof, proptest, Just, ProptestConfig};
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn linear(
+            batch in prop_oneof![Just(1usize), 1usize..260],
+            in_f in 1usize..1100,
+            out_f in 1usize..1100,
+            threads in 2usize..=8,
+            seed: u64,
+        ) {
+            linear_splits(batch, in_f, out_f, [threads], &mut Rng::seed_from_u64(seed));
+        }
+
+        #[test]
+        fn batchnorm(
+            batch in 1usize..300,
+            channels in 1usize..300,
+            plane in prop_oneof![Just(1usize), 1usize..200],
+            affine: bool,
+            momentum in prop_oneof![Just(None), Just(Some(0.1f32))],
+            threads in 2usize..=8,
+            seed: u64,
+        ) {
+            // At most a few million elements: the work of a large layer.
+            let channels = channels.min(4_000_000 / (batch * plane)).max(1);
+            let shape = (batch, channels, plane);
+            let rng = &mut Rng::seed_from_u64(seed);
+            batchnorm_splits(shape, affine, momentum, [threads], rng);
+        }
+
+        #[test]
+        fn layernorm(
+            batch in 1usize..400,
+            n in 1usize..2000,
+            affine: bool,
+            threads in 2usize..=8,
+            seed: u64,
+        ) {
+            layernorm_splits(batch, n, affine, [threads], &mut Rng::seed_from_u64(seed));
+        }
     }
 }
