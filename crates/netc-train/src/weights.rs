@@ -3,7 +3,7 @@
 //! the other way round.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
@@ -14,7 +14,8 @@ use netc_runtime::{Network, TensorData, TensorRef, WeightError};
 /// Writes every `state_dict` tensor of `net`: F32 tensors, and
 /// `num_batches_tracked` as a 0-d I64. Atomic: the bytes go to a temporary
 /// file beside `path`, which is then renamed over it, so a crash never
-/// leaves a half-written weight file.
+/// leaves a half-written weight file. The same state and metadata give
+/// the same bytes: the metadata is written in key order.
 pub fn save_safetensors(
     net: &dyn Network,
     path: &Path,
@@ -25,12 +26,47 @@ pub fn save_safetensors(
         .iter()
         .map(|t| (t.name.to_string(), OwnedTensor::from_ref(t)))
         .collect();
-    let info = (!metadata.is_empty()).then(|| metadata.clone());
-    let bytes = safetensors::serialize(tensors, info).map_err(|e| WeightError::Format {
+    let format_error = |message: String| WeightError::Format {
         path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    let bytes = safetensors::serialize(tensors, None).map_err(|e| format_error(e.to_string()))?;
+    let bytes = with_metadata(bytes, metadata).map_err(format_error)?;
     write_atomically(path, &bytes)
+}
+
+/// `bytes` (a safetensors file without metadata) with `metadata` put in
+/// front of the tensors' header entries, in key order. safetensors writes
+/// its metadata from a `HashMap`, in an order that changes from one
+/// process to the next (safetensors issue 584), so two identical runs of
+/// `netc train` (or one on 1 thread and one on 4) saved files whose bytes
+/// differed, their tensors the same.
+fn with_metadata(bytes: Vec<u8>, metadata: &HashMap<String, String>) -> Result<Vec<u8>, String> {
+    if metadata.is_empty() {
+        return Ok(bytes);
+    }
+    let malformed = || "safetensors wrote a header netc cannot read".to_string();
+    let (length, rest) = bytes.split_first_chunk::<8>().ok_or_else(malformed)?;
+    let length = usize::try_from(u64::from_le_bytes(*length)).map_err(|_| malformed())?;
+    let (header, data) = rest.split_at_checked(length).ok_or_else(malformed)?;
+    // The header is a JSON object padded with spaces.
+    let entries = std::str::from_utf8(header)
+        .ok()
+        .and_then(|h| h.trim_end_matches(' ').strip_prefix('{'))
+        .ok_or_else(malformed)?;
+    let sorted: BTreeMap<&String, &String> = metadata.iter().collect();
+    let sorted = serde_json::to_string(&sorted).map_err(|e| e.to_string())?;
+    let separator = if entries == "}" { "" } else { "," };
+    let mut header = format!("{{\"__metadata__\":{sorted}{separator}{entries}");
+    // Tensor data starts on a multiple of 8 bytes, as safetensors aligns it.
+    while header.len() % 8 != 0 {
+        header.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + header.len() + data.len());
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    Ok(out)
 }
 
 /// Replaces the whole state of `net` with the file's tensors. Every name,
@@ -220,5 +256,67 @@ fn io_error(path: &Path, e: &std::io::Error) -> WeightError {
     WeightError::Io {
         path: path.display().to_string(),
         message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tensors() -> Vec<(String, OwnedTensor)> {
+        let tensor = |shape: Vec<usize>, values: &[f32]| OwnedTensor {
+            dtype: Dtype::F32,
+            shape,
+            bytes: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        };
+        vec![
+            (
+                "fc.weight".to_string(),
+                tensor(vec![2, 3], &[1., 2., 3., 4., 5., 6.]),
+            ),
+            ("fc.bias".to_string(), tensor(vec![2], &[-1., 0.5])),
+        ]
+    }
+
+    fn metadata() -> HashMap<String, String> {
+        (0..16)
+            .map(|i| (format!("key {i}"), format!("\"value\" {i}")))
+            .collect()
+    }
+
+    #[test]
+    fn the_same_tensors_and_metadata_give_the_same_bytes() {
+        let write = |tensors| {
+            let bytes = safetensors::serialize(tensors, None).expect("serialise");
+            with_metadata(bytes, &metadata()).expect("metadata")
+        };
+        let first = write(tensors());
+        // Sixteen keys in fresh maps: safetensors' own order differed
+        // between such maps.
+        for _ in 0..8 {
+            assert_eq!(write(tensors()), first);
+        }
+        let file = SafeTensors::deserialize(&first).expect("a valid file");
+        assert_eq!(
+            file.tensor("fc.bias").expect("bias").data(),
+            &tensors()[1].1.bytes[..]
+        );
+        assert_eq!(file.tensor("fc.weight").expect("weight").shape(), [2, 3]);
+        let (length, header) = SafeTensors::read_metadata(&first).expect("a header");
+        assert_eq!(header.metadata().as_ref(), Some(&metadata()));
+        assert_eq!(length % 8, 0);
+    }
+
+    #[test]
+    fn metadata_goes_into_a_file_without_tensors() {
+        let empty: Vec<(String, OwnedTensor)> = Vec::new();
+        let bytes = safetensors::serialize(empty, None).expect("serialise");
+        let bytes = with_metadata(bytes, &metadata()).expect("metadata");
+        let (_, header) = SafeTensors::read_metadata(&bytes).expect("a header");
+        assert_eq!(header.metadata().as_ref(), Some(&metadata()));
+        assert!(SafeTensors::deserialize(&bytes)
+            .expect("valid")
+            .names()
+            .is_empty());
     }
 }

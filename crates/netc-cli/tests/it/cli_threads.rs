@@ -1,5 +1,5 @@
 //! `--threads`: the same bits for any thread count, from `netc train`'s
-//! losses and weights to `netc predict`'s output.
+//! losses and weight files to `netc predict`'s output.
 
 use std::path::{Path, PathBuf};
 
@@ -56,6 +56,13 @@ fn training_and_prediction_are_the_same_bits_on_any_thread_count() {
     for threads in ["2", "3"] {
         let (other_lines, other_weights) = train(dir.path(), threads);
         assert_eq!(other_lines, lines, "{threads} threads: other losses");
+        // The file, not only the tensors: its metadata once came out in
+        // an order of its own on every run.
+        let bytes = |path: &Path| std::fs::read(path).expect("weights written");
+        assert!(
+            bytes(&other_weights) == bytes(&weights),
+            "{threads} threads: another weight file"
+        );
         // Printed with every digit: equal text is equal bits.
         assert_eq!(
             predict(&other_weights, threads),
