@@ -581,13 +581,16 @@ fn tile_pair_product<M: Fma>(
 ) {
     let mut r0 = 0;
     while r0 + ROWS <= rows {
-        let [first, second] = if a.rs == 1 {
+        let acc = if a.rs == 1 {
             row_block_pair::<M, true>(tiles, a, r0)
         } else {
             row_block_pair::<M, false>(tiles, a, r0)
         };
-        for (tile, acc) in tiles.iter().zip([first, second]) {
-            for (r, acc_r) in acc.iter().enumerate() {
+        // Indexed in place: zipped with the tiles, the accumulators were
+        // moved through the stack, and on AVX-512 reading them back
+        // stalled (a 128x10 by 10x256 product took twice AVX2's time).
+        for (t, tile) in tiles.iter().enumerate() {
+            for (r, acc_r) in acc[t].iter().enumerate() {
                 tile.write(out, r0 + r, acc_r, store, sums.as_deref_mut());
             }
         }
