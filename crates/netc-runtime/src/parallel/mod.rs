@@ -172,8 +172,10 @@ fn gcd(a: usize, b: usize) -> usize {
 /// Part `part` of `0..len` cut into `parts` ranges whose starts are
 /// multiples of `align`: the `align`-sized units shared out as evenly as
 /// whole units allow (the last range ends at `len`). No range is empty
-/// while `parts` is at most the number of units, which every caller's
-/// count of parts (`parts_for`, at most `len / align`) keeps.
+/// while `parts` is at most the number of units, as a count from
+/// `parts_for` capped at `len / align` is; a split that cuts two ranges
+/// into the same parts (the linear backward's rows of `dx` and of `dW`)
+/// may leave some empty in the shorter, and its part takes them.
 pub fn part_range(len: usize, parts: usize, part: usize, align: usize) -> Range<usize> {
     let align = align.max(1);
     let units = len.div_ceil(align);
