@@ -49,8 +49,9 @@ fn linear_forward_and_backward_split_to_the_same_bits() {
     // product's (a narrow output, a weight wider than the batch), split
     // by rows; the blocked forward of a weight larger than its input
     // and output (128x784->512, 48x300->1000: a last part of ragged
-    // tiles; 16x1000->100: on 3 threads an empty last part), split by
-    // columns; a single row's dot products, split by outputs.
+    // tiles; 16x1000->100: 100 outputs in pairs of tiles over 3 threads,
+    // once cut 64, 36, 0, and the empty part panicked), split by columns;
+    // a single row's dot products, split by outputs.
     let shapes = [
         (64, 64, 64),
         (200, 96, 130),

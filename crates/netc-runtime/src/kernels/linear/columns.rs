@@ -65,11 +65,6 @@ pub(super) fn forward(
         parallel::split(parts, &|p| {
             let c = columns(p);
             let block = parts_out.take(p);
-            // A last part may have no columns (100 outputs in 3 parts of
-            // whole pairs of tiles: 64, 36, 0).
-            if c.is_empty() {
-                return;
-            }
             let (w, bias) = (&w[scaled(c.clone(), in_f)], bias.map(|b| &b[c.clone()]));
             blocked_forward(isa, x, w, bias, block, (batch, in_f, c.len()));
         });
