@@ -19,7 +19,6 @@ mod threads;
 
 use std::cell::RefCell;
 use std::ops::Range;
-use std::sync::Arc;
 
 pub use parts::{scaled, PartsMut, MAX_PARTS};
 pub use pool::Pool;
@@ -40,36 +39,48 @@ pub const ELEMENT_ALIGN: usize = 64;
 
 thread_local! {
     /// The pool the ops on this thread may use, while [`install`]ed.
-    static CURRENT: RefCell<Option<Arc<Pool>>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<Box<Pool>>> = const { RefCell::new(None) };
 }
 
-/// Restores the previous pool when dropped (a panic included).
-struct Installed {
-    previous: Option<Arc<Pool>>,
+/// Puts the previous pool back when dropped (a panic included), and the
+/// installed one back where it came from.
+struct Installed<'a> {
+    current: &'a RefCell<Option<Box<Pool>>>,
+    previous: Option<Box<Pool>>,
+    home: &'a mut Option<Box<Pool>>,
 }
 
-impl Drop for Installed {
+impl Drop for Installed<'_> {
+    #[inline]
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        CURRENT.with(|current| *current.borrow_mut() = previous);
+        *self.home = self.current.replace(self.previous.take());
     }
 }
 
 /// Runs `f` with `pool` as the pool the ops it runs split over (none:
-/// every op on this thread).
-pub fn install<R>(pool: Option<Arc<Pool>>, f: impl FnOnce() -> R) -> R {
-    // One thread asked for and none current: nothing to swap (a
-    // single-row prediction is a few dozen nanoseconds of work).
-    if pool.is_none() && CURRENT.with(|current| current.borrow().is_none()) {
-        return f();
-    }
-    let previous = CURRENT.with(|current| current.replace(pool));
-    let _restore = Installed { previous };
-    f()
+/// every op on this thread). The pool is moved in for the call and back
+/// into `pool` after it, never shared, and the thread-local is looked up
+/// once: a single-row prediction is a hundred nanoseconds, and each
+/// reference count or lookup showed in it.
+pub fn install<R>(pool: &mut Option<Box<Pool>>, f: impl FnOnce() -> R) -> R {
+    CURRENT.with(|current| {
+        // One thread asked for and none current: nothing to swap.
+        if pool.is_none() && current.borrow().is_none() {
+            return f();
+        }
+        let previous = current.replace(pool.take());
+        let _restore = Installed {
+            current,
+            previous,
+            home: pool,
+        };
+        f()
+    })
 }
 
 /// How many parts `work` units merit at `min_per_part` units each, at
 /// most `max_parts`, on the current pool (1 without one).
+#[inline]
 pub fn parts_for(work: usize, min_per_part: usize, max_parts: usize) -> usize {
     // Most ops of a small network: one part, decided without the
     // thread-local lookup.
@@ -219,8 +230,7 @@ mod tests {
     #[test]
     fn parts_follow_the_installed_pool_and_the_work() {
         assert_eq!(parts_for(1 << 30, 1, 8), 1, "no pool: one part");
-        let pool = Arc::new(Pool::new(3));
-        install(Some(pool), || {
+        install(&mut Some(Box::new(Pool::new(3))), || {
             assert_eq!(parts_for(1 << 30, 1, 8), 3);
             assert_eq!(parts_for(1 << 30, 1, 2), 2);
             assert_eq!(parts_for(10, 4, 8), 2);
@@ -230,20 +240,32 @@ mod tests {
     }
 
     #[test]
+    fn install_hands_the_pool_back_even_after_a_panic() {
+        let mut pool = Some(Box::new(Pool::new(2)));
+        install(&mut pool, || assert_eq!(parts_for(1 << 30, 1, 8), 2));
+        assert!(pool.is_some(), "back home after the call");
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            install(&mut pool, || panic!("an op failed"))
+        }));
+        assert!(panicked.is_err());
+        assert!(pool.is_some(), "back home after a panic");
+        assert_eq!(parts_for(1 << 30, 1, 8), 1, "and uninstalled");
+    }
+
+    #[test]
     fn copy_copies_every_element_over_the_pool() {
         let src: Vec<f32> = (0..5 * MIN_ELEMENTS_PER_PART + 7)
             .map(|v| v as f32)
             .collect();
         let mut dst = vec![0f32; src.len()];
-        install(Some(Arc::new(Pool::new(3))), || copy(&mut dst, &src));
+        install(&mut Some(Box::new(Pool::new(3))), || copy(&mut dst, &src));
         assert_eq!(dst, src);
     }
 
     #[test]
     fn by_rows_hands_out_whole_aligned_rows() {
-        let pool = Arc::new(Pool::new(4));
         let mut out = vec![0f32; 10 * MIN_ELEMENTS_PER_PART];
-        install(Some(pool), || {
+        install(&mut Some(Box::new(Pool::new(4))), || {
             by_rows(&mut out, 10, &|elements, part| {
                 assert_eq!(elements.len(), part.len());
                 assert_eq!(elements.start % 320, 0, "whole rows, 64-aligned");

@@ -1,7 +1,7 @@
 //! A network's thread setting and the pool it owns.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use super::{Pool, MAX_PARTS};
 
@@ -50,27 +50,45 @@ fn parse_threads(value: &str) -> Result<Option<usize>, String> {
 /// A network's thread count and its pool (none for one thread). A clone
 /// gets a pool of its own, with the same count.
 pub struct Threads {
-    pool: Option<Arc<Pool>>,
+    count: usize,
+    /// `None` while lent to a step, or after a step that panicked
+    /// dropped it.
+    pool: Option<Box<Pool>>,
 }
 
 impl Threads {
     /// `count` threads (0 counts as 1, more than [`MAX_PARTS`] as
     /// [`MAX_PARTS`]).
     pub fn new(count: usize) -> Threads {
-        let count = count.min(MAX_PARTS);
+        let count = count.clamp(1, MAX_PARTS);
         Threads {
-            pool: (count > 1).then(|| Arc::new(Pool::new(count))),
+            count,
+            pool: pool_of(count),
         }
     }
 
     pub fn count(&self) -> usize {
-        self.pool.as_ref().map_or(1, |pool| pool.threads())
+        self.count
     }
 
-    /// The pool to [`install`](super::install) for a step.
-    pub fn pool(&self) -> Option<&Arc<Pool>> {
-        self.pool.as_ref()
+    /// The pool, taken out for a step or a prediction to
+    /// [`install`](super::install), then handed back with
+    /// [`Threads::give_back`]: moved rather than shared, so a
+    /// single-row prediction touches no reference count. A pool that a
+    /// panicking step dropped is made anew.
+    #[inline]
+    pub fn lend(&mut self) -> Option<Box<Pool>> {
+        self.pool.take().or_else(|| pool_of(self.count))
     }
+
+    #[inline]
+    pub fn give_back(&mut self, pool: Option<Box<Pool>>) {
+        self.pool = pool;
+    }
+}
+
+fn pool_of(count: usize) -> Option<Box<Pool>> {
+    (count > 1).then(|| Box::new(Pool::new(count)))
 }
 
 impl Default for Threads {
@@ -96,6 +114,20 @@ impl fmt::Debug for Threads {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lent_pool_that_never_came_back_is_made_anew() {
+        let mut threads = Threads::new(3);
+        let pool = threads.lend();
+        assert_eq!(pool.as_ref().map(|p| p.threads()), Some(3));
+        drop(pool);
+        let again = threads.lend();
+        assert_eq!(again.as_ref().map(|p| p.threads()), Some(3));
+        threads.give_back(again);
+        assert!(Threads::new(1).lend().is_none(), "one thread: no pool");
+        assert_eq!(Threads::new(0).count(), 1);
+        assert_eq!(Threads::new(1000).count(), MAX_PARTS);
+    }
 
     #[test]
     fn a_thread_count_is_an_integer_from_1_to_max_parts() {

@@ -144,8 +144,8 @@ fn train<E: Executor>(exec: &mut E, x: &[f32], y: &[f32]) -> Result<f32, BatchEr
         // The step changes parameters and running statistics.
         state.cache_stale = true;
     }
-    let pool = exec.step_state().threads.pool().cloned();
-    let loss = parallel::install(pool, || {
+    let mut pool = exec.step_state_mut().threads.lend();
+    let loss = parallel::install(&mut pool, || {
         exec.load_rows(x, Some(y), rows);
         exec.forward(rows);
         let loss = exec.loss_value();
@@ -161,6 +161,7 @@ fn train<E: Executor>(exec: &mut E, x: &[f32], y: &[f32]) -> Result<f32, BatchEr
         exec.update(rows);
         loss
     });
+    exec.step_state_mut().threads.give_back(pool);
     Ok(loss)
 }
 
@@ -171,8 +172,9 @@ fn predict<E: Executor>(exec: &mut E, x: &[f32], out: &mut [f32]) -> Result<(), 
     if rows == 0 {
         return Ok(());
     }
-    let pool = exec.step_state().threads.pool().cloned();
-    parallel::install(pool, || infer(exec, widths, rows, x, out));
+    let mut pool = exec.step_state_mut().threads.lend();
+    parallel::install(&mut pool, || infer(exec, widths, rows, x, out));
+    exec.step_state_mut().threads.give_back(pool);
     Ok(())
 }
 

@@ -1,8 +1,6 @@
 //! Split kernels give the bits of one thread, for every thread count:
 //! each output element is computed by one thread in the same order.
 
-use std::sync::Arc;
-
 use netc_ops::{Activation as Act, Optimizer};
 use netc_runtime::kernels::{self, linear_backward, linear_forward, Fresh};
 use netc_runtime::ops;
@@ -32,8 +30,7 @@ pub(crate) fn same_bits_on_pools<T: PartialEq + std::fmt::Debug>(
 ) {
     let one = run();
     for threads in threads {
-        let pool = Arc::new(Pool::new(threads));
-        let got = install(Some(pool), &run);
+        let got = install(&mut Some(Box::new(Pool::new(threads))), &run);
         assert!(got == one, "{what}: {threads} threads differ from one");
     }
 }

@@ -4,18 +4,16 @@
 //! against finite differences, ties and NaN as PyTorch's CPU kernel (on
 //! every ISA path), and the same bits on 1–4 threads.
 
-use std::sync::Arc;
-
 use netc_ops::image::{AdaptivePool2dGeometry, ImageShape, Pad, Pool2dGeometry, PoolKind, Window};
 use netc_runtime::kernels::{
     adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, avg_pool2d_backward,
     avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward, max_pool2d_forward_on,
 };
-use netc_runtime::parallel::{install, Pool};
 use netc_runtime::rng::Rng;
 use netc_runtime::simd::Isa;
 
 use crate::common::uniform;
+use crate::parallel_kernels::same_bits_on_every_pool;
 
 fn image(channels: usize, height: usize, width: usize) -> ImageShape {
     ImageShape {
@@ -414,17 +412,6 @@ fn adaptive_avg_pool_matches_the_reference_and_finite_differences() {
     let mut y = vec![0.0; 16];
     adaptive_avg_pool2d_forward(&x, &mut y, 1, &g);
     assert_eq!(x, y);
-}
-
-/// `run()` without a pool, then on pools of 2, 3 and 4 threads: the same
-/// bits every time.
-fn same_bits_on_every_pool(what: &str, run: impl Fn() -> Vec<u32>) {
-    let one = run();
-    for threads in 2..=4 {
-        let pool = Arc::new(Pool::new(threads));
-        let got = install(Some(pool), &run);
-        assert!(got == one, "{what}: {threads} threads differ from one");
-    }
 }
 
 #[test]
