@@ -31,6 +31,17 @@ pub fn build(mut plan: ValidPlan, rows: usize, seed: u64) -> Result<Interpreter,
     Ok(Interpreter::new(plan, seed))
 }
 
+/// How many copies of `net`, itself included, to use at most `wanted`,
+/// stay under the limit `build` holds a model to: each holds all its
+/// buffers.
+pub fn copies_that_fit(net: &Interpreter, wanted: usize) -> usize {
+    let plan = net.plan();
+    let bytes = plan.memory_bytes(plan.batch).max(1);
+    wanted
+        .min((MEMORY_LIMIT / bytes).try_into().unwrap_or(usize::MAX))
+        .max(1)
+}
+
 /// The Plan of a checked model.
 pub fn plan(model: &ValidModel, config: &TrainConfig) -> Result<ValidPlan, Failure> {
     netc_plan::build_plan(model, config).map_err(internal)

@@ -14,6 +14,7 @@ mod interpreter;
 mod model_file;
 mod plot;
 mod progress;
+mod row_blocks;
 mod source;
 mod stdout;
 mod term;

@@ -17,12 +17,9 @@ use crate::commands::train::weight_failure;
 use crate::failure::{finish, require_file, Failure};
 use crate::interpreter;
 use crate::model_file::ModelFile;
+use crate::row_blocks::{self, BLOCK};
 use crate::stdout;
 use crate::threads;
-
-/// Rows per `predict` call: large enough to amortise the call, small
-/// enough to keep the buffers small.
-const BATCH: usize = 256;
 
 #[derive(clap::Args)]
 pub struct PredictArgs {
@@ -43,7 +40,7 @@ pub struct PredictArgs {
     /// Write the predictions here instead of stdout.
     #[arg(long, value_name = "PREDS.csv")]
     out: Option<PathBuf>,
-    /// Threads each block of rows splits over (default:
+    /// Threads the blocks of rows are shared out over (default:
     /// `NETC_NUM_THREADS`, else the cores available); the predictions
     /// are the same bits for any count.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
@@ -70,7 +67,7 @@ fn predict(args: PredictArgs) -> Result<(), Failure> {
     }
     let model = file.select(Some(args.model.as_deref().unwrap_or(&sidecar.model)))?;
     let config = model.train.clone().unwrap_or_default();
-    let mut net = interpreter::build(interpreter::plan(model, &config)?, BATCH, config.seed)?;
+    let mut net = interpreter::build(interpreter::plan(model, &config)?, BLOCK, config.seed)?;
     if let Some(threads) = threads {
         net.set_threads(threads);
     }
@@ -103,15 +100,11 @@ fn predict(args: PredictArgs) -> Result<(), Failure> {
     let data = features_for_prediction(&table, &preprocessing).map_err(Failure::input)?;
 
     let width = net.output_width();
+    let mut out = vec![0.0; table.rows() * width];
+    row_blocks::predict(&mut net, &data.x[..table.rows() * data.width], &mut out);
     let mut text = header(task, width, &preprocessing.target);
-    let mut out = vec![0.0; BATCH * width];
-    for start in (0..table.rows()).step_by(BATCH) {
-        let rows = BATCH.min(table.rows() - start);
-        let x = &data.x[start * data.width..(start + rows) * data.width];
-        net.predict(x, &mut out[..rows * width]);
-        for row in out[..rows * width].chunks_exact(width) {
-            text.push_str(&prediction_line(task, row));
-        }
+    for row in out.chunks_exact(width) {
+        text.push_str(&prediction_line(task, row));
     }
     match &args.out {
         Some(path) => checkpoint::write_atomically(path, text.as_bytes()).map_err(Failure::input),

@@ -32,14 +32,19 @@ fn train(dir: &Path, threads: &str) -> (Vec<Value>, PathBuf) {
 
 /// `netc predict` of tiny.csv with `weights` on `threads` threads.
 fn predict(weights: &Path, threads: &str) -> String {
-    let (model, csv) = (data("wide_tiny.nn"), data("tiny.csv"));
+    predict_csv(weights, &data("tiny.csv"), threads)
+}
+
+/// `netc predict` of `csv` with `weights` on `threads` threads.
+fn predict_csv(weights: &Path, csv: &Path, threads: &str) -> String {
+    let model = data("wide_tiny.nn");
     let output = netc(&[
         "predict",
         path(&model),
         "--weights",
         path(weights),
         "--data",
-        path(&csv),
+        path(csv),
         "--threads",
         threads,
     ]);
@@ -107,5 +112,26 @@ fn a_netc_num_threads_that_is_not_a_thread_count_is_a_usage_error() {
                 .args(args),
         );
         assert!(output.status.success(), "{value:?}: {}", stderr(&output));
+    }
+}
+
+#[test]
+fn many_blocks_of_rows_are_predicted_alike_on_any_thread_count() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, weights) = train(dir.path(), "1");
+    // tiny.csv 20 times over: 800 rows, blocks of 256, 256, 256 and 32,
+    // shared out unevenly over 3 threads and one each over 4.
+    let tiny = std::fs::read_to_string(data("tiny.csv")).expect("tiny.csv");
+    let (header, rows) = tiny.split_once('\n').expect("a header");
+    let csv = dir.path().join("many.csv");
+    std::fs::write(&csv, format!("{header}\n{}", rows.repeat(20))).expect("csv written");
+    let one = predict_csv(&weights, &csv, "1");
+    assert_eq!(one.lines().count(), 801, "a header and 800 rows");
+    for threads in ["2", "3", "4", "7"] {
+        assert_eq!(
+            predict_csv(&weights, &csv, threads),
+            one,
+            "{threads} threads"
+        );
     }
 }
