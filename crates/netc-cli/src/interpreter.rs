@@ -31,9 +31,9 @@ pub fn build(mut plan: ValidPlan, rows: usize, seed: u64) -> Result<Interpreter,
     Ok(Interpreter::new(plan, seed))
 }
 
-/// How many copies of `net`, itself included, to use at most `wanted`,
-/// stay under the limit `build` holds a model to: each holds all its
-/// buffers.
+/// How many copies of `net` (itself included, at most `wanted`) stay
+/// together under the limit `build` holds one model to: each copy holds
+/// all its buffers.
 pub fn copies_that_fit(net: &Interpreter, wanted: usize) -> usize {
     let plan = net.plan();
     let bytes = plan.memory_bytes(plan.batch).max(1);

@@ -26,12 +26,12 @@ pub const BLOCK: usize = 256;
 pub fn predict(net: &mut Interpreter, x: &[f32], out: &mut [f32]) {
     let rows = x.len() / net.input_width().max(1);
     let blocks = rows.div_ceil(BLOCK);
-    let copies = interpreter::copies_that_fit(net, net.threads().min(blocks));
+    let threads = net.threads();
+    let copies = interpreter::copies_that_fit(net, threads.min(blocks));
     if copies <= 1 {
         predict_blocks(net, x, out);
         return;
     }
-    let threads = net.threads();
     net.set_threads(1);
     let mut others = vec![net.clone(); copies - 1];
     let (input, output) = (net.input_width(), net.output_width());

@@ -144,8 +144,7 @@ fn train<E: Executor>(exec: &mut E, x: &[f32], y: &[f32]) -> Result<f32, BatchEr
         // The step changes parameters and running statistics.
         state.cache_stale = true;
     }
-    let mut pool = exec.step_state_mut().threads.lend();
-    let loss = parallel::install(&mut pool, || {
+    let loss = on_pool(exec, |exec| {
         exec.load_rows(x, Some(y), rows);
         exec.forward(rows);
         let loss = exec.loss_value();
@@ -161,7 +160,6 @@ fn train<E: Executor>(exec: &mut E, x: &[f32], y: &[f32]) -> Result<f32, BatchEr
         exec.update(rows);
         loss
     });
-    exec.step_state_mut().threads.give_back(pool);
     Ok(loss)
 }
 
@@ -172,10 +170,17 @@ fn predict<E: Executor>(exec: &mut E, x: &[f32], out: &mut [f32]) -> Result<(), 
     if rows == 0 {
         return Ok(());
     }
-    let mut pool = exec.step_state_mut().threads.lend();
-    parallel::install(&mut pool, || infer(exec, widths, rows, x, out));
-    exec.step_state_mut().threads.give_back(pool);
+    on_pool(exec, |exec| infer(exec, widths, rows, x, out));
     Ok(())
+}
+
+/// `f(exec)` with the network's pool lent out of its `Threads` and
+/// installed for the ops `f` runs, then handed back.
+fn on_pool<E: Executor, R>(exec: &mut E, f: impl FnOnce(&mut E) -> R) -> R {
+    let mut pool = exec.step_state_mut().threads.lend();
+    let result = parallel::install(&mut pool, || f(exec));
+    exec.step_state_mut().threads.give_back(pool);
+    result
 }
 
 /// [`predict`]'s chunks of at most `max_batch` rows, once the input is
