@@ -4,9 +4,10 @@
 The same workloads as `cargo run --release -p netc-bench` (their netc
 model files are in crates/netc-bench/models/), on --threads threads (default
 1), timed the same way: warm up, then time chunks of steps until at least
---min-time seconds have passed, and report the median chunk's time per step;
-then the eval-mode forward of one sample (netc's single-row `predict`) the
-same way.
+--min-time seconds have passed, and report the median chunk's time per step,
+every step among the first STEPS_PER_START from the untrained model; then
+the eval-mode forward of one sample (netc's single-row `predict`) the same
+way.
 
 Usage: python3 scripts/torch_reference/bench_torch.py [--json] [--min-time S]
        [--threads N] [--workload NAME ...]
@@ -28,6 +29,10 @@ from common import SeedNet
 CHUNK_SECONDS = 0.01
 WARMUP_SECONDS = 0.1
 MIN_CHUNKS = 5
+# Training steps timed from one starting state before the measurement
+# starts over from it, untimed: netc-bench's STEPS_PER_START (timing.rs), so
+# both sides time the same stretch of training whatever their speed.
+STEPS_PER_START = 1000
 
 
 class Mnist(nn.Module):
@@ -119,38 +124,63 @@ WORKLOADS = [
 ]
 
 
-def median_step_seconds(step, min_time):
+def median_step_seconds(step, min_time, steps_per_start=None, restart=None):
     """Warm up, size chunks to CHUNK_SECONDS, then return the median time per
-    step over chunks totalling at least `min_time` seconds."""
+    step over chunks totalling at least `min_time` seconds. With
+    `steps_per_start`, `restart()` runs (untimed) after every that many
+    steps, so that every timed step is among the first after a start."""
+    since_start = 0
+
+    def room(wanted):
+        nonlocal since_start
+        if steps_per_start is None:
+            return wanted
+        if since_start == steps_per_start:
+            restart()
+            since_start = 0
+        n = min(wanted, steps_per_start - since_start)
+        since_start += n
+        return n
+
     start = time.perf_counter()
     warm_steps = 0
+    warm_time = 0.0
     while time.perf_counter() - start < WARMUP_SECONDS or warm_steps < 3:
+        room(1)
+        t0 = time.perf_counter()
         step()
+        warm_time += time.perf_counter() - t0
         warm_steps += 1
-    per_step = (time.perf_counter() - start) / warm_steps
-    chunk = max(1, round(CHUNK_SECONDS / per_step))
+    chunk = max(1, round(CHUNK_SECONDS / (warm_time / warm_steps)))
 
     samples = []
+    steps = 0
     total = 0.0
     while total < min_time or len(samples) < MIN_CHUNKS:
+        n = room(chunk)
         t0 = time.perf_counter()
-        for _ in range(chunk):
+        for _ in range(n):
             step()
         elapsed = time.perf_counter() - t0
-        samples.append(elapsed / chunk)
+        samples.append(elapsed / n)
+        steps += n
         total += elapsed
-    return statistics.median(samples), len(samples) * chunk
+    return statistics.median(samples), steps
 
 
 def bench(workload, min_time):
     name, module, width, out_width, batch, loss_fn, targets = workload
-    torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
-    model = module()
-    model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.rand(batch, width, generator=gen) * 2.0 - 1.0
     y = targets(batch, out_width, gen)
+
+    def untrained():
+        torch.manual_seed(0)
+        model = module()
+        model.train()
+        return model, torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    model, opt = untrained()
 
     def step():
         opt.zero_grad()
@@ -158,7 +188,11 @@ def bench(workload, min_time):
         loss.backward()
         opt.step()
 
-    seconds, steps = median_step_seconds(step, min_time)
+    def restart():
+        nonlocal model, opt
+        model, opt = untrained()
+
+    seconds, steps = median_step_seconds(step, min_time, STEPS_PER_START, restart)
 
     # One sample through the eval-mode module, as netc's `predict` of one
     # row: running statistics, no autograd.

@@ -1,6 +1,7 @@
 //! How a repeated operation is timed: warm up, then time chunks of calls and
-//! take the median chunk. `scripts/torch_reference/bench_torch.py` does the
-//! same, so the two sides' figures compare.
+//! take the median chunk; training steps start over from the untrained
+//! network every [`STEPS_PER_START`] steps. `scripts/torch_reference/bench_torch.py`
+//! does the same, so the two sides' figures compare.
 
 use std::time::{Duration, Instant};
 
@@ -39,29 +40,75 @@ pub struct Sample {
     pub calls: usize,
 }
 
+/// Training steps timed from one starting state before a measurement
+/// starts over from it (untimed), on both sides of `--compare`
+/// (`scripts/torch_reference/bench_torch.py` uses the same number).
+///
+/// Without it the sides timed different stretches of training: the seed
+/// step, ~230× faster than PyTorch's, ran ~300,000 steps of one batch
+/// where PyTorch ran ~1,200, and that far in the loss is near zero, the
+/// gradients of the biases ahead of batchnorm (rounding noise, about
+/// 1e-20) square to subnormals, and Adam's microcode assists took a
+/// tenth of the step (2.15 µs against 1.93 in the first 1,000 steps,
+/// with the same bits PyTorch computes there).
+pub const STEPS_PER_START: usize = 1000;
+
 /// Times `op` as [`Timing`] describes.
 pub fn measure(timing: &Timing, mut op: impl FnMut()) -> Sample {
+    measure_from_start(timing, usize::MAX, &mut (), |_| op(), |_| {})
+}
+
+/// Times `op(state)` as [`Timing`] describes, calling `restart(state)`
+/// (untimed) after every `calls_per_start` calls, so that every timed call
+/// is among the first `calls_per_start` after a restart.
+pub fn measure_from_start<S>(
+    timing: &Timing,
+    calls_per_start: usize,
+    state: &mut S,
+    mut op: impl FnMut(&mut S),
+    mut restart: impl FnMut(&mut S),
+) -> Sample {
+    let calls_per_start = calls_per_start.max(1);
+    let mut since_start = 0usize;
+    // Up to `wanted` calls that fit before the next restart, restarting
+    // first when none is left.
+    let mut room = |state: &mut S, wanted: usize| {
+        if since_start == calls_per_start {
+            restart(state);
+            since_start = 0;
+        }
+        let calls = wanted.min(calls_per_start - since_start);
+        since_start += calls;
+        calls
+    };
+
     let start = Instant::now();
     let mut warm_calls = 0usize;
+    let mut warm_time = Duration::ZERO;
     while start.elapsed() < timing.warmup || warm_calls < 3 {
-        op();
+        room(state, 1);
+        let t0 = Instant::now();
+        op(state);
+        warm_time += t0.elapsed();
         warm_calls += 1;
     }
-    let per_call_estimate = start.elapsed() / u32::try_from(warm_calls).unwrap_or(u32::MAX);
+    let per_call_estimate = warm_time / u32::try_from(warm_calls).unwrap_or(u32::MAX);
     let chunk = chunk_len(per_call_estimate, timing.chunk);
 
     let mut per_call = Vec::new();
+    let mut calls = 0usize;
     let mut timed = Duration::ZERO;
     while timed < timing.min_time || per_call.len() < timing.min_chunks {
+        let n = room(state, chunk);
         let t0 = Instant::now();
-        for _ in 0..chunk {
-            op();
+        for _ in 0..n {
+            op(state);
         }
         let elapsed = t0.elapsed();
-        per_call.push(elapsed.as_secs_f64() / chunk as f64);
+        per_call.push(elapsed.as_secs_f64() / n as f64);
+        calls += n;
         timed += elapsed;
     }
-    let calls = per_call.len() * chunk;
     Sample {
         per_call: Duration::from_secs_f64(median(&mut per_call)),
         calls,
@@ -131,5 +178,34 @@ mod tests {
         assert!(sample.calls >= 5 && sample.calls < calls);
         // Sleeping never returns early, so no chunk can average less.
         assert!(sample.per_call >= Duration::from_micros(200));
+    }
+
+    #[test]
+    fn every_timed_call_is_among_the_first_after_a_restart() {
+        let timing = Timing {
+            warmup: Duration::from_millis(2),
+            chunk: Duration::from_millis(1),
+            min_time: Duration::from_millis(10),
+            min_chunks: 5,
+        };
+        // (calls since the last restart, the most seen, restarts)
+        let mut state = (0usize, 0usize, 0usize);
+        let sample = measure_from_start(
+            &timing,
+            7,
+            &mut state,
+            |s| {
+                s.0 += 1;
+                s.1 = s.1.max(s.0);
+                std::thread::sleep(Duration::from_micros(50));
+            },
+            |s| {
+                s.0 = 0;
+                s.2 += 1;
+            },
+        );
+        assert_eq!(state.1, 7, "never more than 7 calls from one start");
+        assert!(state.2 >= sample.calls / 7, "{state:?} {sample:?}");
+        assert!(sample.per_call >= Duration::from_micros(50));
     }
 }

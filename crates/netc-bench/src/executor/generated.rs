@@ -2,9 +2,8 @@
 //! line kernel calls with constant widths, buffers allocated in `new`.
 
 use netc::ops::TrainConfig;
-use netc::Network;
 
-use super::{network_figures, BenchError, Figure, Run};
+use super::{network_figures, BenchError, Figure, Run, Untrained};
 use crate::workload::{Workload, WEIGHT_SEED};
 
 mod models {
@@ -19,12 +18,12 @@ mod models {
 }
 
 pub fn figures(workload: &Workload, run: &Run) -> Result<Vec<Figure>, BenchError> {
-    let (mut net, config) = build(workload)?;
-    Ok(network_figures("generated", net.as_mut(), &config, run))
+    let (net, config) = build(workload)?;
+    Ok(network_figures("generated", net.as_ref(), &config, run))
 }
 
 /// The generated type of the workload, with its train block.
-fn build(workload: &Workload) -> Result<(Box<dyn Network>, TrainConfig), BenchError> {
+fn build(workload: &Workload) -> Result<(Box<dyn Untrained>, TrainConfig), BenchError> {
     Ok(match workload.name {
         "seed" => (
             Box::new(models::Seed::new(WEIGHT_SEED)),
@@ -57,6 +56,7 @@ fn build(workload: &Workload) -> Result<(Box<dyn Network>, TrainConfig), BenchEr
 
 #[cfg(test)]
 mod tests {
+    use netc::Network;
     use netc_plan::Interpreter;
 
     use super::*;

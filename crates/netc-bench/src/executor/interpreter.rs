@@ -12,9 +12,9 @@ use crate::workload::{Workload, WEIGHT_SEED};
 pub const PRODUCT_KEY: &str = "step_product_mflop";
 
 pub fn figures(workload: &Workload, run: &Run) -> Result<Vec<Figure>, BenchError> {
-    let (mut net, config) = build(workload)?;
+    let (net, config) = build(workload)?;
     let mut figures = vec![product_figure(&net)];
-    figures.extend(network_figures("interpreted", &mut net, &config, run));
+    figures.extend(network_figures("interpreted", &net, &config, run));
     Ok(figures)
 }
 

@@ -12,7 +12,7 @@ use std::hint::black_box;
 use netc_ops::TrainConfig;
 use netc_runtime::Network;
 
-use crate::timing::{measure, Timing};
+use crate::timing::{measure, measure_from_start, Timing, STEPS_PER_START};
 use crate::workload::{Batch, Workload};
 
 /// One measured number, named as it appears in the JSON line
@@ -51,21 +51,46 @@ impl fmt::Display for BenchError {
 
 impl std::error::Error for BenchError {}
 
+/// A network the benchmark can copy before it trains: every stretch of
+/// timed steps starts from a copy of the untrained network
+/// ([`STEPS_PER_START`]).
+pub trait Untrained: Network {
+    fn copy(&self) -> Box<dyn Untrained>;
+}
+
+impl<N: Network + Clone + 'static> Untrained for N {
+    fn copy(&self) -> Box<dyn Untrained> {
+        Box::new(self.clone())
+    }
+}
+
 /// Times a network's training step on a batch of the train block's size
-/// (`{prefix}_train_step_us`) and its eval-mode forward on one sample
+/// (`{prefix}_train_step_us`), over the first [`STEPS_PER_START`] steps
+/// from `untrained`, and its eval-mode forward on one sample
 /// (`{prefix}_infer_one_ns`), on `run.threads` threads.
 pub fn network_figures(
     prefix: &str,
-    net: &mut dyn Network,
+    untrained: &dyn Untrained,
     config: &TrainConfig,
     run: &Run,
 ) -> Vec<Figure> {
-    net.set_threads(run.threads);
+    let start = || {
+        let mut net = untrained.copy();
+        net.set_threads(run.threads);
+        net
+    };
     let timing = &run.timing;
-    let batch = Batch::for_training(net, config);
-    let train = measure(timing, || {
-        black_box(net.train_step(black_box(&batch.x), black_box(&batch.y)));
-    });
+    let mut net = start();
+    let batch = Batch::for_training(&*net, config);
+    let train = measure_from_start(
+        timing,
+        STEPS_PER_START,
+        &mut net,
+        |net| {
+            black_box(net.train_step(black_box(&batch.x), black_box(&batch.y)));
+        },
+        |net| *net = start(),
+    );
 
     let one = batch.head(1);
     let mut out = vec![0.0f32; net.output_width()];
@@ -89,6 +114,8 @@ pub fn network_figures(
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
     use std::time::Duration;
 
     use netc_ops::Loss;
@@ -96,9 +123,15 @@ mod tests {
 
     use super::*;
 
-    /// A network whose steps take a known minimum time and record what
-    /// they were given.
+    /// A network whose steps take a known minimum time and record, in a
+    /// log its copies share, what they were given.
+    #[derive(Clone, Default)]
     struct Sleeper {
+        log: Rc<RefCell<Log>>,
+    }
+
+    #[derive(Default)]
+    struct Log {
         steps: usize,
         predictions: usize,
         batch_rows: Vec<usize>,
@@ -124,15 +157,17 @@ mod tests {
             usize::MAX
         }
         fn try_train_step(&mut self, x: &[f32], y: &[f32]) -> Result<f32, BatchError> {
-            self.steps += 1;
-            self.batch_rows.push(x.len() / Self::INPUT);
+            let mut log = self.log.borrow_mut();
+            log.steps += 1;
+            log.batch_rows.push(x.len() / Self::INPUT);
             assert_eq!(y.len(), x.len() / Self::INPUT);
             std::thread::sleep(Duration::from_micros(300));
             Ok(0.0)
         }
         fn try_predict(&mut self, x: &[f32], out: &mut [f32]) -> Result<(), BatchError> {
-            self.predictions += 1;
-            self.predict_rows.push(x.len() / Self::INPUT);
+            let mut log = self.log.borrow_mut();
+            log.predictions += 1;
+            log.predict_rows.push(x.len() / Self::INPUT);
             assert_eq!(out.len(), Self::OUTPUT);
             Ok(())
         }
@@ -168,12 +203,7 @@ mod tests {
 
     #[test]
     fn figures_time_full_batches_and_single_samples() {
-        let mut net = Sleeper {
-            steps: 0,
-            predictions: 0,
-            batch_rows: Vec::new(),
-            predict_rows: Vec::new(),
-        };
+        let net = Sleeper::default();
         let config = TrainConfig {
             loss: Loss::CrossEntropy,
             batch: 7,
@@ -188,14 +218,15 @@ mod tests {
             },
             threads: 2,
         };
-        let figures = network_figures("mock", &mut net, &config, &run);
+        let figures = network_figures("mock", &net, &config, &run);
 
         let keys: Vec<_> = figures.iter().map(|f| f.key.as_str()).collect();
         assert_eq!(keys, ["mock_train_step_us", "mock_infer_one_ns"]);
         assert!(figures[0].value >= 300.0, "{figures:?}");
         assert!(figures[1].value < figures[0].value * 1e3, "{figures:?}");
-        assert!(net.steps >= 3 && net.predictions >= 3);
-        assert!(net.batch_rows.iter().all(|&rows| rows == 7));
-        assert!(net.predict_rows.iter().all(|&rows| rows == 1));
+        let log = net.log.borrow();
+        assert!(log.steps >= 3 && log.predictions >= 3);
+        assert!(log.batch_rows.iter().all(|&rows| rows == 7));
+        assert!(log.predict_rows.iter().all(|&rows| rows == 1));
     }
 }
