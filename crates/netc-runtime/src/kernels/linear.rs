@@ -10,6 +10,8 @@
 
 mod columns;
 
+use std::ops::Range;
+
 use super::fresh::clear_if;
 use super::small_gemm::{
     blocked_product, pack_panel, packed_gemm, packed_row, panel_len, small_gemm,
@@ -197,7 +199,7 @@ pub fn linear_backward<I: Dim, O: Dim>(
 }
 
 /// [`linear_backward`] on a chosen path. A large layer is split over the
-/// current pool: part `p` computes rows of `dx` and rows of `dW` (with
+/// current pool: its parts compute rows of `dx` and rows of `dW` (with
 /// their `db`), each the same sums as on one thread. `fresh` outputs (0:
 /// `dx`, 1: `dw`, 2: `db`) are overwritten.
 #[allow(clippy::too_many_arguments)]
@@ -242,15 +244,35 @@ pub fn linear_backward_on<I: Dim, O: Dim>(
         layer.part(dx, 0..batch, dw, db, 0..out_f);
         return;
     }
-    let rows = |p| part_range(batch, parts, p, ROW_ALIGN);
-    let outs = |p| part_range(out_f, parts, p, OUT_ALIGN);
-    let dxs = dx.map(|dx| PartsMut::new(dx, parts, |p| scaled(rows(p), in_f)));
-    let dws = PartsMut::new(dw, parts, |p| scaled(outs(p), in_f));
-    let dbs = db.map(|db| PartsMut::new(db, parts, outs));
+    // dx and dW are products of the same multiply-adds: on an even count
+    // half the parts take rows of dx and half rows of dW, so that each
+    // part packs the one operand it multiplies against (W for dx, x for
+    // dW), where a part taking both packed both, whole.
+    let (dx_parts, dw_parts) = match dx {
+        Some(_) if parts.is_multiple_of(2) => (parts / 2, parts / 2),
+        _ => (parts, parts),
+    };
+    let shared = dx_parts == parts;
+    let rows = |p| part_range(batch, dx_parts, p, ROW_ALIGN);
+    let outs = |p| part_range(out_f, dw_parts, p, OUT_ALIGN);
+    let dxs = dx.map(|dx| PartsMut::new(dx, dx_parts, |p| scaled(rows(p), in_f)));
+    let dws = PartsMut::new(dw, dw_parts, |p| scaled(outs(p), in_f));
+    let dbs = db.map(|db| PartsMut::new(db, dw_parts, outs));
     parallel::split(parts, &|p| {
-        let dx = dxs.as_ref().map(|dxs| dxs.take(p));
-        let db = dbs.as_ref().map(|dbs| dbs.take(p));
-        layer.part(dx, rows(p), dws.take(p), db, outs(p));
+        let dx = |p| dxs.as_ref().map(|dxs| dxs.take(p));
+        let dw = |p| (dws.take(p), dbs.as_ref().map(|dbs| dbs.take(p)));
+        if shared {
+            let (dw, db) = dw(p);
+            layer.part(dx(p), rows(p), dw, db, outs(p));
+        } else if p < dx_parts {
+            if let Some(dx) = dx(p) {
+                layer.dx_rows(dx, rows(p));
+            }
+        } else {
+            let q = p - dx_parts;
+            let (dw, db) = dw(q);
+            layer.dw_rows(dw, db, outs(q));
+        }
     });
 }
 
@@ -281,11 +303,35 @@ impl<I: Dim, O: Dim> Backward<'_, I, O> {
     fn part(
         &self,
         dx: Option<&mut [f32]>,
-        rows: std::ops::Range<usize>,
+        rows: Range<usize>,
         dw: &mut [f32],
         db: Option<&mut [f32]>,
-        outs: std::ops::Range<usize>,
+        outs: Range<usize>,
     ) {
+        if let Some(dx) = dx {
+            self.dx_rows(dx, rows);
+        }
+        self.dw_rows(dw, db, outs);
+    }
+
+    /// `dx` for `rows`, its rows of dx.
+    fn dx_rows(&self, dx: &mut [f32], rows: Range<usize>) {
+        let (in_f, out_f) = (self.in_dim.get(), self.out_dim.get());
+        let fresh = self.fresh.output(0);
+        let dy = &self.dy[scaled(rows.clone(), out_f)];
+        if self.blocked {
+            // dx[rows×in] (+)= dy[rows×out] · w[out×in]
+            let (a, b) = (View::rows(dy, out_f), View::rows(self.w, in_f));
+            blocked_product(self.isa, rows.len(), in_f, out_f, a, b, dx, !fresh);
+        } else {
+            let (w, rows) = (self.w, rows.len());
+            dx_with(self.isa, dy, w, dx, rows, self.in_dim, self.out_dim, fresh);
+        }
+    }
+
+    /// `dw` and `db` for the outputs `outs`, their rows of dW and entries
+    /// of db.
+    fn dw_rows(&self, dw: &mut [f32], db: Option<&mut [f32]>, outs: Range<usize>) {
         let (in_f, out_f) = (self.in_dim.get(), self.out_dim.get());
         let fresh = |i| self.fresh.output(i);
         // On the small path db comes with dW, from the same product, when
@@ -303,26 +349,6 @@ impl<I: Dim, O: Dim> Backward<'_, I, O> {
                 fresh: fresh(2),
             }),
         };
-        if let Some(dx) = dx {
-            let dy = &self.dy[scaled(rows.clone(), out_f)];
-            if self.blocked {
-                // dx[rows×in] (+)= dy[rows×out] · w[out×in]
-                let (a, b) = (View::rows(dy, out_f), View::rows(self.w, in_f));
-                blocked_product(self.isa, rows.len(), in_f, out_f, a, b, dx, !fresh(0));
-            } else {
-                let (w, rows) = (self.w, rows.len());
-                dx_with(
-                    self.isa,
-                    dy,
-                    w,
-                    dx,
-                    rows,
-                    self.in_dim,
-                    self.out_dim,
-                    fresh(0),
-                );
-            }
-        }
         // dw[outs×in] (+)= dyᵀ[outs×batch] · x[batch×in]
         let dy = &self.dy[outs.start..];
         if self.blocked {
