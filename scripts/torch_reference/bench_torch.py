@@ -144,14 +144,12 @@ def median_step_seconds(step, min_time, steps_per_start=None, restart=None):
 
     start = time.perf_counter()
     warm_steps = 0
-    warm_time = 0.0
     while time.perf_counter() - start < WARMUP_SECONDS or warm_steps < 3:
         room(1)
-        t0 = time.perf_counter()
         step()
-        warm_time += time.perf_counter() - t0
         warm_steps += 1
-    chunk = max(1, round(CHUNK_SECONDS / (warm_time / warm_steps)))
+    per_step = (time.perf_counter() - start) / warm_steps
+    chunk = max(1, round(CHUNK_SECONDS / per_step))
 
     samples = []
     steps = 0
