@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::executor::Figure;
+use crate::executor::{Figure, STEP_SUFFIX};
 use crate::report::Row;
 
 pub const TORCH_KEY: &str = "torch_train_step_us";
@@ -24,7 +24,7 @@ struct Comparison {
 const COMPARISONS: [Comparison; 2] = [
     Comparison {
         torch_key: TORCH_KEY,
-        netc_suffix: "_train_step_us",
+        netc_suffix: STEP_SUFFIX,
         ratio_prefix: "torch_over_",
     },
     Comparison {

@@ -134,6 +134,11 @@ fn run(args: &Args) -> Result<(), String> {
         compare::add_torch(&mut rows, &compare::parse_torch_lines(&lines)?);
     }
 
+    for row in &mut rows {
+        let rates = executor::product_rates(&row.figures);
+        row.figures.extend(rates);
+    }
+
     if args.json {
         for row in &rows {
             println!("{}", report::json_line(row).map_err(|e| e.to_string())?);

@@ -70,10 +70,12 @@ fn column_width(key: &str) -> usize {
 }
 
 /// Microseconds with two decimals, nanoseconds whole, MFLOP with three,
-/// ratios with two.
+/// GFLOP/s with one, ratios with two.
 fn format_value(key: &str, value: f64) -> String {
     if key.ends_with("_mflop") {
         format!("{value:.3}")
+    } else if key.ends_with("_gflops") {
+        format!("{value:.1}")
     } else if key.ends_with("_ns") {
         format!("{value:.0}")
     } else if key.ends_with("_us") {
@@ -141,14 +143,20 @@ mod tests {
     }
 
     #[test]
-    fn product_flops_show_three_decimals() {
-        let text = table(&[row("deep", &[("step_product_mflop", 30.015_36)])]);
+    fn product_flops_show_three_decimals_and_their_rates_one() {
+        let text = table(&[row(
+            "deep",
+            &[
+                ("step_product_mflop", 30.015_36),
+                ("generated_product_gflops", 99.72),
+            ],
+        )]);
         let deep: Vec<_> = text
             .lines()
             .nth(1)
             .expect("a row")
             .split_whitespace()
             .collect();
-        assert_eq!(deep, ["deep", "30.015"]);
+        assert_eq!(deep, ["deep", "30.015", "99.7"]);
     }
 }

@@ -14,6 +14,7 @@ use netc_runtime::Network;
 
 use crate::timing::{measure, measure_from_start, Timing, STEPS_PER_START};
 use crate::workload::{Batch, Workload};
+use interpreter::PRODUCT_KEY;
 
 /// One measured number, named as it appears in the JSON line
 /// (`interpreted_train_step_us`, ...): the suffix is the unit.
@@ -35,6 +36,33 @@ pub struct Run {
 pub type Executor = fn(&Workload, &Run) -> Result<Vec<Figure>, BenchError>;
 
 pub const EXECUTORS: &[Executor] = &[interpreter::figures, generated::figures];
+
+/// Suffix of a training-step time, in microseconds.
+pub const STEP_SUFFIX: &str = "_train_step_us";
+
+/// For each step time among `figures` (an executor's, or PyTorch's),
+/// the rate its products ran at (`{prefix}_product_gflops`): the step's
+/// product FLOPs ([`PRODUCT_KEY`]) over the step's time, to one decimal.
+/// Over the `--peak` of the path (times the threads) it is the share of
+/// the FMA peak the step reaches, all it does besides its products
+/// counted against it. None without a product figure.
+pub fn product_rates(figures: &[Figure]) -> Vec<Figure> {
+    let Some(mflop) = figures.iter().find(|f| f.key == PRODUCT_KEY) else {
+        return Vec::new();
+    };
+    figures
+        .iter()
+        .filter_map(|f| {
+            let prefix = f.key.strip_suffix(STEP_SUFFIX)?;
+            // MFLOP per µs are TFLOP/s.
+            let gflops = mflop.value / f.value * 1e3;
+            Some(Figure {
+                key: format!("{prefix}_product_gflops"),
+                value: (gflops * 10.0).round() / 10.0,
+            })
+        })
+        .collect()
+}
 
 /// Why a workload could not be measured.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +129,7 @@ pub fn network_figures(
 
     vec![
         Figure {
-            key: format!("{prefix}_train_step_us"),
+            key: format!("{prefix}{STEP_SUFFIX}"),
             // From whole nanoseconds, so the JSON shows 2.127, not 2.1270000000000002.
             value: train.per_call.as_nanos() as f64 / 1e3,
         },
@@ -228,5 +256,39 @@ mod tests {
         assert!(log.steps >= 3 && log.predictions >= 3);
         assert!(log.batch_rows.iter().all(|&rows| rows == 7));
         assert!(log.predict_rows.iter().all(|&rows| rows == 1));
+    }
+
+    #[test]
+    fn every_step_time_gets_the_rate_of_its_products() {
+        let figure = |key: &str, value| Figure {
+            key: key.into(),
+            value,
+        };
+        let figures = [
+            figure(PRODUCT_KEY, 30.0),
+            figure("interpreted_train_step_us", 400.0),
+            figure("interpreted_infer_one_ns", 900.0),
+            figure("generated_train_step_us", 300.0),
+            figure("torch_train_step_us", 3_000.0),
+            figure("torch_over_generated", 10.0),
+        ];
+        // 30 MFLOP in 400 µs: 75 GFLOP/s.
+        assert_eq!(
+            product_rates(&figures),
+            [
+                figure("interpreted_product_gflops", 75.0),
+                figure("generated_product_gflops", 100.0),
+                figure("torch_product_gflops", 10.0),
+            ]
+        );
+        assert!(product_rates(&figures[1..]).is_empty());
+        let odd = [
+            figure(PRODUCT_KEY, 0.045),
+            figure("generated_train_step_us", 1.93),
+        ];
+        assert_eq!(
+            product_rates(&odd),
+            [figure("generated_product_gflops", 23.3)]
+        );
     }
 }
