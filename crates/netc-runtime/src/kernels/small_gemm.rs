@@ -26,6 +26,9 @@ use crate::simd::{self, Fma, HALF_LANES};
 
 /// Output columns per register tile.
 const TILE: usize = simd::LANES;
+/// How far ahead of its writes a transposing pack prefetches the panel:
+/// two blocks of steps ([`simd::prefetch_lines`]).
+const PREFETCH_STEPS: usize = 2 * TILE;
 /// Rows computed together (unrolled by hand in `row_block`): eight independent FMA chains per column tile
 /// cover the FMA latency of two AVX-512 pipes. Half as many where
 /// [`Fma::GEMM_ROWS`] says so (AVX2, whose 16 registers would not hold
@@ -340,7 +343,7 @@ fn pack_with_ones<'p, M: Fma>(
     match ones {
         Some(lane) if b.cs == 1 => pack_rows(panel, b, k, j0, width, Some(lane)),
         _ => {
-            pack_tile::<M>(panel, b, k, j0, width);
+            pack_tile::<M>(panel, b, k, j0, width, false);
             if let Some(lane) = ones {
                 for row in panel[..k * TILE].chunks_exact_mut(TILE) {
                     row[lane] = 1.0;
@@ -395,11 +398,11 @@ pub(crate) fn pack_panel<M: Fma>(b: View<'_>, k: usize, n: usize, panel: &mut [f
         let j0 = t * TILE;
         let width = TILE.min(n - j0);
         if k >= TILE {
-            pack_tile::<M>(dst, b, k, j0, width);
+            pack_tile::<M>(dst, b, k, j0, width, false);
         } else {
             // Below a block, packing writes a whole one (junk past k).
             let mut block = [0f32; BLOCK];
-            pack_tile::<M>(&mut block, b, k, j0, width);
+            pack_tile::<M>(&mut block, b, k, j0, width, false);
             dst.copy_from_slice(&block[..k * TILE]);
         }
     }
@@ -896,13 +899,23 @@ fn row_block_tiles<M: Fma, const R: usize, const T: usize>(
 }
 
 /// `panel[kk·TILE + l] = B[kk, j0 + l]` for the `width` real columns, 0
-/// for the padding lanes.
+/// for the padding lanes. `ahead`: the panel lives past L1 (a block of
+/// the blocked product), and a transposing pack prefetches its lines
+/// ahead of the writes where [`Fma::PREFETCH_PANELS`] says so (a copy's
+/// sequential stores did not gain). A per-call panel is in L1 already.
 #[inline(always)]
-fn pack_tile<M: Fma>(panel: &mut [f32], b: View<'_>, k: usize, j0: usize, width: usize) {
+fn pack_tile<M: Fma>(
+    panel: &mut [f32],
+    b: View<'_>,
+    k: usize,
+    j0: usize,
+    width: usize,
+    ahead: bool,
+) {
     if b.cs == 1 {
         pack_rows(panel, b, k, j0, width, None);
     } else {
-        pack_columns::<M>(panel, b, k, j0, width);
+        pack_columns::<M>(panel, b, k, j0, width, ahead);
     }
 }
 
@@ -938,7 +951,14 @@ fn pack_rows(
 /// the next multiple of `TILE` may get junk that nothing reads (every
 /// panel size is a multiple of a block, so they are there).
 #[inline(always)]
-fn pack_columns<M: Fma>(panel: &mut [f32], b: View<'_>, k: usize, j0: usize, width: usize) {
+fn pack_columns<M: Fma>(
+    panel: &mut [f32],
+    b: View<'_>,
+    k: usize,
+    j0: usize,
+    width: usize,
+    ahead: bool,
+) {
     for kk0 in (0..k).step_by(TILE) {
         // A last, short block is taken as the full one ending at k: it
         // rewrites some panel rows with the same values.
@@ -948,6 +968,12 @@ fn pack_columns<M: Fma>(panel: &mut [f32], b: View<'_>, k: usize, j0: usize, wid
             kk0
         };
         let cols = TILE.min(k - kk0);
+        if let Some(lines) = panel
+            .get((kk0 + PREFETCH_STEPS) * TILE..)
+            .filter(|_| ahead && M::PREFETCH_PANELS)
+        {
+            simd::prefetch_lines(&lines[..BLOCK.min(lines.len())]);
+        }
         transpose_rows::<M>(b.data, b.cs, j0, width, kk0, cols, &mut panel[kk0 * TILE..]);
     }
 }
@@ -1066,7 +1092,7 @@ mod tests {
 
     #[inline(always)]
     fn pack_body<M: Fma>(panel: &mut [f32], b: View<'_>, k: usize, j0: usize, width: usize) {
-        pack_tile::<M>(panel, b, k, j0, width);
+        pack_tile::<M>(panel, b, k, j0, width, false);
     }
 
     /// The panel element by element, as `pack_tile` defines it.

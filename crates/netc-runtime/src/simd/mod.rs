@@ -45,6 +45,13 @@ pub trait Fma: Copy {
     /// masks at all.
     const CHEAP_MASKS: bool = false;
 
+    /// Whether a transposing pack into a panel that lives past L1
+    /// prefetches the panel's lines ahead of its writes
+    /// ([`prefetch_lines`]). AVX-512's 16×16 transposes otherwise wait on
+    /// the lines their stores bring in (mnist's 784→512 forward 5% faster
+    /// with it); AVX2's are bound by their shuffles, and gained nothing.
+    const PREFETCH_PANELS: bool = false;
+
     /// `dst[c·LANES + r] = src[r·stride + c]` for `r, c <` [`LANES`].
     /// Panics unless `src` holds `15·stride + 16` values and `dst` holds
     /// `LANES²`.
@@ -122,6 +129,7 @@ pub(crate) struct FusedAvx2;
 #[cfg(target_arch = "x86_64")]
 impl Fma for FusedAvx512 {
     const CHEAP_MASKS: bool = true;
+    const PREFETCH_PANELS: bool = true;
 
     #[inline(always)]
     fn mul_add(a: f32, b: f32, c: f32) -> f32 {
@@ -392,6 +400,26 @@ pub(crate) fn window(buf: &[f32], off: usize) -> &[f32; LANES] {
     buf[off..off + LANES]
         .try_into()
         .expect("whole_windows keeps the window inside the buffer")
+}
+
+/// Asks for the cache lines of `data` (a tile of [`LANES`] floats is
+/// one line) ahead of a packing loop's writes to them
+/// ([`Fma::PREFETCH_PANELS`]). A store to a line not in L1 waits for the
+/// line to come in first, and a packing loop writes nothing but new
+/// lines: AVX-512's 16×16 transpose into a 512 KiB panel took 170 cycles
+/// a block with its lines brought in by the stores, 95 with them
+/// prefetched two blocks ahead (60 with everything in L1).
+#[inline(always)]
+pub(crate) fn prefetch_lines(data: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in data.chunks(LANES) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch is a hint: it reads nothing the program
+        // sees and does not fault, and the address is inside `data`.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
 }
 
 /// All-ones for the first `width` lanes (at most [`LANES`]), zero after:

@@ -241,6 +241,7 @@ fn pack_b<'p, M: Fma>(
             depth,
             start,
             TILE.min(n - start),
+            true,
         );
     }
     TileSet {
