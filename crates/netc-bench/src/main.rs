@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use netc_runtime::simd::Isa;
 
 use executor::{Figure, Run, EXECUTORS};
 use report::Row;
@@ -105,6 +106,9 @@ fn run(args: &Args) -> Result<(), String> {
         .collect();
 
     let selected_names: Vec<&str> = selected.iter().map(|w| w.name).collect();
+    // The peak of the path the kernels take, timed before the workloads
+    // (with the cores to itself, as they have): each row's floor.
+    let peak = peak::measure_peak(Isa::detect(), &run.timing);
     let mut rows = Vec::new();
     for workload in selected {
         let mut figures: Vec<Figure> = Vec::new();
@@ -136,7 +140,9 @@ fn run(args: &Args) -> Result<(), String> {
 
     for row in &mut rows {
         let rates = executor::product_rates(&row.figures);
+        let floor = executor::floor_figures(&row.figures, peak.gflops, run.threads);
         row.figures.extend(rates);
+        row.figures.extend(floor);
     }
 
     if args.json {

@@ -9,6 +9,7 @@ use serde::{Serialize, Serializer};
 use netc_runtime::simd::peak::fma_chains_with;
 use netc_runtime::simd::Isa;
 
+use crate::executor::tenths;
 use crate::timing::{measure, Timing};
 
 /// Multiply-adds per lane per call: a call takes a fraction of a
@@ -26,19 +27,22 @@ pub struct PathPeak {
 /// Times [`fma_chains_with`] on every path this CPU runs.
 pub fn measure_peaks(timing: &Timing) -> Vec<PathPeak> {
     Isa::available()
-        .map(|isa| {
-            let mut flops = 0;
-            let sample = measure(timing, || {
-                let run = fma_chains_with(isa, black_box(STEPS), black_box(0.5));
-                flops = run.flops;
-                black_box(run.total);
-            });
-            PathPeak {
-                path: isa.name(),
-                gflops: flops as f64 / sample.per_call.as_secs_f64() / 1e9,
-            }
-        })
+        .map(|isa| measure_peak(isa, timing))
         .collect()
+}
+
+/// Times [`fma_chains_with`] on one path.
+pub fn measure_peak(isa: Isa, timing: &Timing) -> PathPeak {
+    let mut flops = 0;
+    let sample = measure(timing, || {
+        let run = fma_chains_with(isa, black_box(STEPS), black_box(0.5));
+        flops = run.flops;
+        black_box(run.total);
+    });
+    PathPeak {
+        path: isa.name(),
+        gflops: flops as f64 / sample.per_call.as_secs_f64() / 1e9,
+    }
 }
 
 /// `{"path": "avx512", "fma_peak_gflops": 116.2}`
@@ -56,7 +60,7 @@ pub fn table(peaks: &[PathPeak]) -> String {
 }
 
 fn one_decimal<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_f64((value * 10.0).round() / 10.0)
+    serializer.serialize_f64(tenths(*value))
 }
 
 #[cfg(test)]

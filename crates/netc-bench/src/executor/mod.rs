@@ -58,10 +58,37 @@ pub fn product_rates(figures: &[Figure]) -> Vec<Figure> {
             let gflops = mflop.value / f.value * 1e3;
             Some(Figure {
                 key: format!("{prefix}_product_gflops"),
-                value: (gflops * 10.0).round() / 10.0,
+                value: tenths(gflops),
             })
         })
         .collect()
+}
+
+/// The peak a run's steps are read against: `fma_peak_gflops`, one
+/// core's FMA peak on the path the kernels take, and the step's floor
+/// on this machine, `product_floor_us`: its product FLOPs at that peak
+/// times `threads`, as if nothing but the products took time. A step
+/// time (or a PyTorch time over a target ratio) below the floor cannot
+/// be reached here. Only the peak without a product figure.
+pub fn floor_figures(figures: &[Figure], peak_gflops: f64, threads: usize) -> Vec<Figure> {
+    let peak = Figure {
+        key: "fma_peak_gflops".into(),
+        value: tenths(peak_gflops),
+    };
+    let floor = figures.iter().find(|f| f.key == PRODUCT_KEY).map(|mflop| {
+        // MFLOP over GFLOP/s are milliseconds.
+        let us = mflop.value / (peak_gflops * threads as f64) * 1e3;
+        Figure {
+            key: "product_floor_us".into(),
+            value: (us * 100.0).round() / 100.0,
+        }
+    });
+    std::iter::once(peak).chain(floor).collect()
+}
+
+/// A rate as the reports give it, to one decimal.
+pub fn tenths(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
 }
 
 /// Why a workload could not be measured.
@@ -258,12 +285,15 @@ mod tests {
         assert!(log.predict_rows.iter().all(|&rows| rows == 1));
     }
 
-    #[test]
-    fn every_step_time_gets_the_rate_of_its_products() {
-        let figure = |key: &str, value| Figure {
+    fn figure(key: &str, value: f64) -> Figure {
+        Figure {
             key: key.into(),
             value,
-        };
+        }
+    }
+
+    #[test]
+    fn every_step_time_gets_the_rate_of_its_products() {
         let figures = [
             figure(PRODUCT_KEY, 30.0),
             figure("interpreted_train_step_us", 400.0),
@@ -289,6 +319,34 @@ mod tests {
         assert_eq!(
             product_rates(&odd),
             [figure("generated_product_gflops", 23.3)]
+        );
+    }
+
+    #[test]
+    fn the_floor_is_the_products_at_the_peak_of_every_thread() {
+        let figures = [
+            figure("generated_train_step_us", 300.0),
+            figure(PRODUCT_KEY, 30.06),
+        ];
+        // 30.06 MFLOP at 219.43 GFLOP/s: 136.99 µs.
+        assert_eq!(
+            floor_figures(&figures, 219.43, 1),
+            [
+                figure("fma_peak_gflops", 219.4),
+                figure("product_floor_us", 136.99)
+            ]
+        );
+        // Two threads: half the floor; the peak stays one core's.
+        assert_eq!(
+            floor_figures(&figures, 219.43, 2),
+            [
+                figure("fma_peak_gflops", 219.4),
+                figure("product_floor_us", 68.5)
+            ]
+        );
+        assert_eq!(
+            floor_figures(&figures[..1], 219.43, 1),
+            [figure("fma_peak_gflops", 219.4)]
         );
     }
 }
