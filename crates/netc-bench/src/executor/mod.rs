@@ -43,9 +43,10 @@ pub const STEP_SUFFIX: &str = "_train_step_us";
 /// For each step time among `figures` (an executor's, or PyTorch's),
 /// the rate its products ran at (`{prefix}_product_gflops`): the step's
 /// product FLOPs ([`PRODUCT_KEY`]) over the step's time, to one decimal.
-/// Over the `--peak` of the path (times the threads) it is the share of
-/// the FMA peak the step reaches, all it does besides its products
-/// counted against it. None without a product figure.
+/// Over the row's `fma_peak_gflops` (times the threads,
+/// [`floor_figures`]) it is the share of the FMA peak the step reaches,
+/// all it does besides its products counted against it. None without a
+/// product figure.
 pub fn product_rates(figures: &[Figure]) -> Vec<Figure> {
     let Some(mflop) = figures.iter().find(|f| f.key == PRODUCT_KEY) else {
         return Vec::new();
