@@ -32,7 +32,9 @@ use netc_ops::image::Conv2dGeometry;
 use super::product::{product, Operands};
 use super::small_gemm::View;
 use super::Fresh;
-use crate::parallel::{self, part_range, scaled, PartsMut, MIN_MACS_PER_PART};
+use crate::parallel::{
+    self, part_range, scaled, PartsMut, MIN_ELEMENTS_PER_PART, MIN_MACS_PER_PART,
+};
 use crate::simd::{self, Isa};
 use direct::Padded;
 use unfold::{col2im, im2col, image_to_rows, rows_to_image, Layout};
@@ -241,9 +243,7 @@ pub fn conv2d_backward_on(
     image_to_rows(&layout, dy, rows);
     let columns = layout.columns();
     if let Some(db) = db {
-        for (d, plane) in db.iter_mut().zip(rows.chunks_exact(columns)) {
-            *d = Fresh::base(fresh_db, *d) + simd::sum(plane);
-        }
+        bias_grad(db, rows, columns, fresh_db);
     }
     if let Some(pad) = Padded::of(isa, &layout, conv2d_cols_len(geometry)) {
         direct::weight_grad(isa, &layout, pad, cols, dy, dw, fresh_dw);
@@ -264,6 +264,21 @@ pub fn conv2d_backward_on(
     if let Some((dcols, dx)) = dcols {
         input_grad(isa, &layout, w, rows, dcols, dx, fresh_dx);
     }
+}
+
+/// `db[o] (+)= Σ rows[o]`, output channels split over the pool (each
+/// channel's sum is one pass over its plane, in any part): LeNet's first
+/// convolution sums 6 planes of 50,176, a serial stretch of every
+/// two-thread step.
+fn bias_grad(db: &mut [f32], rows: &[f32], columns: usize, fresh: bool) {
+    let channels = db.len();
+    let parts = parallel::parts_for(channels * columns, MIN_ELEMENTS_PER_PART, channels);
+    parallel::row_parts(db, (channels, 1), parts, 1, &|range, db| {
+        let planes = rows[scaled(range, columns)].chunks_exact(columns);
+        for (d, plane) in db.iter_mut().zip(planes) {
+            *d = Fresh::base(fresh, *d) + simd::sum(plane);
+        }
+    });
 }
 
 /// Samples whose patch matrix fills up to this many floats go through

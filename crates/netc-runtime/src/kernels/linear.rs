@@ -8,10 +8,9 @@
 //! packing below that size costs more than it saves (a 64×64×64 product
 //! runs faster in `small_gemm`).
 
-mod columns;
-
 use std::ops::Range;
 
+use super::columns;
 use super::fresh::clear_if;
 use super::small_gemm::{
     blocked_product, pack_panel, packed_gemm, packed_row, panel_len, small_gemm,
@@ -94,7 +93,11 @@ pub fn linear_forward_on<I: Dim, O: Dim>(
         1
     };
     if column_parts > 1 {
-        columns::forward(isa, x, w, bias, y, (batch, in_f, out_f), column_parts);
+        // Each part multiplies the whole batch by its own rows of W.
+        columns::split(y, (batch, out_f), column_parts, false, &|c, block| {
+            let (w, bias) = (&w[scaled(c.clone(), in_f)], bias.map(|b| &b[c.clone()]));
+            blocked_forward(isa, x, w, bias, block, (batch, in_f, c.len()));
+        });
         return;
     }
     by_rows(x, y, batch, in_f, out_f, &|x, y, rows| {

@@ -13,6 +13,7 @@
 mod activation;
 mod aligned;
 mod batchnorm;
+mod columns;
 mod conv2d;
 mod dropout;
 mod elementwise;

@@ -3,14 +3,15 @@
 //! [`BLOCKED_MIN_MACS`](super::linear::BLOCKED_MIN_MACS) on with a
 //! reduction longer than [`SHORT_K`], below that the register-tiled
 //! `small_gemm`, its reduction cut into `MAX_K` blocks that accumulate
-//! in order; either split by rows of `out` over the pool (each output is
-//! the same sum in any part, so the bits do not depend on the thread
-//! count).
+//! in order; either split by rows of `out` over the pool, or the blocked
+//! one by columns when that packs less (`columns`): each output is the
+//! same sum in any part, so the bits do not depend on the thread count.
 //!
 //! conv2d's products are this shape-agnostic kind: a weight against
 //! PyTorch's `unfold` columns, whose sides are whatever the geometry makes
 //! them.
 
+use super::columns;
 use super::linear::{use_blocked, ROW_ALIGN};
 use super::small_gemm::{blocked_product, chained_blocks, nothing_to_multiply, View};
 use crate::parallel::{self, MIN_MACS_PER_PART};
@@ -44,6 +45,14 @@ pub(crate) fn product(isa: Isa, p: Operands<'_>, out: &mut [f32], accumulate: bo
         return;
     }
     let blocked = use_blocked(m, k, n) && k > SHORT_K;
+    let column_parts = if blocked { columns::parts(m, k, n) } else { 1 };
+    if column_parts > 1 {
+        columns::split(out, (m, n), column_parts, accumulate, &|c, block| {
+            let b = b.skip_columns(c.start);
+            blocked_product(isa, m, c.len(), k, a, b, block, accumulate);
+        });
+        return;
+    }
     // Each output is one in-order FMA chain whichever rows a part gets,
     // so a split by rows keeps the bits.
     let parts = parallel::parts_for(m * n * k, MIN_MACS_PER_PART, m / ROW_ALIGN);
