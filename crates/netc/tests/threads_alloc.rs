@@ -1,7 +1,8 @@
 //! With threads on, a step allocates nothing on any thread: the pool's
-//! workers are counted too. A binary without the test harness
-//! (`harness = false` in Cargo.toml), so that no thread but this one and
-//! the network's workers runs while allocations are counted.
+//! workers are counted too, for a dense model and an image model. A
+//! binary without the test harness (`harness = false` in Cargo.toml), so
+//! that no thread but this one and the network's workers runs while
+//! allocations are counted.
 
 use netc::Network;
 use netc_testkit::CountingAllocator;
@@ -11,56 +12,70 @@ static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 mod models {
     netc::model!(path = "models/threaded.nn");
+    netc::model!(path = "models/threaded_image.nn");
 }
 
-use models::Threaded;
+use models::{Threaded, ThreadedImage};
 
 /// Threads of this process, where the system says (Linux).
 fn os_threads() -> Option<usize> {
     Some(std::fs::read_dir("/proc/self/task").ok()?.count())
 }
 
-fn main() {
-    let batch = Threaded::train_config().batch;
-    let x: Vec<f32> = (0..batch * Threaded::INPUTS)
+/// Trains `net` (and predicts three batches) on 3 threads and asserts
+/// that, once warm, 30 steps and a prediction allocate nothing.
+fn check(name: &str, net: &mut dyn Network, batch: usize) {
+    let inputs = net.input_width();
+    let classes = net.output_width();
+    let x: Vec<f32> = (0..batch * inputs)
         .map(|i| (i as f32 * 0.37).sin())
         .collect();
-    let y: Vec<f32> = (0..batch).map(|i| (i % Threaded::OUTPUTS) as f32).collect();
-    let mut out = vec![0.0; 3 * batch * Threaded::OUTPUTS];
+    let y: Vec<f32> = (0..batch).map(|i| (i % classes) as f32).collect();
+    let mut out = vec![0.0; 3 * batch * classes];
     let many: Vec<f32> = x.iter().cycle().take(3 * x.len()).copied().collect();
 
-    let mut generated = Threaded::new(3);
-    let model = netc_testkit::valid_model(include_str!("models/threaded.nn"));
-    let config = Threaded::train_config();
-    let mut interpreted =
-        netc_plan::Interpreter::from_model(&model, &config, 3).expect("a valid plan");
-    for (name, net) in [
-        ("generated", &mut generated as &mut dyn Network),
-        ("interpreted", &mut interpreted),
-    ] {
-        net.set_threads(3);
-        let threads_before = os_threads();
-        // Warm-up: the first split starts the workers, and each thread's
-        // kernel scratch grows on the first parts it claims (parts go to
-        // whichever thread comes first, so a few steps give every thread
-        // each kind of part; after 5, a worker the system had scheduled
-        // late could still claim its first product in the counted steps).
-        for _ in 0..20 {
-            net.train_step(&x, &y);
-            net.predict(&many, &mut out);
-        }
-        if let (Some(before), Some(after)) = (threads_before, os_threads()) {
-            assert_eq!(after, before + 2, "{name}: the ops split over 2 workers");
-        }
-        let mut losses = [0.0f32; 30];
-        let allocations = ALLOCATOR.allocations_on_every_thread_during(|| {
-            for loss in &mut losses {
-                *loss = net.train_step(&x, &y);
-            }
-            net.predict(&many, &mut out);
-        });
-        assert_eq!(allocations, 0, "{name}: allocations with 3 threads");
-        assert!(losses[29] < losses[0], "{name}: {losses:?}");
-        println!("{name}: 0 allocations in 30 steps and a prediction on 3 threads");
+    net.set_threads(3);
+    let threads_before = os_threads();
+    // Warm-up: the first split starts the workers, and each thread's
+    // kernel scratch grows on the first parts it claims (parts go to
+    // whichever thread comes first, so a few steps give every thread
+    // each kind of part; after 5, a worker the system had scheduled
+    // late could still claim its first product in the counted steps).
+    for _ in 0..20 {
+        net.train_step(&x, &y);
+        net.predict(&many, &mut out);
     }
+    if let (Some(before), Some(after)) = (threads_before, os_threads()) {
+        assert_eq!(after, before + 2, "{name}: the ops split over 2 workers");
+    }
+    let mut losses = [0.0f32; 30];
+    let allocations = ALLOCATOR.allocations_on_every_thread_during(|| {
+        for loss in &mut losses {
+            *loss = net.train_step(&x, &y);
+        }
+        net.predict(&many, &mut out);
+    });
+    assert_eq!(allocations, 0, "{name}: allocations with 3 threads");
+    assert!(losses[29] < losses[0], "{name}: {losses:?}");
+    println!("{name}: 0 allocations in 30 steps and a prediction on 3 threads");
+}
+
+fn main() {
+    let dense = netc_testkit::valid_model(include_str!("models/threaded.nn"));
+    let config = Threaded::train_config();
+    check("generated", &mut Threaded::new(3), config.batch);
+    let mut interpreted =
+        netc_plan::Interpreter::from_model(&dense, &config, 3).expect("a valid plan");
+    check("interpreted", &mut interpreted, config.batch);
+
+    let image = netc_testkit::valid_model(include_str!("models/threaded_image.nn"));
+    let config = ThreadedImage::train_config();
+    check(
+        "generated image model",
+        &mut ThreadedImage::new(3),
+        config.batch,
+    );
+    let mut interpreted =
+        netc_plan::Interpreter::from_model(&image, &config, 3).expect("a valid plan");
+    check("interpreted image model", &mut interpreted, config.batch);
 }
