@@ -21,7 +21,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 
 use super::grown;
-use super::linear::ROW_ALIGN;
+use super::small_gemm::ROW_ALIGN;
 use crate::parallel::{self, part_range, scaled, PartsMut, MIN_MACS_PER_PART};
 use crate::simd::LANES;
 

@@ -14,7 +14,7 @@ use super::columns;
 use super::fresh::clear_if;
 use super::small_gemm::{
     blocked_product, pack_panel, packed_gemm, packed_row, panel_len, small_gemm,
-    small_gemm_summing, transpose_rows, RowSums, Store, View, MAX_K,
+    small_gemm_summing, transpose_rows, RowSums, Store, View, MAX_K, ROW_ALIGN,
 };
 use super::Fresh;
 use crate::dim::Dim;
@@ -32,9 +32,6 @@ pub const BLOCKED_MIN_MACS: usize = 1 << 20;
 /// partial sums, not the chain), the backward the blocked product.
 pub const BLOCKED_ROW_MIN_MACS: usize = 32 * 1024;
 
-/// Rows a part of a split product starts on: whole row blocks of the
-/// tiled kernel.
-pub(crate) const ROW_ALIGN: usize = 8;
 /// Rows of `dW` (outputs) a part of a split backward starts on: whole
 /// column tiles of `db`.
 const OUT_ALIGN: usize = LANES;

@@ -12,8 +12,8 @@
 //! them.
 
 use super::columns;
-use super::linear::{use_blocked, ROW_ALIGN};
-use super::small_gemm::{blocked_product, chained_blocks, nothing_to_multiply, View};
+use super::linear::use_blocked;
+use super::small_gemm::{blocked_product, chained_blocks, nothing_to_multiply, View, ROW_ALIGN};
 use crate::parallel::{self, MIN_MACS_PER_PART};
 use crate::simd::{multiversion, Fma, Isa};
 

@@ -38,6 +38,10 @@ const ROWS: usize = 8;
 /// longer products take another kernel.
 pub(crate) const MAX_K: usize = 512;
 
+/// Rows a part of a split product starts on: whole row blocks of the
+/// tiled kernel.
+pub(crate) const ROW_ALIGN: usize = 8;
+
 /// A strided read-only matrix view: element (r, c) is `data[r·rs + c·cs]`.
 #[derive(Clone, Copy)]
 pub(crate) struct View<'a> {
