@@ -1,14 +1,15 @@
 //! A blocked product split by columns of its output: each part
 //! multiplies all of A by its own columns of B.
 //!
-//! Split by rows of the output, every part packs all of B, and packing
-//! is bound by the bandwidth that brings B to the core: on two cores,
-//! mnist's 784→512 forward packed its 1.6 MB of W twice, and LeNet's
-//! second convolution (16 output channels: two row parts of 8) packed
-//! its 3.8 MB patch matrix twice, forward and `dW`, so that its products
-//! took as long on two threads as on one. Split by columns, each part
-//! packs its share of B and reads all of A, which is the smaller operand
-//! when B holds more floats than A and the output together ([`pays`]).
+//! Split by rows of the output, every part packs (or, for a few rows of
+//! A, reads in place) all of B, bound by the bandwidth that brings B to
+//! the core: on two cores, mnist's 784→512 forward packed its 1.6 MB of
+//! W twice, and LeNet's second convolution (16 output channels: two row
+//! parts of 8) read its 3.8 MB patch matrix twice, forward and `dW`, so
+//! that its products took as long on two threads as on one. Split by
+//! columns, each part reads only its share of B and all of A, which is
+//! the smaller operand when B holds more floats than A and the output
+//! together ([`pays`]).
 //! The parts write their columns as blocks of their own (a part of the
 //! output's columns is not one slice of it), which a second split copies
 //! into the output by rows.
@@ -35,8 +36,8 @@ thread_local! {
 
 /// Whether cutting B's columns moves fewer floats than cutting A's rows,
 /// for `out[m × n] = a[m × k] · b[k × n]`: each extra part then reads A
-/// and its share of the output again, where it would have packed all of
-/// B again.
+/// and its share of the output again, where it would have read all of B
+/// again.
 fn pays(m: usize, k: usize, n: usize) -> bool {
     k.saturating_mul(n) > m.saturating_mul(k + n)
 }
