@@ -40,7 +40,7 @@ pub(crate) const MAX_K: usize = 512;
 
 /// Rows a part of a split product starts on: whole row blocks of the
 /// tiled kernel.
-pub(crate) const ROW_ALIGN: usize = 8;
+pub(crate) const ROW_ALIGN: usize = ROWS;
 
 /// A strided read-only matrix view: element (r, c) is `data[r·rs + c·cs]`.
 #[derive(Clone, Copy)]
