@@ -4,6 +4,7 @@
 //! that no thread but this one and the network's workers runs while
 //! allocations are counted.
 
+use netc::ops::TrainConfig;
 use netc::Network;
 use netc_testkit::CountingAllocator;
 
@@ -22,9 +23,11 @@ fn os_threads() -> Option<usize> {
     Some(std::fs::read_dir("/proc/self/task").ok()?.count())
 }
 
-/// Trains `net` (and predicts three batches) on 3 threads and asserts
-/// that, once warm, 30 steps and a prediction allocate nothing.
-fn check(name: &str, net: &mut dyn Network, batch: usize) {
+/// Trains `net` (and predicts three batches of its train block's size)
+/// on 3 threads and asserts that, once warm, 30 steps and a prediction
+/// allocate nothing.
+fn check(name: &str, net: &mut dyn Network) {
+    let batch = net.max_batch();
     let inputs = net.input_width();
     let classes = net.output_width();
     let x: Vec<f32> = (0..batch * inputs)
@@ -60,22 +63,26 @@ fn check(name: &str, net: &mut dyn Network, batch: usize) {
     println!("{name}: 0 allocations in 30 steps and a prediction on 3 threads");
 }
 
-fn main() {
-    let dense = netc_testkit::valid_model(include_str!("models/threaded.nn"));
-    let config = Threaded::train_config();
-    check("generated", &mut Threaded::new(3), config.batch);
+/// [`check`] on a model's generated type and on its interpreter.
+fn check_both(name: &str, source: &str, generated: &mut dyn Network, config: TrainConfig) {
+    check(&format!("generated {name} model"), generated);
+    let model = netc_testkit::valid_model(source);
     let mut interpreted =
-        netc_plan::Interpreter::from_model(&dense, &config, 3).expect("a valid plan");
-    check("interpreted", &mut interpreted, config.batch);
+        netc_plan::Interpreter::from_model(&model, &config, 3).expect("a valid plan");
+    check(&format!("interpreted {name} model"), &mut interpreted);
+}
 
-    let image = netc_testkit::valid_model(include_str!("models/threaded_image.nn"));
-    let config = ThreadedImage::train_config();
-    check(
-        "generated image model",
-        &mut ThreadedImage::new(3),
-        config.batch,
+fn main() {
+    check_both(
+        "dense",
+        include_str!("models/threaded.nn"),
+        &mut Threaded::new(3),
+        Threaded::train_config(),
     );
-    let mut interpreted =
-        netc_plan::Interpreter::from_model(&image, &config, 3).expect("a valid plan");
-    check("interpreted image model", &mut interpreted, config.batch);
+    check_both(
+        "image",
+        include_str!("models/threaded_image.nn"),
+        &mut ThreadedImage::new(3),
+        ThreadedImage::train_config(),
+    );
 }
