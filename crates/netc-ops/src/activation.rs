@@ -233,6 +233,57 @@ impl Activation {
     pub fn is_row_wise(&self) -> bool {
         matches!(self, Activation::Softmax | Activation::LogSoftmax)
     }
+
+    /// The forward values the derivative is computed from, so that a
+    /// backward pass keeps only those alive until it runs.
+    ///
+    /// Where φ(z) > 0 exactly when z > 0 (relu, selu, elu with α ≥ 0,
+    /// leaky relu with a slope ≥ 0), the derivative's `z > 0` test reads
+    /// the output, and the input is not kept: in a deep stack of
+    /// batchnorm and ELU that is one activation buffer a layer fewer
+    /// between the forward and the backward pass.
+    pub fn derivative_reads(&self) -> DerivativeReads {
+        const INPUT: DerivativeReads = DerivativeReads {
+            input: true,
+            output: false,
+        };
+        const OUTPUT: DerivativeReads = DerivativeReads {
+            input: false,
+            output: true,
+        };
+        match *self {
+            Activation::Relu
+            | Activation::Selu
+            | Activation::Tanh
+            | Activation::Sigmoid
+            | Activation::Softmax
+            | Activation::LogSoftmax => OUTPUT,
+            Activation::LeakyRelu { negative_slope } if negative_slope < 0.0 => INPUT,
+            Activation::LeakyRelu { .. } => OUTPUT,
+            // A negative α makes the output positive below zero: the sign
+            // comes from the input, the value (y + α) from the output.
+            Activation::Elu { alpha } if alpha < 0.0 => DerivativeReads {
+                input: true,
+                output: true,
+            },
+            Activation::Elu { .. } => OUTPUT,
+            Activation::Gelu | Activation::Silu | Activation::Softplus { .. } => INPUT,
+            Activation::Identity => DerivativeReads {
+                input: false,
+                output: false,
+            },
+        }
+    }
+}
+
+/// Which of an activation's forward values its derivative reads
+/// ([`Activation::derivative_reads`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DerivativeReads {
+    /// The activation's input z.
+    pub input: bool,
+    /// Its output φ(z).
+    pub output: bool,
 }
 
 /// SELU's constants, from Klambauer et al. 2017 as PyTorch spells them.
@@ -241,7 +292,7 @@ pub const SELU_SCALE: f64 = 1.050_700_987_355_480_5;
 
 #[cfg(test)]
 mod tests {
-    use super::Activation;
+    use super::{Activation, SELU_ALPHA};
 
     #[test]
     fn names_are_distinct_and_read_back_with_their_parameters() {
@@ -287,5 +338,54 @@ mod tests {
         );
         let names = softplus.map(|a| a.parameters().iter().map(|p| p.0).collect::<Vec<_>>());
         assert_eq!(names, Some(vec!["beta", "threshold"]));
+    }
+
+    /// Where the derivative reads the output alone, its `z > 0` test
+    /// gives the same answer on φ(z) as on z, including at ±0, the
+    /// smallest magnitudes and NaN (compared as "not positive").
+    #[test]
+    fn an_output_sign_test_matches_the_input_sign() {
+        let mut sign_tested = vec![Activation::Relu, Activation::Selu];
+        for alpha in [0.0, 1e-30, 0.5, 1.0, SELU_ALPHA, 3.0] {
+            sign_tested.push(Activation::Elu { alpha });
+        }
+        for negative_slope in [0.0, 1e-30, 0.01, 1.0, 3.0] {
+            sign_tested.push(Activation::LeakyRelu { negative_slope });
+        }
+        let zs = [
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+            1e-300,
+            -1e-300,
+            1e-8,
+            -1e-8,
+            0.3,
+            -0.3,
+            2.0,
+            -2.0,
+            90.0,
+            -90.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for act in sign_tested {
+            let reads = act.derivative_reads();
+            assert!(reads.output && !reads.input, "{act:?}");
+            for z in zs {
+                assert_eq!(act.value_at(z) > 0.0, z > 0.0, "{act:?} at {z}");
+            }
+        }
+        let negative = [
+            Activation::Elu { alpha: -1.0 },
+            Activation::LeakyRelu {
+                negative_slope: -0.5,
+            },
+        ];
+        for act in negative {
+            assert!(act.derivative_reads().input, "{act:?}");
+        }
     }
 }

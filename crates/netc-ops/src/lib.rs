@@ -29,7 +29,7 @@ mod optimizer;
 pub mod scalar;
 mod train;
 
-pub use activation::{Activation, SELU_ALPHA, SELU_SCALE};
+pub use activation::{Activation, DerivativeReads, SELU_ALPHA, SELU_SCALE};
 pub use init::{FanMode, Init, Nonlinearity};
 pub use loss::Loss;
 pub use optimizer::{LrSchedule, Optimizer};

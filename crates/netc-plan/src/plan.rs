@@ -233,8 +233,11 @@ macro_rules! op_table {
                 dy: In, dx: Out, fresh: Fresh, geometry: Adaptive,
             },
             DropoutBackward "dropout_backward" () { dy: In, mask: In, dx: Out, fresh: Fresh },
+            /// Reads those of the forward's `x` and `y` its derivative
+            /// reads (`Activation::derivative_reads`), and names only
+            /// those, so the others need not live until the backward.
             ActivationBackward "activation_backward" () {
-                act: Act, x: In, y: In, dy: In, dx: Out, fresh: Fresh, width: Dim,
+                act: Act, x: InOpt, y: InOpt, dy: In, dx: Out, fresh: Fresh, width: Dim,
             },
             /// `dst += src`: the gradient through a residual `+`.
             Accumulate "accumulate" () { dst: Out, src: In, fresh: Fresh },

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::ops::Deref;
 
-use crate::plan::{BufferId, BufferKind, BufferLen, Fresh, Op, Operand, Plan};
+use crate::plan::{BufferId, BufferKind, BufferLen, Fresh, Op, OpKind, Operand, Plan};
 
 /// Why a Plan cannot be executed.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +39,13 @@ pub enum PlanError {
     /// A `fresh` operand names a written operand the op does not have
     /// (or leaves out).
     NoFreshOutput { op: &'static str, output: usize },
+    /// An optional operand the op's arithmetic reads is left out (an
+    /// activation's backward without the forward value its derivative
+    /// reads).
+    MissingOperand {
+        op: &'static str,
+        operand: &'static str,
+    },
 }
 
 impl fmt::Display for PlanError {
@@ -75,6 +82,9 @@ impl fmt::Display for PlanError {
                     "`{op}` overwrites its output {output}, which it does not write"
                 )
             }
+            PlanError::MissingOperand { op, operand } => {
+                write!(f, "`{op}` reads `{operand}`, which it does not name")
+            }
         }
     }
 }
@@ -93,6 +103,26 @@ fn validate_fresh(op: &Op) -> Result<(), PlanError> {
         Some(output) => Err(PlanError::NoFreshOutput {
             op: op.kind.name(),
             output,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// An activation's backward names the forward values its derivative
+/// reads; the others it may leave out.
+fn validate_reads(op: &Op) -> Result<(), PlanError> {
+    let OpKind::ActivationBackward { act, x, y, .. } = op.kind else {
+        return Ok(());
+    };
+    let reads = act.derivative_reads();
+    let missing = [
+        ("x", reads.input && x.is_none()),
+        ("y", reads.output && y.is_none()),
+    ];
+    match missing.into_iter().find(|&(_, missing)| missing) {
+        Some((operand, _)) => Err(PlanError::MissingOperand {
+            op: op.kind.name(),
+            operand,
         }),
         None => Ok(()),
     }
@@ -205,6 +235,7 @@ impl Plan {
             }
         }
         validate_fresh(op)?;
+        validate_reads(op)?;
         self.validate_lengths(name, &operands, &buffers)
     }
 

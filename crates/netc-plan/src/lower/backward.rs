@@ -129,10 +129,11 @@ impl Builder<'_> {
                 let Some(dx) = self.grad_of(arg, grads) else {
                     return;
                 };
+                let reads = act.derivative_reads();
                 OpKind::ActivationBackward {
                     act,
-                    x,
-                    y,
+                    x: reads.input.then_some(x),
+                    y: reads.output.then_some(y),
                     dy,
                     dx,
                     fresh: Fresh::NONE,

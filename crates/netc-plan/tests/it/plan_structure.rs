@@ -297,6 +297,34 @@ fn a_fresh_output_the_op_does_not_write_is_refused() {
     );
 }
 
+#[test]
+fn an_activation_backward_names_only_what_its_derivative_reads() {
+    let mut plan = plan_of(&seed_model());
+    // ELU's derivative reads its output (whose sign is the input's) and
+    // sigmoid's reads its output: neither keeps its input for the backward.
+    let mut activations = 0;
+    for op in &plan.backward {
+        if let OpKind::ActivationBackward { x, y, .. } = op.kind {
+            assert_eq!((x.is_some(), y.is_some()), (false, true), "{op:?}");
+            activations += 1;
+        }
+    }
+    assert_eq!(activations, 3);
+    let op = plan
+        .backward
+        .iter_mut()
+        .find(|op| matches!(op.kind, OpKind::ActivationBackward { .. }))
+        .expect("an activation backward");
+    if let OpKind::ActivationBackward { y, .. } = &mut op.kind {
+        *y = None;
+    }
+    let error = plan.validate().expect_err("y is absent");
+    assert_eq!(
+        error.to_string(),
+        "`activation_backward` reads `y`, which it does not name"
+    );
+}
+
 /// Seed at batch 32: the forward's 9·16 + 16·8 + 8·1 multiply-adds per
 /// sample, every weight gradient again, and the input gradients of fc2
 /// and fc3 (fc1's input, the batch, has none).

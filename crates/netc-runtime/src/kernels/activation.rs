@@ -10,12 +10,15 @@ pub fn activation_forward(act: &Activation, x: &[f32], y: &mut [f32], width: usi
     activation_forward_with(Isa::detect(), act, x, y, width);
 }
 
-/// `dx (+)= dy · act'(x)`, reading the pre-activation `x` or the output
-/// `y`; `dx` is overwritten when it is `fresh`.
+/// `dx (+)= dy · act'(x)` from the forward values the derivative reads
+/// ([`Activation::derivative_reads`]: the input `x`, the output `y` or
+/// both; one it does not read may be `None`); `dx` is overwritten when it
+/// is `fresh`. Panics when a value it reads is missing or not as long as
+/// `dx`.
 pub fn activation_backward(
     act: &Activation,
-    x: &[f32],
-    y: &[f32],
+    x: Option<&[f32]>,
+    y: Option<&[f32]>,
     dy: &[f32],
     dx: &mut [f32],
     width: usize,
@@ -33,8 +36,8 @@ multiversion! {
     /// [`activation_backward`] on a chosen path (tests and benchmarks).
     pub fn activation_backward_with(
         act: &Activation,
-        x: &[f32],
-        y: &[f32],
+        x: Option<&[f32]>,
+        y: Option<&[f32]>,
         dy: &[f32],
         dx: &mut [f32],
         width: usize,
@@ -144,28 +147,50 @@ fn forward_body<M: Fma>(act: &Activation, x: &[f32], y: &mut [f32], width: usize
     }
 }
 
+/// `value` when the derivative reads it (checked against `len`), else
+/// an empty slice the arm never touches.
+fn saved<'a>(value: Option<&'a [f32]>, read: bool, len: usize, name: &str) -> &'a [f32] {
+    if !read {
+        return &[];
+    }
+    match value {
+        Some(v) if v.len() == len => v,
+        Some(v) => panic!(
+            "activation backward: `{name}` holds {} values, dx {len}",
+            v.len()
+        ),
+        None => panic!("activation backward: the derivative reads `{name}`, which is missing"),
+    }
+}
+
 #[inline(always)]
 fn backward_body<M: Fma>(
     act: &Activation,
-    x: &[f32],
-    y: &[f32],
+    x: Option<&[f32]>,
+    y: Option<&[f32]>,
     dy: &[f32],
     dx: &mut [f32],
     width: usize,
     fresh: bool,
 ) {
-    debug_assert!(x.len() == dx.len() && y.len() == dx.len() && dy.len() == dx.len());
+    assert_eq!(dy.len(), dx.len(), "activation backward: dy and dx differ");
+    let reads = act.derivative_reads();
+    let x = saved(x, reads.input, dx.len(), "x");
+    let y = saved(y, reads.output, dx.len(), "y");
+    // The `z > 0` test of the kinked activations, on the input when it is
+    // kept and otherwise on the output, whose sign is the input's there.
+    let z_sign = if reads.input { x } else { y };
     match *act {
         // PyTorch's threshold_backward masks on the output.
         Activation::Relu => map_grad!(M, fresh, y, dy, dx, |v| if v > 0.0 { 1.0 } else { 0.0 }),
         Activation::LeakyRelu { negative_slope } => {
             let s = negative_slope as f32;
-            map_grad!(M, fresh, x, dy, dx, |v| if v > 0.0 { 1.0 } else { s })
+            map_grad!(M, fresh, z_sign, dy, dx, |v| if v > 0.0 { 1.0 } else { s })
         }
         // For x ≤ 0, α·eˣ = y + α: no second exp.
         Activation::Elu { alpha } => {
             let a = alpha as f32;
-            map_grad2!(M, fresh, x, y, dy, dx, |xv, yv| if xv > 0.0 {
+            map_grad2!(M, fresh, z_sign, y, dy, dx, |zv, yv| if zv > 0.0 {
                 1.0
             } else {
                 yv + a
@@ -173,11 +198,11 @@ fn backward_body<M: Fma>(
         }
         Activation::Selu => {
             let (scale, sa) = (SELU_SCALE as f32, (SELU_SCALE * SELU_ALPHA) as f32);
-            map_grad2!(M, fresh, x, y, dy, dx, |xv, yv| if xv > 0.0 {
+            map_grad!(M, fresh, y, dy, dx, |yv| if yv > 0.0 {
                 scale
             } else {
                 yv + sa
-            },)
+            })
         }
         Activation::Gelu => map_grad!(M, fresh, x, dy, dx, |v| {
             M::mul_add(v, math::normal_pdf::<M>(v), math::normal_cdf::<M>(v))
@@ -206,7 +231,7 @@ fn backward_body<M: Fma>(
             }
         }
         Activation::Softmax => {
-            debug_assert!(width > 0 && x.len().is_multiple_of(width));
+            debug_assert!(width > 0 && dx.len().is_multiple_of(width));
             let rows = y.chunks_exact(width).zip(dy.chunks_exact(width));
             for ((yr, gr), dr) in rows.zip(dx.chunks_exact_mut(width)) {
                 let s = simd::dot::<M>(gr, yr);
@@ -216,7 +241,7 @@ fn backward_body<M: Fma>(
             }
         }
         Activation::LogSoftmax => {
-            debug_assert!(width > 0 && x.len().is_multiple_of(width));
+            debug_assert!(width > 0 && dx.len().is_multiple_of(width));
             let rows = y.chunks_exact(width).zip(dy.chunks_exact(width));
             for ((yr, gr), dr) in rows.zip(dx.chunks_exact_mut(width)) {
                 let s = simd::sum(gr);

@@ -26,11 +26,12 @@ impl<W: Dim> Activation<'_, W> {
     }
 }
 
-/// `dx += φ'(x)·dy`, from the forward's input and output.
+/// `dx += φ'(x)·dy`, from the forward's input and output: those of them
+/// the derivative reads (`Activation::derivative_reads`).
 pub struct ActivationBackward<'a, W> {
     pub act: Act,
-    pub x: &'a [f32],
-    pub y: &'a [f32],
+    pub x: Option<&'a [f32]>,
+    pub y: Option<&'a [f32]>,
     pub dy: &'a [f32],
     pub dx: &'a mut [f32],
     /// Whether `dx` is written from scratch (output 0).
@@ -44,8 +45,8 @@ impl<W: Dim> ActivationBackward<'_, W> {
         let (act, x, y, dy, width) = (&self.act, self.x, self.y, self.dy, self.width.get());
         let fresh = self.fresh.output(0);
         by_rows(self.dx, width, &|part, dx| {
-            let (x, y, dy) = (&x[part.clone()], &y[part.clone()], &dy[part]);
-            kernels::activation_backward(act, x, y, dy, dx, width, fresh);
+            let (x, y) = (x.map(|x| &x[part.clone()]), y.map(|y| &y[part.clone()]));
+            kernels::activation_backward(act, x, y, &dy[part], dx, width, fresh);
         });
     }
 }

@@ -69,7 +69,7 @@ fn run(isa: Isa, act: &Activation, x: &[f32], dy: &[f32], width: usize) -> (Vec<
     let mut y = vec![0.0; x.len()];
     activation_forward_with(isa, act, x, &mut y, width);
     let mut dx = vec![PREFILL; x.len()];
-    activation_backward_with(isa, act, x, &y, dy, &mut dx, width, false);
+    activation_backward_with(isa, act, Some(x), Some(&y), dy, &mut dx, width, false);
     (y, dx)
 }
 

@@ -210,9 +210,18 @@ fn activation_fresh_dx_on_every_path() {
             let mut y = vec![0.0; x.len()];
             activation_forward_with(isa, act, &x, &mut y, width);
             let mut reference = vec![0.0; x.len()];
-            activation_backward_with(isa, act, &x, &y, &dy, &mut reference, width, false);
+            activation_backward_with(
+                isa,
+                act,
+                Some(&x),
+                Some(&y),
+                &dy,
+                &mut reference,
+                width,
+                false,
+            );
             let mut fresh = vec![STALE; x.len()];
-            activation_backward_with(isa, act, &x, &y, &dy, &mut fresh, width, true);
+            activation_backward_with(isa, act, Some(&x), Some(&y), &dy, &mut fresh, width, true);
             assert_eq!(bits(&fresh), bits(&reference), "{} {act:?}", isa.name());
         }
     }

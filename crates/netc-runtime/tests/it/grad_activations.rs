@@ -20,6 +20,12 @@ fn elementwise() -> Vec<Activation> {
                 negative_slope: 0.1,
             },
             Activation::Elu { alpha: 1.3 },
+            // Negative parameters: the derivative's sign test reads the
+            // input instead of the output.
+            Activation::LeakyRelu {
+                negative_slope: -0.2,
+            },
+            Activation::Elu { alpha: -0.5 },
             Activation::Softplus {
                 beta: 2.0,
                 threshold: 5.0,
@@ -98,7 +104,13 @@ fn check(act: &Activation, width: usize, reference: &dyn Fn(&[f64]) -> Vec<f64>)
         let mut y = vec![0.0; n];
         activation_forward_with(isa, act, &x, &mut y, width);
         let mut dx = vec![PREFILL; n];
-        activation_backward_with(isa, act, &x, &y, &dy, &mut dx, width, false);
+        // Only what the derivative reads, as a Plan names it.
+        let reads = act.derivative_reads();
+        let (xs, ys) = (
+            reads.input.then_some(&x[..]),
+            reads.output.then_some(&y[..]),
+        );
+        activation_backward_with(isa, act, xs, ys, &dy, &mut dx, width, false);
         let grad: Vec<f32> = dx.iter().map(|d| d - PREFILL).collect();
         assert_close(&format!("{} on {}", act.name(), isa.name()), &grad, &fd);
     }
@@ -145,8 +157,8 @@ fn finite_difference_check_rejects_a_wrong_derivative() {
     activation_backward_with(
         Isa::Scalar,
         &Activation::Tanh,
-        &x,
-        &y,
+        None,
+        Some(&y),
         &dy,
         &mut dx,
         16,

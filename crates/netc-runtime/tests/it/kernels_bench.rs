@@ -158,7 +158,16 @@ fn activation_times(
         activation_forward_with(isa, act, black_box(x), out, width)
     });
     let bwd = time(5, calls, || {
-        activation_backward_with(isa, act, x, out, black_box(dy), dx, width, false)
+        activation_backward_with(
+            isa,
+            act,
+            Some(x),
+            Some(out),
+            black_box(dy),
+            dx,
+            width,
+            false,
+        )
     });
     (fwd, bwd)
 }
@@ -276,7 +285,15 @@ fn seed_network_step() {
         let loss = loss_forward(&Loss::Bce, &p, &target, batch, 1);
         loss_backward(&Loss::Bce, &p, &target, &mut g1, batch, 1);
         g1b.fill(0.0);
-        activation_backward(&Activation::Sigmoid, &z3, &p, &g1, &mut g1b, 1, false);
+        activation_backward(
+            &Activation::Sigmoid,
+            None,
+            Some(&p),
+            &g1,
+            &mut g1b,
+            1,
+            false,
+        );
         g8.fill(0.0);
         let l2 = &mut layers[2];
         linear_backward(
@@ -291,7 +308,7 @@ fn seed_network_step() {
             1,
         );
         g8b.fill(0.0);
-        activation_backward(&elu, &n2, &a2, &g8, &mut g8b, 8, false);
+        activation_backward(&elu, None, Some(&a2), &g8, &mut g8b, 8, false);
         g8.fill(0.0);
         batchnorm_backward(
             &g8b,
@@ -320,7 +337,7 @@ fn seed_network_step() {
             8,
         );
         g16b.fill(0.0);
-        activation_backward(&elu, &n1, &a1, &g16, &mut g16b, 16, false);
+        activation_backward(&elu, None, Some(&a1), &g16, &mut g16b, 16, false);
         g16.fill(0.0);
         batchnorm_backward(
             &g16b,

@@ -121,8 +121,8 @@ fn elementwise_ops_split_to_the_same_bits() {
             let mut dx = dy.clone();
             ops::ActivationBackward {
                 act,
-                x: &x,
-                y: &y,
+                x: Some(&x),
+                y: Some(&y),
                 dy: &dy,
                 dx: &mut dx,
                 fresh: ops::Fresh::NONE,
