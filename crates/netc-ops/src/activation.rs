@@ -286,6 +286,14 @@ pub struct DerivativeReads {
     pub output: bool,
 }
 
+impl DerivativeReads {
+    /// `(input, output)`, each kept only when the derivative reads it:
+    /// the operands a backward names.
+    pub fn keep<T>(self, input: T, output: T) -> (Option<T>, Option<T>) {
+        (self.input.then_some(input), self.output.then_some(output))
+    }
+}
+
 /// SELU's constants, from Klambauer et al. 2017 as PyTorch spells them.
 pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
 pub const SELU_SCALE: f64 = 1.050_700_987_355_480_5;

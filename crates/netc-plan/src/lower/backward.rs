@@ -129,11 +129,11 @@ impl Builder<'_> {
                 let Some(dx) = self.grad_of(arg, grads) else {
                     return;
                 };
-                let reads = act.derivative_reads();
+                let (x, y) = act.derivative_reads().keep(x, y);
                 OpKind::ActivationBackward {
                     act,
-                    x: reads.input.then_some(x),
-                    y: reads.output.then_some(y),
+                    x,
+                    y,
                     dy,
                     dx,
                     fresh: Fresh::NONE,

@@ -105,11 +105,7 @@ fn check(act: &Activation, width: usize, reference: &dyn Fn(&[f64]) -> Vec<f64>)
         activation_forward_with(isa, act, &x, &mut y, width);
         let mut dx = vec![PREFILL; n];
         // Only what the derivative reads, as a Plan names it.
-        let reads = act.derivative_reads();
-        let (xs, ys) = (
-            reads.input.then_some(&x[..]),
-            reads.output.then_some(&y[..]),
-        );
+        let (xs, ys) = act.derivative_reads().keep(&x[..], &y[..]);
         activation_backward_with(isa, act, xs, ys, &dy, &mut dx, width, false);
         let grad: Vec<f32> = dx.iter().map(|d| d - PREFILL).collect();
         assert_close(&format!("{} on {}", act.name(), isa.name()), &grad, &fd);
