@@ -32,7 +32,7 @@ pub trait Fma: Copy {
     /// exact (see [`math::FixedDivisor`]).
     const FUSED: bool = true;
 
-    /// Rows of A `small_gemm` carries at once (8 or 4): as many
+    /// Rows of A `small_gemm` carries at once (8 or 6): as many
     /// independent FMA chains as the register file holds.
     const GEMM_ROWS: usize = 8;
 
@@ -165,9 +165,9 @@ impl Fma for FusedAvx512 {
 
 #[cfg(target_arch = "x86_64")]
 impl Fma for FusedAvx2 {
-    // 4 rows × 2 ymm accumulators, 2 for the tile and a broadcast fit the
+    // 6 rows × 2 ymm accumulators, 2 for the tile and a broadcast fit the
     // 16 ymm registers; 8 rows spill accumulators in the inner loop.
-    const GEMM_ROWS: usize = 4;
+    const GEMM_ROWS: usize = 6;
 
     #[inline(always)]
     fn mul_add(a: f32, b: f32, c: f32) -> f32 {

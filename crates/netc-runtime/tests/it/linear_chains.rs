@@ -46,8 +46,9 @@ fn chains(x: &[f32], w: &[f32], b: &[f32], in_f: usize, fused: bool) -> Vec<f32>
 fn own_kernel_shapes() -> impl Iterator<Item = (usize, usize, usize)> {
     let shapes = WIDTHS.into_iter().flat_map(|i| WIDTHS.map(move |o| (i, o)));
     shapes.flat_map(|(in_f, out_f)| {
-        // Row blocks of 8 (and 4) with rows left over, on every path.
-        [1, 2, 9, 19].into_iter().filter_map(move |batch| {
+        // Row blocks of 8 (AVX2: of 6, then of 4) with rows left over,
+        // on every path: 14 rows are one block of 6 and two of 4 there.
+        [1, 2, 9, 14, 19].into_iter().filter_map(move |batch| {
             let macs = batch * in_f * out_f;
             let blocked = macs >= BLOCKED_MIN_MACS || (batch == 1 && macs >= BLOCKED_ROW_MIN_MACS);
             (!blocked).then_some((batch, in_f, out_f))
