@@ -4,9 +4,9 @@
 //! reduction), so every inner step is one broadcast-FMA over a
 //! fixed 16-wide tile that LLVM keeps in registers (one zmm, two ymm or
 //! four xmm), eight rows (six, then four, on AVX2) at a time for
-//! independent FMA chains. A tile whose columns fit its low half (a layer 8 or fewer
-//! wide, the last tile of 24 or 100) multiplies only that half: one ymm a
-//! row, and eight rows on AVX2 too. On AVX-512 two column tiles go side
+//! independent FMA chains. A tile whose columns fit its low half (a
+//! layer 8 or fewer wide, the last tile of 24 or 100) multiplies only
+//! that half: one ymm a row, and eight rows on AVX2 too. On AVX-512 two column tiles go side
 //! by side: each step's scalars of A serve 16 FMAs instead of 8, and 16
 //! chains hide the FMA latency (a 64×64×64 forward: 78% → 86% of the FMA
 //! peak). A caller whose B changes less often than it is multiplied (an
@@ -35,7 +35,7 @@ const PREFETCH_STEPS: usize = 2 * TILE;
 const ROWS: usize = 8;
 /// The rows of a whole tile's block on AVX2 ([`Fma::GEMM_ROWS`]), whose
 /// 16 registers hold 6 rows × 2 ymm of accumulators with the tile and a
-/// broadcast; the rows that leave over go four at a time. Six rows'
+/// broadcast; the rows left over go four at a time. Six rows'
 /// twelve chains against four rows' eight: a 64×64×64 forward 6.65 →
 /// 6.11 µs, its backward 13.9 → 12.5 µs (means of 8 alternating runs).
 const NARROW_ROWS: usize = 6;
@@ -1113,7 +1113,7 @@ mod tests {
     const SIZES: [usize; 10] = [1, 7, 15, 16, 17, 33, 64, 100, 129, 512];
 
     #[test]
-    fn narrow_blocks_leave_the_four_row_blocks_whole_rows_of_four() {
+    fn six_row_blocks_leave_only_an_odd_row_to_run_alone() {
         for rows in 0..200 {
             let six = narrow_block_rows(rows);
             assert!(six <= rows && six.is_multiple_of(NARROW_ROWS), "{rows}");
