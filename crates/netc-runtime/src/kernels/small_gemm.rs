@@ -39,6 +39,9 @@ const ROWS: usize = 8;
 /// twelve chains against four rows' eight: a 64×64×64 forward 6.65 →
 /// 6.11 µs, its backward 13.9 → 12.5 µs (means of 8 alternating runs).
 const NARROW_ROWS: usize = 6;
+// The block AVX2's register count sets, written twice, kept equal.
+#[cfg(target_arch = "x86_64")]
+const _: () = assert!(<crate::simd::FusedAvx2 as Fma>::GEMM_ROWS == NARROW_ROWS);
 /// The longest reduction a panel (one column tile of B) holds;
 /// longer products take another kernel.
 pub(crate) const MAX_K: usize = 512;

@@ -22,6 +22,8 @@ use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
+use super::threads::cores;
+
 /// How long an idle worker spins before it parks.
 const SPIN: Duration = Duration::from_micros(100);
 /// Spins between two looks at the clock (or yields, for the caller).
@@ -182,8 +184,7 @@ impl Drop for Pool {
 impl Workers {
     fn start(count: usize) -> Workers {
         // The caller is a thread of the pool too.
-        let cores = thread::available_parallelism().map_or(1, usize::from);
-        let shared = Arc::new(Shared::new(count + 1 > cores));
+        let shared = Arc::new(Shared::new(count + 1 > cores()));
         let handles: Vec<JoinHandle<()>> = (0..count)
             .map(|index| {
                 let shared = Arc::clone(&shared);

@@ -15,13 +15,14 @@ pub const THREADS_ENV: &str = "NETC_NUM_THREADS";
 /// process.
 pub fn default_threads() -> usize {
     static DEFAULT: OnceLock<usize> = OnceLock::new();
-    *DEFAULT.get_or_init(|| {
-        env_threads()
-            .ok()
-            .flatten()
-            .or_else(|| std::thread::available_parallelism().ok().map(Into::into))
-            .unwrap_or(1)
-    })
+    *DEFAULT.get_or_init(|| env_threads().ok().flatten().unwrap_or_else(cores))
+}
+
+/// The cores the process may use (`std::thread::available_parallelism`),
+/// else 1. Read once per process: the probe reads cgroup files.
+pub(super) fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// The thread count [`THREADS_ENV`] sets: `Ok(None)` when it is unset or
